@@ -1,0 +1,25 @@
+# SemiSeg build entry points. Every target installs missing system libraries first.
+SWIFT ?= swift
+# AVX2+FMA code generation for the hot loops; a plain `swift build` stays correct (only slower).
+CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xcc -mavx2 -Xcc -mfma
+RELEASE = -c release $(CPU_FLAGS)
+
+.PHONY: deps build release test demo clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build $(RELEASE)
+
+# Tests run in release mode (training tests need the speed); -enable-testing keeps @testable imports working.
+test: deps
+	bash scripts/test-fixtures.sh
+	$(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --build-tests
+	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
+
+clean:
+	rm -rf .build

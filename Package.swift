@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// SemiSeg: semi-supervised medical image segmentation in Swift.
+// Layers (dependencies point downward only): semiseg CLI -> Plugins -> Training -> Evaluation -> MedIO -> NN -> Engine -> C wrappers.
+import PackageDescription
+
+let package = Package(
+    name: "SemiSeg",
+    products: [
+        .executable(name: "semiseg", targets: ["semiseg"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "MedIO", targets: ["MedIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (installed by scripts/install-deps.sh)
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CNIfTI", linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("niftiio"), .linkedLibrary("znz"), .linkedLibrary("z")]),
+
+        // MARK: - Core
+        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "NN", dependencies: ["Engine"]),
+        .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
+
+        // MARK: - CLI
+        .executableTarget(name: "semiseg", dependencies: [
+            "Engine", "NN", "MedIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Intentionally empty: CNIfTI only exposes libnifti's headers to Swift.

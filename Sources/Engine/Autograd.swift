@@ -1,0 +1,114 @@
+/// Reverse-mode automatic differentiation: a tape of `GradFn` nodes built as ops run.
+
+/// One recorded op: its inputs and the rule mapping the output gradient to input gradients.
+final class GradFn {
+    /// Op name, for error messages and debugging.
+    let name: String
+    /// Inputs in the order the backward rule returns their gradients.
+    var inputs: [Tensor]
+    /// Output gradient -> one gradient per input (nil where an input needs none). Released after use.
+    var backward: ((Tensor) -> [Tensor?])?
+
+    init(name: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Global switch for recording the tape (off inside `withNoGrad`).
+public enum GradMode {
+    /// Whether ops currently record history. Single-threaded use; kernels never touch it.
+    nonisolated(unsafe) public static var isEnabled = true
+}
+
+/// Runs `body` without recording history (inference, optimizer updates, metric computation).
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = GradMode.isEnabled
+    GradMode.isEnabled = false
+    defer { GradMode.isEnabled = previous }
+    return try body()
+}
+
+extension Tensor {
+    /// Attaches a tape node to `output` when recording and any input requires gradients; returns `output`.
+    ///
+    /// Every differentiable op ends with this call; `backward` receives dL/d(output) and returns dL/d(input_i).
+    @inline(__always)
+    static func record(_ name: String, _ output: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
+        output.requiresGrad = true
+        output.gradFn = GradFn(name: name, inputs: inputs, backward: backward)
+        return output
+    }
+
+    /// Back-propagates from this tensor, accumulating `grad` on every leaf that requires it.
+    ///
+    /// `seed` defaults to ones (use it for a scalar loss). The tape is consumed: saved activations are freed
+    /// as soon as their node has run, so memory falls during the backward pass.
+    public func backward(_ seed: Tensor? = nil) {
+        precondition(requiresGrad, "backward: tensor of shape \(shape) does not require grad (no parameter reached it)")
+        let seedGrad = seed ?? Tensor(repeating: 1, shape: shape)
+        precondition(seedGrad.shape == shape, "backward: seed shape \(seedGrad.shape) != tensor shape \(shape)")
+
+        // Iterative topological sort (post-order DFS with an explicit stack).
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded { order.append(t); continue }
+            let id = ObjectIdentifier(t)
+            if visited.contains(id) { continue }
+            visited.insert(id)
+            stack.append((t, true))
+            if let fn = t.gradFn {
+                for input in fn.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                    stack.append((input, false))
+                }
+            }
+        }
+
+        withNoGrad {
+            var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seedGrad]
+            for t in order.reversed() {
+                let id = ObjectIdentifier(t)
+                guard let g = grads.removeValue(forKey: id) else { continue }
+                guard let fn = t.gradFn else {
+                    // Leaf: accumulate.
+                    if let existing = t.grad { t.grad = existing.adding(g) } else { t.grad = g.sharesStorage(with: seedGrad) ? g.copy() : g }
+                    continue
+                }
+                guard let rule = fn.backward else {
+                    preconditionFailure("backward: the tape through '\(fn.name)' was already consumed; call backward once per forward pass")
+                }
+                let inputGrads = rule(g)
+                precondition(inputGrads.count == fn.inputs.count, "backward: '\(fn.name)' returned \(inputGrads.count) gradients for \(fn.inputs.count) inputs")
+                for (input, ig) in zip(fn.inputs, inputGrads) {
+                    guard input.requiresGrad, let ig else { continue }
+                    precondition(ig.shape == input.shape, "backward: '\(fn.name)' produced gradient \(ig.shape) for input \(input.shape)")
+                    let iid = ObjectIdentifier(input)
+                    if let acc = grads[iid] { grads[iid] = acc.adding(ig) } else { grads[iid] = ig }
+                }
+                // Free saved activations now.
+                fn.backward = nil
+                fn.inputs = []
+                t.gradFn = nil
+            }
+        }
+    }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { grad = nil }
+
+    /// Whether two tensors share one buffer.
+    func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+
+    /// Elementwise sum of two same-shaped tensors without recording (gradient accumulation).
+    func adding(_ other: Tensor) -> Tensor {
+        precondition(shape == other.shape, "gradient accumulation: shapes \(shape) and \(other.shape) differ")
+        let out = Tensor.empty(shape)
+        let a = storage.pointer, b = other.storage.pointer, o = out.storage.pointer
+        for i in 0..<count { o[i] = a[i] + b[i] }
+        return out
+    }
+}

@@ -1,0 +1,1 @@
+// MedIO: NIfTI, PNG, MSD datasets, geometry, phantoms.

@@ -1,0 +1,1 @@
+// NN: modules, layers, U-Nets, losses, optimizers.

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `semiseg` command-line tool. Subcommands are registered explicitly here.
+@main
+struct SemiSeg: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "semiseg",
+        abstract: "Semi-supervised medical image segmentation: train, compare and inspect U-Nets on NIfTI data.",
+        subcommands: []
+    )
+}
