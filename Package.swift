@@ -24,16 +24,21 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
+        .target(name: "Evaluation", dependencies: []),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
-            "Engine", "NN", "MedIO",
+            "Engine", "NN", "MedIO", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"]),
+        .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

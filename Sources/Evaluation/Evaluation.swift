@@ -1,0 +1,1 @@
+// Evaluation: segmentation metrics (Dice, IoU, HD95, ASSD, NSD, ...), per-case tables, statistics.

@@ -1,0 +1,1 @@
+// Tests for the CLI layer live in this target.

@@ -1,0 +1,1 @@
+// Tests for the Evaluation layer live in this target.

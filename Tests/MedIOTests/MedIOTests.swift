@@ -1,0 +1,1 @@
+// Tests for the MedIO layer live in this target.

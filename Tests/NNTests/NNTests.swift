@@ -1,0 +1,1 @@
+// Tests for the NN layer live in this target.
