@@ -13,7 +13,8 @@ Fixtures:
       deterministic integer-hash init (splitmix64, see hash_uniform) that the Swift test reproduces bit for bit, so
       the 6.5 MB of weights need not be stored; the gradients are. Contents: input [1,1,16,32,32], labels
       [1,16,32,32] (class indices as float32), logits, loss, grad.<param> for every parameter, after.<buffer> for
-      every buffer after the training forward pass (num_batches_tracked as I64).
+      every buffer after the training forward pass (num_batches_tracked as I64). The forward/backward runs in float64
+      (values then rounded to float32), so the fixture is the exact answer, not one float32 rounding of it.
 """
 import json, math, os, sys
 import numpy as np
@@ -80,10 +81,15 @@ def gen_unet():
     torch.manual_seed(0)
     m = UNet(3, 8); hash_init(m); m.train()
     x = torch.randn(1, 1, 16, 32, 32); y = torch.randint(0, 2, (1, 16, 32, 32))
-    logits = m(x); loss = F.cross_entropy(logits, y); loss.backward()
-    out = {"input": x, "labels": y.float(), "logits": logits.detach(), "loss": loss.detach().reshape([])}
-    for name, p in m.named_parameters(): out["grad." + name] = p.grad.detach().clone()
-    for name, b in m.named_buffers(): out["after." + name] = b.detach().clone()
+    # The step itself runs in float64 from the float32 weights and input, so the stored values are the exact
+    # answer rounded to float32 (PyTorch's own float32 run differs from it by ~2e-6 relative per gradient).
+    # Conv biases feeding a train-mode BatchNorm have an exactly zero gradient; their stored values are ~1e-17.
+    m = m.double(); x64 = x.double()
+    logits = m(x64); loss = F.cross_entropy(logits, y); loss.backward()
+    f = lambda t: t.detach().float().clone()
+    out = {"input": x, "labels": y.float(), "logits": f(logits), "loss": f(loss).reshape([])}
+    for name, p in m.named_parameters(): out["grad." + name] = f(p.grad)
+    for name, b in m.named_buffers(): out["after." + name] = b.detach().clone() if b.dtype == torch.int64 else f(b)
     save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(FIX, "unet3d_parity.safetensors"),
               metadata={"producer": "scripts/reference/nn_reference.py"})
     keys = {}

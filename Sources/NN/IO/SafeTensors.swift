@@ -24,6 +24,8 @@ public enum SafeTensors {
         public let file: String
         /// What is wrong.
         public let problem: String
+        /// Creates an error for `file`.
+        public init(file: String, problem: String) { self.file = file; self.problem = problem }
         /// `file: problem`.
         public var description: String { "\(file): \(problem)" }
     }

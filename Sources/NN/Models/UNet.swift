@@ -146,8 +146,7 @@ public final class UNet: Module {
         head = Conv(ch[0], config.classes, kernel: 1, dims: d, rng: &rng)
         super.init()
         registerModule("inc", inc)
-        let downList = registerModule("down", ModuleList(down))
-        _ = downList
+        registerModule("down", ModuleList(down))
         registerModule("upc", ModuleList(upc))
         registerModule("dec", ModuleList(dec))
         registerModule("head", head)
