@@ -14,9 +14,10 @@ Fixtures:
       the 6.5 MB of weights need not be stored; the gradients are. Contents: input [1,1,16,32,32], labels
       [1,16,32,32] (class indices as float32), logits, loss, grad.<param> for every parameter, after.<buffer> for
       every buffer after the training forward pass (num_batches_tracked as I64). The forward/backward runs in float64
-      (values then rounded to float32), so the fixture is the exact answer, not one float32 rounding of it.
+      (values then rounded to float32), so the fixture is the exact answer, not one float32 rounding of it. The input
+      seed is the first one whose activations stay KINK_MARGIN away from ReLU/max-pool ties (see gen_unet).
 """
-import json, math, os, sys
+import copy, json, math, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
@@ -77,10 +78,48 @@ def hash_init(model):
                 v = u * (1.0 / math.sqrt(fan_in))
             p.copy_(torch.from_numpy(v.astype(np.float32)).reshape(p.shape))
 
+KINK_MARGIN = 3e-6
+
+def kink_margin(model, x):
+    """Smallest |ReLU input| and smallest positive top-2 gap of the 2x2x2 max-pool windows in a float64 forward
+    (train mode; the model's running statistics are left unchanged)."""
+    m = copy.deepcopy(model).double(); m.train()
+    found = [math.inf]
+    def relu_hook(mod, inp, out): found[0] = min(found[0], inp[0].detach().abs().min().item())
+    hooks = [mod.register_forward_hook(relu_hook) for mod in m.modules() if isinstance(mod, nn.ReLU)]
+    for mod in m.modules():
+        if isinstance(mod, nn.ReLU): mod.inplace = False
+    def pool_gap(t):
+        n, c, d, h, w = t.shape
+        win = t.reshape(n, c, d // 2, 2, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 6, 3, 5, 7).reshape(-1, 8)
+        top = win.topk(2, dim=1).values
+        gap = (top[:, 0] - top[:, 1])[top[:, 0] > 0]
+        return gap.min().item() if gap.numel() else math.inf
+    with torch.no_grad():
+        skips = [m.inc(x.double())]
+        for blk in m.down:
+            found[0] = min(found[0], pool_gap(skips[-1])); skips.append(blk(F.max_pool3d(skips[-1], 2)))
+        yy = skips.pop()
+        for upc, dec in zip(m.upc, m.dec):
+            yy = dec(torch.cat([skips.pop(), upc(F.interpolate(yy, scale_factor=2, mode="nearest"))], 1))
+    for h in hooks: h.remove()
+    return found[0]
+
 def gen_unet():
     torch.manual_seed(0)
     m = UNet(3, 8); hash_init(m); m.train()
-    x = torch.randn(1, 1, 16, 32, 32); y = torch.randint(0, 2, (1, 16, 32, 32))
+    # ReLU and max-pool are not differentiable at ties: an activation within float32 rounding of a kink may take
+    # the other branch in another implementation and move one voxel's gradient (seen: inc.b.1.bias off by 2%
+    # in one channel). Pick the first input seed whose float64 forward keeps every ReLU input and every max-pool
+    # top-2 gap at least KINK_MARGIN away from a tie.
+    seed = 0
+    while True:
+        torch.manual_seed(seed)
+        x = torch.randn(1, 1, 16, 32, 32); y = torch.randint(0, 2, (1, 16, 32, 32))
+        margin = kink_margin(m, x)
+        if margin >= KINK_MARGIN: break
+        seed += 1
+    print("unet input seed", seed, "kink margin", margin)
     # The step itself runs in float64 from the float32 weights and input, so the stored values are the exact
     # answer rounded to float32 (PyTorch's own float32 run differs from it by ~2e-6 relative per gradient).
     # Conv biases feeding a train-mode BatchNorm have an exactly zero gradient; their stored values are ~1e-17.
