@@ -9,6 +9,7 @@ public enum StateDictError: Error, CustomStringConvertible, Equatable {
     /// A key whose stored shape differs from the module's tensor.
     case shapeMismatch(key: String, expected: [Int], found: [Int])
 
+    /// A readable message naming the keys.
     public var description: String {
         switch self {
         case .missingKeys(let k): return "state dict is missing keys: \(k.joined(separator: ", "))"

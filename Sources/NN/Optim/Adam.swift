@@ -9,24 +9,31 @@ public final class Adam: Optimizer {
     public struct State: OptimizerState {
         /// m (`exp_avg`) and v (`exp_avg_sq`), same shape as the parameter.
         public var expAvg: Tensor, expAvgSq: Tensor
+        /// Zero moments.
         public init(like parameter: Tensor) {
             expAvg = Tensor(zeros: parameter.shape)
             expAvgSq = Tensor(zeros: parameter.shape)
         }
+        /// `exp_avg` and `exp_avg_sq` (PyTorch's state names).
         public var tensors: [String: Tensor] { ["exp_avg": expAvg, "exp_avg_sq": expAvgSq] }
+        /// Restores both moments; both must be present.
         public mutating func restore(_ tensors: [String: Tensor], parameter: Tensor, key: String) throws {
             expAvg = try restoredField(tensors, "exp_avg", like: parameter, key: key)
             expAvgSq = try restoredField(tensors, "exp_avg_sq", like: parameter, key: key)
         }
     }
 
+    /// Learning rate.
     public var learningRate: Float
     /// β1, β2, ε and weight decay.
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     /// AdamW's decoupled weight decay instead of L2.
     public let decoupled: Bool
+    /// The optimised parameters with their names.
     public let parameters: [(name: String, tensor: Tensor)]
+    /// One moment state per parameter.
     public var states: [State]
+    /// Steps taken (t in the bias corrections).
     public var stepCount = 0
 
     /// Creates Adam (or AdamW when `decoupled`) over named parameters.
@@ -48,6 +55,7 @@ public final class Adam: Optimizer {
         Adam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
     }
 
+    /// The Adam/AdamW rule for one parameter.
     public func update(_ parameter: Tensor, gradient: Tensor, state: inout State) {
         let n = parameter.count
         let t = Double(stepCount)

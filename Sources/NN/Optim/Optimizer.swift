@@ -19,6 +19,7 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     /// The saved state names parameters this optimizer does not have.
     case unexpected([String])
 
+    /// A readable message naming the keys.
     public var description: String {
         switch self {
         case .missing(let k): return "optimizer state is missing \(k)"

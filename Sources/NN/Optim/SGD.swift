@@ -8,20 +8,27 @@ public final class SGD: Optimizer {
     public struct State: OptimizerState {
         /// The momentum buffer `b`, same shape as the parameter.
         public var momentumBuffer: Tensor?
+        /// No buffer yet (created on the first step).
         public init(like parameter: Tensor) { momentumBuffer = nil }
+        /// `momentum_buffer` once it exists (PyTorch's state name).
         public var tensors: [String: Tensor] { momentumBuffer.map { ["momentum_buffer": $0] } ?? [:] }
+        /// Restores `momentum_buffer` when present.
         public mutating func restore(_ tensors: [String: Tensor], parameter: Tensor, key: String) throws {
             momentumBuffer = tensors["momentum_buffer"] == nil ? nil : try restoredField(tensors, "momentum_buffer", like: parameter, key: key)
         }
     }
 
+    /// Learning rate.
     public var learningRate: Float
     /// Momentum μ, dampening, and L2 weight decay.
     public let momentum: Float, dampening: Float, weightDecay: Float
     /// Nesterov momentum.
     public let nesterov: Bool
+    /// The optimised parameters with their names.
     public let parameters: [(name: String, tensor: Tensor)]
+    /// One momentum state per parameter.
     public var states: [State]
+    /// Steps taken.
     public var stepCount = 0
 
     /// Creates SGD over named parameters (e.g. `model.namedParameters()`).
@@ -37,6 +44,7 @@ public final class SGD: Optimizer {
         states = parameters.map { State(like: $0.tensor) }
     }
 
+    /// The SGD rule for one parameter.
     public func update(_ parameter: Tensor, gradient: Tensor, state: inout State) {
         let n = parameter.count
         var d = [Float](repeating: 0, count: n)
