@@ -91,3 +91,34 @@ public func aggregate(_ results: [CaseResult]) throws -> Aggregate {
     return Aggregate(caseIDs: sorted.map(\.caseID), mean: mean, undefined: undefined, foregroundMean: fg,
                      confusion: confusion)
 }
+
+// MARK: - Whole-set evaluation and paired comparison
+
+/// Evaluates a prediction set against a reference set, pairing cases by id (see `pairByCase`).
+///
+/// - Returns: one `CaseResult` per case, sorted by id.
+/// - Throws: `caseMismatch` / `duplicateCase` naming the ids, or any per-case error.
+public func evaluateCases(predictions: [(id: String, value: LabelMap)], references: [(id: String, value: LabelMap)],
+                          classes: Int, options: MetricOptions = MetricOptions()) throws -> [CaseResult] {
+    try pairByCase(predictions: predictions, references: references).map { pair in
+        try evaluateCase(pair.id, prediction: pair.prediction, reference: pair.reference, classes: classes, options: options)
+    }
+}
+
+/// Paired values of one metric of one class from two result sets (e.g. two strategies), matched by case id.
+///
+/// Cases where either side is undefined are dropped and listed in `dropped`.
+/// - Throws: `caseMismatch` when the two sets do not cover the same cases, `duplicateCase` on repeated ids.
+public func pairedMetric(_ a: [CaseResult], _ b: [CaseResult], class c: Int, metric: Metric) throws
+    -> (ids: [String], a: [Double], b: [Double], dropped: [String]) {
+    let pairs = try pairByCase(predictions: a.map { (id: $0.caseID, value: $0) }, references: b.map { (id: $0.caseID, value: $0) })
+    var ids: [String] = [], xa: [Double] = [], xb: [Double] = [], dropped: [String] = []
+    for p in pairs {
+        if let u = p.prediction.metrics[c]?[metric], let v = p.reference.metrics[c]?[metric] {
+            ids.append(p.id); xa.append(u); xb.append(v)
+        } else {
+            dropped.append(p.id)
+        }
+    }
+    return (ids, xa, xb, dropped)
+}

@@ -30,7 +30,7 @@ public enum DistanceTransform {
     /// In-place transform of `f` (0 at seeds, `+infinity` elsewhere, or any non-negative sampled function):
     /// replaces `f(p)` by `min_q f(q) + |p - q|²_mm`. No validation; `f.count` must equal the product of `shape`.
     static func transform(_ f: UnsafeMutableBufferPointer<Double>, shape: [Int], spacing: [Double]) {
-        // Cheapest order: the longest (usually contiguous) axis first does not matter for exactness.
+        // Axis order does not affect exactness; the contiguous last axis goes first.
         for axis in (0..<shape.count).reversed() where shape[axis] > 1 {
             pass(f, shape: shape, axis: axis, w: spacing[axis])
         }
@@ -44,8 +44,7 @@ public enum DistanceTransform {
         let w2 = w * w
         let chunks = lines >= 256 ? min(lines, 8 * max(1, ProcessInfoCores.count)) : 1
         let per = (lines + chunks - 1) / chunks
-        let base = UnsafeMutablePointer(mutating: f.baseAddress)
-        guard let data = base else { return }
+        guard let data = f.baseAddress else { return }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lo = chunk * per, hi = min(lines, lo + per)
             guard lo < hi else { return }

@@ -52,4 +52,24 @@ import Testing
         #expect(agg.foregroundMean[.hd95] == 4.0)  // class 2 has no hd95 at all: excluded
         #expect(throws: EvaluationError.duplicateCase("c1")) { try aggregate([result("c1", 1, 1), result("c1", 1, 1)]) }
     }
+
+    @Test func evaluatesSetsById() throws {
+        let r1 = try LabelMap(labels: [0, 1, 1, 0], shape: [2, 2]), r2 = try LabelMap(labels: [1, 1, 1, 1], shape: [2, 2])
+        // Predictions listed in the opposite order: results must still follow the ids.
+        let res = try evaluateCases(predictions: [(id: "b", value: r2), (id: "a", value: r1)],
+                                    references: [(id: "a", value: r1), (id: "b", value: r2)], classes: 2)
+        #expect(res.map(\.caseID) == ["a", "b"])
+        #expect(res.allSatisfy { $0.metrics[1]?[.dice] == 1 })
+        #expect(throws: EvaluationError.caseMismatch(missingPredictions: ["b"], extraPredictions: [])) {
+            try evaluateCases(predictions: [(id: "a", value: r1)], references: [(id: "a", value: r1), (id: "b", value: r2)], classes: 2)
+        }
+    }
+
+    @Test func pairedMetricMatchesById() throws {
+        let a = [result("x", 0.9, 1), result("y", 0.5, nil), result("z", nil, 2)]
+        let b = [result("z", 0.3, 1), result("x", 0.8, 2), result("y", 0.4, 3)]
+        let p = try pairedMetric(a, b, class: 1, metric: .dice)
+        #expect(p.ids == ["x", "y"] && p.a == [0.9, 0.5] && p.b == [0.8, 0.4] && p.dropped == ["z"])
+        #expect(throws: EvaluationError.self) { try pairedMetric(a, Array(b.dropLast()), class: 1, metric: .dice) }
+    }
 }
