@@ -58,6 +58,10 @@ struct ConvolutionTests {
         checkGradients([rand([1, 2, 3, 4], seed: 16), rand([2, 2, 2, 3], seed: 17), rand([2], seed: 18)]) { x in
             x[0].convTranspose(x[1], bias: x[2], stride: [1, 2], padding: [0, 1], dilation: [2, 2])
         }
+        // Output padding >= stride (allowed when < dilation).
+        checkGradients([rand([1, 2, 3, 3], seed: 25), rand([2, 1, 3, 2], seed: 26), rand([1], seed: 27)]) { x in
+            x[0].convTranspose(x[1], bias: x[2], stride: [1, 2], padding: [1, 0], outputPadding: [1, 1], dilation: [2, 1])
+        }
     }
 
     @Test func convTransposeGradients3D() {

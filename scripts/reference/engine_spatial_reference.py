@@ -83,6 +83,8 @@ convt_case("convT2d_s2", [2, 3, 4, 3], [3, 2, 2, 2], True, [2, 2], [0, 0], [0, 0
 convt_case("convT2d_pad_outpad", [1, 2, 4, 5], [2, 3, 3, 3], True, [2, 2], [1, 1], [1, 0], [1, 1])
 convt_case("convT3d_dil", [1, 2, 3, 4, 3], [2, 2, 2, 3, 3], False, [2, 1, 2], [0, 1, 1], [1, 0, 0], [1, 2, 1])
 convt_case("convT3d_s2", [2, 3, 2, 3, 2], [3, 2, 2, 2, 2], True, [2, 2, 2], [0, 0, 0], [0, 0, 0], [1, 1, 1])
+# output padding >= stride, allowed because it is < dilation
+convt_case("convT2d_outpad_dil", [1, 2, 3, 4], [2, 2, 3, 2], True, [1, 2], [1, 0], [1, 1], [2, 1])
 
 
 # ---- pooling

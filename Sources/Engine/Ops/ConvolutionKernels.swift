@@ -5,9 +5,18 @@
 /// K = Cin*KD*KH*KW, y `[N, Cout, OD, OH, OW]` viewed per sample as `[Cout, P]`. The im2col buffer for a tile
 /// of output positions p0..<p1 is `[K, p1-p0]`; it never spans the whole volume.
 
+import CBLAS
+
 // MARK: - Tiling
 
 enum ConvKernels {
+    /// The spatial kernels split work across cores themselves (`Parallel`); OpenBLAS threads inside each worker's
+    /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use.
+    static let blasSingleThreaded: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
     /// Floats per worker for one im2col tile (2 MB).
     static let tileBudget = 1 << 19
 
@@ -93,6 +102,7 @@ enum ConvKernels {
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        _ = blasSingleThreaded
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
@@ -128,6 +138,7 @@ enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        _ = blasSingleThreaded
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t
         if g.isPointwise {  // no overlap: write each tile straight into dx
@@ -140,6 +151,7 @@ enum ConvKernels {
             }
             return
         }
+        if backwardDataAsConv(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) { return }
         dx.update(repeating: 0, count: batch * inStride)
         let workers = Parallel.threads
         let dcolAll = UnsafeMutablePointer<Float>.allocate(capacity: workers * k * t)
@@ -180,6 +192,35 @@ enum ConvKernels {
         }
     }
 
+    /// Stride-1 backward-data as a forward convolution of `gy` with the flipped, channel-swapped kernel and
+    /// padding `dilation*(kernel-1) - padding`: a gather (no overlapping writes, no private buffers) whose GEMM
+    /// has the long K = Cout*kvol inner dimension. Returns false when the geometry does not allow it.
+    static func backwardDataAsConv(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        guard g.stride == [1, 1, 1] else { return false }
+        var pad = [Int](repeating: 0, count: 3)
+        for d in 0..<3 {
+            pad[d] = g.dilation[d] * (g.kernel[d] - 1) - g.padding[d]
+            if pad[d] < 0 { return false }
+        }
+        let r = g.spatialRank
+        let g2 = WindowGeometry(op: "conv backward", inputSpatial: g.outputSpatial, kernel: Array(g.kernel.suffix(r)),
+                                stride: nil, padding: Array(pad.suffix(r)), dilation: Array(g.dilation.suffix(r)))
+        guard g2.output == g.input else { return false }
+        // wf[ci, co, k'] = w[co, ci, kvol-1-k'] (flipping all three kernel axes reverses the flat kernel index).
+        let kvol = g.kernelVolume
+        let wf = UnsafeMutablePointer<Float>.allocate(capacity: cin * cout * kvol)
+        defer { wf.deallocate() }
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
+                for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
+            }
+        }
+        forward(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, g2)
+        return true
+    }
+
     // MARK: - Backward weight
 
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
@@ -188,6 +229,7 @@ enum ConvKernels {
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
+        _ = blasSingleThreaded
         let workers = Parallel.workerCount(total)
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * k)
         acc.initialize(repeating: 0, count: workers * cout * k)
