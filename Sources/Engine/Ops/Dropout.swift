@@ -14,34 +14,34 @@ extension Tensor {
         let slices = channelwise ? shape[0] * shape[1] : count
         let len = slices == 0 ? 0 : count / slices
         let scale: Float = p >= 1 ? 0 : 1 / (1 - p)
-        // mask holds 0 or scale per slice.
-        var mask = [Float](repeating: 0, count: slices)
-        for i in 0..<slices { mask[i] = rng.uniform() >= p ? scale : 0 }
+        // One byte per slice (1 = kept): a quarter of a Float mask's memory while the tape holds it.
+        var mask = [UInt8](repeating: 0, count: slices)
+        for i in 0..<slices where rng.uniform() >= p { mask[i] = 1 }
         let out = Tensor.empty(shape)
         let px = storage.pointer, po = out.storage.pointer
         mask.withUnsafeBufferPointer { mb in
             guard let pm = mb.baseAddress else { return }
-            Tensor.applyMask(px, po, pm, slices: slices, length: len)
+            Tensor.applyMask(px, po, pm, scale: scale, slices: slices, length: len)
         }
         return Tensor.record("dropout", out, inputs: [self]) { gy in
             let gx = Tensor.empty(gy.shape)
             mask.withUnsafeBufferPointer { mb in
                 guard let pm = mb.baseAddress else { return }
-                Tensor.applyMask(gy.storage.pointer, gx.storage.pointer, pm, slices: slices, length: len)
+                Tensor.applyMask(gy.storage.pointer, gx.storage.pointer, pm, scale: scale, slices: slices, length: len)
             }
             return [gx]
         }
     }
 
-    /// out[i*length + j] = x[i*length + j] * mask[i].
-    private static func applyMask(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>,
-                                  slices: Int, length: Int) {
+    /// out[i*length + j] = x[i*length + j] * (mask[i] == 1 ? scale : 0).
+    private static func applyMask(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<UInt8>,
+                                  scale: Float, slices: Int, length: Int) {
         if length == 1 {
-            for i in 0..<slices { out[i] = x[i] * mask[i] }
+            for i in 0..<slices { out[i] = x[i] * (Float(mask[i]) * scale) }
             return
         }
         for i in 0..<slices {
-            let m = mask[i], xs = x + i * length, os = out + i * length
+            let m = Float(mask[i]) * scale, xs = x + i * length, os = out + i * length
             for j in 0..<length { os[j] = xs[j] * m }
         }
     }
