@@ -11,7 +11,7 @@ extension Tensor {
     public func maxPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
         let (g, planes) = poolGeometry("maxPool", kernel: kernel, stride: stride, padding: padding)
         let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
-        let ivol = g.inputVolume, ovol = g.outputVolume
+        let ivol = g.inputVolume, ovol = g.outputVolume, ih = g.input[1], iw = g.input[2]
         let px = storage.pointer, po = out.storage.pointer
         var argmax = [Int32](repeating: 0, count: planes * ovol)
         argmax.withUnsafeMutableBufferPointer { ib in
@@ -19,12 +19,15 @@ extension Tensor {
             Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
                 for plane in range {
                     let xs = px + plane * ivol, ys = po + plane * ovol, idx = pi + plane * ovol
-                    Tensor.forEachWindow(g) { o, window in
+                    Tensor.forEachWindow(g) { o, w in
                         var best = -Float.infinity, at = -1
-                        window { i in
-                            let v = xs[i]
-                            if at < 0 || v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
-                        }
+                        for z in w.z { for y in w.y {
+                            let row = (z * ih + y) * iw
+                            for x in w.x {
+                                let v = xs[row + x]
+                                if at < 0 || v > best || (v.isNaN && !best.isNaN) { best = v; at = row + x }
+                            }
+                        } }
                         ys[o] = best; idx[o] = Int32(at)
                     }
                 }
@@ -56,15 +59,15 @@ extension Tensor {
     public func avgPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
         let (g, planes) = poolGeometry("avgPool", kernel: kernel, stride: stride, padding: padding)
         let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
-        let ivol = g.inputVolume, ovol = g.outputVolume, inv = 1 / Float(g.kernelVolume)
+        let ivol = g.inputVolume, ovol = g.outputVolume, inv = 1 / Float(g.kernelVolume), ih = g.input[1], iw = g.input[2]
         let px = storage.pointer, po = out.storage.pointer
         let minChunk = Swift.max(1, 16384 / Swift.max(ovol, 1))
         Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
             for plane in range {
                 let xs = px + plane * ivol, ys = po + plane * ovol
-                Tensor.forEachWindow(g) { o, window in
+                Tensor.forEachWindow(g) { o, w in
                     var s: Float = 0
-                    window { i in s += xs[i] }
+                    for z in w.z { for y in w.y { let row = xs + (z * ih + y) * iw; for x in w.x { s += row[x] } } }
                     ys[o] = s * inv
                 }
             }
@@ -75,9 +78,9 @@ extension Tensor {
             Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
                 for plane in range {
                     let gs = pg + plane * ovol, rs = pr + plane * ivol
-                    Tensor.forEachWindow(g) { o, window in
+                    Tensor.forEachWindow(g) { o, w in
                         let v = gs[o] * inv
-                        window { i in rs[i] += v }
+                        for z in w.z { for y in w.y { let row = rs + (z * ih + y) * iw; for x in w.x { row[x] += v } } }
                     }
                 }
             }
@@ -100,10 +103,13 @@ extension Tensor {
         return (g, shape[0] * shape[1])
     }
 
-    /// Calls `body(outputIndex, window)` for every output position of one plane; `window(f)` calls `f` with the
-    /// plane offset of every in-bounds input element of that position's window, in row-major order.
+    /// The in-bounds input index ranges (depth, row, column) of one pooling window.
+    struct PoolWindow { var z: Range<Int>, y: Range<Int>, x: Range<Int> }
+
+    /// Calls `body(outputIndex, window)` for every output position of one plane (row-major), with the window
+    /// clipped to the input (padding never yields an empty window: padding is at most half the kernel).
     @inline(__always)
-    static func forEachWindow(_ g: WindowGeometry, _ body: (Int, (_ f: (Int) -> Void) -> Void) -> Void) {
+    static func forEachWindow(_ g: WindowGeometry, _ body: (Int, PoolWindow) -> Void) {
         let (id, ih, iw) = (g.input[0], g.input[1], g.input[2])
         let (kd, kh, kw) = (g.kernel[0], g.kernel[1], g.kernel[2])
         let (sd, sh, sw) = (g.stride[0], g.stride[1], g.stride[2])
@@ -111,14 +117,12 @@ extension Tensor {
         let (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
         var o = 0
         for oz in 0..<od {
-            let z0 = Swift.max(0, oz * sd - pd), z1 = Swift.min(id, oz * sd - pd + kd)
+            let z0 = Swift.max(0, oz * sd - pd), z1 = Swift.max(z0, Swift.min(id, oz * sd - pd + kd))
             for oy in 0..<oh {
-                let y0 = Swift.max(0, oy * sh - ph), y1 = Swift.min(ih, oy * sh - ph + kh)
+                let y0 = Swift.max(0, oy * sh - ph), y1 = Swift.max(y0, Swift.min(ih, oy * sh - ph + kh))
                 for ox in 0..<ow {
-                    let x0 = Swift.max(0, ox * sw - pw), x1 = Swift.min(iw, ox * sw - pw + kw)
-                    body(o) { f in
-                        for z in z0..<z1 { for y in y0..<y1 { let row = (z * ih + y) * iw; for x in x0..<x1 { f(row + x) } } }
-                    }
+                    let x0 = Swift.max(0, ox * sw - pw), x1 = Swift.max(x0, Swift.min(iw, ox * sw - pw + kw))
+                    body(o, PoolWindow(z: z0..<z1, y: y0..<y1, x: x0..<x1))
                     o += 1
                 }
             }
