@@ -42,6 +42,17 @@ struct ConvolutionTests {
         }
     }
 
+    @Test func convGradientsStride1Variants() {
+        // Stride 1 with dilation: backward-data runs as a gather conv with the flipped kernel.
+        checkGradients([rand([1, 2, 6, 7], seed: 50), rand([2, 2, 3, 2], seed: 51), rand([2], seed: 52)]) { x in
+            x[0].conv(x[1], bias: x[2], padding: [2, 1], dilation: [2, 3])
+        }
+        // Padding larger than dilation*(kernel-1): falls back to col2im.
+        checkGradients([rand([2, 2, 3, 4], seed: 53), rand([3, 2, 1, 2], seed: 54), rand([3], seed: 55)]) { x in
+            x[0].conv(x[1], bias: x[2], padding: [1, 2])
+        }
+    }
+
     @Test func convGradients3D() {
         checkGradients([rand([1, 2, 4, 5, 4], seed: 7), rand([2, 2, 3, 3, 3], seed: 8), rand([2], seed: 9)]) { x in
             x[0].conv(x[1], bias: x[2], padding: [1, 1, 1])
