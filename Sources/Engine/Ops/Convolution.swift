@@ -62,7 +62,7 @@ extension Tensor {
     ///   - outputPadding: extra size added to one side of each output dim (nil = 0); must be smaller than
     ///     the stride or the dilation of that dim.
     /// - Returns: `[N, Cout, *out]` with `out = (in - 1)*stride - 2*padding + dilation*(kernel-1) + outputPadding + 1`;
-    ///   `self` is `[N, Cin, H, W]` or `[N, Cin, D, H, W]`.
+    ///   `self` is `[N, Cin, H, W]` or `[N, Cin, D, H, W]` and must be finite.
     public func convTranspose(_ weight: Tensor, bias: Tensor?, stride: [Int]? = nil, padding: [Int]? = nil,
                               outputPadding: [Int]? = nil, dilation: [Int]? = nil) -> Tensor {
         precondition(rank == 4 || rank == 5, "convTranspose: input must be [N, Cin, H, W] or [N, Cin, D, H, W], got \(shape)")
@@ -73,6 +73,7 @@ extension Tensor {
                      "convTranspose: input \(shape) has \(cin) channels but weight \(weight.shape) expects \(weight.shape[0])")
         precondition(cout > 0, "convTranspose: weight \(weight.shape) has no output channels")
         if let bias { precondition(bias.shape == [cout], "convTranspose: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
+        precondition(isFinite, "convTranspose: input \(shape) contains NaN or Inf")
         let k = Array(weight.shape[2...])
         let s = spatialParam(stride, r, default: 1), p = spatialParam(padding, r, default: 0)
         let op = spatialParam(outputPadding, r, default: 0), dl = spatialParam(dilation, r, default: 1)
