@@ -37,6 +37,6 @@ func temporaryURL(_ name: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("semiseg-nn-\(getpid())-\(name)")
 }
 
-/// Parent of every NN suite, run serially: the Engine's `GradMode` switch is process-global, so a
-/// `withNoGrad` in one test would otherwise disable tape recording in another running concurrently.
+/// Parent of every NN suite, run serially: the U-Net tests already use every core through the Engine kernels,
+/// so running them side by side only adds memory and makes timings noisy.
 @Suite(.serialized) enum NNTests {}
