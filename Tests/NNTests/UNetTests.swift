@@ -34,6 +34,37 @@ func hashInit(_ model: Module) {
     }
 }
 
+/// Expects every parameter gradient of `m` to match `grad.<name>` in `t`: norm-wise relative error below 1e-4 and
+/// elementwise closeness (atol scaled by the tensor's largest reference value). Gradients that are exactly zero in
+/// theory (conv biases feeding a train-mode BatchNorm; the reference holds ~1e-17) are measured against the
+/// largest gradient norm instead. Returns the worst relative error and the worst such "zero" gradient.
+func expectGradientsMatch(_ m: Module, _ t: [String: Tensor], sourceLocation: SourceLocation = #_sourceLocation)
+    -> (worst: (error: Double, name: String), zero: Double) {
+    let params = m.namedParameters()
+    let scale = params.compactMap { t["grad." + $0.name].map { norm($0.scalars) } }.max() ?? 1
+    let maxAbs = params.compactMap { t["grad." + $0.name]?.scalars.map { abs($0) }.max() }.max() ?? 1
+    var worst = (error: 0.0, name: ""), worstZero = 0.0
+    for (name, p) in params {
+        guard let ref = t["grad." + name], let g = p.grad else {
+            Issue.record("no gradient for \(name)", sourceLocation: sourceLocation)
+            continue
+        }
+        #expect(g.shape == ref.shape, sourceLocation: sourceLocation)
+        if norm(ref.scalars) < 1e-9 * scale {
+            let e = norm(g.scalars) / scale
+            worstZero = max(worstZero, e)
+            #expect(e < 1e-6, "gradient of \(name) should be ~0: ||g|| / max ||grad|| = \(e)", sourceLocation: sourceLocation)
+            continue
+        }
+        let e = relativeError(g.scalars, ref.scalars)
+        if e > worst.error { worst = (e, name) }
+        #expect(e < 1e-4, "gradient of \(name): relative error \(e)", sourceLocation: sourceLocation)
+        let own = ref.scalars.reduce(Float(0)) { max($0, abs($1)) }
+        expectClose(g, ref, atol: 1e-4 * own + 1e-7 * maxAbs, rtol: 1e-3, "gradient of \(name)", sourceLocation: sourceLocation)
+    }
+    return (worst, worstZero)
+}
+
 extension NNTests {
     @Suite("UNet")
     struct UNetTests {
@@ -106,34 +137,34 @@ extension NNTests {
             expectClose(logits, refLogits, atol: 1e-4, rtol: 1e-3)
             #expect(abs(loss.item - refLoss.item) <= 1e-5 * abs(refLoss.item), "loss \(loss.item) vs \(refLoss.item)")
 
-            // Conv biases feeding a train-mode BatchNorm have an exactly zero gradient (the reference holds ~1e-17):
-            // for those, the error is measured against the largest gradient norm instead of their own norm.
-            let params = m.namedParameters()
-            let scale = params.compactMap { t["grad." + $0.name].map { norm($0.scalars) } }.max() ?? 1
-            let maxAbs = params.compactMap { t["grad." + $0.name]?.scalars.map { abs($0) }.max() }.max() ?? 1
-            var worst = (0.0, ""), worstZero = 0.0
-            for (name, p) in params {
-                guard let ref = t["grad." + name], let g = p.grad else { Issue.record("no gradient for \(name)"); continue }
-                #expect(g.shape == ref.shape)
-                let refNorm = norm(ref.scalars)
-                if refNorm < 1e-9 * scale {
-                    let e = norm(g.scalars) / scale
-                    worstZero = max(worstZero, e)
-                    #expect(e < 1e-6, "gradient of \(name) should be ~0: ||g|| / max ||grad|| = \(e)")
-                    continue
-                }
-                let e = relativeError(g.scalars, ref.scalars)
-                if e > worst.0 { worst = (e, name) }
-                #expect(e < 1e-4, "gradient of \(name): relative error \(e)")
-                let own = ref.scalars.reduce(Float(0)) { max($0, abs($1)) }
-                expectClose(g, ref, atol: 1e-4 * own + 1e-7 * maxAbs, rtol: 1e-3, "gradient of \(name)")
-            }
+            let (worst, worstZero) = expectGradientsMatch(m, t)
             for (name, b) in m.namedBuffers() {
                 guard let ref = t["after." + name] else { Issue.record("no reference buffer \(name)"); continue }
                 expectClose(b, ref, atol: 1e-6, rtol: 1e-4, "buffer \(name)")
             }
             #expect(fx.dtypes["after.inc.b.1.num_batches_tracked"] == .i64)
-            print("UNet parity: logits rel err \(logitErr), worst grad rel err \(worst.0) (\(worst.1)), zero-grad biases \(worstZero) of max norm")
+            print("UNet parity: logits rel err \(logitErr), worst grad rel err \(worst.error) (\(worst.name)), zero-grad biases \(worstZero) of max norm")
+        }
+
+        /// A PyTorch-initialised 2D variant with affine InstanceNorm and transposed-conv upsampling, trained on
+        /// cross-entropy + soft Dice (fixture: scripts/reference/nn_reference.py, gen_variant).
+        @Test func variantMatchesPyTorchWithTorchInitialisedWeights() throws {
+            let t = try SafeTensors.load(contentsOf: Fixtures.url("unet2d_variant.safetensors"))
+            guard let x = t["input"], let labels = t["labels"], let refLogits = t["logits"], let refLoss = t["loss"] else {
+                Issue.record("fixture incomplete"); return
+            }
+            let m = UNet(UNetConfig(dims: 2, classes: 3, baseChannels: 4, depth: 2, norm: .instance, upsampling: .transposedConv), seed: 3)
+            var state: [String: Tensor] = [:]
+            for (k, v) in t where k.hasPrefix("state.") { state[String(k.dropFirst(6))] = v }
+            try m.load(stateDict: state)
+            let logits = m(x)
+            let loss = Losses.crossEntropy(logits, labels) + Losses.softDice(logits, labels, includeBackground: false)
+            loss.backward()
+            let logitErr = relativeError(logits.scalars, refLogits.scalars)
+            #expect(logitErr < 1e-5, "logits relative error \(logitErr)")
+            #expect(abs(loss.item - refLoss.item) <= 1e-5 * abs(refLoss.item), "loss \(loss.item) vs \(refLoss.item)")
+            let (worst, _) = expectGradientsMatch(m, t)
+            print("UNet variant parity: logits rel err \(logitErr), worst grad rel err \(worst.error) (\(worst.name))")
         }
 
         @Test func savedStateDictIsPyTorchLoadable() throws {

@@ -7,6 +7,9 @@ Usage (torch, safetensors and numpy installed, e.g. /tmp/torchref/bin/python):
 
 Fixtures:
   losses.json, optimizers.json, schedules.json : small JSON constants (values and logit gradients).
+  unet2d_variant.safetensors : a small 2D U-Net with affine InstanceNorm and transposed-conv upsampling (class VUNet
+      below), PyTorch's own seed-0 init stored as state.<key>, plus input, labels, logits, loss (CE + soft Dice)
+      and grad.<param>.
   unet_reference_keys.json : state_dict keys, shapes and dtypes of the reference U-Nets + parameter counts.
   unet3d_parity.safetensors : the decisive U-Net test. The reference U-Net of ../shared/bench/torch_unet_step.py
       (classes copied below), dims 3, base 8, depth 4, train mode. Its parameters are NOT PyTorch's random init but a
@@ -139,6 +142,72 @@ def gen_unet():
     json.dump(keys, open(os.path.join(FIX, "unet_reference_keys.json"), "w"), separators=(",", ":"))
     print("unet loss", loss.item())
 
+# ---- a U-Net variant (SemiSeg UNetConfig(dims: 2, baseChannels: 4, depth: 2, norm: .instance,
+#      upsampling: .transposedConv)), written here in PyTorch with the same module names ----
+class VDouble(nn.Module):
+    def __init__(s, cin, cout):
+        super().__init__()
+        s.b = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.InstanceNorm2d(cout, affine=True), nn.ReLU(),
+                            nn.Conv2d(cout, cout, 3, padding=1), nn.InstanceNorm2d(cout, affine=True), nn.ReLU())
+    def forward(s, x): return s.b(x)
+
+class VUNet(nn.Module):
+    def __init__(s, base=4, depth=2, cin=1, ncls=3):
+        super().__init__()
+        ch = [base * 2 ** i for i in range(depth + 1)]
+        s.inc = VDouble(cin, ch[0])
+        s.down = nn.ModuleList([VDouble(ch[i], ch[i + 1]) for i in range(depth)])
+        s.upc = nn.ModuleList([nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))])
+        s.dec = nn.ModuleList([VDouble(2 * ch[i], ch[i]) for i in reversed(range(depth))])
+        s.head = nn.Conv2d(ch[0], ncls, 1)
+        s.pool_inputs = []
+    def forward(s, x):
+        s.pool_inputs = []
+        skips = [s.inc(x)]
+        for d in s.down:
+            s.pool_inputs.append(skips[-1].detach()); skips.append(d(F.max_pool2d(skips[-1], 2)))
+        y = skips.pop()
+        for upc, dec in zip(s.upc, s.dec): y = dec(torch.cat([skips.pop(), upc(y)], 1))
+        return s.head(y)
+
+def soft_dice_nobg(logits, target, smooth=1e-5):
+    C = logits.shape[1]
+    p = torch.softmax(logits, 1); oh = F.one_hot(target, C).permute(0, 3, 1, 2).to(p.dtype)
+    tp = (p * oh).sum([2, 3]); den = p.sum([2, 3]) + oh.sum([2, 3])
+    return 1 - ((2 * tp + smooth) / (den + smooth))[:, 1:].mean()
+
+def gen_variant():
+    """unet2d_variant.safetensors: PyTorch-initialised (seed 0) weights as state.<key>, input [2,1,16,16], labels,
+    logits, loss (cross-entropy + soft Dice without background), grad.<param>; float64 forward/backward."""
+    torch.manual_seed(0)
+    m = VUNet()
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    seed = 0
+    while True:
+        torch.manual_seed(100 + seed)
+        x = torch.randn(2, 1, 16, 16); y = torch.randint(0, 3, (2, 16, 16))
+        md = copy.deepcopy(m).double(); found = [math.inf]
+        hooks = [r.register_forward_hook(lambda mod, i, o: found.__setitem__(0, min(found[0], i[0].abs().min().item())))
+                 for r in md.modules() if isinstance(r, nn.ReLU)]
+        with torch.no_grad(): md(x.double())
+        for t in md.pool_inputs:
+            n, c, h, w = t.shape
+            top = t.reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 3, 5).reshape(-1, 4).topk(2, dim=1).values
+            gap = (top[:, 0] - top[:, 1])[top[:, 0] > 0]
+            if gap.numel(): found[0] = min(found[0], gap.min().item())
+        for h in hooks: h.remove()
+        if found[0] >= KINK_MARGIN: break
+        seed += 1
+    m = m.double()
+    logits = m(x.double()); loss = F.cross_entropy(logits, y) + soft_dice_nobg(logits, y); loss.backward()
+    f = lambda t: t.detach().float().clone()
+    out = {"input": x, "labels": y.float(), "logits": f(logits), "loss": f(loss).reshape([])}
+    out.update({"state." + k: v for k, v in state.items()})
+    for name, p in m.named_parameters(): out["grad." + name] = f(p.grad)
+    save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(FIX, "unet2d_variant.safetensors"),
+              metadata={"producer": "scripts/reference/nn_reference.py"})
+    print("variant input seed", 100 + seed, "loss", loss.item(), "params", sum(p.numel() for p in m.parameters()))
+
 def flat(t): return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 def gen_losses():
@@ -221,7 +290,7 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "generate":
         os.makedirs(FIX, exist_ok=True)
         torch.set_num_threads(1)
-        gen_losses(); gen_optimizers(); gen_schedules(); gen_unet()
+        gen_losses(); gen_optimizers(); gen_schedules(); gen_unet(); gen_variant()
     elif len(sys.argv) == 3 and sys.argv[1] == "check-load":
         check_load(sys.argv[2])
     else:
