@@ -74,6 +74,9 @@ extension NNTests {
             #expect(UNet(.unet2dS16).parameterCount == 2_161_378)
             #expect(UNetConfig.preset(named: "unet3d-s8") == .unet3dS8)
             #expect(UNetConfig.preset(named: "nope") == nil)
+            #expect(UNetConfig.unet3dS8.problems.isEmpty)
+            let bad = UNetConfig(dims: 4, baseChannels: 8, depth: 2, encoderDropout: [0.1], decoderDropout: [0.1, 1.5])
+            #expect(bad.problems.count == 3)
         }
 
         @Test func stateDictKeysAndShapesEqualTheReference() throws {

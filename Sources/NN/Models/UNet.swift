@@ -58,6 +58,24 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     /// `unet2d-s16`: the 2D benchmark network (base 16, depth 4, batch norm), 2,161,378 parameters.
     public static let unet2dS16 = UNetConfig(dims: 2, baseChannels: 16)
 
+    /// Why this configuration cannot build a network (empty when valid), e.g. for CLI or config-file errors.
+    public var problems: [String] {
+        var out: [String] = []
+        if dims != 2 && dims != 3 { out.append("dims must be 2 or 3, got \(dims)") }
+        if inChannels < 1 { out.append("inChannels must be positive, got \(inChannels)") }
+        if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
+        if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
+        if depth < 1 || depth > 8 { out.append("depth must be in 1...8, got \(depth)") }
+        if !encoderDropout.isEmpty && encoderDropout.count != depth + 1 {
+            out.append("encoderDropout needs \(depth + 1) values (inc + \(depth) down blocks), got \(encoderDropout.count)")
+        }
+        if !decoderDropout.isEmpty && decoderDropout.count != depth {
+            out.append("decoderDropout needs \(depth) values, got \(decoderDropout.count)")
+        }
+        if (encoderDropout + decoderDropout).contains(where: { !($0 >= 0 && $0 < 1) }) { out.append("dropout probabilities must be in [0, 1)") }
+        return out
+    }
+
     /// Looks up a benchmark preset by name (`unet3d-s8`, `unet2d-s16`).
     public static func preset(named name: String) -> UNetConfig? {
         switch name {
@@ -114,14 +132,10 @@ public final class UNet: Module {
     /// Final 1-wide convolution to class logits.
     public let head: Conv
 
-    /// Builds the network with weights drawn from `RNG(seed: seed)`.
+    /// Builds the network with weights drawn from `RNG(seed: seed)`; traps on an invalid configuration (check
+    /// `config.problems` first for user input).
     public init(_ config: UNetConfig, seed: UInt64 = 0) {
-        precondition(config.dims == 2 || config.dims == 3, "UNet: dims must be 2 or 3, got \(config.dims)")
-        precondition(config.depth >= 1, "UNet: depth must be at least 1")
-        precondition(config.encoderDropout.isEmpty || config.encoderDropout.count == config.depth + 1,
-                     "UNet: encoderDropout needs \(config.depth + 1) values, got \(config.encoderDropout.count)")
-        precondition(config.decoderDropout.isEmpty || config.decoderDropout.count == config.depth,
-                     "UNet: decoderDropout needs \(config.depth) values, got \(config.decoderDropout.count)")
+        precondition(config.problems.isEmpty, "UNet: invalid configuration: \(config.problems.joined(separator: "; "))")
         self.config = config
         var rng = RNG(seed: seed)
         let d = config.dims
@@ -155,6 +169,10 @@ public final class UNet: Module {
     /// Logits `[N, classes, *spatial]` for `x` `[N, Cin, *spatial]`.
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         let d = config.dims
+        precondition(x.rank == d + 2 && x.shape[1] == config.inChannels,
+                     "UNet: input shape \(x.shape) is not [N, \(config.inChannels), \(d) spatial dims]")
+        precondition(x.shape.dropFirst(2).allSatisfy { $0 % (1 << config.depth) == 0 },
+                     "UNet: spatial size \(Array(x.shape.dropFirst(2))) must be divisible by 2^depth = \(1 << config.depth)")
         let two = [Int](repeating: 2, count: d)
         var skips = [inc(x)]
         for block in down {
