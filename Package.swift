@@ -25,10 +25,11 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),
+        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation"]),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
-            "Engine", "NN", "MedIO", "Evaluation",
+            "Engine", "NN", "MedIO", "Evaluation", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
