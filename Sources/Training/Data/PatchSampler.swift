@@ -13,18 +13,10 @@ public struct PatchSampler: Sendable {
         self.patch = patch; self.foregroundProbability = foregroundProbability
     }
 
-    /// Crops one patch from image `[C, D, H, W]` and optional label `[D, H, W]`; volumes smaller than the patch are
-    /// padded (image with its minimum, label with 0). Returns the crop and its start position in the padded volume.
-    public func sample(image: Tensor, label: Tensor?, foregroundVoxels: [Int]?, rng: inout RNG) -> (image: Tensor, label: Tensor?, start: [Int]) {
-        let size = Array(image.shape[1...])
-        let padAfter = zip(size, patch).map { max($1 - $0, 0) }
-        var img = image, lab = label
-        if padAfter.contains(where: { $0 > 0 }) {
-            let m = image.scalars.min() ?? 0
-            img = image.padded([(0, 0)] + padAfter.map { (0, $0) }, value: m)
-            lab = label?.padded(padAfter.map { (0, $0) }, value: 0)
-        }
-        let full = Array(img.shape[1...])
+    /// Draws a patch start `[z, y, x]` for a volume of `spatialShape` (in the coordinates of the volume padded up to the
+    /// patch size): with `foregroundProbability`, centred on a random entry of `foregroundVoxels`, else uniform.
+    public func drawStart(spatialShape size: [Int], foregroundVoxels: [Int]?, rng: inout RNG) -> [Int] {
+        let full = zip(size, patch).map { max($0, $1) }
         var start = [Int](repeating: 0, count: 3)
         let fgDraw = Double(rng.uniform()) < foregroundProbability
         if fgDraw, let fg = foregroundVoxels, !fg.isEmpty {
@@ -34,10 +26,27 @@ public struct PatchSampler: Sendable {
         } else {
             for d in 0..<3 { start[d] = full[d] - patch[d] > 0 ? rng.int(below: full[d] - patch[d] + 1) : 0 }
         }
+        return start
+    }
+
+    /// Crops a `[C, D, H, W]` or `[D, H, W]` tensor at `start` (from `drawStart`), padding with `padValue` where the
+    /// volume is smaller than the patch.
+    public func crop(_ t: Tensor, start: [Int], padValue: Float) -> Tensor {
+        let lead = t.rank - 3
+        precondition(lead == 0 || lead == 1, "PatchSampler.crop: expected [C, D, H, W] or [D, H, W], got \(t.shape)")
+        let size = Array(t.shape.suffix(3))
+        let padAfter = zip(size, patch).map { max($1 - $0, 0) }
+        let src = padAfter.contains(where: { $0 > 0 }) ? t.padded(padAfter.map { (0, $0) }, value: padValue) : t
         let r = (0..<3).map { start[$0]..<(start[$0] + patch[$0]) }
-        let ci = img.sliced([0..<img.shape[0]] + r)
-        let cl = lab?.sliced(r)
-        return (ci, cl, start)
+        return src.sliced((lead == 1 ? [0..<t.shape[0]] : []) + r)
+    }
+
+    /// Crops one patch from image `[C, D, H, W]` and optional label `[D, H, W]` (image padded with its minimum,
+    /// label with 0). Returns the crops and the start position.
+    public func sample(image: Tensor, label: Tensor?, foregroundVoxels: [Int]?, rng: inout RNG) -> (image: Tensor, label: Tensor?, start: [Int]) {
+        let start = drawStart(spatialShape: Array(image.shape.suffix(3)), foregroundVoxels: foregroundVoxels, rng: &rng)
+        let minValue = image.scalars.min() ?? 0
+        return (crop(image, start: start, padValue: minValue), label.map { crop($0, start: start, padValue: 0) }, start)
     }
 
     /// Flat indices of foreground voxels, class-balanced: every foreground class present gets the same number of
