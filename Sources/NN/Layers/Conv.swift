@@ -1,0 +1,79 @@
+import Engine
+
+// MARK: - Conv
+
+/// N-dimensional convolution (2D or 3D from the kernel rank), like `nn.Conv2d`/`nn.Conv3d`.
+///
+/// Input `[N, Cin, *spatial]`, output `[N, Cout, *spatial']`. Parameters: `weight` `[Cout, Cin, *kernel]`,
+/// optional `bias` `[Cout]`. Initialised like PyTorch (Kaiming-uniform, fan-in = Cin·prod(kernel)).
+public final class Conv: Module {
+    /// Weights `[Cout, Cin, *kernel]`.
+    public let weight: Tensor
+    /// Bias `[Cout]`, or nil.
+    public let bias: Tensor?
+    /// Per-dimension stride, padding and dilation.
+    public let stride: [Int], padding: [Int], dilation: [Int]
+
+    /// Creates a convolution; `kernel.count` (2 or 3) fixes the spatial rank.
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil,
+                dilation: [Int]? = nil, bias: Bool = true, rng: inout RNG) {
+        let d = kernel.count
+        self.stride = stride ?? [Int](repeating: 1, count: d)
+        self.padding = padding ?? [Int](repeating: 0, count: d)
+        self.dilation = dilation ?? [Int](repeating: 1, count: d)
+        let fanIn = inChannels * kernel.reduce(1, *)
+        weight = Initializers.kaimingUniform([outChannels, inChannels] + kernel, fanIn: fanIn, rng: &rng)
+        self.bias = bias ? Initializers.kaimingUniform([outChannels], fanIn: fanIn, rng: &rng) : nil
+        super.init()
+        registerParameter("weight", weight)
+        if let b = self.bias { registerParameter("bias", b) }
+    }
+
+    /// Cubic kernel convenience: `Conv(8, 16, kernel: 3, dims: 3, padding: 1, rng: &rng)`.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, dims: Int, stride: Int = 1, padding: Int = 0,
+                            bias: Bool = true, rng: inout RNG) {
+        self.init(inChannels, outChannels, kernel: [Int](repeating: kernel, count: dims), stride: [Int](repeating: stride, count: dims),
+                  padding: [Int](repeating: padding, count: dims), bias: bias, rng: &rng)
+    }
+
+    /// Convolves `x` `[N, Cin, *spatial]`.
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        x.conv(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+    }
+}
+
+// MARK: - ConvTranspose
+
+/// N-dimensional transposed convolution, like `nn.ConvTranspose2d`/`3d`.
+///
+/// Input `[N, Cin, *spatial]`. Parameters: `weight` `[Cin, Cout, *kernel]` (PyTorch layout), optional `bias`
+/// `[Cout]`. Initialised like PyTorch (fan-in computed from dimension 1: Cout·prod(kernel)).
+public final class ConvTranspose: Module {
+    /// Weights `[Cin, Cout, *kernel]`.
+    public let weight: Tensor
+    /// Bias `[Cout]`, or nil.
+    public let bias: Tensor?
+    /// Per-dimension stride, padding, output padding and dilation.
+    public let stride: [Int], padding: [Int], outputPadding: [Int], dilation: [Int]
+
+    /// Creates a transposed convolution; `kernel.count` fixes the spatial rank.
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil,
+                outputPadding: [Int]? = nil, dilation: [Int]? = nil, bias: Bool = true, rng: inout RNG) {
+        let d = kernel.count
+        self.stride = stride ?? [Int](repeating: 1, count: d)
+        self.padding = padding ?? [Int](repeating: 0, count: d)
+        self.outputPadding = outputPadding ?? [Int](repeating: 0, count: d)
+        self.dilation = dilation ?? [Int](repeating: 1, count: d)
+        let fanIn = outChannels * kernel.reduce(1, *)
+        weight = Initializers.kaimingUniform([inChannels, outChannels] + kernel, fanIn: fanIn, rng: &rng)
+        self.bias = bias ? Initializers.kaimingUniform([outChannels], fanIn: fanIn, rng: &rng) : nil
+        super.init()
+        registerParameter("weight", weight)
+        if let b = self.bias { registerParameter("bias", b) }
+    }
+
+    /// Applies the transposed convolution to `x` `[N, Cin, *spatial]`.
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        x.convTranspose(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation)
+    }
+}

@@ -1,1 +1,0 @@
-// NN: modules, layers, U-Nets, losses, optimizers.

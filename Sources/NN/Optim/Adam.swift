@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+
+/// Adam and AdamW with PyTorch's exact formulas (`torch.optim.Adam` / `AdamW`, single-tensor path):
+/// m ← m + (1−β1)(g − m); v ← β2·v + (1−β2)·g²; p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε).
+/// Adam adds `weightDecay`·p to g (L2); AdamW (`decoupled`) first scales p by (1 − lr·weightDecay).
+public final class Adam: Optimizer {
+    /// First and second moment estimates per parameter.
+    public struct State: OptimizerState {
+        /// m (`exp_avg`) and v (`exp_avg_sq`), same shape as the parameter.
+        public var expAvg: Tensor, expAvgSq: Tensor
+        public init(like parameter: Tensor) {
+            expAvg = Tensor(zeros: parameter.shape)
+            expAvgSq = Tensor(zeros: parameter.shape)
+        }
+        public var tensors: [String: Tensor] { ["exp_avg": expAvg, "exp_avg_sq": expAvgSq] }
+        public mutating func restore(_ tensors: [String: Tensor], parameter: Tensor, key: String) throws {
+            expAvg = try restoredField(tensors, "exp_avg", like: parameter, key: key)
+            expAvgSq = try restoredField(tensors, "exp_avg_sq", like: parameter, key: key)
+        }
+    }
+
+    public var learningRate: Float
+    /// β1, β2, ε and weight decay.
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    /// AdamW's decoupled weight decay instead of L2.
+    public let decoupled: Bool
+    public let parameters: [(name: String, tensor: Tensor)]
+    public var states: [State]
+    public var stepCount = 0
+
+    /// Creates Adam (or AdamW when `decoupled`) over named parameters.
+    public init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
+        self.parameters = namedParameterList(parameters)
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+        states = parameters.map { State(like: $0.tensor) }
+    }
+
+    /// AdamW: Adam with decoupled weight decay (PyTorch default weight decay 0.01).
+    public static func adamW(_ parameters: [(name: String, tensor: Tensor)], learningRate: Float = 1e-3, beta1: Float = 0.9,
+                             beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+        Adam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
+    }
+
+    public func update(_ parameter: Tensor, gradient: Tensor, state: inout State) {
+        let n = parameter.count
+        let t = Double(stepCount)
+        let lr = learningRate, wd = weightDecay, b1 = beta1, b2 = beta2, eps = eps, decoupled = decoupled
+        let stepSize = Float(Double(lr) / (1 - Foundation.pow(Double(b1), t)))
+        let bc2Sqrt = Float((1 - Foundation.pow(Double(b2), t)).squareRoot())
+        let w1 = 1 - b1
+        parameter.withMutableData { p in
+            gradient.withData { g in
+                state.expAvg.withMutableData { m in
+                    state.expAvgSq.withMutableData { v in
+                        for i in 0..<n {
+                            var gi = g[i]
+                            if decoupled { p[i] *= 1 - lr * wd } else if wd != 0 { gi += wd * p[i] }
+                            // torch.lerp(m, g, w): m + w·(g − m) for w < 0.5, else g − (g − m)(1 − w).
+                            m[i] = w1 < 0.5 ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * (1 - w1)
+                            v[i] = v[i] * b2 + (1 - b2) * gi * gi
+                            let denom = v[i].squareRoot() / bc2Sqrt + eps
+                            p[i] += -stepSize * (m[i] / denom)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

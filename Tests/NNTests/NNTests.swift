@@ -1,1 +1,0 @@
-// Tests for the NN layer live in this target.
