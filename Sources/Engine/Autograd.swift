@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reverse-mode automatic differentiation: a tape of `GradFn` nodes built as ops run.
 
 /// One recorded op: its inputs and the rule mapping the output gradient to input gradients.
@@ -16,10 +22,25 @@ final class GradFn {
     }
 }
 
-/// Global switch for recording the tape (off inside `withNoGrad`).
+/// Switch for recording the tape (off inside `withNoGrad`), kept per thread.
+///
+/// Per thread, so that concurrent callers (swift-testing runs tests in parallel; a finite-difference check
+/// evaluates under `withNoGrad` while another test records) never switch each other's recording off.
+/// Kernels running on worker threads never read it.
 public enum GradMode {
-    /// Whether ops currently record history. Single-threaded use; kernels never touch it.
-    nonisolated(unsafe) public static var isEnabled = true
+    /// Whether ops on the calling thread currently record history (default true).
+    public static var isEnabled: Bool {
+        get { pthread_getspecific(disabledKey) == nil }
+        set { pthread_setspecific(disabledKey, newValue ? nil : UnsafeRawPointer(bitPattern: 1)) }
+    }
+
+    /// Thread-specific slot: nil means recording, non-nil means disabled.
+    private static let disabledKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "GradMode: pthread_key_create failed with status \(status)")
+        return key
+    }()
 }
 
 /// Runs `body` without recording history (inference, optimizer updates, metric computation).

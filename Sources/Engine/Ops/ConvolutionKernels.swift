@@ -1,0 +1,226 @@
+/// Convolution kernels: tiled im2col + sgemm for the forward pass, backward-data (sgemm + col2im) and
+/// backward-weight. Shared by `conv` and `convTranspose` (whose forward is conv's backward-data).
+///
+/// Layouts: x `[N, Cin, D, H, W]`, weight `[Cout, Cin, KD, KH, KW]` viewed as a `[Cout, K]` matrix with
+/// K = Cin*KD*KH*KW, y `[N, Cout, OD, OH, OW]` viewed per sample as `[Cout, P]`. The im2col buffer for a tile
+/// of output positions p0..<p1 is `[K, p1-p0]`; it never spans the whole volume.
+
+// MARK: - Tiling
+
+enum ConvKernels {
+    /// Floats per worker for one im2col tile (2 MB).
+    static let tileBudget = 1 << 19
+
+    /// Output positions per tile for a `[K, P]` im2col matrix.
+    static func tileSize(k: Int, positions p: Int) -> Int {
+        var t = Swift.max(128, tileBudget / Swift.max(k, 1))
+        // Give both cores work when one sample is all there is.
+        if p >= 2 * 128 { t = Swift.min(t, (p + Parallel.threads - 1) / Parallel.threads) }
+        return Swift.max(1, Swift.min(t, p))
+    }
+
+    // MARK: - im2col / col2im
+
+    /// Fills `col` (`[channels*kvol, p1-p0]`, row-major) with the input values each output position reads (0 in padding).
+    static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
+                       col: UnsafeMutablePointer<Float>) {
+        walk(g, channels: channels, p0: p0, p1: p1) { xOff, colOff, len, step, zero in
+            let d = col + colOff
+            if zero { d.update(repeating: 0, count: len); return }
+            let s = x + xOff
+            if step == 1 { d.update(from: s, count: len) } else { for j in 0..<len { d[j] = s[j * step] } }
+        }
+    }
+
+    /// Accumulates `col` (`[channels*kvol, p1-p0]`) back into the input-shaped buffer `dx` (adjoint of im2col).
+    static func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
+                       dx: UnsafeMutablePointer<Float>) {
+        walk(g, channels: channels, p0: p0, p1: p1) { xOff, colOff, len, step, zero in
+            if zero { return }
+            let d = dx + xOff, s = col + colOff
+            if step == 1 { for j in 0..<len { d[j] += s[j] } } else { for j in 0..<len { d[j * step] += s[j] } }
+        }
+    }
+
+    /// Visits, for every im2col row and every output row segment of the tile, the run of columns that maps to
+    /// valid input (`zero == false`, input offset `xOff`, input step `step`) and the runs that fall in padding.
+    @inline(__always)
+    static func walk(_ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
+                     _ visit: (_ xOff: Int, _ colOff: Int, _ len: Int, _ step: Int, _ zero: Bool) -> Void) {
+        let (id, ih, iw) = (g.input[0], g.input[1], g.input[2])
+        let (kd, kh, kw) = (g.kernel[0], g.kernel[1], g.kernel[2])
+        let (sd, sh, sw) = (g.stride[0], g.stride[1], g.stride[2])
+        let (pd, ph, pw) = (g.padding[0], g.padding[1], g.padding[2])
+        let (dd, dh, dw) = (g.dilation[0], g.dilation[1], g.dilation[2])
+        let (oh, ow) = (g.output[1], g.output[2])
+        let ohw = oh * ow, ivol = id * ih * iw, ld = p1 - p0
+        var row = 0
+        for c in 0..<channels {
+            for kz in 0..<kd {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let off = kx * dw - pw
+                        let oxLo = off >= 0 ? 0 : (-off + sw - 1) / sw
+                        let oxHi = iw - 1 - off < 0 ? 0 : Swift.min(ow, (iw - 1 - off) / sw + 1)
+                        var p = p0
+                        while p < p1 {
+                            let oz = p / ohw, rem = p - oz * ohw, oy = rem / ow, ox0 = rem - oy * ow
+                            let len = Swift.min(ow - ox0, p1 - p)
+                            let colOff = row * ld + (p - p0)
+                            let iz = oz * sd - pd + kz * dd, iy = oy * sh - ph + ky * dh
+                            if iz < 0 || iz >= id || iy < 0 || iy >= ih {
+                                visit(0, colOff, len, sw, true)
+                            } else {
+                                let lo = Swift.min(Swift.max(ox0, oxLo), ox0 + len)
+                                let hi = Swift.max(Swift.min(ox0 + len, oxHi), lo)
+                                if lo > ox0 { visit(0, colOff, lo - ox0, sw, true) }
+                                if hi > lo {
+                                    visit(c * ivol + (iz * ih + iy) * iw + lo * sw + off, colOff + (lo - ox0), hi - lo, sw, false)
+                                }
+                                if ox0 + len > hi { visit(0, colOff + (hi - ox0), ox0 + len - hi, sw, true) }
+                            }
+                            p += len
+                        }
+                        row += 1
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Forward
+
+    /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
+    static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
+        let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
+        let pointwise = g.isPointwise
+        let workers = Parallel.workerCount(total)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
+        defer { scratch.deallocate() }
+        Parallel.forEachWorker(total) { worker, range in
+            let col = scratch + (pointwise ? 0 : worker * k * t)
+            for job in range {
+                let s = job / tiles, p0 = (job % tiles) * t, p1 = Swift.min(p, p0 + t), len = p1 - p0
+                let xs = x + s * inStride, ys = y + s * cout * p + p0
+                if pointwise {
+                    sgemm(transA: false, transB: false, m: cout, n: len, k: k, a: w, lda: k, b: xs + p0, ldb: p, c: ys, ldc: p)
+                } else {
+                    im2col(xs, g, channels: cin, p0: p0, p1: p1, col: col)
+                    sgemm(transA: false, transB: false, m: cout, n: len, k: k, a: w, lda: k, b: col, ldb: len, c: ys, ldc: p)
+                }
+                if let bias {
+                    for co in 0..<cout {
+                        let b = bias[co], row = ys + co * p
+                        for j in 0..<len { row[j] += b }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Backward data
+
+    /// dx = col2im(W^T * gy), written (not accumulated) into `dx` of shape `[N, Cin, D, H, W]`.
+    ///
+    /// Parallel over samples when there are enough; otherwise over the tiles of each sample, with one private
+    /// accumulation buffer per extra worker (overlapping windows would race).
+    static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
+        let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t
+        if g.isPointwise {  // no overlap: write each tile straight into dx
+            Parallel.forEachChunk(batch * tiles) { range in
+                for job in range {
+                    let s = job / tiles, p0 = (job % tiles) * t, len = Swift.min(p, p0 + t) - p0
+                    sgemm(transA: true, transB: false, m: k, n: len, k: cout, a: w, lda: k, b: gy + s * cout * p + p0, ldb: p,
+                          c: dx + s * inStride + p0, ldc: p)
+                }
+            }
+            return
+        }
+        dx.update(repeating: 0, count: batch * inStride)
+        let workers = Parallel.threads
+        let dcolAll = UnsafeMutablePointer<Float>.allocate(capacity: workers * k * t)
+        defer { dcolAll.deallocate() }
+
+        func tile(_ s: Int, _ ti: Int, _ dcol: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+            let p0 = ti * t, p1 = Swift.min(p, p0 + t), len = p1 - p0
+            sgemm(transA: true, transB: false, m: k, n: len, k: cout, a: w, lda: k, b: gy + s * cout * p + p0, ldb: p, c: dcol, ldc: len)
+            col2im(dcol, g, channels: cin, p0: p0, p1: p1, dx: target)
+        }
+
+        if batch >= workers {
+            Parallel.forEachWorker(batch) { worker, range in
+                let dcol = dcolAll + worker * k * t
+                for s in range { for ti in 0..<tiles { tile(s, ti, dcol, into: dx + s * inStride) } }
+            }
+            return
+        }
+        let privateCount = Swift.max(0, Swift.min(workers, tiles) - 1)
+        let priv = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, privateCount * inStride))
+        defer { priv.deallocate() }
+        for s in 0..<batch {
+            let dxs = dx + s * inStride
+            if privateCount > 0 { priv.update(repeating: 0, count: privateCount * inStride) }
+            let used = Parallel.forEachWorker(tiles) { worker, range in
+                let dcol = dcolAll + worker * k * t
+                let target = worker == 0 ? dxs : priv + (worker - 1) * inStride
+                for ti in range { tile(s, ti, dcol, into: target) }
+            }
+            if used > 1 {
+                for wk in 1..<used {
+                    let src = UnsafePointer(priv + (wk - 1) * inStride)
+                    Parallel.forEachChunk(inStride, minPerChunk: 1 << 16) { r in
+                        for i in r { dxs[i] += src[i] }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Backward weight
+
+    /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
+    static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
+        let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
+        let pointwise = g.isPointwise
+        let workers = Parallel.workerCount(total)
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * k)
+        acc.initialize(repeating: 0, count: workers * cout * k)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
+        defer { acc.deallocate(); scratch.deallocate() }
+        Parallel.forEachWorker(total) { worker, range in
+            let col = scratch + (pointwise ? 0 : worker * k * t), dwk = acc + worker * cout * k
+            for job in range {
+                let s = job / tiles, p0 = (job % tiles) * t, p1 = Swift.min(p, p0 + t), len = p1 - p0
+                let xs = x + s * inStride, gs = gy + s * cout * p + p0
+                if pointwise {
+                    sgemm(transA: false, transB: true, m: cout, n: k, k: len, a: gs, lda: p, b: xs + p0, ldb: p, beta: 1, c: dwk, ldc: k)
+                } else {
+                    im2col(xs, g, channels: cin, p0: p0, p1: p1, col: col)
+                    sgemm(transA: false, transB: true, m: cout, n: k, k: len, a: gs, lda: p, b: col, ldb: len, beta: 1, c: dwk, ldc: k)
+                }
+            }
+        }
+        dw.update(from: acc, count: cout * k)
+        for wk in 1..<workers { let a = acc + wk * cout * k; for i in 0..<(cout * k) { dw[i] += a[i] } }
+    }
+
+    /// Per-channel sums of `gy` (`[N, C, P]`) into `db` (`[C]`): the bias gradient.
+    static func channelSums(_ gy: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int, into db: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            var total: Double = 0
+            for s in 0..<batch {
+                let row = gy + (s * channels + c) * p
+                var acc: Float = 0
+                for j in 0..<p { acc += row[j] }
+                total += Double(acc)
+            }
+            db[c] = Float(total)
+        }
+    }
+}

@@ -1,0 +1,237 @@
+/// Batch, instance and group normalization over `[N, C, *spatial]` tensors: each one fused op with an analytic
+/// backward rule (activations are not kept beyond the input and per-group mean / inverse std).
+
+// MARK: - Reductions (Float blocks accumulated in Double)
+
+enum NormKernels {
+    static let block = 1024
+
+    /// Sum of `n` floats.
+    @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
+        var total: Double = 0, i = 0
+        while i < n {
+            let e = Swift.min(n, i + block)
+            var acc: Float = 0
+            for j in i..<e { acc += p[j] }
+            total += Double(acc); i = e
+        }
+        return total
+    }
+
+    /// Sum of squared deviations from `mean`.
+    @inline(__always) static func sumSqDev(_ p: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Double {
+        var total: Double = 0, i = 0
+        while i < n {
+            let e = Swift.min(n, i + block)
+            var acc: Float = 0
+            for j in i..<e { let d = p[j] - mean; acc += d * d }
+            total += Double(acc); i = e
+        }
+        return total
+    }
+
+    /// (sum g, sum g * (x - mean)).
+    @inline(__always) static func gradSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> (Double, Double) {
+        var sg: Double = 0, sgx: Double = 0, i = 0
+        while i < n {
+            let e = Swift.min(n, i + block)
+            var a: Float = 0, b: Float = 0
+            for j in i..<e { a += g[j]; b += g[j] * (x[j] - mean) }
+            sg += Double(a); sgx += Double(b); i = e
+        }
+        return (sg, sgx)
+    }
+
+    /// out = k1 * g + k2 * (x - mean) + k3 (the normalization input gradient).
+    @inline(__always) static func affineGrad(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                             _ n: Int, mean: Float, k1: Float, k2: Float, k3: Float) {
+        for j in 0..<n { out[j] = k1 * g[j] + k2 * (x[j] - mean) + k3 }
+    }
+
+    /// out = x * a + b.
+    @inline(__always) static func scaleShift(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, a: Float, b: Float) {
+        for j in 0..<n { out[j] = x[j] * a + b }
+    }
+}
+
+extension Tensor {
+    // MARK: - Batch norm
+
+    /// Batch normalization as PyTorch's `batch_norm`: per channel over (N, spatial).
+    ///
+    /// `self` is `[N, C, *spatial]` (any number of spatial dims, including none); `weight` / `bias` are `[C]` or nil;
+    /// `runningMean` / `runningVar` are `[C]` buffers. With `training`, batch statistics normalize (biased variance)
+    /// and the buffers are updated in place: `r = (1 - momentum) * r + momentum * batchStat`, with the unbiased
+    /// variance for `runningVar`. Otherwise the running statistics normalize. Gradients flow to `self`, `weight`, `bias`.
+    public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor, training: Bool,
+                          momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+        let c = checkNormArgs("batchNorm", weight: weight, bias: bias)
+        precondition(runningMean.shape == [c] && runningVar.shape == [c],
+                     "batchNorm: running stats \(runningMean.shape), \(runningVar.shape) must be [\(c)] for input \(shape)")
+        let batch = shape[0], s = count / Swift.max(batch * c, 1), m = batch * s
+        precondition(!training || m > 1, "batchNorm: training needs more than 1 value per channel, input \(shape)")
+        let px = storage.pointer, pw = weight?.storage.pointer, pb = bias?.storage.pointer
+        var mean = [Float](repeating: 0, count: c), invStd = mean
+        let out = Tensor.empty(shape)
+        let po = out.storage.pointer
+        let rm = runningMean.storage.pointer, rv = runningVar.storage.pointer
+        mean.withUnsafeMutableBufferPointer { mb in invStd.withUnsafeMutableBufferPointer { ib in
+            guard let pm = mb.baseAddress, let pi = ib.baseAddress else { return }
+            Parallel.forEachChunk(c, minPerChunk: Swift.max(1, 65536 / Swift.max(m, 1))) { range in
+                for ch in range {
+                    var mu: Float, variance: Float
+                    if training {
+                        var total: Double = 0
+                        for n in 0..<batch { total += NormKernels.sum(px + (n * c + ch) * s, s) }
+                        mu = Float(total / Double(m))
+                        var sq: Double = 0
+                        for n in 0..<batch { sq += NormKernels.sumSqDev(px + (n * c + ch) * s, s, mu) }
+                        variance = Float(sq / Double(m))
+                        rm[ch] = (1 - momentum) * rm[ch] + momentum * mu
+                        rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(sq / Double(m - 1))
+                    } else {
+                        mu = rm[ch]; variance = rv[ch]
+                    }
+                    let istd = 1 / (variance + eps).squareRoot()
+                    pm[ch] = mu; pi[ch] = istd
+                    let a = istd * (pw?[ch] ?? 1), b = (pb?[ch] ?? 0) - mu * a
+                    for n in 0..<batch { NormKernels.scaleShift(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b) }
+                }
+            }
+        } }
+        return Tensor.record("batch_norm", out, inputs: [self] + [weight, bias].compactMap { $0 }) { gy in
+            let pg = gy.storage.pointer
+            let gx = self.requiresGrad ? Tensor.empty(self.shape) : nil
+            let gw = weight.map { Tensor.empty($0.shape) }, gb = bias.map { Tensor.empty($0.shape) }
+            let pgx = gx?.storage.pointer, pgw = gw?.storage.pointer, pgb = gb?.storage.pointer
+            Parallel.forEachChunk(c, minPerChunk: Swift.max(1, 65536 / Swift.max(m, 1))) { range in
+                for ch in range {
+                    let mu = mean[ch], istd = invStd[ch]
+                    var sg: Double = 0, sgx: Double = 0
+                    for n in 0..<batch {
+                        let off = (n * c + ch) * s
+                        let (a, b) = NormKernels.gradSums(pg + off, px + off, s, mu)
+                        sg += a; sgx += b
+                    }
+                    pgw?[ch] = Float(sgx) * istd
+                    pgb?[ch] = Float(sg)
+                    guard let pgx else { continue }
+                    let gamma = pw?[ch] ?? 1
+                    let k1 = gamma * istd
+                    let k2 = training ? -k1 * istd * istd * Float(sgx / Double(m)) : 0
+                    let k3 = training ? -k1 * Float(sg / Double(m)) : 0
+                    for n in 0..<batch {
+                        let off = (n * c + ch) * s
+                        NormKernels.affineGrad(pg + off, px + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
+                    }
+                }
+            }
+            var grads: [Tensor?] = [gx]
+            if weight != nil { grads.append(gw) }
+            if bias != nil { grads.append(gb) }
+            return grads
+        }
+    }
+
+    // MARK: - Instance and group norm
+
+    /// Instance normalization as PyTorch's `instance_norm` without running statistics: per (sample, channel) over
+    /// the spatial dims. `self` is `[N, C, *spatial]`; `weight` / `bias` are `[C]` or nil.
+    public func instanceNorm(weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+        let c = checkNormArgs("instanceNorm", weight: weight, bias: bias)
+        return groupNormCore("instance_norm", groups: c, weight: weight, bias: bias, eps: eps)
+    }
+
+    /// Group normalization as PyTorch's `group_norm`: per (sample, group of C/groups consecutive channels) over those
+    /// channels and the spatial dims. `self` is `[N, C, *spatial]`; `weight` / `bias` are per channel `[C]` or nil.
+    public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+        let c = checkNormArgs("groupNorm", weight: weight, bias: bias)
+        precondition(groups > 0 && c % groups == 0, "groupNorm: \(c) channels of input \(shape) do not split into \(groups) groups")
+        return groupNormCore("group_norm", groups: groups, weight: weight, bias: bias, eps: eps)
+    }
+
+    /// Validates a normalization call; returns the channel count.
+    private func checkNormArgs(_ op: String, weight: Tensor?, bias: Tensor?) -> Int {
+        precondition(rank >= 2, "\(op): input must be [N, C, *spatial], got \(shape)")
+        let c = shape[1]
+        if let weight { precondition(weight.shape == [c], "\(op): weight \(weight.shape) must be [\(c)] for input \(shape)") }
+        if let bias { precondition(bias.shape == [c], "\(op): bias \(bias.shape) must be [\(c)] for input \(shape)") }
+        return c
+    }
+
+    /// Fused group normalization (instance norm is groups == C).
+    private func groupNormCore(_ name: String, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+        let batch = shape[0], c = shape[1], s = count / Swift.max(batch * c, 1)
+        let cg = c / groups, m = cg * s, nGroups = batch * groups
+        let px = storage.pointer, pw = weight?.storage.pointer, pb = bias?.storage.pointer
+        var mean = [Float](repeating: 0, count: nGroups), invStd = mean
+        let out = Tensor.empty(shape)
+        let po = out.storage.pointer
+        let minChunk = Swift.max(1, 65536 / Swift.max(m, 1))
+        mean.withUnsafeMutableBufferPointer { mb in invStd.withUnsafeMutableBufferPointer { ib in
+            guard let pm = mb.baseAddress, let pi = ib.baseAddress else { return }
+            Parallel.forEachChunk(nGroups, minPerChunk: minChunk) { range in
+                for grp in range {
+                    let base = px + grp * m
+                    let mu = Float(NormKernels.sum(base, m) / Double(Swift.max(m, 1)))
+                    let variance = Float(NormKernels.sumSqDev(base, m, mu) / Double(Swift.max(m, 1)))
+                    let istd = 1 / (variance + eps).squareRoot()
+                    pm[grp] = mu; pi[grp] = istd
+                    for j in 0..<cg {
+                        let ch = (grp % groups) * cg + j, off = grp * m + j * s
+                        let a = istd * (pw?[ch] ?? 1), b = (pb?[ch] ?? 0) - mu * a
+                        NormKernels.scaleShift(px + off, po + off, s, a: a, b: b)
+                    }
+                }
+            }
+        } }
+        return Tensor.record(name, out, inputs: [self] + [weight, bias].compactMap { $0 }) { gy in
+            let pg = gy.storage.pointer
+            let gx = self.requiresGrad ? Tensor.empty(self.shape) : nil
+            let pgx = gx?.storage.pointer
+            // Per (sample, channel) partial sums: sum g and sum g * (x - mean).
+            var partG = [Double](repeating: 0, count: batch * c), partGX = partG
+            partG.withUnsafeMutableBufferPointer { ab in partGX.withUnsafeMutableBufferPointer { bb in
+                guard let sg = ab.baseAddress, let sgx = bb.baseAddress else { return }
+                Parallel.forEachChunk(nGroups, minPerChunk: minChunk) { range in
+                    for grp in range {
+                        let mu = mean[grp], istd = invStd[grp]
+                        var a: Double = 0, b: Double = 0
+                        for j in 0..<cg {
+                            let ch = (grp % groups) * cg + j, off = grp * m + j * s, nc = grp * cg + j
+                            (sg[nc], sgx[nc]) = NormKernels.gradSums(pg + off, px + off, s, mu)
+                            let gamma = Double(pw?[ch] ?? 1)
+                            a += gamma * sg[nc]; b += gamma * sgx[nc]
+                        }
+                        guard let pgx else { continue }
+                        let k2 = -istd * istd * istd * Float(b / Double(m)), k3 = -istd * Float(a / Double(m))
+                        for j in 0..<cg {
+                            let ch = (grp % groups) * cg + j, off = grp * m + j * s
+                            NormKernels.affineGrad(pg + off, px + off, pgx + off, s, mean: mu, k1: istd * (pw?[ch] ?? 1), k2: k2, k3: k3)
+                        }
+                    }
+                }
+            } }
+            var grads: [Tensor?] = [gx]
+            if let weight {
+                let t = Tensor.empty(weight.shape), p = t.storage.pointer
+                for ch in 0..<c {
+                    var acc: Double = 0
+                    for n in 0..<batch { acc += partGX[n * c + ch] * Double(invStd[n * groups + ch / cg]) }
+                    p[ch] = Float(acc)
+                }
+                grads.append(t)
+            }
+            if let bias {
+                let t = Tensor.empty(bias.shape), p = t.storage.pointer
+                for ch in 0..<c {
+                    var acc: Double = 0
+                    for n in 0..<batch { acc += partG[n * c + ch] }
+                    p[ch] = Float(acc)
+                }
+                grads.append(t)
+            }
+            return grads
+        }
+    }
+}

@@ -1,0 +1,127 @@
+/// Max and average pooling over 2 or 3 spatial dims (NCHW / NCDHW), each with its backward rule.
+
+extension Tensor {
+    // MARK: - Max pooling
+
+    /// Max pooling as in PyTorch's `max_pool2d` / `max_pool3d` (floor mode, no dilation, padding counts as -inf).
+    ///
+    /// `self` is `[N, C, H, W]` or `[N, C, D, H, W]`; `kernel`, `stride` (nil = kernel) and `padding` (nil = 0,
+    /// at most half the kernel) have one entry per spatial dim. Returns `[N, C, *out]` with
+    /// `out = (in + 2*padding - kernel) / stride + 1`. The gradient goes to the argmax of each window (first max on ties).
+    public func maxPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
+        let (g, planes) = poolGeometry("maxPool", kernel: kernel, stride: stride, padding: padding)
+        let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
+        let ivol = g.inputVolume, ovol = g.outputVolume
+        let px = storage.pointer, po = out.storage.pointer
+        var argmax = [Int32](repeating: 0, count: planes * ovol)
+        argmax.withUnsafeMutableBufferPointer { ib in
+            guard let pi = ib.baseAddress else { return }
+            Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
+                for plane in range {
+                    let xs = px + plane * ivol, ys = po + plane * ovol, idx = pi + plane * ovol
+                    Tensor.forEachWindow(g) { o, window in
+                        var best = -Float.infinity, at = -1
+                        window { i in
+                            let v = xs[i]
+                            if at < 0 || v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
+                        }
+                        ys[o] = best; idx[o] = Int32(at)
+                    }
+                }
+            }
+        }
+        return Tensor.record("max_pool", out, inputs: [self]) { gy in
+            let gx = Tensor(zeros: self.shape)
+            let pg = gy.storage.pointer, pr = gx.storage.pointer
+            argmax.withUnsafeBufferPointer { ib in
+                guard let pi = ib.baseAddress else { return }
+                Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
+                    for plane in range {
+                        let gs = pg + plane * ovol, rs = pr + plane * ivol, idx = pi + plane * ovol
+                        for o in 0..<ovol { rs[Int(idx[o])] += gs[o] }
+                    }
+                }
+            }
+            return [gx]
+        }
+    }
+
+    // MARK: - Average pooling
+
+    /// Average pooling as in PyTorch's `avg_pool2d` / `avg_pool3d` (floor mode, `count_include_pad = true`: every
+    /// window is divided by the kernel volume, zero padding included).
+    ///
+    /// `self` is `[N, C, H, W]` or `[N, C, D, H, W]`; `kernel`, `stride` (nil = kernel) and `padding` (nil = 0,
+    /// at most half the kernel) have one entry per spatial dim. Returns `[N, C, *out]`.
+    public func avgPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
+        let (g, planes) = poolGeometry("avgPool", kernel: kernel, stride: stride, padding: padding)
+        let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
+        let ivol = g.inputVolume, ovol = g.outputVolume, inv = 1 / Float(g.kernelVolume)
+        let px = storage.pointer, po = out.storage.pointer
+        let minChunk = Swift.max(1, 16384 / Swift.max(ovol, 1))
+        Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
+            for plane in range {
+                let xs = px + plane * ivol, ys = po + plane * ovol
+                Tensor.forEachWindow(g) { o, window in
+                    var s: Float = 0
+                    window { i in s += xs[i] }
+                    ys[o] = s * inv
+                }
+            }
+        }
+        return Tensor.record("avg_pool", out, inputs: [self]) { gy in
+            let gx = Tensor(zeros: self.shape)
+            let pg = gy.storage.pointer, pr = gx.storage.pointer
+            Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
+                for plane in range {
+                    let gs = pg + plane * ovol, rs = pr + plane * ivol
+                    Tensor.forEachWindow(g) { o, window in
+                        let v = gs[o] * inv
+                        window { i in rs[i] += v }
+                    }
+                }
+            }
+            return [gx]
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Validates a pooling call and returns its geometry and the number of (sample, channel) planes.
+    private func poolGeometry(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?) -> (WindowGeometry, Int) {
+        precondition(rank == 4 || rank == 5, "\(op): input must be [N, C, H, W] or [N, C, D, H, W], got \(shape)")
+        let r = rank - 2
+        precondition(kernel.count == r, "\(op): kernel \(kernel) needs \(r) entries for input \(shape)")
+        let p = spatialParam(padding, r, default: 0)
+        precondition(p.count == r && zip(p, kernel).allSatisfy { $0 * 2 <= $1 },
+                     "\(op): padding \(p) must have \(r) entries, each at most half the kernel \(kernel) (input \(shape))")
+        let g = WindowGeometry(op: op, inputSpatial: Array(shape[2...]), kernel: kernel, stride: stride ?? kernel,
+                               padding: p, dilation: nil)
+        return (g, shape[0] * shape[1])
+    }
+
+    /// Calls `body(outputIndex, window)` for every output position of one plane; `window(f)` calls `f` with the
+    /// plane offset of every in-bounds input element of that position's window, in row-major order.
+    @inline(__always)
+    static func forEachWindow(_ g: WindowGeometry, _ body: (Int, (_ f: (Int) -> Void) -> Void) -> Void) {
+        let (id, ih, iw) = (g.input[0], g.input[1], g.input[2])
+        let (kd, kh, kw) = (g.kernel[0], g.kernel[1], g.kernel[2])
+        let (sd, sh, sw) = (g.stride[0], g.stride[1], g.stride[2])
+        let (pd, ph, pw) = (g.padding[0], g.padding[1], g.padding[2])
+        let (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
+        var o = 0
+        for oz in 0..<od {
+            let z0 = Swift.max(0, oz * sd - pd), z1 = Swift.min(id, oz * sd - pd + kd)
+            for oy in 0..<oh {
+                let y0 = Swift.max(0, oy * sh - ph), y1 = Swift.min(ih, oy * sh - ph + kh)
+                for ox in 0..<ow {
+                    let x0 = Swift.max(0, ox * sw - pw), x1 = Swift.min(iw, ox * sw - pw + kw)
+                    body(o) { f in
+                        for z in z0..<z1 { for y in y0..<y1 { let row = (z * ih + y) * iw; for x in x0..<x1 { f(row + x) } } }
+                    }
+                    o += 1
+                }
+            }
+        }
+    }
+}

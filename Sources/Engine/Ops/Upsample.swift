@@ -1,0 +1,126 @@
+/// Upsampling by integer factors over 2 or 3 spatial dims (NCHW / NCDHW), with its backward rule.
+
+/// Interpolation used by `Tensor.upsample`.
+public enum UpsampleMode: Sendable {
+    /// Copy of the nearest source element (`src = floor(dst / scale)`), as PyTorch's `mode="nearest"`.
+    case nearest
+    /// Bilinear (2D) / trilinear (3D) interpolation with `align_corners=False`, as PyTorch.
+    case linear
+}
+
+/// Source indices and weights of one output coordinate along one axis.
+private struct AxisTaps {
+    var i0: [Int], i1: [Int], w0: [Float], w1: [Float]
+
+    /// PyTorch's `area_pixel_compute_source_index` (align_corners=False) or nearest indexing.
+    init(input n: Int, scale: Int, mode: UpsampleMode) {
+        let m = n * scale
+        i0 = [Int](repeating: 0, count: m); i1 = i0
+        w0 = [Float](repeating: 1, count: m); w1 = [Float](repeating: 0, count: m)
+        let inv = 1 / Float(scale)
+        for d in 0..<m {
+            switch mode {
+            case .nearest:
+                i0[d] = Swift.min(d / scale, n - 1); i1[d] = i0[d]
+            case .linear:
+                let src = Swift.max(0, inv * (Float(d) + 0.5) - 0.5)
+                let a = Swift.min(Int(src), n - 1)
+                let l1 = src - Float(a)
+                i0[d] = a; i1[d] = a < n - 1 ? a + 1 : a
+                w0[d] = 1 - l1; w1[d] = l1
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Upsamples the spatial dims by integer factors.
+    ///
+    /// `self` is `[N, C, H, W]` or `[N, C, D, H, W]`; `scale` has one positive entry per spatial dim.
+    /// Returns `[N, C, *(in * scale)]`. `.linear` is bilinear / trilinear with PyTorch's `align_corners=False`.
+    public func upsample(scale: [Int], mode: UpsampleMode) -> Tensor {
+        precondition(rank == 4 || rank == 5, "upsample: input must be [N, C, H, W] or [N, C, D, H, W], got \(shape)")
+        let r = rank - 2
+        precondition(scale.count == r && scale.allSatisfy { $0 > 0 },
+                     "upsample: scale \(scale) needs \(r) positive entries for input \(shape)")
+        let inS = [Int](repeating: 1, count: 3 - r) + Array(shape[2...])
+        let sc = [Int](repeating: 1, count: 3 - r) + scale
+        let outS = zip(inS, sc).map { $0 * $1 }
+        let tz = AxisTaps(input: inS[0], scale: sc[0], mode: mode)
+        let ty = AxisTaps(input: inS[1], scale: sc[1], mode: mode)
+        let tx = AxisTaps(input: inS[2], scale: sc[2], mode: mode)
+        let planes = shape[0] * shape[1]
+        let ivol = inS[0] * inS[1] * inS[2], ovol = outS[0] * outS[1] * outS[2]
+        let out = Tensor.empty([shape[0], shape[1]] + Array(outS.suffix(r)))
+        let px = storage.pointer, po = out.storage.pointer
+        let minChunk = Swift.max(1, 32768 / Swift.max(ovol, 1))
+        Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
+            for plane in range {
+                let xs = px + plane * ivol, ys = po + plane * ovol
+                Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
+                    let x0 = tx.i0, x1 = tx.i1, wx0 = tx.w0, wx1 = tx.w1
+                    x0.withUnsafeBufferPointer { a0 in x1.withUnsafeBufferPointer { a1 in
+                    wx0.withUnsafeBufferPointer { b0 in wx1.withUnsafeBufferPointer { b1 in
+                        let dst = ys + o
+                        if mode == .nearest {
+                            let src = xs + rows.0
+                            for j in 0..<outS[2] { dst[j] = src[a0[j]] }
+                            return
+                        }
+                        let r0 = xs + rows.0, r1 = xs + rows.1, r2 = xs + rows.2, r3 = xs + rows.3
+                        for j in 0..<outS[2] {
+                            let i = a0[j], k = a1[j], u = b0[j], v = b1[j]
+                            dst[j] = ws.0 * (u * r0[i] + v * r0[k]) + ws.1 * (u * r1[i] + v * r1[k])
+                                + ws.2 * (u * r2[i] + v * r2[k]) + ws.3 * (u * r3[i] + v * r3[k])
+                        }
+                    } } } }
+                }
+            }
+        }
+        return Tensor.record("upsample", out, inputs: [self]) { gy in
+            let gx = Tensor(zeros: self.shape)
+            let pg = gy.storage.pointer, pr = gx.storage.pointer
+            Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
+                for plane in range {
+                    let gs = pg + plane * ovol, rs = pr + plane * ivol
+                    Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
+                        tx.i0.withUnsafeBufferPointer { a0 in tx.i1.withUnsafeBufferPointer { a1 in
+                        tx.w0.withUnsafeBufferPointer { b0 in tx.w1.withUnsafeBufferPointer { b1 in
+                            let src = gs + o
+                            if mode == .nearest {
+                                let d = rs + rows.0
+                                for j in 0..<outS[2] { d[a0[j]] += src[j] }
+                                return
+                            }
+                            let r0 = rs + rows.0, r1 = rs + rows.1, r2 = rs + rows.2, r3 = rs + rows.3
+                            for j in 0..<outS[2] {
+                                let i = a0[j], k = a1[j], u = b0[j] * src[j], v = b1[j] * src[j]
+                                r0[i] += ws.0 * u; r0[k] += ws.0 * v
+                                r1[i] += ws.1 * u; r1[k] += ws.1 * v
+                                r2[i] += ws.2 * u; r2[k] += ws.2 * v
+                                r3[i] += ws.3 * u; r3[k] += ws.3 * v
+                            }
+                        } } } }
+                    }
+                }
+            }
+            return [gx]
+        }
+    }
+
+    /// Calls `body(outputRowOffset, sourceRowOffsets, rowWeights)` for every output row (z, y) of one plane:
+    /// the four source rows (z0y0, z0y1, z1y0, z1y1) and their weights wz*wy.
+    private static func upsampleRows(_ tz: AxisTaps, _ ty: AxisTaps, _ tx: AxisTaps, _ inS: [Int], _ outS: [Int], _ mode: UpsampleMode,
+                                     _ body: (Int, (Int, Int, Int, Int), (Float, Float, Float, Float)) -> Void) {
+        let ih = inS[1], iw = inS[2]
+        for z in 0..<outS[0] {
+            let z0 = tz.i0[z], z1 = tz.i1[z], wz0 = tz.w0[z], wz1 = tz.w1[z]
+            for y in 0..<outS[1] {
+                let y0 = ty.i0[y], y1 = ty.i1[y], wy0 = ty.w0[y], wy1 = ty.w1[y]
+                body((z * outS[1] + y) * outS[2],
+                     ((z0 * ih + y0) * iw, (z0 * ih + y1) * iw, (z1 * ih + y0) * iw, (z1 * ih + y1) * iw),
+                     (wz0 * wy0, wz0 * wy1, wz1 * wy0, wz1 * wy1))
+            }
+        }
+    }
+}
