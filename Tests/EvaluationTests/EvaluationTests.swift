@@ -1,1 +1,0 @@
-// Tests for the Evaluation layer live in this target.
