@@ -174,10 +174,10 @@ public final class Trainer {
     /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`.
     func defaultLoss(_ logits: Tensor, _ y: Tensor, mask: Tensor?) -> Tensor {
         switch config.loss {
-        case "dice": return Loss.softDice(logits, y, includeBackground: false)
-        case "dice-ce": return Loss.diceCrossEntropy(logits, y)
-        case "topk10": return Loss.topKCrossEntropy(logits, y, percent: 10)
-        default: return Loss.crossEntropy(logits, y, mask: mask)
+        case "dice": return Losses.softDice(logits, y, includeBackground: false)
+        case "dice-ce": return Losses.diceCrossEntropy(logits, y)
+        case "topk10": return Losses.topKCrossEntropy(logits, y, percent: 10)
+        default: return Losses.crossEntropy(logits, y, mask: mask)
         }
     }
 
