@@ -27,9 +27,13 @@ let package = Package(
         .target(name: "Evaluation", dependencies: []),
         .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation"]),
 
+        // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
+        .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
+
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training",
+            "SupervisedPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
