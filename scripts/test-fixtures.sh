@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what the test suite needs beyond the repository:
 #  - .venv-test/ (git-ignored): a Python venv with nibabel, Pillow and numpy (reference implementations);
-#  - Tests/MedIOTests/Fixtures/nibabel/ (git-ignored): nibabel's own test images, files of every datatype
+#  - Tests/Fixtures/nibabel/ (git-ignored): nibabel's own test images, files of every datatype
 #    written by nibabel, and expected.json with nibabel's reading of each (scripts/reference/nifti_reference.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ if ! "$VENV/bin/python" -c "import nibabel, PIL, numpy" 2>/dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q nibabel pillow numpy
 fi
-OUT=Tests/MedIOTests/Fixtures/nibabel
+OUT=Tests/Fixtures/nibabel
 if [ ! -f "$OUT/expected.json" ] || [ scripts/reference/nifti_reference.py -nt "$OUT/expected.json" ]; then
     "$VENV/bin/python" scripts/reference/nifti_reference.py fixtures "$OUT"
     echo "test-fixtures: wrote $OUT"

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("semiseg inspect")
 struct InspectTests {
-    static let fixtures = CLI.repoRoot.appendingPathComponent("Tests/MedIOTests/Fixtures/nibabel")
+    static let fixtures = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/nibabel")
 
     @Test(arguments: ["anatomical.nii", "example4d.nii.gz", "example_nifti2.nii.gz", "standard.nii.gz", "scaled_int16.nii"])
     func jsonMatchesNibabel(_ name: String) throws {

@@ -5,7 +5,7 @@ import Testing
 enum Fixtures {
     static let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static let nibabelDir = repoRoot.appendingPathComponent("Tests/MedIOTests/Fixtures/nibabel")
+    static let nibabelDir = repoRoot.appendingPathComponent("Tests/Fixtures/nibabel")
     static let python = repoRoot.appendingPathComponent(".venv-test/bin/python").path
 
     /// nibabel's expected.json (written by scripts/reference/nifti_reference.py).

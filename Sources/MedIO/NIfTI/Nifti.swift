@@ -17,7 +17,6 @@ public struct NiftiFile: Sendable {
 /// `MedIOError` naming the file and the problem, never a crash or a libnifti message on stderr.
 public enum Nifti {
     private static let quiet: Void = { nifti_set_debug_level(0) }()
-    private static let lock = NSLock()
 
     /// Reads `path` and returns the volume only (see `readFile` for the header details).
     public static func read(_ path: String) throws -> Volume { try readFile(path).volume }
@@ -31,9 +30,7 @@ public enum Nifti {
         guard summary.dims.count <= 4 || summary.dims[4...].allSatisfy({ $0 == 1 }) else {
             throw MedIOError(path, "\(summary.dims.count)-dimensional image \(summary.dims) is not supported (at most x, y, z, channel)")
         }
-        lock.lock()
         let nimOpt = nifti_image_read(path, 1)
-        lock.unlock()
         guard let nim = nimOpt else { throw MedIOError(path, "libnifti could not read the file") }
         defer { nifti_image_free(nim) }
         let n = nim.pointee
@@ -138,9 +135,7 @@ public enum Nifti {
             guard nifti_set_filenames(nim, tmp, 0, 1) == 0 else {
                 throw MedIOError(path, "libnifti rejected the output name")
             }
-            lock.lock()
             nifti_image_write(nim)
-            lock.unlock()
         } else {
             try writeNifti2(nim, to: tmp, gzip: ext == ".nii.gz", reportAs: path)
         }
