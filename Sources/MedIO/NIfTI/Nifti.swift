@@ -9,6 +9,9 @@ public struct NiftiFile: Sendable {
     public var datatype: NiftiDatatype
     /// NIfTI format version, 1 or 2.
     public var version: Int
+    /// NaN/Inf voxels found in the file's float data. libnifti replaces them with 0, so `volume` holds 0
+    /// there; dataset validation reports them.
+    public var nonFiniteCount: Int = 0
 }
 
 /// NIfTI-1/NIfTI-2 reading and writing (`.nii`, `.nii.gz`) through libnifti (nifti2_io).
@@ -75,7 +78,7 @@ public enum Nifti {
         let g = Geometry(affine: affine, spacing: pix, qformCode: Int(n.qform_code), sformCode: Int(n.sform_code),
                          qform: qform, sform: sform)
         return NiftiFile(volume: Volume(shape: shape, data: values, geometry: g), datatype: dt,
-                         version: summary.version)
+                         version: summary.version, nonFiniteCount: summary.nonFinite)
     }
 
     /// Writes `volume` to `path` (`.nii` or `.nii.gz`, chosen by the name) with the volume's geometry

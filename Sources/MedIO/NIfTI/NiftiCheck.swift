@@ -11,6 +11,10 @@ struct NiftiHeaderSummary {
     var voxOffset: Int
     /// Bytes in the (decompressed) file.
     var fileSize: Int
+    /// Header and data are big-endian (byte-swapped relative to this machine).
+    var swapped: Bool
+    /// NaN/Inf voxels in float data (libnifti replaces them with 0 when reading).
+    var nonFinite = 0
 }
 
 /// Validates a NIfTI file's bytes so libnifti is only handed files it can read without crashing or exiting.
@@ -31,25 +35,26 @@ enum NiftiCheck {
         guard let raw = FileManager.default.contents(atPath: path) else { throw MedIOError(path, "cannot read file") }
         guard !raw.isEmpty else { throw MedIOError(path, "empty file") }
         let isGzipData = raw.count >= 2 && raw[raw.startIndex] == 0x1f && raw[raw.startIndex + 1] == 0x8b
-        let (head, size): ([UInt8], Int)
+        let bytes: Data
         if path.hasSuffix(".gz") {
             guard isGzipData else { throw MedIOError(path, "not a gzip file (name ends in .gz, data does not start with gzip magic 1f 8b)") }
-            (head, size) = try inflateHeadAndSize(path)
+            bytes = try inflateAll(path)
         } else {
             guard !isGzipData else { throw MedIOError(path, "gzip-compressed data in a file not named .gz") }
             guard path.hasSuffix(".nii") else { throw MedIOError(path, "not a .nii or .nii.gz file name") }
-            (head, size) = (Array(raw.prefix(544)), raw.count)
+            bytes = raw
         }
-        return try parse(head, size: size, path: path)
+        var summary = try parse(Array(bytes.prefix(544)), size: bytes.count, path: path)
+        summary.nonFinite = countNonFinite(bytes, summary, swapped: summary.swapped)
+        return summary
     }
 
-    /// Inflates the whole gzip stream through zlib, keeping the first 544 bytes and counting the rest.
-    private static func inflateHeadAndSize(_ path: String) throws -> ([UInt8], Int) {
+    /// Inflates the whole gzip stream through zlib.
+    private static func inflateAll(_ path: String) throws -> Data {
         guard let gz = gzopen(path, "rb") else { throw MedIOError(path, "cannot open gzip stream") }
         defer { gzclose(gz) }
         gzbuffer(gz, 1 << 17)
-        var head = [UInt8]()
-        var total = 0
+        var out = Data()
         let chunk = 1 << 20
         let buf = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buf.deallocate() }
@@ -61,11 +66,7 @@ enum NiftiCheck {
                 throw MedIOError(path, "corrupt gzip stream (\(msg))")
             }
             if n == 0 { break }
-            if head.count < 544 {
-                let p = buf.assumingMemoryBound(to: UInt8.self)
-                head += UnsafeBufferPointer(start: p, count: min(Int(n), 544 - head.count))
-            }
-            total += Int(n)
+            out.append(buf.assumingMemoryBound(to: UInt8.self), count: Int(n))
         }
         var errnum: Int32 = 0
         let msg = gzerror(gz, &errnum).map { String(cString: $0) } ?? ""
@@ -73,8 +74,31 @@ enum NiftiCheck {
             if errnum == Z_BUF_ERROR { throw MedIOError(path, "truncated gzip stream (\(msg))") }
             throw MedIOError(path, "corrupt gzip stream (\(msg))")
         }
-        guard total > 0 else { throw MedIOError(path, "empty file (gzip stream holds no data)") }
-        return (head, total)
+        guard !out.isEmpty else { throw MedIOError(path, "empty file (gzip stream holds no data)") }
+        return out
+    }
+
+    /// Number of NaN/Inf values in float32/float64 voxel data (libnifti silently replaces them with 0).
+    private static func countNonFinite(_ bytes: Data, _ s: NiftiHeaderSummary, swapped: Bool) -> Int {
+        guard s.datatype == .float32 || s.datatype == .float64 else { return 0 }
+        let n = s.dims.reduce(1, *)
+        return bytes.withUnsafeBytes { raw -> Int in
+            var bad = 0
+            if s.datatype == .float32 {
+                for i in 0..<n {
+                    var b = raw.loadUnaligned(fromByteOffset: s.voxOffset + 4 * i, as: UInt32.self)
+                    if swapped { b = b.byteSwapped }
+                    if b & 0x7F80_0000 == 0x7F80_0000 { bad += 1 }
+                }
+            } else {
+                for i in 0..<n {
+                    var b = raw.loadUnaligned(fromByteOffset: s.voxOffset + 8 * i, as: UInt64.self)
+                    if swapped { b = b.byteSwapped }
+                    if b & 0x7FF0_0000_0000_0000 == 0x7FF0_0000_0000_0000 { bad += 1 }
+                }
+            }
+            return bad
+        }
     }
 
     private static func parse(_ h: [UInt8], size: Int, path: String) throws -> NiftiHeaderSummary {
@@ -154,7 +178,7 @@ enum NiftiCheck {
         guard size - voxOffset >= need else {
             throw MedIOError(path, "dims \(dims) larger than the data: need \(need) bytes after vox_offset \(voxOffset), file has \(size - voxOffset)")
         }
-        return NiftiHeaderSummary(version: version, dims: dims, datatype: dt, voxOffset: voxOffset, fileSize: size)
+        return NiftiHeaderSummary(version: version, dims: dims, datatype: dt, voxOffset: voxOffset, fileSize: size, swapped: swap)
     }
 
     private static func describe(_ bytes: [UInt8]) -> String {
