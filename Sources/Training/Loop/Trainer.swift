@@ -197,3 +197,21 @@ public final class Trainer {
         return try aggregate(results).foregroundMean[.dice]
     }
 }
+
+extension Trainer {
+    /// Loads `checkpoints/best.safetensors` (or `last` when there is no best) into the model and strategy.
+    public func loadBest() throws {
+        let dir = run.runDirectory.appendingPathComponent("checkpoints")
+        var url = dir.appendingPathComponent("best.safetensors")
+        if !FileManager.default.fileExists(atPath: url.path) { url = dir.appendingPathComponent("last.safetensors") }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw TrainingError("\(dir.path): no checkpoint to load") }
+        try Checkpoint.load(from: url, model: run.model, optimizer: nil, strategy: strategy)
+    }
+
+    /// The strategy's prediction for one image `[C, D, H, W]`, or the plain sliding-window prediction.
+    public func predict(_ image: Tensor) throws -> Prediction {
+        if let p = try strategy.predict(image, run) { return p }
+        let probs = run.plainProbabilities(image)
+        return Prediction(probabilities: probs, uncertainty: ["entropy": Prediction.entropy(probs)])
+    }
+}
