@@ -25,10 +25,15 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),
+        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation"]),
+
+        // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
+        .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
-            "Engine", "NN", "MedIO", "Evaluation",
+            "Engine", "NN", "MedIO", "Evaluation", "Training",
+            "SupervisedPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -39,6 +44,7 @@ let package = Package(
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

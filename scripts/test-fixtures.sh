@@ -1,4 +1,18 @@
 #!/usr/bin/env bash
-# Prepares what the test suite needs beyond the repository (nothing yet beyond the system libraries).
+# Prepares what the test suite needs beyond the repository:
+#  - .venv-test/ (git-ignored): a Python venv with nibabel, Pillow and numpy (reference implementations);
+#  - Tests/Fixtures/nibabel/ (git-ignored): nibabel's own test images, files of every datatype
+#    written by nibabel, and expected.json with nibabel's reading of each (scripts/reference/nifti_reference.py).
 set -euo pipefail
-exit 0
+cd "$(dirname "$0")/.."
+VENV=.venv-test
+if ! "$VENV/bin/python" -c "import nibabel, PIL, numpy" 2>/dev/null; then
+    echo "test-fixtures: creating $VENV (nibabel, pillow, numpy)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q nibabel pillow numpy
+fi
+OUT=Tests/Fixtures/nibabel
+if [ ! -f "$OUT/expected.json" ] || [ scripts/reference/nifti_reference.py -nt "$OUT/expected.json" ]; then
+    "$VENV/bin/python" scripts/reference/nifti_reference.py fixtures "$OUT"
+    echo "test-fixtures: wrote $OUT"
+fi

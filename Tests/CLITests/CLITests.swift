@@ -1,1 +1,52 @@
-// Tests for the CLI layer live in this target.
+import Foundation
+import Testing
+
+/// Runs the built `semiseg` binary (built by `swift build --build-tests`, which `make test` runs first).
+enum CLI {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `semiseg` next to the test bundle, else the newest one under .build.
+    static var binary: String? {
+        var candidates: [URL] = []
+        if let exe = Bundle.main.executableURL {
+            var dir = exe.deletingLastPathComponent()
+            for _ in 0..<4 { candidates.append(dir.appendingPathComponent("semiseg")); dir = dir.deletingLastPathComponent() }
+        }
+        for c in ["release", "debug"] { candidates.append(repoRoot.appendingPathComponent(".build/\(c)/semiseg")) }
+        let fm = FileManager.default
+        let found = candidates.filter { fm.isExecutableFile(atPath: $0.path) }
+        return found.max { a, b in
+            let da = (try? fm.attributesOfItem(atPath: a.path)[.modificationDate] as? Date) ?? .distantPast
+            let db = (try? fm.attributesOfItem(atPath: b.path)[.modificationDate] as? Date) ?? .distantPast
+            return da < db
+        }?.path
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ args: [String]) throws -> Result {
+        guard let bin = binary else {
+            Issue.record("semiseg binary not found: build it first (swift build --build-tests)")
+            return Result(status: -1, stdout: "", stderr: "")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func tempDir() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,1 +1,0 @@
-// MedIO: NIfTI, PNG, MSD datasets, geometry, phantoms.

@@ -1,0 +1,228 @@
+import CNIfTI
+import Foundation
+
+/// A NIfTI file as read: the volume (scaled Float32 values) plus what the header said about storage.
+public struct NiftiFile: Sendable {
+    /// The image, values after `scl_slope`/`scl_inter`.
+    public var volume: Volume
+    /// Datatype stored on disk.
+    public var datatype: NiftiDatatype
+    /// NIfTI format version, 1 or 2.
+    public var version: Int
+    /// NaN/Inf voxels found in the file's float data. libnifti replaces them with 0, so `volume` holds 0
+    /// there; dataset validation reports them.
+    public var nonFiniteCount: Int = 0
+}
+
+/// NIfTI-1/NIfTI-2 reading and writing (`.nii`, `.nii.gz`) through libnifti (nifti2_io).
+///
+/// Every file is first checked by SemiSeg itself (see `NiftiCheck`), so malformed input becomes a
+/// `MedIOError` naming the file and the problem, never a crash or a libnifti message on stderr.
+public enum Nifti {
+    private static let quiet: Void = { nifti_set_debug_level(0) }()
+
+    /// Reads `path` and returns the volume only (see `readFile` for the header details).
+    public static func read(_ path: String) throws -> Volume { try readFile(path).volume }
+
+    /// Reads a `.nii`/`.nii.gz` file (NIfTI-1 or -2; uint8, int8, int16, uint16, int32, uint32, int64,
+    /// uint64, float32, float64). Shape: `[nx, ny, nz]` (1D/2D padded with 1s) or `[nx, ny, nz, nc]`;
+    /// dimensions 5-7 must be 1. Values are scaled by `scl_slope`/`scl_inter` when the slope is finite and non-zero.
+    public static func readFile(_ path: String) throws -> NiftiFile {
+        _ = quiet
+        let summary = try NiftiCheck.check(path)
+        guard summary.dims.count <= 4 || summary.dims[4...].allSatisfy({ $0 == 1 }) else {
+            throw MedIOError(path, "\(summary.dims.count)-dimensional image \(summary.dims) is not supported (at most x, y, z, channel)")
+        }
+        let nimOpt = nifti_image_read(path, 1)
+        guard let nim = nimOpt else { throw MedIOError(path, "libnifti could not read the file") }
+        defer { nifti_image_free(nim) }
+        let n = nim.pointee
+        guard let raw = n.data, let dt = NiftiDatatype(rawValue: n.datatype), Int(n.nvox) == summary.dims.reduce(1, *) else {
+            throw MedIOError(path, "libnifti returned no usable voxel data")
+        }
+        var shape = [Int(max(n.nx, 1)), Int(max(n.ny, 1)), Int(max(n.nz, 1))]
+        if n.ndim >= 4 && n.nt > 1 { shape.append(Int(n.nt)) }
+        let count = Int(n.nvox)
+        var values = [Float](repeating: 0, count: count)
+        var slope = n.scl_slope, inter = n.scl_inter
+        if !slope.isFinite || slope == 0 { slope = 1; inter = 0 }
+        if !inter.isFinite { inter = 0 }
+        values.withUnsafeMutableBufferPointer { out in
+            func convert<T>(_: T.Type, _ f: (T) -> Double) {
+                let p = raw.bindMemory(to: T.self, capacity: count)
+                if slope == 1 && inter == 0 {
+                    for i in 0..<count { out[i] = Float(f(p[i])) }
+                } else {
+                    for i in 0..<count { out[i] = Float(f(p[i]) * slope + inter) }
+                }
+            }
+            switch dt {
+            case .uint8: convert(UInt8.self) { Double($0) }
+            case .int8: convert(Int8.self) { Double($0) }
+            case .int16: convert(Int16.self) { Double($0) }
+            case .uint16: convert(UInt16.self) { Double($0) }
+            case .int32: convert(Int32.self) { Double($0) }
+            case .uint32: convert(UInt32.self) { Double($0) }
+            case .int64: convert(Int64.self) { Double($0) }
+            case .uint64: convert(UInt64.self) { Double($0) }
+            case .float32: convert(Float.self) { Double($0) }
+            case .float64: convert(Double.self) { $0 }
+            }
+        }
+        let pix = [n.pixdim.1, n.pixdim.2, n.pixdim.3].map { $0 == 0 ? 1.0 : $0 }
+        let qform = matrix(n.qto_xyz), sform = matrix(n.sto_xyz)
+        let affine: [[Double]]
+        if n.sform_code > 0 { affine = sform } else if n.qform_code > 0 { affine = qform } else {
+            affine = Geometry.pixdimAffine(shape: shape, zooms: pix.map { abs($0) })
+        }
+        let g = Geometry(affine: affine, spacing: pix, qformCode: Int(n.qform_code), sformCode: Int(n.sform_code),
+                         qform: qform, sform: sform)
+        return NiftiFile(volume: Volume(shape: shape, data: values, geometry: g), datatype: dt,
+                         version: summary.version, nonFiniteCount: summary.nonFinite)
+    }
+
+    /// Writes `volume` to `path` (`.nii` or `.nii.gz`, chosen by the name) with the volume's geometry
+    /// (affine, pixdim, qform/sform and their codes copied, as from a reference image).
+    ///
+    /// Integer datatypes round to nearest and clamp to the type's range (labels: `.uint8`). No scaling is
+    /// stored (`scl_slope = 0`). The file appears atomically: written to a temporary name, then renamed.
+    public static func write(_ volume: Volume, to path: String, datatype: NiftiDatatype = .float32, version: Int = 1) throws {
+        _ = quiet
+        guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
+            throw MedIOError(path, "output name must end in .nii or .nii.gz")
+        }
+        guard version == 1 || version == 2 else { throw MedIOError(path, "NIfTI version must be 1 or 2") }
+        if volume.data.contains(where: { !$0.isFinite }) && datatype.integerRange != nil {
+            throw MedIOError(path, "NaN/Inf values cannot be written as \(datatype.name)")
+        }
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent()
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw MedIOError(path, "output folder \(dir.path) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: dir.path) else {
+            throw MedIOError(path, "output folder \(dir.path) is not writable")
+        }
+        let ext = path.hasSuffix(".nii.gz") ? ".nii.gz" : ".nii"
+        let tmp = dir.appendingPathComponent(".tmp-\(UUID().uuidString)\(ext)").path
+        var dims = [Int64](repeating: 1, count: 8)
+        dims[0] = Int64(volume.shape.count)
+        for (k, s) in volume.shape.enumerated() { dims[k + 1] = Int64(s) }
+        guard let nim = nifti_make_new_nim(dims, datatype.rawValue, 1) else {
+            throw MedIOError(path, "libnifti could not allocate the image")
+        }
+        defer { nifti_image_free(nim) }
+        guard let raw = nim.pointee.data else { throw MedIOError(path, "libnifti allocated no voxel buffer") }
+        fill(raw, volume.data, datatype)
+        let g = volume.geometry
+        nim.pointee.nifti_type = version == 1 ? NIFTI_FTYPE_NIFTI1_1 : NIFTI_FTYPE_NIFTI2_1
+        nim.pointee.dx = g.spacing[0]; nim.pointee.dy = g.spacing[1]; nim.pointee.dz = g.spacing[2]
+        nim.pointee.pixdim.1 = g.spacing[0]; nim.pointee.pixdim.2 = g.spacing[1]; nim.pointee.pixdim.3 = g.spacing[2]
+        nim.pointee.xyz_units = NIFTI_UNITS_MM
+        nim.pointee.scl_slope = 0
+        nim.pointee.scl_inter = 0
+        nim.pointee.qform_code = Int32(g.qformCode)
+        nim.pointee.sform_code = Int32(g.sformCode)
+        if g.qformCode > 0 {
+            var qb = 0.0, qc = 0.0, qd = 0.0, qx = 0.0, qy = 0.0, qz = 0.0, dx = 0.0, dy = 0.0, dz = 0.0, qfac = 1.0
+            nifti_dmat44_to_quatern(dmat(g.qform), &qb, &qc, &qd, &qx, &qy, &qz, &dx, &dy, &dz, &qfac)
+            nim.pointee.quatern_b = qb; nim.pointee.quatern_c = qc; nim.pointee.quatern_d = qd
+            nim.pointee.qoffset_x = qx; nim.pointee.qoffset_y = qy; nim.pointee.qoffset_z = qz
+            nim.pointee.qfac = qfac
+            nim.pointee.pixdim.0 = qfac
+            nim.pointee.qto_xyz = dmat(g.qform)
+        }
+        if g.sformCode > 0 { nim.pointee.sto_xyz = dmat(g.sform) }
+        if version == 1 {
+            guard nifti_set_filenames(nim, tmp, 0, 1) == 0 else {
+                throw MedIOError(path, "libnifti rejected the output name")
+            }
+            nifti_image_write(nim)
+        } else {
+            try writeNifti2(nim, to: tmp, gzip: ext == ".nii.gz", reportAs: path)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: tmp)[.size] as? Int) ?? nil
+        guard let written = size, written > 0 else {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw MedIOError(path, "could not write the file (is the folder writable?)")
+        }
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: tmp, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw MedIOError(path, "could not move the written file into place: \(error.localizedDescription)")
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// libnifti 2.1's `nifti_image_write` emits no header for NIfTI-2 single files, so for version 2 the
+    /// header comes from libnifti (`nifti_convert_nim2n2hdr`) and SemiSeg writes header, the 4-byte empty
+    /// extension flag and the voxels itself (through zlib for `.nii.gz`).
+    private static func writeNifti2(_ nim: UnsafeMutablePointer<nifti_image>, to tmp: String, gzip: Bool,
+                                    reportAs path: String) throws {
+        nim.pointee.iname_offset = 544
+        var hdr = nifti_2_header()
+        guard nifti_convert_nim2n2hdr(nim, &hdr) == 0 else { throw MedIOError(path, "libnifti could not build a NIfTI-2 header") }
+        hdr.vox_offset = 544
+        guard let raw = nim.pointee.data else { throw MedIOError(path, "no voxel buffer") }
+        var bytes = Data(bytes: &hdr, count: 540)
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        bytes.append(Data(bytes: raw, count: Int(nim.pointee.nvox) * Int(nim.pointee.nbyper)))
+        if gzip {
+            guard let gz = gzopen(tmp, "wb6") else { throw MedIOError(path, "could not create the file") }
+            let ok = bytes.withUnsafeBytes { b -> Bool in
+                guard let base = b.baseAddress else { return false }
+                return gzwrite(gz, base, UInt32(b.count)) == Int32(b.count)
+            }
+            let closed = gzclose(gz) == Z_OK
+            guard ok && closed else { throw MedIOError(path, "gzip write failed") }
+        } else {
+            do { try bytes.write(to: URL(fileURLWithPath: tmp)) } catch {
+                throw MedIOError(path, "could not write the file: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    private static func fill(_ raw: UnsafeMutableRawPointer, _ values: [Float], _ dt: NiftiDatatype) {
+        let count = values.count
+        values.withUnsafeBufferPointer { v in
+            func put<T>(_: T.Type, _ f: (Double) -> T) {
+                let p = raw.bindMemory(to: T.self, capacity: count)
+                if let r = dt.integerRange {
+                    for i in 0..<count { p[i] = f(min(max(Double(v[i]).rounded(), r.lowerBound), r.upperBound)) }
+                } else {
+                    for i in 0..<count { p[i] = f(Double(v[i])) }
+                }
+            }
+            switch dt {
+            case .uint8: put(UInt8.self) { UInt8($0) }
+            case .int8: put(Int8.self) { Int8($0) }
+            case .int16: put(Int16.self) { Int16($0) }
+            case .uint16: put(UInt16.self) { UInt16($0) }
+            case .int32: put(Int32.self) { Int32($0) }
+            case .uint32: put(UInt32.self) { UInt32($0) }
+            case .int64: put(Int64.self) { Int64($0) }
+            case .uint64: put(UInt64.self) { UInt64($0) }
+            case .float32: put(Float.self) { Float($0) }
+            case .float64: put(Double.self) { $0 }
+            }
+        }
+    }
+
+    private static func matrix(_ m: nifti_dmat44) -> [[Double]] {
+        let rows = [m.m.0, m.m.1, m.m.2, m.m.3]
+        return rows.map { [$0.0, $0.1, $0.2, $0.3] }
+    }
+
+    private static func dmat(_ a: [[Double]]) -> nifti_dmat44 {
+        var m = nifti_dmat44()
+        m.m.0 = (a[0][0], a[0][1], a[0][2], a[0][3])
+        m.m.1 = (a[1][0], a[1][1], a[1][2], a[1][3])
+        m.m.2 = (a[2][0], a[2][1], a[2][2], a[2][3])
+        m.m.3 = (a[3][0], a[3][1], a[3][2], a[3][3])
+        return m
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import NN
+
+/// Everything that defines a training run; the CLI flags and `--config FILE` (JSON) map onto it 1:1.
+///
+/// Units: `spacing` in mm (x, y, z); `resize` and `patch` in voxels as `[D, H, W]` (D = slices);
+/// `huWindow` in Hounsfield units. Keys in JSON are the property names (snake_case accepted).
+public struct TrainConfig: Codable, Sendable, Equatable {
+    // MARK: Data
+    /// MSD dataset folder (with dataset.json).
+    public var data: String
+    /// Run output folder.
+    public var out: String
+    /// Labeled training cases (the rest of training, minus validation/test, is unlabeled).
+    public var labeled: Int = 4
+    /// Validation cases.
+    public var validation: Int = 2
+    /// Test cases held out of training when the dataset has no `labelsTs`.
+    public var testCount: Int = 4
+    /// A saved split to reuse (`RUN/split.json` of another run); overrides the counts.
+    public var split: String? = nil
+    /// Resize every case to this `[D, H, W]` (trilinear image, nearest label); nil keeps the grid.
+    public var resize: [Int]? = nil
+    /// Resample to this spacing (mm, x y z) before anything else; nil keeps the spacing.
+    public var spacing: [Double]? = nil
+    /// Intensity normalisation: "ct" (nnU-Net: clip to foreground 0.5/99.5 percentiles, z-score), "mri" (per-image z-score),
+    /// "mri-nonzero" (z-score inside the nonzero mask), "window" (fixed HU window `huWindow` to [0, 1]), "none".
+    public var normalization: String = "ct"
+    /// HU window [lo, hi] for `normalization = "window"`.
+    public var huWindow: [Double]? = nil
+
+    // MARK: Model
+    /// "unet2d" or "unet3d".
+    public var model: String = "unet3d"
+    public var base: Int = 8
+    public var depth: Int = 4
+    /// "batch", "instance" or "none".
+    public var norm: String = "batch"
+    /// "nearest-conv" or "transposed".
+    public var upsampling: String = "nearest-conv"
+    /// Classes including background; nil = from dataset.json's labels.
+    public var classes: Int = 2
+
+    // MARK: Optimisation
+    public var strategy: String = "supervised"
+    public var strategyOptions: [String: String] = [:]
+    public var epochs: Int = 20
+    public var iterationsPerEpoch: Int = 20
+    public var batchSize: Int = 2
+    public var unlabeledBatchSize: Int = 2
+    /// Training patch `[D, H, W]`; nil = the whole (resized) volume. 2D models use `[1, H, W]` (slices).
+    public var patch: [Int]? = nil
+    public var foregroundOversampling: Double = 0.33
+    /// "ce", "dice", "dice-ce", "topk10".
+    public var loss: String = "ce"
+    /// "adam", "adamw", "sgd".
+    public var optimizer: String = "adam"
+    public var learningRate: Double = 1e-3
+    public var weightDecay: Double = 0
+    public var momentum: Double = 0.99
+    /// "constant", "poly", "step", "cosine-restarts".
+    public var schedule: String = "constant"
+    /// For "step": multiply by `stepGamma` every `stepEvery` epochs. For "cosine-restarts": cycle length in epochs.
+    public var stepEvery: Int = 3
+    public var stepGamma: Double = 0.9
+    public var cycleEpochs: Int = 5
+    /// Augmentation preset ("none", "standard", "seed-workflow") or explicit settings.
+    public var augmentation: String = "standard"
+    public var augmentationSettings: AugmentationConfig? = nil
+
+    // MARK: Validation, inference, reproducibility
+    public var validateEvery: Int = 1
+    /// Sliding-window overlap fraction for validation and prediction.
+    public var windowStep: Double = 0.5
+    public var mirrorTTA: Bool = false
+    public var seed: UInt64 = 0
+    /// What to do on a NaN/Inf loss or gradient: "stop" (default, keep the last good checkpoint) or "skip" the step.
+    public var nonFinite: String = "stop"
+
+    public init(data: String, out: String) { self.data = data; self.out = out }
+
+    /// Spatial rank of the model.
+    public var dims: Int { model == "unet2d" ? 2 : 3 }
+
+    /// Every problem with the values, one sentence each (empty = valid).
+    public func problems() -> [String] {
+        var p: [String] = []
+        func check(_ ok: Bool, _ m: @autoclosure () -> String) { if !ok { p.append(m()) } }
+        check(["unet2d", "unet3d"].contains(model), "model must be unet2d or unet3d, got '\(model)'")
+        check(base >= 1 && base <= 256, "base must be in 1...256, got \(base)")
+        check(depth >= 1 && depth <= 6, "depth must be in 1...6, got \(depth)")
+        check(NormKind(rawValue: norm) != nil, "norm must be batch, instance or none, got '\(norm)'")
+        check(["nearest-conv", "transposed"].contains(upsampling), "upsampling must be nearest-conv or transposed, got '\(upsampling)'")
+        check(classes >= 2, "classes must be >= 2, got \(classes)")
+        check(labeled >= 1, "labeled must be >= 1, got \(labeled)")
+        check(validation >= 0 && testCount >= 0, "validation and testCount must be >= 0")
+        check(epochs >= 1 && iterationsPerEpoch >= 1, "epochs and iterationsPerEpoch must be >= 1")
+        check(batchSize >= 1 && unlabeledBatchSize >= 1, "batch sizes must be >= 1")
+        check(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
+        check(weightDecay >= 0, "weightDecay must be >= 0")
+        check(["ce", "dice", "dice-ce", "topk10"].contains(loss), "loss must be ce, dice, dice-ce or topk10, got '\(loss)'")
+        check(["adam", "adamw", "sgd"].contains(optimizer), "optimizer must be adam, adamw or sgd, got '\(optimizer)'")
+        check(["constant", "poly", "step", "cosine-restarts"].contains(schedule), "schedule must be constant, poly, step or cosine-restarts, got '\(schedule)'")
+        check(stepEvery >= 1 && cycleEpochs >= 1 && stepGamma > 0, "stepEvery, cycleEpochs must be >= 1 and stepGamma > 0")
+        check(["ct", "mri", "mri-nonzero", "window", "none"].contains(normalization), "normalization must be ct, mri, mri-nonzero, window or none, got '\(normalization)'")
+        if normalization == "window" { check((huWindow?.count ?? 0) == 2 && (huWindow?[0] ?? 0) < (huWindow?[1] ?? 0), "normalization 'window' needs huWindow [lo, hi] with lo < hi") }
+        if let r = resize { check(r.count == 3 && r.allSatisfy { $0 >= 1 }, "resize must be [D, H, W] >= 1, got \(r)") }
+        if let s = spacing { check(s.count == 3 && s.allSatisfy { $0 > 0 }, "spacing must be 3 positive mm values, got \(s)") }
+        if let pt = patch {
+            check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)")
+            if pt.count == 3 {
+                let f = 1 << depth
+                let sp = dims == 2 ? Array(pt.dropFirst()) : pt
+                check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by 2^depth = \(f) in every model axis")
+                if dims == 2 { check(pt[0] == 1, "2D models take patches [1, H, W], got \(pt)") }
+            }
+        }
+        check(foregroundOversampling >= 0 && foregroundOversampling <= 1, "foregroundOversampling must be in [0, 1]")
+        check(validateEvery >= 1, "validateEvery must be >= 1")
+        check(windowStep > 0 && windowStep <= 1, "windowStep must be in (0, 1]")
+        check(["stop", "skip"].contains(nonFinite), "nonFinite must be stop or skip, got '\(nonFinite)'")
+        if augmentationSettings == nil { check(AugmentationConfig.preset(augmentation) != nil, "augmentation must be none, standard or seed-workflow, got '\(augmentation)'") }
+        if let a = augmentationSettings { p += a.problems().map { "augmentationSettings: \($0)" } }
+        return p
+    }
+
+    /// The augmentation actually used.
+    public var augmentationConfig: AugmentationConfig { augmentationSettings ?? AugmentationConfig.preset(augmentation) ?? .none }
+
+    /// The network configuration (before `Strategy.configure(model:)`).
+    public func unetConfig(inChannels: Int) -> UNetConfig {
+        UNetConfig(dims: dims, inChannels: inChannels, classes: classes, baseChannels: base, depth: depth,
+                   norm: NormKind(rawValue: norm) ?? .batch, upsampling: upsampling == "transposed" ? .transposedConv : .nearestConv)
+    }
+
+    // MARK: JSON
+
+    /// Reads a JSON config file; unknown keys are errors (typos must not pass silently). Paths stay as written.
+    public static func load(_ url: URL) throws -> TrainConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ConfigError(problems: ["\(url.path): cannot read config file"]) }
+        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigError(problems: ["\(url.path): not a JSON object"])
+        }
+        let known = Set(Mirror(reflecting: TrainConfig(data: "", out: "")).children.compactMap { $0.label })
+        let normalized = Dictionary(obj.map { (camel($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+        let unknown = normalized.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty { throw ConfigError(problems: unknown.map { "\(url.path): unknown key '\($0)'" }) }
+        do {
+            let re = try JSONSerialization.data(withJSONObject: normalized)
+            let c = try JSONDecoder().decode(TrainConfig.self, from: re)
+            let p = c.problems()
+            if !p.isEmpty { throw ConfigError(problems: p.map { "\(url.path): \($0)" }) }
+            return c
+        } catch let e as ConfigError { throw e } catch {
+            throw ConfigError(problems: ["\(url.path): \(describe(error))"])
+        }
+    }
+
+    /// Writes the config as pretty JSON.
+    public func save(_ url: URL) throws {
+        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try e.encode(self).write(to: url, options: .atomic)
+    }
+
+    static func camel(_ k: String) -> String {
+        let parts = k.split(separator: "_")
+        guard parts.count > 1 else { return k }
+        return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+            return "key '\(c.codingPath.map { $0.stringValue }.joined(separator: "."))': \(c.debugDescription)"
+        case DecodingError.keyNotFound(let k, _): return "missing key '\(k.stringValue)'"
+        default: return "\(error)"
+        }
+    }
+}
+
+extension TrainConfig {
+    // Decode with defaults for every missing key (only `data` and `out` are required).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(data: try c.decode(String.self, forKey: .data), out: try c.decode(String.self, forKey: .out))
+        func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
+        try get(.labeled, &labeled); try get(.validation, &validation); try get(.testCount, &testCount)
+        split = try c.decodeIfPresent(String.self, forKey: .split)
+        resize = try c.decodeIfPresent([Int].self, forKey: .resize)
+        spacing = try c.decodeIfPresent([Double].self, forKey: .spacing)
+        try get(.normalization, &normalization); huWindow = try c.decodeIfPresent([Double].self, forKey: .huWindow)
+        try get(.model, &model); try get(.base, &base); try get(.depth, &depth); try get(.norm, &norm)
+        try get(.upsampling, &upsampling); try get(.classes, &classes)
+        try get(.strategy, &strategy); try get(.strategyOptions, &strategyOptions)
+        try get(.epochs, &epochs); try get(.iterationsPerEpoch, &iterationsPerEpoch); try get(.batchSize, &batchSize)
+        try get(.unlabeledBatchSize, &unlabeledBatchSize); patch = try c.decodeIfPresent([Int].self, forKey: .patch)
+        try get(.foregroundOversampling, &foregroundOversampling); try get(.loss, &loss); try get(.optimizer, &optimizer)
+        try get(.learningRate, &learningRate); try get(.weightDecay, &weightDecay); try get(.momentum, &momentum)
+        try get(.schedule, &schedule); try get(.stepEvery, &stepEvery); try get(.stepGamma, &stepGamma); try get(.cycleEpochs, &cycleEpochs)
+        try get(.augmentation, &augmentation)
+        augmentationSettings = try c.decodeIfPresent(AugmentationConfig.self, forKey: .augmentationSettings)
+        try get(.validateEvery, &validateEvery); try get(.windowStep, &windowStep); try get(.mirrorTTA, &mirrorTTA)
+        try get(.seed, &seed); try get(.nonFinite, &nonFinite)
+    }
+}

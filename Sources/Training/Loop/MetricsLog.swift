@@ -1,0 +1,40 @@
+import Foundation
+
+/// `RUN/metrics.csv`: one row per epoch (loss parts, lr, validation Dice, seconds), rewritten atomically each epoch.
+struct MetricsLog: Codable {
+    struct Row: Codable {
+        var epoch: Int
+        var loss: Double
+        var supervised: Double
+        var lr: Double
+        var validationDice: Double?
+        var seconds: Double
+        var extra: [String: Double]
+    }
+    var rows: [Row] = []
+
+    /// CSV text with a stable column order (extra columns sorted by name).
+    func csv() -> String {
+        let extraKeys = Array(Set(rows.flatMap { $0.extra.keys })).sorted()
+        var s = (["epoch", "loss", "supervised_loss", "lr", "val_dice", "seconds"] + extraKeys).joined(separator: ",") + "\n"
+        for r in rows {
+            var f = [String(r.epoch), fmt(r.loss), fmt(r.supervised), fmt(r.lr), r.validationDice.map(fmt) ?? "", String(format: "%.2f", r.seconds)]
+            f += extraKeys.map { r.extra[$0].map(fmt) ?? "" }
+            s += f.joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    private func fmt(_ v: Double) -> String { String(format: "%.6g", v) }
+}
+
+/// Writes `data` to `url` through a temporary file in the same folder and a rename, so a partial file never
+/// sits under the final name.
+public func writeAtomically(_ data: Data, to url: URL) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    try data.write(to: tmp)
+    if rename(tmp.path, url.path) != 0 {
+        try? FileManager.default.removeItem(at: tmp)
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+    }
+}

@@ -1,0 +1,217 @@
+import Engine
+import Evaluation
+import Foundation
+import NN
+
+/// What a finished run reports.
+public struct RunResult: Sendable {
+    /// Best validation foreground Dice and its epoch (nil without validation cases).
+    public let bestValidationDice: Double?
+    public let bestEpoch: Int?
+    /// Epochs completed and wall-clock seconds of this invocation's training.
+    public let epochs: Int
+    public let seconds: Double
+}
+
+/// The training loop: batches, losses, strategy hooks, validation, checkpoints and `metrics.csv`.
+///
+/// Deterministic for a given seed on one machine: model init, data order, augmentation, dropout and strategy
+/// randomness each come from a seeded generator whose state is checkpointed, so `resume` continues exactly.
+public final class Trainer {
+    public let config: TrainConfig
+    public let strategy: any Strategy
+    public let run: RunContext
+    private let batcher: Batcher
+    private var dataRNG: RNG
+    private var log = MetricsLog()
+    private var bestMetric: Double?
+    private var bestEpoch: Int?
+    private var epochsDone = 0
+    private var stopped = false
+    private let schedule: LRSchedule
+
+    /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
+    public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
+                log: @escaping (String) -> Void = { print($0) }) throws {
+        let problems = config.problems()
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        guard !data.labeled.isEmpty else { throw TrainingError("no labeled cases to train on") }
+        if strategy.wantsUnlabeledBatch && data.unlabeled.isEmpty {
+            log("note: strategy '\(type(of: strategy).name)' uses unlabeled data but the split has none; it will use labeled images without their labels")
+        }
+        self.config = config
+        self.strategy = strategy
+        var unet = config.unetConfig(inChannels: data.channels)
+        strategy.configure(model: &unet)
+        let netConfig = unet
+        let model = UNet(netConfig, seed: config.seed)
+        let params = model.namedParameters()
+        let lr = Float(config.learningRate), wd = Float(config.weightDecay)
+        let optimizer: any Optimizer
+        switch config.optimizer {
+        case "sgd": optimizer = SGD(params, learningRate: lr, momentum: Float(config.momentum), weightDecay: wd, nesterov: true)
+        case "adamw": optimizer = Adam.adamW(params, learningRate: lr, weightDecay: wd)
+        default: optimizer = Adam(params, learningRate: lr, weightDecay: wd)
+        }
+        let steps = config.epochs * config.iterationsPerEpoch
+        switch config.schedule {
+        case "poly": schedule = .poly(base: lr, totalSteps: steps)
+        case "step": schedule = LRSchedule(base: lr, kind: .step(every: config.stepEvery * config.iterationsPerEpoch, gamma: Float(config.stepGamma)))
+        case "cosine-restarts": schedule = LRSchedule(base: lr, kind: .cosineRestarts(t0: config.cycleEpochs * config.iterationsPerEpoch, tMult: 1, etaMin: lr * 1e-2))
+        default: schedule = LRSchedule(base: lr)
+        }
+        let patch = config.patch ?? data.labeled[0].spatialShape
+        if config.patch == nil {
+            let f = 1 << config.depth
+            for c in data.labeled + data.unlabeled + data.validation {
+                let sp = config.dims == 2 ? Array(c.spatialShape.dropFirst()) : c.spatialShape
+                if config.dims == 2 && c.spatialShape[0] != 1 {
+                    throw TrainingError("case \(c.id): a 2D model on 3D volumes needs a patch [1, H, W] (slices)")
+                }
+                if !sp.allSatisfy({ $0 % f == 0 }) {
+                    throw TrainingError("case \(c.id): shape \(c.spatialShape) is not divisible by 2^depth = \(f); set resize or patch")
+                }
+            }
+        }
+        let window = SlidingWindow(patch: patch, stepFraction: config.windowStep, mirror: config.mirrorTTA)
+        batcher = Batcher(config: config, augmenter: try Augmenter(config.augmentationConfig),
+                          sampler: config.patch.map { PatchSampler(patch: $0, foregroundProbability: config.foregroundOversampling) })
+        dataRNG = RNG(seed: config.seed ^ 0xDA7A_0000_0000)
+        run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { UNet(netConfig, seed: $0) },
+                         split: split, data: data, runDirectory: runDirectory, window: window,
+                         rng: RNG(seed: config.seed ^ 0x57A7_0000_0000), log: log)
+    }
+
+    var checkpointDir: URL { run.runDirectory.appendingPathComponent("checkpoints") }
+
+    /// Trains to `config.epochs` (continuing from `checkpoints/last.safetensors` when `resume`), validating every
+    /// `validateEvery` epochs and keeping `last` and `best` checkpoints.
+    public func train(resume: Bool = false) throws -> RunResult {
+        let start = Date()
+        let fm = FileManager.default
+        try fm.createDirectory(at: checkpointDir, withIntermediateDirectories: true)
+        let last = checkpointDir.appendingPathComponent("last.safetensors")
+        if resume, fm.fileExists(atPath: last.path) {
+            let s = try Checkpoint.load(from: last, model: run.model, optimizer: run.optimizer, strategy: strategy)
+            epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
+            bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
+            stopped = s.stopped
+            run.log("resumed from epoch \(epochsDone) (step \(run.globalStep))")
+        }
+        try strategy.willStartRun(run)
+        while epochsDone < config.epochs && !stopped {
+            try trainEpoch()
+        }
+        return RunResult(bestValidationDice: bestMetric, bestEpoch: bestEpoch, epochs: epochsDone, seconds: Date().timeIntervalSince(start))
+    }
+
+    private func trainEpoch() throws {
+        let t0 = Date()
+        let epoch = epochsDone
+        run.epoch = epoch
+        run.resetEpochValues()
+        try strategy.willStartEpoch(run)
+        run.model.train()
+        var lossSum = 0.0, supSum = 0.0, counted = 0
+        let unlabeledPool = run.data.unlabeled.isEmpty ? run.data.labeled : run.data.unlabeled
+        for it in 0..<config.iterationsPerEpoch {
+            let lr = schedule.learningRate(at: run.globalStep)
+            run.optimizer.learningRate = lr
+            let (x, y, mask) = batcher.labeledBatch(run.data.labeled, rng: &dataRNG)
+            let u = strategy.wantsUnlabeledBatch ? batcher.unlabeledBatch(unlabeledPool, rng: &dataRNG) : nil
+            let logits = run.model(x)
+            let spatial = config.dims == 2 ? [1] + Array(x.shape.suffix(2)) : Array(x.shape.suffix(3))
+            let step = StepContext(labeledImages: x, labeledTargets: y, labeledMask: mask, logits: logits,
+                                   unlabeledImages: u, spatialShape: spatial, run: run)
+            let sup = try strategy.supervisedLoss(step) ?? defaultLoss(logits, y, mask: mask)
+            var total = sup
+            if let extra = try strategy.additionalLoss(step) { total = total + extra }
+            let lossValue = Double(total.item)
+            if !lossValue.isFinite {
+                if config.nonFinite == "skip" { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite loss, step skipped"); run.globalStep += 1; continue }
+                throw TrainingError("epoch \(epoch + 1) step \(it + 1): loss is \(lossValue); stopping (last good checkpoint kept at checkpoints/last.safetensors)")
+            }
+            run.model.zeroGrad()
+            total.backward()
+            if let bad = run.model.namedParameters().first(where: { !($0.tensor.grad?.isFinite ?? true) }) {
+                if config.nonFinite == "skip" { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite gradient in \(bad.name), step skipped"); run.globalStep += 1; continue }
+                throw TrainingError("epoch \(epoch + 1) step \(it + 1): gradient of \(bad.name) is not finite; stopping (last good checkpoint kept)")
+            }
+            run.optimizer.step()
+            run.globalStep += 1
+            try strategy.didFinishStep(run, step)
+            lossSum += lossValue; supSum += Double(sup.item); counted += 1
+        }
+        // Validation.
+        var valDice: Double? = nil
+        if !run.data.validation.isEmpty && ((epoch + 1) % config.validateEvery == 0 || epoch + 1 == config.epochs) {
+            valDice = try validate()
+        }
+        run.validationHistory.append(valDice)
+        epochsDone = epoch + 1
+        let seconds = Date().timeIntervalSince(t0)
+        log.rows.append(.init(epoch: epochsDone, loss: lossSum / Double(max(counted, 1)), supervised: supSum / Double(max(counted, 1)),
+                              lr: Double(run.optimizer.learningRate), validationDice: valDice, seconds: seconds, extra: run.epochValues))
+        var improved = false
+        if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
+        let control = try strategy.didFinishEpoch(run)
+        if case .stop = control { stopped = true }
+        // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included.
+        let state = TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
+                                 dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
+                                 log: log, validationHistory: run.validationHistory, stopped: stopped)
+        try Checkpoint.save(to: checkpointDir.appendingPathComponent("last.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
+        if improved || (run.data.validation.isEmpty && epochsDone == config.epochs) {
+            try Checkpoint.save(to: checkpointDir.appendingPathComponent("best.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
+        }
+        try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
+        let extras = run.epochValues.sorted { $0.key < $1.key }.map { " \($0.key) \(String(format: "%.4f", $0.value))" }.joined()
+        run.log(String(format: "epoch %d/%d  loss %.4f  lr %.2e", epochsDone, config.epochs, log.rows.last?.loss ?? 0, Double(run.optimizer.learningRate))
+                + (valDice.map { String(format: "  val dice %.4f", $0) } ?? "") + extras + String(format: "  %.1fs", seconds)
+                + (improved ? "  *best*" : ""))
+    }
+
+    /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`.
+    func defaultLoss(_ logits: Tensor, _ y: Tensor, mask: Tensor?) -> Tensor {
+        switch config.loss {
+        case "dice": return Losses.softDice(logits, y, includeBackground: false)
+        case "dice-ce": return Losses.diceCrossEntropy(logits, y)
+        case "topk10": return Losses.topKCrossEntropy(logits, y, percent: 10)
+        default: return Losses.crossEntropy(logits, y, mask: mask)
+        }
+    }
+
+    /// Mean foreground Dice over the validation cases (strategy inference when it overrides `predict`).
+    public func validate() throws -> Double? {
+        var results: [CaseResult] = []
+        for c in run.data.validation {
+            guard let label = c.label else { continue }
+            let probs = try strategy.predict(c.image, run)?.probabilities ?? run.plainProbabilities(c.image)
+            let pred = probs.argmax(axis: 0)
+            let shape = c.spatialShape
+            let p = try LabelMap(labels: pred.scalars.map { UInt8($0) }, shape: shape)
+            let r = try LabelMap(labels: label.scalars.map { UInt8($0) }, shape: shape)
+            results.append(try evaluateCase(c.id, prediction: p, reference: r, classes: config.classes, options: MetricOptions(surfaceMetrics: false)))
+        }
+        guard !results.isEmpty else { return nil }
+        return try aggregate(results).foregroundMean[.dice]
+    }
+}
+
+extension Trainer {
+    /// Loads `checkpoints/best.safetensors` (or `last` when there is no best) into the model and strategy.
+    public func loadBest() throws {
+        let dir = run.runDirectory.appendingPathComponent("checkpoints")
+        var url = dir.appendingPathComponent("best.safetensors")
+        if !FileManager.default.fileExists(atPath: url.path) { url = dir.appendingPathComponent("last.safetensors") }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw TrainingError("\(dir.path): no checkpoint to load") }
+        try Checkpoint.load(from: url, model: run.model, optimizer: nil, strategy: strategy)
+    }
+
+    /// The strategy's prediction for one image `[C, D, H, W]`, or the plain sliding-window prediction.
+    public func predict(_ image: Tensor) throws -> Prediction {
+        if let p = try strategy.predict(image, run) { return p }
+        let probs = run.plainProbabilities(image)
+        return Prediction(probabilities: probs, uncertainty: ["entropy": Prediction.entropy(probs)])
+    }
+}

@@ -1,0 +1,121 @@
+import Engine
+import Evaluation
+import Foundation
+import MedIO
+
+/// The result of a complete run: training plus evaluation of the best checkpoint on the split's test cases.
+public struct RunSummary: Codable, Sendable {
+    public var strategy: String
+    public var seed: UInt64
+    public var bestValidationDice: Double?
+    public var bestEpoch: Int?
+    public var trainSeconds: Double
+    /// Test-set report (ARCHITECTURE §4 `evaluate` shape).
+    public var test: EvaluationReport?
+    /// Expected calibration error (15 bins) and Brier score over all test voxels, on the training grid.
+    public var ece: Double?
+    public var brier: Double?
+    /// Mean over test cases of the mean voxel uncertainty maps the strategy produced, by map name.
+    public var uncertaintyMean: [String: Double]
+}
+
+/// End-to-end runs: what `semiseg train` and `semiseg compare` execute.
+public enum RunPipeline {
+    /// Validates the dataset and split BEFORE creating anything under `config.out`, then trains (or resumes) and
+    /// evaluates the best checkpoint on the test cases in their original geometry. Writes `config.json`,
+    /// `split.json`, `preprocessing.json`, `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz`, `test_metrics.json`,
+    /// `summary.json` under the run folder.
+    public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
+                           resume: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+        var config = configIn
+        let problems = config.problems()
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        let strategy = try makeStrategy(StrategyOptions(config.strategyOptions, owner: config.strategy))
+        let (ds, split) = try DatasetLoader.openAndSplit(config)
+        let out = URL(fileURLWithPath: config.out)
+        let fm = FileManager.default
+        let savedPrep = out.appendingPathComponent("preprocessing.json")
+        let prep: Preprocessing? = resume && fm.fileExists(atPath: savedPrep.path) ? try Preprocessing.load(savedPrep) : nil
+        if resume, fm.fileExists(atPath: out.appendingPathComponent("split.json").path) {
+            let old = try DataSplit.load(out.appendingPathComponent("split.json"))
+            guard old == split else { throw TrainingError("\(out.path): --resume with a different split than the run was started with") }
+        }
+        log("loading \(split.labeled.count) labeled, \(split.unlabeled.count) unlabeled, \(split.validation.count) validation, \(split.test.count) test cases")
+        let loaded = try DatasetLoader.load(config, dataset: ds, split: split, preprocessing: prep)
+        config.classes = loaded.preprocessing.classes
+        // Preflight: the output folder must be creatable and writable before hours of training.
+        do {
+            try fm.createDirectory(at: out, withIntermediateDirectories: true)
+            let probe = out.appendingPathComponent(".write-test")
+            try Data("ok".utf8).write(to: probe)
+            try fm.removeItem(at: probe)
+        } catch { throw TrainingError("\(out.path): output folder is not writable (\(error.localizedDescription))") }
+        try config.save(out.appendingPathComponent("config.json"))
+        try split.save(out.appendingPathComponent("split.json"))
+        try loaded.preprocessing.save(savedPrep)
+
+        let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
+        let result = try trainer.train(resume: resume)
+        log(String(format: "training done in %.1f s; best validation Dice %@ (epoch %@)", result.seconds,
+                   result.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a", result.bestEpoch.map(String.init) ?? "n/a"))
+        var summary = try evaluateTest(trainer: trainer, loaded: loaded, log: log)
+        summary.bestValidationDice = result.bestValidationDice
+        summary.bestEpoch = result.bestEpoch
+        summary.trainSeconds = result.seconds
+        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try e.encode(summary), to: out.appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    /// Loads the best checkpoint and evaluates every test case: predictions restored to the original grid and
+    /// geometry, written as `predictions/<case>`, metrics against the original labels (original spacing).
+    static func evaluateTest(trainer: Trainer, loaded: DatasetLoader.Loaded, log: (String) -> Void) throws -> RunSummary {
+        let run = trainer.run
+        try trainer.loadBest()
+        let predDir = run.runDirectory.appendingPathComponent("predictions")
+        try FileManager.default.createDirectory(at: predDir, withIntermediateDirectories: true)
+        var results: [CaseResult] = []
+        // Per-class probabilities of all test voxels (on the training grid), for pooled calibration.
+        var perClass = [[Float]](repeating: [], count: loaded.preprocessing.classes), refs: [UInt8] = []
+        var uncertaintySums: [String: Double] = [:]
+        for c in loaded.store.test {
+            guard let src = loaded.testSources[c.id], let labelPath = src.label else { continue }
+            let prediction = try trainer.predict(c.image)
+            let rawImage = try Nifti.read(src.image)
+            let restored = loaded.preprocessing.restoreLabels(probabilities: prediction.probabilities, like: rawImage)
+            try Nifti.write(restored, to: predDir.appendingPathComponent(c.id).path, datatype: .uint8)
+            let ref = try Nifti.read(labelPath)
+            results.append(try evaluateCase(c.id, prediction: try labelMap(restored), reference: try labelMap(ref), classes: loaded.preprocessing.classes))
+            if let lab = c.label {
+                let p = prediction.probabilities.scalars, n = lab.count
+                for k in 0..<perClass.count { perClass[k] += p[(k * n)..<((k + 1) * n)] }
+                refs += lab.scalars.map { UInt8($0) }
+            }
+            for (k, v) in prediction.uncertainty { uncertaintySums[k, default: 0] += Double(v.mean().item) }
+        }
+        let report = results.isEmpty ? nil : try EvaluationReport(results: results)
+        var ece: Double?, brier: Double?
+        if !refs.isEmpty {
+            let pooled = perClass.flatMap { $0 }
+            ece = try Calibration.expectedCalibrationError(probabilities: pooled, classes: perClass.count, labels: refs)
+            brier = try Calibration.brierScore(probabilities: pooled, classes: perClass.count, labels: refs)
+        }
+        if let fg = report?.foregroundMean[.dice] { log(String(format: "test foreground Dice %.4f over %d cases", fg, results.count)) }
+        return RunSummary(strategy: run.config.strategy, seed: run.config.seed, bestValidationDice: nil, bestEpoch: nil, trainSeconds: 0,
+                          test: report, ece: ece, brier: brier,
+                          uncertaintyMean: uncertaintySums.mapValues { $0 / Double(max(results.count, 1)) })
+    }
+
+    /// A `LabelMap` (`[D, H, W]`, spacing z y x in mm) from a label volume (`[x, y, z]`, spacing x y z).
+    public static func labelMap(_ v: Volume) throws -> LabelMap {
+        let s = v.spatialShape
+        var labels = [UInt8](repeating: 0, count: v.voxelsPerChannel)
+        for i in 0..<labels.count {
+            let x = v.data[i]
+            guard x >= 0, x <= 255, x == x.rounded() else { throw TrainingError("label value \(x) is not an integer in 0...255") }
+            labels[i] = UInt8(x)
+        }
+        return try LabelMap(labels: labels, shape: [s[2], s[1], s[0]], spacing: [v.spacing[2], v.spacing[1], v.spacing[0]])
+    }
+
+}

@@ -1,0 +1,1 @@
+// Training: trainer loop, strategy hooks, augmentation, splits, checkpoints.

@@ -1,0 +1,13 @@
+import SupervisedPlugin
+import Training
+
+/// Every strategy the CLI knows, in the order `semiseg strategies` lists them.
+/// Adding a strategy: a folder under `Plugins/`, one target line in Package.swift, one line here.
+let registeredStrategies: [any Strategy.Type] = [
+    Supervised.self,
+]
+
+/// Looks up a strategy type by its registry name.
+func strategyType(named name: String) -> (any Strategy.Type)? {
+    registeredStrategies.first { $0.name == name }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MedIO
+import Training
+
+/// `semiseg train`: one run of one strategy on an MSD dataset (ARCHITECTURE §4).
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train a U-Net with a strategy on an MSD dataset and evaluate it on the test cases.")
+
+    @OptionGroup var options: RunOptions
+    @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split).") var resume = false
+
+    func run() throws {
+        try reportingFailures {
+            let config = try options.trainConfig()
+            Parallel.threads = options.threads
+            let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume,
+                                              log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
+            if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
+        }
+    }
+}
+
+/// Flags shared by `train` and `compare`; each maps onto a `TrainConfig` field (a `--config` file gives the base).
+struct RunOptions: ParsableArguments {
+    @Option(help: "JSON experiment config (keys as in TrainConfig); flags given here override it.") var config: String?
+    @Option(help: "MSD dataset folder (with dataset.json).") var data: String?
+    @Option(help: "Output run folder.") var out: String?
+    @Option(help: "Strategy name (see `semiseg strategies`).") var strategy: String?
+    @Option(name: .customLong("opt"), help: "Strategy option key=value (repeatable).") var opts: [String] = []
+    @Option(help: "Labeled training cases.") var labeled: Int?
+    @Option(help: "Validation cases.") var validation: Int?
+    @Option(name: .customLong("test-count"), help: "Test cases held out when the dataset has no labelsTs.") var testCount: Int?
+    @Option(help: "Reuse a split file (RUN/split.json).") var split: String?
+    @Option(help: "unet2d or unet3d.") var model: String?
+    @Option(help: "Base channels.") var base: Int?
+    @Option(help: "U-Net depth (down-samplings).") var depth: Int?
+    @Option(help: "batch, instance or none.") var norm: String?
+    @Option(help: "nearest-conv or transposed.") var upsampling: String?
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Optimizer steps per epoch.") var iterations: Int?
+    @Option(name: .customLong("batch-size"), help: "Labeled batch size.") var batchSize: Int?
+    @Option(help: "Training patch D,H,W (2D: 1,H,W); default: whole volumes.") var patch: String?
+    @Option(help: "Resize every case to D,H,W voxels (e.g. 64,128,128).") var resize: String?
+    @Option(help: "Resample to spacing x,y,z in mm.") var spacing: String?
+    @Option(help: "ct, mri, mri-nonzero, window or none.") var normalization: String?
+    @Option(name: .customLong("hu-window"), help: "lo,hi HU for --normalization window.") var huWindow: String?
+    @Option(help: "ce, dice, dice-ce or topk10.") var loss: String?
+    @Option(help: "adam, adamw or sgd.") var optimizer: String?
+    @Option(help: "Learning rate.") var lr: Double?
+    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Double?
+    @Option(help: "constant, poly, step or cosine-restarts.") var schedule: String?
+    @Option(help: "Augmentation preset: none, standard, seed-workflow.") var augmentation: String?
+    @Option(name: .customLong("validate-every"), help: "Validate every N epochs.") var validateEvery: Int?
+    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: "Worker threads.") var threads: Int = 2
+    @Flag(help: "Only print the final line.") var quiet = false
+
+    /// The config: file (if any), then flags.
+    func trainConfig() throws -> TrainConfig {
+        var c: TrainConfig
+        if let path = config {
+            c = try TrainConfig.load(URL(fileURLWithPath: path))
+        } else {
+            guard let data, let out else { throw CLIError(file: "semiseg", problem: "--data and --out are required (or --config FILE)") }
+            c = TrainConfig(data: data, out: out)
+        }
+        if let data { c.data = data }
+        if let out { c.out = out }
+        if let strategy { c.strategy = strategy }
+        if !opts.isEmpty { c.strategyOptions = try StrategyOptions.parse(opts, owner: c.strategy).values }
+        if let labeled { c.labeled = labeled }
+        if let validation { c.validation = validation }
+        if let testCount { c.testCount = testCount }
+        if let split { c.split = split }
+        if let model { c.model = model }
+        if let base { c.base = base }
+        if let depth { c.depth = depth }
+        if let norm { c.norm = norm }
+        if let upsampling { c.upsampling = upsampling }
+        if let epochs { c.epochs = epochs }
+        if let iterations { c.iterationsPerEpoch = iterations }
+        if let batchSize { c.batchSize = batchSize; c.unlabeledBatchSize = batchSize }
+        if let patch { c.patch = try ints(patch, "--patch") }
+        if let resize { c.resize = try ints(resize, "--resize") }
+        if let spacing { c.spacing = try doubles(spacing, "--spacing") }
+        if let normalization { c.normalization = normalization }
+        if let huWindow { c.huWindow = try doubles(huWindow, "--hu-window") }
+        if let loss { c.loss = loss }
+        if let optimizer { c.optimizer = optimizer }
+        if let lr { c.learningRate = lr }
+        if let weightDecay { c.weightDecay = weightDecay }
+        if let schedule { c.schedule = schedule }
+        if let augmentation { c.augmentation = augmentation; c.augmentationSettings = nil }
+        if let validateEvery { c.validateEvery = validateEvery }
+        if let seed { c.seed = seed }
+        guard strategyType(named: c.strategy) != nil else {
+            throw CLIError(file: "semiseg", problem: "unknown strategy '\(c.strategy)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
+        }
+        let p = c.problems()
+        if !p.isEmpty { throw ConfigError(problems: p) }
+        return c
+    }
+
+    private func ints(_ s: String, _ flag: String) throws -> [Int] {
+        let v = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.contains(nil) else { throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated integers, got '\(s)'") }
+        return v.compactMap { $0 }
+    }
+
+    private func doubles(_ s: String, _ flag: String) throws -> [Double] {
+        let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.contains(nil) else { throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated numbers, got '\(s)'") }
+        return v.compactMap { $0 }
+    }
+}
+
+/// Instantiates a registered strategy and rejects unknown or invalid options.
+func makeStrategy(_ name: String, _ options: StrategyOptions) throws -> any Strategy {
+    guard let type = strategyType(named: name) else {
+        throw CLIError(file: "semiseg", problem: "unknown strategy '\(name)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
+    }
+    let s = try type.init(options: options)
+    try options.finish()
+    return s
+}
+
+/// Runs `body`, turning every known failure into `error: ...` lines on stderr and exit status 1.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try reportingBadInput(body)
+    } catch let e as MSDValidationError {
+        for p in e.problems { printError("error: \(p.file): \(p.problem)") }
+        throw ExitCode(1)
+    } catch let e as ConfigError {
+        for p in e.problems { printError("error: \(p)") }
+        throw ExitCode(1)
+    } catch let e as SplitError {
+        printError("error: \(e.description)"); throw ExitCode(1)
+    } catch let e as TrainingError {
+        printError("error: \(e.description)"); throw ExitCode(1)
+    } catch let e as CLIFailure {
+        printError("error: \(e.description)"); throw ExitCode(1)
+    }
+}

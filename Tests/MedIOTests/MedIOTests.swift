@@ -1,1 +1,0 @@
-// Tests for the MedIO layer live in this target.
