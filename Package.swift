@@ -26,13 +26,14 @@ let package = Package(
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),
         .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation"]),
+        .target(name: "Reporting", dependencies: ["MedIO", "Evaluation", "Training"]),
 
         // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
         .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
-            "Engine", "NN", "MedIO", "Evaluation", "Training",
+            "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
             "SupervisedPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

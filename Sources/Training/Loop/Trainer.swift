@@ -32,11 +32,11 @@ public final class Trainer {
 
     /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
     public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
-                log: @escaping (String) -> Void = { print($0) }) throws {
+                forInference: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws {
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        guard !data.labeled.isEmpty else { throw TrainingError("no labeled cases to train on") }
-        if strategy.wantsUnlabeledBatch && data.unlabeled.isEmpty {
+        guard !data.labeled.isEmpty || forInference else { throw TrainingError("no labeled cases to train on") }
+        if strategy.wantsUnlabeledBatch && data.unlabeled.isEmpty && !forInference {
             log("note: strategy '\(type(of: strategy).name)' uses unlabeled data but the split has none; it will use labeled images without their labels")
         }
         self.config = config
@@ -60,7 +60,6 @@ public final class Trainer {
         case "cosine-restarts": schedule = LRSchedule(base: lr, kind: .cosineRestarts(t0: config.cycleEpochs * config.iterationsPerEpoch, tMult: 1, etaMin: lr * 1e-2))
         default: schedule = LRSchedule(base: lr)
         }
-        let patch = config.patch ?? data.labeled[0].spatialShape
         if config.patch == nil {
             let f = 1 << config.depth
             for c in data.labeled + data.unlabeled + data.validation {
@@ -73,12 +72,11 @@ public final class Trainer {
                 }
             }
         }
-        let window = SlidingWindow(patch: patch, stepFraction: config.windowStep, mirror: config.mirrorTTA)
         batcher = Batcher(config: config, augmenter: try Augmenter(config.augmentationConfig),
                           sampler: config.patch.map { PatchSampler(patch: $0, foregroundProbability: config.foregroundOversampling) })
         dataRNG = RNG(seed: config.seed ^ 0xDA7A_0000_0000)
         run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { UNet(netConfig, seed: $0) },
-                         split: split, data: data, runDirectory: runDirectory, window: window,
+                         split: split, data: data, runDirectory: runDirectory,
                          rng: RNG(seed: config.seed ^ 0x57A7_0000_0000), log: log)
     }
 

@@ -107,6 +107,8 @@ public enum RunPipeline {
     }
 
     /// A `LabelMap` (`[D, H, W]`, spacing z y x in mm) from a label volume (`[x, y, z]`, spacing x y z).
+    /// A single-slice volume (z = 1) is a 2D image: `[H, W]` with 4-connected surfaces, not a slab whose every
+    /// voxel touches the z border.
     public static func labelMap(_ v: Volume) throws -> LabelMap {
         let s = v.spatialShape
         var labels = [UInt8](repeating: 0, count: v.voxelsPerChannel)
@@ -115,6 +117,7 @@ public enum RunPipeline {
             guard x >= 0, x <= 255, x == x.rounded() else { throw TrainingError("label value \(x) is not an integer in 0...255") }
             labels[i] = UInt8(x)
         }
+        if s[2] == 1 { return try LabelMap(labels: labels, shape: [s[1], s[0]], spacing: [v.spacing[1], v.spacing[0]]) }
         return try LabelMap(labels: labels, shape: [s[2], s[1], s[0]], spacing: [v.spacing[2], v.spacing[1], v.spacing[0]])
     }
 

@@ -40,8 +40,7 @@ public struct TrainedRun {
 
     /// Sliding-window class probabilities `[K, D, H, W]` of this run's network for a preprocessed image `[C, D, H, W]`.
     public func probabilities(_ image: Tensor) -> Tensor {
-        let patch = config.patch ?? Array(image.shape.dropFirst())
-        let window = SlidingWindow(patch: patch, stepFraction: config.windowStep, mirror: config.mirrorTTA)
+        let window = SlidingWindow(patch: config.patch ?? Array(image.shape.dropFirst()), stepFraction: config.windowStep, mirror: config.mirrorTTA)
         return window.predict(image, classes: preprocessing.classes) { model($0) }
     }
 }

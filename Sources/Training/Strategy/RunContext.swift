@@ -21,8 +21,6 @@ public final class RunContext {
     public let data: CaseStore
     /// Output folder of the run.
     public let runDirectory: URL
-    /// Sliding-window predictor configured for this run.
-    public let window: SlidingWindow
     /// Current epoch (0-based) and global optimizer step.
     public internal(set) var epoch = 0
     public internal(set) var globalStep = 0
@@ -39,9 +37,15 @@ public final class RunContext {
     public let log: (String) -> Void
 
     init(config: TrainConfig, model: UNet, optimizer: any Optimizer, makeModel: @escaping (UInt64) -> UNet, split: DataSplit,
-         data: CaseStore, runDirectory: URL, window: SlidingWindow, rng: RNG, log: @escaping (String) -> Void) {
+         data: CaseStore, runDirectory: URL, rng: RNG, log: @escaping (String) -> Void) {
         self.config = config; self.model = model; self.optimizer = optimizer; self.makeModel = makeModel
-        self.split = split; self.data = data; self.runDirectory = runDirectory; self.window = window; self.rng = rng; self.log = log
+        self.split = split; self.data = data; self.runDirectory = runDirectory; self.rng = rng; self.log = log
+    }
+
+    /// The run's sliding-window predictor for `image` `[C, D, H, W]`: the training patch, or the whole image when the
+    /// run trained on whole volumes.
+    public func window(for image: Tensor) -> SlidingWindow {
+        SlidingWindow(patch: config.patch ?? Array(image.shape.dropFirst()), stepFraction: config.windowStep, mirror: config.mirrorTTA)
     }
 
     /// Progress through the run in [0, 1] (for ramp-ups).
@@ -62,7 +66,7 @@ public final class RunContext {
         let wasTraining = m.training
         m.eval()
         defer { m.setTraining(wasTraining) }
-        return window.predict(image, classes: config.classes) { m($0) }
+        return window(for: image).predict(image, classes: config.classes) { m($0) }
     }
 }
 

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MedIO
+import Reporting
+import Training
+
+/// `semiseg predict`: segments every NIfTI image in a folder with a finished run; outputs overlay the inputs exactly.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict label maps (and uncertainty maps) for a folder of NIfTI images with a trained run.",
+        discussion: """
+        Writes <case>.nii.gz (uint8 labels) in the input's original grid and geometry, and for every uncertainty \
+        map the strategy produces (entropy; MC dropout adds variance and mutual_information) \
+        uncertainty/<case>_<map>.nii.gz (float32), so the output folder itself holds only label maps and can be \
+        passed to `semiseg evaluate --pred`. --png writes one montage per case: image | prediction overlay | \
+        uncertainty heat maps.
+        """)
+
+    @Option(name: .customLong("run"), help: "Run folder written by `semiseg train`.") var runFolder: String
+    @Option(help: "Folder of .nii/.nii.gz images (for an MSD folder, its imagesTs is used).") var input: String
+    @Option(help: "Output folder.") var out: String
+    @Option(name: .customLong("mc-samples"), help: "Stochastic passes for an mc-dropout run.") var mcSamples: Int?
+    @Option(help: "Also write PNG montages to this folder.") var png: String?
+    @Flag(help: "Also write class probabilities as probabilities/<case>.nii.gz (4D, one channel per class).") var probabilities = false
+    @Option(help: "Worker threads.") var threads: Int = 2
+
+    func run() throws {
+        try reportingFailures {
+            Parallel.threads = max(1, threads)
+            let dir = URL(fileURLWithPath: runFolder)
+            let configURL = dir.appendingPathComponent("config.json")
+            guard FileManager.default.fileExists(atPath: configURL.path) else { throw CLIError(file: runFolder, problem: "not a run folder (no config.json)") }
+            var config = try TrainConfig.load(configURL)
+            let prep = try Preprocessing.load(dir.appendingPathComponent("preprocessing.json"))
+            config.classes = prep.classes
+            var opts = config.strategyOptions
+            if let t = mcSamples {
+                guard config.strategy == "mc-dropout" else {
+                    throw CLIError(file: runFolder, problem: "--mc-samples needs a run trained with --strategy mc-dropout (this run used \(config.strategy))")
+                }
+                guard t >= 1 else { throw CLIError(file: "semiseg", problem: "--mc-samples must be >= 1") }
+                opts["samples"] = String(t)
+            }
+            let strategy = try makeStrategy(config.strategy, StrategyOptions(opts, owner: config.strategy))
+            let store = CaseStore(labeled: [], unlabeled: [], validation: [], test: [])
+            let trainer = try Trainer(config: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
+                                      runDirectory: dir, forInference: true, log: { _ in })
+            try trainer.loadBest()
+            let files = try inputImages(input)
+            let outDir = URL(fileURLWithPath: out)
+            let uncertaintyDir = outDir.appendingPathComponent("uncertainty"), probDir = outDir.appendingPathComponent("probabilities")
+            try FileManager.default.createDirectory(at: uncertaintyDir, withIntermediateDirectories: true)
+            if probabilities { try FileManager.default.createDirectory(at: probDir, withIntermediateDirectories: true) }
+            if let png { try FileManager.default.createDirectory(atPath: png, withIntermediateDirectories: true) }
+            for path in files {
+                let name = URL(fileURLWithPath: path).lastPathComponent
+                let stem = caseStem(name)
+                let volume = try Nifti.read(path)
+                guard volume.channels == prep.channels else {
+                    throw CLIError(file: path, problem: "has \(volume.channels) channel(s), the run was trained on \(prep.channels)")
+                }
+                let prediction = try trainer.predict(prep.imageTensor(volume))
+                let labels = prep.restoreLabels(probabilities: prediction.probabilities, like: volume)
+                try writeNifti(labels, to: outDir.appendingPathComponent(stem + ".nii.gz"), datatype: .uint8)
+                var heat: [(map: Volume, top: Float?)] = []
+                for (key, map) in prediction.uncertainty.sorted(by: { $0.key < $1.key }) {
+                    let v = prep.restore(maps: map.reshaped([1] + map.shape), like: volume)
+                    // Entropy-type maps have the fixed range [0, ln K] (nats); others use their own maximum.
+                    heat.append((v, ["entropy", "mutual_information"].contains(key) ? Float(log(Double(prep.classes))) : nil))
+                    try writeNifti(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz"), datatype: .float32)
+                }
+                if probabilities {
+                    try writeNifti(prep.restore(maps: prediction.probabilities, like: volume),
+                                   to: probDir.appendingPathComponent(stem + ".nii.gz"), datatype: .float32)
+                }
+                if let png {
+                    let z = CaseMontage.slice(withMostForeground: labels)
+                    let img = CaseMontage.render(image: volume.channel(0), z: z, overlays: [labels], heatmaps: heat)
+                    try writePNG(img, to: URL(fileURLWithPath: png).appendingPathComponent("\(stem).png"))
+                }
+                print("\(name): \(labels.data.filter { $0 > 0 }.count) foreground voxels")
+            }
+        }
+    }
+}
+
+/// The `.nii`/`.nii.gz` files of a folder (an MSD root resolves to its imagesTs), sorted, skipping `._*`.
+func inputImages(_ folder: String) throws -> [String] {
+    var dir = URL(fileURLWithPath: folder)
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+        throw CLIError(file: folder, problem: "no such folder")
+    }
+    if FileManager.default.fileExists(atPath: dir.appendingPathComponent("dataset.json").path) { dir = dir.appendingPathComponent("imagesTs") }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    let images = names.filter { !$0.hasPrefix("._") && ($0.hasSuffix(".nii.gz") || $0.hasSuffix(".nii")) }.sorted()
+    guard !images.isEmpty else { throw CLIError(file: dir.path, problem: "no .nii or .nii.gz images") }
+    return images.map { dir.appendingPathComponent($0).path }
+}
+
+/// A case file name without `.nii.gz` / `.nii`.
+func caseStem(_ name: String) -> String {
+    if name.hasSuffix(".nii.gz") { return String(name.dropLast(7)) }
+    if name.hasSuffix(".nii") { return String(name.dropLast(4)) }
+    return name
+}
+
+/// Writes a NIfTI file under a temporary name in the same folder, then renames it (no partial file under the final name).
+func writeNifti(_ v: Volume, to url: URL, datatype: NiftiDatatype) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".partial-\(getpid())-" + url.lastPathComponent)
+    try Nifti.write(v, to: tmp.path, datatype: datatype)
+    if rename(tmp.path, url.path) != 0 { try? FileManager.default.removeItem(at: tmp); throw CLIError(file: url.path, problem: "cannot rename into place") }
+}
+
+/// Writes a PNG atomically (temporary name + rename).
+func writePNG(_ image: PixelImage, to url: URL) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".partial-\(getpid())-" + url.lastPathComponent)
+    try PNG.write(image, to: tmp.path)
+    if rename(tmp.path, url.path) != 0 { try? FileManager.default.removeItem(at: tmp); throw CLIError(file: url.path, problem: "cannot rename into place") }
+}
