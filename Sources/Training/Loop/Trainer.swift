@@ -164,9 +164,17 @@ public final class Trainer {
         }
         try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
         let extras = run.epochValues.sorted { $0.key < $1.key }.map { " \($0.key) \(String(format: "%.4f", $0.value))" }.joined()
+        let meanEpoch = log.rows.suffix(5).map(\.seconds).reduce(0, +) / Double(min(log.rows.count, 5))
+        let eta = meanEpoch * Double(config.epochs - epochsDone)
         run.log(String(format: "epoch %d/%d  loss %.4f  lr %.2e", epochsDone, config.epochs, log.rows.last?.loss ?? 0, Double(run.optimizer.learningRate))
                 + (valDice.map { String(format: "  val dice %.4f", $0) } ?? "") + extras + String(format: "  %.1fs", seconds)
-                + (improved ? "  *best*" : ""))
+                + (epochsDone < config.epochs ? "  ETA \(Trainer.clock(eta))" : "") + (improved ? "  *best*" : ""))
+    }
+
+    /// `h:mm:ss` or `m:ss`.
+    static func clock(_ seconds: Double) -> String {
+        let t = Int(seconds.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
     }
 
     /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`.
