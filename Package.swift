@@ -30,11 +30,13 @@ let package = Package(
 
         // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
         .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
+        .target(name: "MCDropoutPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MCDropout"),
+        .target(name: "EnsemblePlugin", dependencies: ["Training", "NN", "Engine", "Evaluation"], path: "Plugins/Ensemble"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
-            "SupervisedPlugin",
+            "SupervisedPlugin", "MCDropoutPlugin", "EnsemblePlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,7 +50,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: [
             "Training", "Engine", "NN", "TestSupport",
-            "SupervisedPlugin",
+            "SupervisedPlugin", "MCDropoutPlugin", "EnsemblePlugin",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,5 @@
+import EnsemblePlugin
+import MCDropoutPlugin
 import SupervisedPlugin
 import Training
 
@@ -5,6 +7,8 @@ import Training
 /// Adding a strategy: a folder under `Plugins/`, one target line in Package.swift, one line here.
 let registeredStrategies: [any Strategy.Type] = [
     Supervised.self,
+    MCDropout.self,
+    CheckpointEnsemble.self,
 ]
 
 /// Looks up a strategy type by its registry name.

@@ -205,10 +205,11 @@ public final class Trainer {
 }
 
 extension Trainer {
-    /// Loads `checkpoints/best.safetensors` (or `last` when there is no best) into the model and strategy.
+    /// Loads `checkpoints/best.safetensors` (or `last` when there is no best, or when the strategy's
+    /// `evaluatesLastCheckpoint` is true) into the model and strategy.
     public func loadBest() throws {
         let dir = run.runDirectory.appendingPathComponent("checkpoints")
-        var url = dir.appendingPathComponent("best.safetensors")
+        var url = dir.appendingPathComponent(strategy.evaluatesLastCheckpoint ? "last.safetensors" : "best.safetensors")
         if !FileManager.default.fileExists(atPath: url.path) { url = dir.appendingPathComponent("last.safetensors") }
         guard FileManager.default.fileExists(atPath: url.path) else { throw TrainingError("\(dir.path): no checkpoint to load") }
         try Checkpoint.load(from: url, model: run.model, optimizer: nil, strategy: strategy)

@@ -24,6 +24,9 @@ public protocol Strategy: AnyObject {
 
     /// Whether each step should also draw an unlabeled batch (default false).
     var wantsUnlabeledBatch: Bool { get }
+    /// Whether test evaluation loads the last checkpoint instead of the best-validation one (default false).
+    /// Snapshot ensembles set it: their members accumulate until the end of the run.
+    var evaluatesLastCheckpoint: Bool { get }
     /// Adjusts the network before it is built (e.g. MC dropout sets dropout probabilities). Default: unchanged.
     func configure(model: inout UNetConfig)
     /// Called once before the first epoch (after the model, optimizer and data exist; also after a resume).
@@ -49,6 +52,7 @@ public protocol Strategy: AnyObject {
 
 extension Strategy {
     public var wantsUnlabeledBatch: Bool { false }
+    public var evaluatesLastCheckpoint: Bool { false }
     public func configure(model: inout UNetConfig) {}
     public func willStartRun(_ run: RunContext) throws {}
     public func willStartEpoch(_ run: RunContext) throws {}

@@ -1,0 +1,93 @@
+import Engine
+import NN
+import Training
+
+/// Monte-Carlo dropout (Gal & Ghahramani 2016): dropout in the U-Net's encoder and/or decoder blocks, supervised
+/// training, and at inference the mean of T stochastic forward passes with uncertainty maps.
+///
+/// Options (`--opt key=value`):
+/// - `p` (0.5, in 0...0.95): dropout probability at the end of every selected DoubleConv (seed workflow: 0.5);
+/// - `where` (`both`): `encoder` (`inc` + `down.*`), `decoder` (`dec.*`) or `both`;
+/// - `samples` (10, 1...1000): stochastic passes T per prediction;
+/// - `batch-passes` (0 = all T, 0...1000): passes sent through the network in one batch (lower it to save memory);
+/// - `sample-seed` (0): seed of the dropout masks at inference. Every `predict` call restarts the masks from it,
+///   so a case's prediction does not depend on what was predicted before; the training masks are restored after.
+///
+/// Dropout is element-wise (the U-Net's `DoubleConv` builds `Dropout(p:)`; channel dropout is not wired into
+/// `UNetConfig`). At inference the model is in eval mode (BatchNorm uses running statistics) and only the
+/// dropout layers are forced active (`Dropout.alwaysActive`).
+public final class MCDropout: Strategy {
+    public static let name = "mc-dropout"
+    public static let summary = "MC dropout: dropout in encoder/decoder blocks, T stochastic passes at inference with entropy/BALD/variance maps"
+
+    /// Dropout probability and placement.
+    public let p: Double
+    public let placement: String
+    /// Stochastic passes per prediction, and how many go through the network in one batch.
+    public let samples: Int
+    public let batchPasses: Int
+    /// Seed of the inference dropout masks.
+    public let sampleSeed: UInt64
+
+    public init(options: StrategyOptions) throws {
+        p = options.double("p", default: 0.5, in: 0...0.95)
+        placement = options.choice("where", default: "both", from: ["encoder", "decoder", "both"])
+        samples = options.int("samples", default: 10, in: 1...1000)
+        batchPasses = options.int("batch-passes", default: 0, in: 0...1000)
+        sampleSeed = UInt64(options.int("sample-seed", default: 0, in: 0...Int.max))
+        try options.finish()
+    }
+
+    /// Sets the dropout probabilities of the selected blocks (all others keep their configured values).
+    public func configure(model: inout UNetConfig) {
+        guard p > 0 else { return }
+        if placement != "decoder" { model.encoderDropout = [Float](repeating: Float(p), count: model.depth + 1) }
+        if placement != "encoder" { model.decoderDropout = [Float](repeating: Float(p), count: model.depth) }
+    }
+
+    /// Mean probabilities of `samples` stochastic passes over `image` `[C, D, H, W]` with the run's model and sliding window.
+    public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
+        var window = run.window(for: image)
+        window.batchSize = 1
+        let draws = try MCDropout.sample(image, model: run.model, classes: run.config.classes, window: window,
+                                         samples: samples, batchPasses: batchPasses, seed: sampleSeed)
+        return MCStatistics.summarize(draws)
+    }
+
+    /// T sampled probability maps `[K, D, H, W]` of `model` for `image` `[C, D, H, W]`, dropout forced on, BatchNorm in
+    /// eval mode. Each sliding-window patch is replicated `batchPasses` times along the batch axis (one forward call
+    /// for several passes); the T log-softmax outputs are stacked as `T·K` channels, whose joint softmax is `p_tk / T`.
+    /// The model's mode and dropout generators are restored afterwards.
+    public static func sample(_ image: Tensor, model: UNet, classes K: Int, window: SlidingWindow, samples T: Int,
+                              batchPasses: Int, seed: UInt64) throws -> [Tensor] {
+        guard window.batchSize == 1 else { throw TrainingError("mc-dropout: sampling needs a sliding window with batch size 1") }
+        let drops = model.namedModules().compactMap { $0.module as? Dropout }
+        let saved = drops.map { ($0.rng, $0.alwaysActive) }
+        let wasTraining = model.training
+        model.eval()
+        for (i, d) in drops.enumerated() {
+            d.alwaysActive = true
+            d.rng = RNG(seed: seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        defer {
+            for (d, s) in zip(drops, saved) { d.rng = s.0; d.alwaysActive = s.1 }
+            model.setTraining(wasTraining)
+        }
+        let chunk = batchPasses == 0 ? T : min(batchPasses, T)
+        var out: [Tensor] = []
+        while out.count < T {
+            let t = min(chunk, T - out.count)
+            let packed = window.predict(image, classes: t * K) { x in
+                let copies = t == 1 ? x : Tensor.concat([Tensor](repeating: x, count: t), axis: 0)
+                let lp = model(copies).logSoftmax(axis: 1)               // [t, K, *spatial] (window batch is 1)
+                return lp.reshaped([1, t * K] + Array(lp.shape.dropFirst(2)))
+            }
+            let v = packed.scalars, per = packed.count / t
+            let spatial = Array(packed.shape.dropFirst())
+            for s in 0..<t {
+                out.append(Tensor(v[(s * per)..<((s + 1) * per)].map { $0 * Float(t) }, shape: [K] + spatial))
+            }
+        }
+        return out
+    }
+}
