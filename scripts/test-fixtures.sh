@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 VENV=.venv-test
 if ! "$VENV/bin/python" -c "import nibabel, PIL, numpy" 2>/dev/null; then
     echo "test-fixtures: creating $VENV (nibabel, pillow, numpy)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q nibabel pillow numpy
+    python3 -m venv "$VENV" || { echo "test-fixtures: 'python3 -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+    "$VENV/bin/pip" install -q nibabel pillow numpy || { echo "test-fixtures: pip install nibabel pillow numpy failed (network?)" >&2; exit 1; }
 fi
 OUT=Tests/Fixtures/nibabel
 if [ ! -f "$OUT/expected.json" ] || [ scripts/reference/nifti_reference.py -nt "$OUT/expected.json" ]; then

@@ -35,14 +35,15 @@ def describe(path):
         "version": 2 if isinstance(img, nib.Nifti2Image) else 1,
     }
     # as_closest_canonical (RAS voxel order): shape, affine and an order-sensitive checksum of channel 0
-    canon = nib.as_closest_canonical(img)
-    cdata = np.asarray(canon.dataobj, dtype=np.float64)
-    c0 = cdata if cdata.ndim == 3 else cdata.reshape(cdata.shape[:3] + (-1,))[..., 0]
-    i, j, k = np.meshgrid(*[np.arange(n) for n in c0.shape], indexing="ij")
     out["axcodes"] = "".join(nib.aff2axcodes(img.affine))
-    out["canonical"] = {"shape": [int(s) for s in canon.shape],
-                        "affine": [[float(v) for v in row] for row in canon.affine],
-                        "weighted_sum": float((c0 * (i + 2 * j + 3 * k)).sum())}
+    if len(img.shape) >= 3:
+        canon = nib.as_closest_canonical(img)
+        cdata = np.asarray(canon.dataobj, dtype=np.float64)
+        c0 = cdata if cdata.ndim == 3 else cdata.reshape(cdata.shape[:3] + (-1,))[..., 0]
+        i, j, k = np.meshgrid(*[np.arange(n) for n in c0.shape], indexing="ij")
+        out["canonical"] = {"shape": [int(s) for s in canon.shape],
+                            "affine": [[float(v) for v in row] for row in canon.affine],
+                            "weighted_sum": float((c0 * (i + 2 * j + 3 * k)).sum())}
     if data.size <= 4096:
         out["values"] = [float(v) for v in data.flatten(order="F")]  # x fastest, as SemiSeg stores voxels
     return out
@@ -88,6 +89,9 @@ def make_fixtures(outdir):
     img = nib.Nifti2Image(rng.normal(size=(4, 3, 2, 2)).astype(np.float64), affine)
     nib.save(img, os.path.join(outdir, "nifti2_float64_4d.nii"))
     names.append("nifti2_float64_4d.nii")
+    img = nib.Nifti1Image(rng.integers(0, 200, size=(7, 6)).astype(np.int16), np.diag([0.5, 0.6, 1.0, 1.0]))
+    nib.save(img, os.path.join(outdir, "ndim2.nii"))  # a true 2D file: dim[0] = 2
+    names.append("ndim2.nii")
     permuted = np.array([[0.0, 0.0, -2.0, 30.0], [1.5, 0.0, 0.0, -20.0], [0.0, -3.0, 0.0, 10.0], [0, 0, 0, 1]])
     img = nib.Nifti1Image(rng.normal(size=(5, 4, 3)).astype(np.float32), permuted)
     nib.save(img, os.path.join(outdir, "permuted.nii.gz"))

@@ -92,6 +92,9 @@ public enum Nifti {
             throw MedIOError(path, "output name must end in .nii or .nii.gz")
         }
         guard version == 1 || version == 2 else { throw MedIOError(path, "NIfTI version must be 1 or 2") }
+        guard version == 2 || volume.shape.allSatisfy({ $0 <= 32767 }) else {
+            throw MedIOError(path, "shape \(volume.shape) exceeds NIfTI-1's 32767 per dimension (write NIfTI-2)")
+        }
         if volume.data.contains(where: { !$0.isFinite }) && datatype.integerRange != nil {
             throw MedIOError(path, "NaN/Inf values cannot be written as \(datatype.name)")
         }
