@@ -62,17 +62,17 @@ struct Predict: ParsableCommand {
                 }
                 let prediction = try trainer.predict(prep.imageTensor(volume))
                 let labels = prep.restoreLabels(probabilities: prediction.probabilities, like: volume)
-                try writeNifti(labels, to: outDir.appendingPathComponent(stem + ".nii.gz"), datatype: .uint8)
+                try Nifti.write(labels, to: outDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .uint8)
                 var heat: [(map: Volume, top: Float?)] = []
                 for (key, map) in prediction.uncertainty.sorted(by: { $0.key < $1.key }) {
                     let v = prep.restore(maps: map.reshaped([1] + map.shape), like: volume)
                     // Entropy-type maps have the fixed range [0, ln K] (nats); others use their own maximum.
                     heat.append((v, ["entropy", "mutual_information"].contains(key) ? Float(log(Double(prep.classes))) : nil))
-                    try writeNifti(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz"), datatype: .float32)
+                    try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
                 }
                 if probabilities {
-                    try writeNifti(prep.restore(maps: prediction.probabilities, like: volume),
-                                   to: probDir.appendingPathComponent(stem + ".nii.gz"), datatype: .float32)
+                    try Nifti.write(prep.restore(maps: prediction.probabilities, like: volume),
+                                    to: probDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .float32)
                 }
                 if let png {
                     let z = CaseMontage.slice(withMostForeground: labels)
@@ -104,13 +104,6 @@ func caseStem(_ name: String) -> String {
     if name.hasSuffix(".nii.gz") { return String(name.dropLast(7)) }
     if name.hasSuffix(".nii") { return String(name.dropLast(4)) }
     return name
-}
-
-/// Writes a NIfTI file under a temporary name in the same folder, then renames it (no partial file under the final name).
-func writeNifti(_ v: Volume, to url: URL, datatype: NiftiDatatype) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".partial-\(getpid())-" + url.lastPathComponent)
-    try Nifti.write(v, to: tmp.path, datatype: datatype)
-    if rename(tmp.path, url.path) != 0 { try? FileManager.default.removeItem(at: tmp); throw CLIError(file: url.path, problem: "cannot rename into place") }
 }
 
 /// Writes a PNG atomically (temporary name + rename).

@@ -9,6 +9,14 @@ public struct GridRecord: Sendable, Equatable {
     public var orientation: Orientation
     /// Spatial shape in RAS voxel order, before resizing.
     public var rasShape: [Int]
+
+    /// Creates a record (see `toNetworkGrid` for the usual way to get one).
+    public init(originalShape: [Int], originalGeometry: Geometry, orientation: Orientation, rasShape: [Int]) {
+        self.originalShape = originalShape
+        self.originalGeometry = originalGeometry
+        self.orientation = orientation
+        self.rasShape = rasShape
+    }
 }
 
 extension Volume {

@@ -5,7 +5,9 @@ import MedIO
 /// How raw NIfTI volumes become network inputs, and predictions go back: saved as `RUN/preprocessing.json`
 /// so `predict` applies exactly what training used.
 ///
-/// Order: resample to `spacing` (mm, x y z) or resize to `resize` (`[D, H, W]` voxels), then intensity normalisation.
+/// Order: reorient to RAS (`reorient`), resample to `spacing` (mm, x y z) or resize to `resize` (`[D, H, W]` voxels),
+/// then intensity normalisation. Predictions go back through the inverse (resize to the RAS shape, original axis
+/// order, original geometry copied verbatim).
 /// Tensors: image `[C, D, H, W]` with D = z, H = y, W = x (NIfTI's x-fastest order, so no transposition); label `[D, H, W]`.
 public struct Preprocessing: Codable, Sendable, Equatable {
     public var resize: [Int]?
@@ -22,6 +24,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     public var channels: Int
     /// Class names from dataset.json, by value.
     public var labelNames: [String: String]
+    /// Reorient every volume to RAS voxel order first, so cases stored in different orientations share one layout.
+    public var reorient: Bool = true
 
     /// The intensity transform (nil for "none").
     public var intensity: IntensityNormalization? {
@@ -35,10 +39,15 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     }
 
     /// Puts a volume on the training grid (no intensity change).
-    public func toGrid(_ v: Volume, interpolation: Interpolation) -> Volume {
-        if let r = resize { return v.resized(to: [r[2], r[1], r[0]], interpolation: interpolation) }
-        if let s = spacing { return v.resampled(toSpacing: s, interpolation: interpolation) }
-        return v
+    public func toGrid(_ v: Volume, interpolation: Interpolation) -> Volume { toGridWithRecord(v, interpolation: interpolation).volume }
+
+    /// `toGrid`, with the record that undoes it.
+    public func toGridWithRecord(_ v: Volume, interpolation: Interpolation) -> (volume: Volume, record: GridRecord) {
+        let (ras, o) = reorient ? v.reorientedToRAS() : (v, .ras)
+        let record = GridRecord(originalShape: v.shape, originalGeometry: v.geometry, orientation: o, rasShape: ras.spatialShape)
+        if let r = resize { return (ras.resized(to: [r[2], r[1], r[0]], interpolation: interpolation), record) }
+        if let s = spacing { return (ras.resampled(toSpacing: s, interpolation: interpolation), record) }
+        return (ras, record)
     }
 
     /// The network input `[C, D, H, W]` for a raw image volume.
@@ -64,11 +73,10 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// Maps a `[K, D, H, W]` map computed on the grid of `original` back onto `original`'s grid and geometry
     /// (linear interpolation), as a K-channel volume.
     public func restore(maps: Tensor, like original: Volume) -> Volume {
-        let grid = toGrid(Volume(zeros: original.spatialShape, geometry: original.geometry), interpolation: .nearest)
+        let (grid, record) = toGridWithRecord(Volume(zeros: original.spatialShape, geometry: original.geometry), interpolation: .nearest)
         let k = maps.shape[0]
-        var v = Volume(shape: grid.spatialShape + (k > 1 ? [k] : []), data: maps.scalars, geometry: grid.geometry)
-        v = v.restored(toShape: original.spatialShape, geometry: original.geometry, interpolation: .linear)
-        return v
+        let v = Volume(shape: grid.spatialShape + (k > 1 ? [k] : []), data: maps.scalars, geometry: grid.geometry)
+        return v.restored(with: record, interpolation: .linear)
     }
 
     /// Labels on `original`'s grid: probabilities restored linearly, then argmax (as nnU-Net exports).
@@ -82,6 +90,23 @@ public struct Preprocessing: Codable, Sendable, Equatable {
             labels[i] = Float(bi)
         }
         return Volume(shape: original.spatialShape, data: labels, geometry: original.geometry)
+    }
+
+    enum CodingKeys: String, CodingKey { case resize, spacing, normalization, ct, huWindow, classes, channels, labelNames, reorient }
+
+    public init(resize: [Int]?, spacing: [Double]?, normalization: String, ct: CTStatistics?, huWindow: [Double]?, classes: Int,
+                channels: Int, labelNames: [String: String], reorient: Bool = true) {
+        self.resize = resize; self.spacing = spacing; self.normalization = normalization; self.ct = ct; self.huWindow = huWindow
+        self.classes = classes; self.channels = channels; self.labelNames = labelNames; self.reorient = reorient
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(resize: try c.decodeIfPresent([Int].self, forKey: .resize), spacing: try c.decodeIfPresent([Double].self, forKey: .spacing),
+                  normalization: try c.decode(String.self, forKey: .normalization), ct: try c.decodeIfPresent(CTStatistics.self, forKey: .ct),
+                  huWindow: try c.decodeIfPresent([Double].self, forKey: .huWindow), classes: try c.decode(Int.self, forKey: .classes),
+                  channels: try c.decode(Int.self, forKey: .channels), labelNames: try c.decode([String: String].self, forKey: .labelNames),
+                  reorient: try c.decodeIfPresent(Bool.self, forKey: .reorient) ?? false)
     }
 
     /// Reads `RUN/preprocessing.json`.
