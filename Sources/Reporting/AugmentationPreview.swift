@@ -6,7 +6,9 @@ import Training
 /// and a regular grid pushed through each draw's spatial warp (bottom row), on the axial slice with most foreground.
 public enum AugmentationPreview {
     /// Renders the preview. `image` and `label` are volumes on one grid (`[x, y, z]`); draws come from `seed`.
-    public static func render(image: Volume, label: Volume, augmenter: Augmenter, count: Int, seed: UInt64, scale: Int = 2) -> PixelImage {
+    /// Both are reoriented to RAS first (display convention: anterior up).
+    public static func render(image rawImage: Volume, label rawLabel: Volume, augmenter: Augmenter, count: Int, seed: UInt64, scale: Int = 2) -> PixelImage {
+        let image = rawImage.reorientedToRAS().volume, label = rawLabel.reorientedToRAS().volume
         let s = image.spatialShape
         let spatial = [s[2], s[1], s[0]]
         let img = Tensor(image.channel(0).data, shape: [1] + spatial)

@@ -28,7 +28,16 @@ public enum CaseMontage {
     /// Panels left to right: image, image + each label map in `overlays`, each heat map in `heatmaps`
     /// (inferno over `[0, top]`: the given top, e.g. ln K for entropy, or the map's own maximum when nil);
     /// every panel enlarged by `scale`, separated by 4 white pixels.
-    public static func render(image: Volume, z: Int, overlays: [Volume], heatmaps: [(map: Volume, top: Float?)], scale: Int = 2) -> PixelImage {
+    ///
+    /// All volumes share the image's grid; they are reoriented to RAS first so the slice is shown radiologically
+    /// consistent (anterior up) whatever the stored voxel order. `z` indexes the RAS volume's axial slices; nil picks
+    /// the slice with most foreground in the first overlay.
+    public static func render(image rawImage: Volume, z zIn: Int? = nil, overlays rawOverlays: [Volume],
+                              heatmaps rawHeat: [(map: Volume, top: Float?)], scale: Int = 2) -> PixelImage {
+        let image = rawImage.reorientedToRAS().volume
+        let overlays = rawOverlays.map { $0.reorientedToRAS().volume }
+        let heatmaps = rawHeat.map { (map: $0.map.reorientedToRAS().volume, top: $0.top) }
+        let z = zIn ?? overlays.first.map { slice(withMostForeground: $0) } ?? image.spatialShape[2] / 2
         let base = image.axialSlice(z)
         let win = window(base)
         var panels = [Overlay.render(image: base, labels: nil, window: win)]

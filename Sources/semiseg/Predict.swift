@@ -75,8 +75,7 @@ struct Predict: ParsableCommand {
                                     to: probDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .float32)
                 }
                 if let png {
-                    let z = CaseMontage.slice(withMostForeground: labels)
-                    let img = CaseMontage.render(image: volume.channel(0), z: z, overlays: [labels], heatmaps: heat)
+                    let img = CaseMontage.render(image: volume.channel(0), overlays: [labels], heatmaps: heat)
                     try writePNG(img, to: URL(fileURLWithPath: png).appendingPathComponent("\(stem).png"))
                 }
                 print("\(name): \(labels.data.filter { $0 > 0 }.count) foreground voxels")
