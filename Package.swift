@@ -29,11 +29,13 @@ let package = Package(
 
         // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
         .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
+        .target(name: "UDAPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/UDA"),
+        .target(name: "PseudoLabelPlugin", dependencies: ["Training", "NN", "Engine", "MedIO"], path: "Plugins/PseudoLabel"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training",
-            "SupervisedPlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,7 +49,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: [
             "Training", "Engine", "NN", "TestSupport",
-            "SupervisedPlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin",
         ]),
     ],
     swiftLanguageModes: [.v5]
