@@ -6,14 +6,15 @@ import SupervisedPlugin
 import Testing
 @testable import Training
 
-/// Forwards every hook to `inner` and throws at the start of epoch `crashAt` (a simulated crash).
+/// Forwards every hook to `inner` and throws at the start of epoch `crashAt` (a simulated crash; used by the
+/// resume tests of several plugins).
 final class Crashing: Strategy {
     static let name = "crashing"
     static let summary = "test wrapper"
-    let inner: PseudoLabel
+    let inner: any Strategy
     let crashAt: Int
     init(options: StrategyOptions) throws { fatalError("unused") }
-    init(_ inner: PseudoLabel, crashAt: Int) { self.inner = inner; self.crashAt = crashAt }
+    init(_ inner: any Strategy, crashAt: Int) { self.inner = inner; self.crashAt = crashAt }
     var wantsUnlabeledBatch: Bool { inner.wantsUnlabeledBatch }
     func willStartRun(_ run: RunContext) throws { try inner.willStartRun(run) }
     func willStartEpoch(_ run: RunContext) throws {
@@ -22,6 +23,8 @@ final class Crashing: Strategy {
     }
     func supervisedLoss(_ step: StepContext) throws -> Tensor? { try inner.supervisedLoss(step) }
     func additionalLoss(_ step: StepContext) throws -> Tensor? { try inner.additionalLoss(step) }
+    func didFinishStep(_ run: RunContext, _ step: StepContext) throws { try inner.didFinishStep(run, step) }
+    func didFinishEpoch(_ run: RunContext) throws -> TrainingControl { try inner.didFinishEpoch(run) }
     func stateDict() -> [String: Tensor] { inner.stateDict() }
     func load(stateDict: [String: Tensor]) throws { try inner.load(stateDict: stateDict) }
 }

@@ -119,4 +119,20 @@ struct UDATests {
         let header = csv.split(separator: "\n")[0]
         for k in ["uda_consistency", "uda_mask_ratio", "uda_weight", "uda_tsa_eta", "uda_tsa_kept"] { #expect(header.contains(k)) }
     }
+
+    @Test func resumeAfterACrashIsExact() throws {
+        let opts = ["tsa": "log", "augmentation": "standard", "ramp-up": "0.5"]
+        func trainer(_ dir: URL, _ s: any Strategy) throws -> Trainer {
+            try Trainer(config: toyConfig(dir, epochs: 3), strategy: s, data: toyStore(), split: emptySplit, runDirectory: dir, log: { _ in })
+        }
+        let a = tempRunDir(), b = tempRunDir()
+        defer { for d in [a, b] { try? FileManager.default.removeItem(at: d) } }
+        let tA = try trainer(a, try UDA(options: StrategyOptions(opts, owner: "uda")))
+        _ = try tA.train()
+        let tB1 = try trainer(b, Crashing(try UDA(options: StrategyOptions(opts, owner: "uda")), crashAt: 2))
+        #expect(throws: TrainingError.self) { _ = try tB1.train() }
+        let tB2 = try trainer(b, try UDA(options: StrategyOptions(opts, owner: "uda")))
+        _ = try tB2.train(resume: true)
+        #expect(tB2.run.model.parameters().flatMap { $0.scalars } == tA.run.model.parameters().flatMap { $0.scalars })
+    }
 }
