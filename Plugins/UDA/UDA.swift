@@ -12,6 +12,8 @@ import Training
 ///    image are masked out;
 /// 3. loss: KL(target ‖ student) (or MSE on probabilities) over the kept voxels, times
 ///    `weight · sigmoidRampUp(progress / ramp-up)`.
+/// Both branches run the same network in its current (training) mode, as in the paper's reference code; only the
+/// student branch records a tape.
 /// Optional training-signal annealing (`tsa`) removes confidently-correct labeled voxels from the cross-entropy.
 ///
 /// Records `uda_consistency` (unweighted), `uda_mask_ratio`, `uda_weight` and, with TSA, `uda_tsa_eta`,
