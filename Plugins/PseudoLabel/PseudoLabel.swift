@@ -15,6 +15,10 @@ import Training
 ///   hard labels; voxels below `threshold` are ignored; the masked cross-entropy (averaged over all unlabeled
 ///   voxels) is added with weight `weight · sigmoidRampUp(progress / ramp-up)`.
 ///
+/// Voxel selection: a fixed `threshold` on the max probability, or class-balanced (`portion`, CBST, Zou et al.
+/// 2018): per predicted class, the most confident `portion` of its voxels. A single threshold changes the class
+/// balance when the teacher is more confident on one class (the log line reports the kept foreground share).
+///
 /// Online mode records `pl_loss`, `pl_mask_ratio` and `pl_weight` in `metrics.csv`; offline mode logs the kept fraction.
 public final class PseudoLabel: Strategy {
     public static let name = "pseudo-label"
@@ -25,6 +29,8 @@ public final class PseudoLabel: Strategy {
 
     let teacher: String?
     let threshold: Double
+    /// Class-balanced portion (0 = off: use `threshold`).
+    let portion: Double
     let weight: Double
     let rampUp: Double
     let rounds: Int
@@ -36,6 +42,8 @@ public final class PseudoLabel: Strategy {
     private var restored: (round: Int, labels: [Tensor])?
 
     /// Options: `teacher` (run folder; absent = online mode), `threshold` (0.9, 0...1; 0 = keep every voxel),
+    /// `portion` (0 = off, 0...1: class-balanced selection instead of `threshold`: keep the most confident `portion`
+    /// of the voxels predicted as each class, pooled over all unlabeled cases offline or over the batch online),
     /// online only: `weight` (1, 0...100), `ramp-up` (0.3, 0...1); offline only: `rounds` (1, 1...100).
     public init(options: StrategyOptions) throws {
         teacher = options.string("teacher", default: nil)
@@ -43,6 +51,8 @@ public final class PseudoLabel: Strategy {
         weight = options.double("weight", default: 1, in: 0...100)
         rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
         rounds = options.int("rounds", default: 1, in: 1...100)
+        portion = options.double("portion", default: 0, in: 0...1)
+        if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {
             for k in ["weight", "ramp-up"] where options.values[k] != nil {
@@ -90,25 +100,50 @@ public final class PseudoLabel: Strategy {
         guard problems.isEmpty else {
             throw TrainingError("pseudo-label: teacher \(teacherPath) does not match this run: " + problems.joined(separator: "; "))
         }
-        let labels = run.data.unlabeled.map { PseudoLabels.forCase(probabilities: t.probabilities($0.image), threshold: threshold) }
+        let labels = label(run.data.unlabeled.map { t.probabilities($0.image) })
         install(labels.map { ($0.labels, $0.mask) }, run: run)
         round = 0
         studentLabels = []
-        let kept = labels.map(\.kept).reduce(0, +) / Double(max(labels.count, 1))
-        run.log(String(format: "pseudo-label: teacher %@ labeled %d cases, %.1f%% of voxels above threshold %.2f",
-                       url.lastPathComponent, labels.count, 100 * kept, threshold))
+        run.log("pseudo-label: teacher \(url.lastPathComponent) labeled \(labels.count) cases; " + Self.describe(labels))
     }
 
     public func willStartEpoch(_ run: RunContext) throws {
         guard teacher != nil else { return }
         let due = roundStarts(epochs: run.config.epochs).filter { $0 <= run.epoch }.count
         guard due > round else { return }
-        let labels = run.data.unlabeled.map { PseudoLabels.forCase(probabilities: run.plainProbabilities($0.image), threshold: threshold) }
+        let labels = label(run.data.unlabeled.map { run.plainProbabilities($0.image) })
         install(labels.map { ($0.labels, $0.mask) }, run: run)
         studentLabels = labels.map { PseudoLabels.encode(labels: $0.labels, mask: $0.mask) }
         round = due
-        let kept = labels.map(\.kept).reduce(0, +) / Double(max(labels.count, 1))
-        run.log(String(format: "pseudo-label: round %d: the student re-labeled %d cases, %.1f%% of voxels above threshold", round, labels.count, 100 * kept))
+        run.log("pseudo-label: round \(round): the student re-labeled \(labels.count) cases; " + Self.describe(labels))
+    }
+
+    /// Pseudo-labels `[D, H, W]` for cases with probabilities `[K, D, H, W]` (absolute or class-balanced selection).
+    func label(_ probabilities: [Tensor]) -> [(labels: Tensor, mask: Tensor, kept: Double)] {
+        let batched = probabilities.map { $0.reshaped([1] + $0.shape) }
+        let k = probabilities.first?.shape[0] ?? 0
+        let thresholds = portion > 0 ? PseudoLabels.classThresholds(batched, portion: portion) : [Float](repeating: Float(threshold), count: k)
+        return zip(batched, probabilities).map { b, p in
+            let r = PseudoLabels.make(probabilities: b, thresholds: thresholds)
+            let sp = Array(p.shape.dropFirst())
+            return (r.labels.reshaped(sp), r.mask.reshaped(sp), r.kept)
+        }
+    }
+
+    /// "x% of voxels kept (>= threshold), foreground y% of kept vs z% of all": shows when the threshold keeps mostly
+    /// background (an under-confident teacher), the usual cause of a collapsing student.
+    static func describe(_ labels: [(labels: Tensor, mask: Tensor, kept: Double)]) -> String {
+        var all = 0, kept = 0, fgAll = 0, fgKept = 0
+        for l in labels {
+            let y = l.labels.scalars, m = l.mask.scalars
+            for i in 0..<y.count {
+                all += 1
+                if y[i] > 0 { fgAll += 1 }
+                if m[i] > 0 { kept += 1; if y[i] > 0 { fgKept += 1 } }
+            }
+        }
+        func pct(_ a: Int, _ b: Int) -> String { String(format: "%.1f%%", 100 * Double(a) / Double(max(b, 1))) }
+        return "\(pct(kept, all)) of voxels kept; foreground is \(pct(fgKept, kept)) of kept voxels, \(pct(fgAll, all)) of all"
     }
 
     /// Replaces the pseudo-labeled cases in `run.data.labeled` (one per unlabeled case, in order).
@@ -142,10 +177,11 @@ public final class PseudoLabel: Strategy {
     }
 
     /// Cross-entropy of `logits` `[B, K, *spatial]` against their own hard labels (no gradient through the labels),
-    /// over voxels whose max probability >= threshold, divided by all voxels. Returns the loss and the kept fraction.
+    /// over the selected voxels (max probability >= threshold, or the class-balanced `portion`), divided by all voxels. Returns the loss and the kept fraction.
     func onlineLoss(logits: Tensor) -> (Tensor, Double) {
         let p = withNoGrad { logits.detached().softmax(axis: 1) }
-        let (labels, mask, kept) = PseudoLabels.make(probabilities: p, threshold: threshold)
+        let thresholds = portion > 0 ? PseudoLabels.classThresholds([p], portion: portion) : [Float](repeating: Float(threshold), count: p.shape[1])
+        let (labels, mask, kept) = PseudoLabels.make(probabilities: p, thresholds: thresholds)
         return (Losses.crossEntropy(logits, labels, mask: mask) * Float(kept), kept)
     }
 

@@ -7,22 +7,52 @@ enum PseudoLabels {
     /// - Parameter probabilities: `[B, K, *spatial]` class probabilities (read as constants).
     /// - Returns: labels and mask, both `[B, *spatial]`, and the fraction of voxels kept.
     static func make(probabilities: Tensor, threshold: Double) -> (labels: Tensor, mask: Tensor, kept: Double) {
+        make(probabilities: probabilities, thresholds: [Float](repeating: Float(threshold), count: probabilities.shape[1]))
+    }
+
+    /// Argmax labels and a 0/1 mask that is 1 where the max probability >= the threshold of the predicted class.
+    static func make(probabilities: Tensor, thresholds: [Float]) -> (labels: Tensor, mask: Tensor, kept: Double) {
         precondition(probabilities.rank >= 3, "pseudo-labels: probabilities must be [B, K, *spatial], got \(probabilities.shape)")
         let b = probabilities.shape[0], k = probabilities.shape[1]
+        precondition(thresholds.count == k, "pseudo-labels: \(thresholds.count) thresholds for \(k) classes")
         let n = probabilities.count / max(b * k, 1)
         var labels = [Float](repeating: 0, count: b * n), mask = labels
         var kept = 0
-        let thr = Float(threshold)
         probabilities.withData { p in
             for s in 0..<b { for i in 0..<n {
                 var best = p[s * k * n + i], arg = 0
                 for c in 1..<max(k, 1) where p[(s * k + c) * n + i] > best { best = p[(s * k + c) * n + i]; arg = c }
                 labels[s * n + i] = Float(arg)
-                if best >= thr { mask[s * n + i] = 1; kept += 1 }
+                if best >= thresholds[arg] { mask[s * n + i] = 1; kept += 1 }
             } }
         }
         let shape = [b] + Array(probabilities.shape.dropFirst(2))
         return (Tensor(labels, shape: shape), Tensor(mask, shape: shape), b * n > 0 ? Double(kept) / Double(b * n) : 0)
+    }
+
+    /// Class-balanced thresholds (CBST, Zou et al. 2018): for each class k, the confidence above which lie the
+    /// `portion` most confident of the voxels predicted as k, pooled over `probabilities` (each `[B, K, *spatial]`).
+    /// Keeping the same portion of every predicted class preserves the teacher's class balance, which a single
+    /// threshold does not when the teacher is more confident on one class. Classes never predicted get 0.
+    static func classThresholds(_ probabilities: [Tensor], portion: Double) -> [Float] {
+        guard let k = probabilities.first?.shape[1] else { return [] }
+        var conf = [[Float]](repeating: [], count: k)
+        for t in probabilities {
+            let b = t.shape[0], n = t.count / max(b * k, 1)
+            t.withData { p in
+                for s in 0..<b { for i in 0..<n {
+                    var best = p[s * k * n + i], arg = 0
+                    for c in 1..<max(k, 1) where p[(s * k + c) * n + i] > best { best = p[(s * k + c) * n + i]; arg = c }
+                    conf[arg].append(best)
+                } }
+            }
+        }
+        return conf.map { c in
+            guard !c.isEmpty else { return 0 }
+            let sorted = c.sorted(by: >)
+            let idx = min(max(Int((portion * Double(sorted.count)).rounded(.up)) - 1, 0), sorted.count - 1)
+            return sorted[idx]
+        }
     }
 
     /// Pseudo-labels for one case from its probabilities `[K, D, H, W]`: labels and mask `[D, H, W]`.

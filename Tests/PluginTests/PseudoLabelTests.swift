@@ -74,6 +74,22 @@ struct PseudoLabelTests {
         #expect(back.labels.scalars == [1, 0, 0, 0] && back.mask.scalars == r.mask.scalars)
     }
 
+    @Test func classBalancedSelectionKeepsThePortionOfEachClass() throws {
+        // Predicted class 1 at confidences .95 and .6, class 0 at .8 and .55: half of each class is kept.
+        let p1: [Float] = [0.95, 0.6, 0.2, 0.45]
+        let probs = Tensor(p1.map { 1 - $0 } + p1, shape: [1, 2, 1, 4])
+        let thr = PseudoLabels.classThresholds([probs], portion: 0.5)
+        #expect(abs(thr[0] - 0.8) < 1e-6 && abs(thr[1] - 0.95) < 1e-6)
+        let r = PseudoLabels.make(probabilities: probs, thresholds: thr)
+        #expect(r.labels.scalars == [1, 1, 0, 0] && r.mask.scalars == [1, 0, 1, 0])
+        #expect(PseudoLabels.classThresholds([probs], portion: 1).map { $0 <= 0.6 } == [true, true])
+        #expect(throws: ConfigError.self) { try make(["portion": "0.5", "threshold": "0.9"]) }
+        // Offline labelling pools the cases.
+        let pl = try make(["teacher": "/x", "portion": "0.5"])
+        let cases = pl.label([probs.reshaped([2, 1, 1, 4])])
+        #expect(cases[0].mask.scalars == [1, 0, 1, 0])
+    }
+
     @Test func onlineLossIgnoresLowConfidenceVoxels() throws {
         let pl = try make(["threshold": "0.9"])
         // Logit margins 3 (p ~ 0.95), 1 (0.73), -0.5 (0.62), -4 (0.98) for class 1 over class 0.
