@@ -26,11 +26,15 @@ public final class PseudoLabel: Strategy {
 
     /// Prefix of the ids of pseudo-labeled cases in `run.data.labeled`.
     static let idPrefix = "pseudo:"
+    /// Prefix of repeated real labeled cases (`labeled-share`).
+    static let repeatPrefix = "repeat:"
 
     let teacher: String?
     let threshold: Double
     /// Class-balanced portion (0 = off: use `threshold`).
     let portion: Double
+    /// Offline: share of the training case list made of the real labeled cases (0 = plain concatenation).
+    let labeledShare: Double
     let weight: Double
     let rampUp: Double
     let rounds: Int
@@ -44,7 +48,9 @@ public final class PseudoLabel: Strategy {
     /// Options: `teacher` (run folder; absent = online mode), `threshold` (0.9, 0...1; 0 = keep every voxel),
     /// `portion` (0 = off, 0...1: class-balanced selection instead of `threshold`: keep the most confident `portion`
     /// of the voxels predicted as each class, pooled over all unlabeled cases offline or over the batch online),
-    /// online only: `weight` (1, 0...100), `ramp-up` (0.3, 0...1); offline only: `rounds` (1, 1...100).
+    /// online only: `weight` (1, 0...100), `ramp-up` (0.3, 0...1); offline only: `rounds` (1, 1...100),
+    /// `labeled-share` (0, 0...0.95: repeat the real labeled cases so they make up about this share of the training
+    /// cases, which the trainer samples uniformly; 0 = labeled + pseudo-labeled cases as they are).
     public init(options: StrategyOptions) throws {
         teacher = options.string("teacher", default: nil)
         threshold = options.double("threshold", default: 0.9, in: 0...1)
@@ -52,14 +58,16 @@ public final class PseudoLabel: Strategy {
         rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
         rounds = options.int("rounds", default: 1, in: 1...100)
         portion = options.double("portion", default: 0, in: 0...1)
+        labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)
         if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {
             for k in ["weight", "ramp-up"] where options.values[k] != nil {
                 options.fail("option '\(k)' applies to online mode only (without teacher=); offline pseudo-labels are plain labeled cases")
             }
-        } else if options.values["rounds"] != nil && rounds > 1 {
-            options.fail("option 'rounds' needs teacher=RUN_DIR (online mode re-labels every step)")
+        } else {
+            if options.values["rounds"] != nil && rounds > 1 { options.fail("option 'rounds' needs teacher=RUN_DIR (online mode re-labels every step)") }
+            if options.values["labeled-share"] != nil { options.fail("option 'labeled-share' needs teacher=RUN_DIR") }
         }
         try options.finish()
     }
@@ -148,9 +156,16 @@ public final class PseudoLabel: Strategy {
 
     /// Replaces the pseudo-labeled cases in `run.data.labeled` (one per unlabeled case, in order).
     private func install(_ labels: [(labels: Tensor, mask: Tensor)], run: RunContext) {
-        run.data.labeled.removeAll { $0.id.hasPrefix(Self.idPrefix) }
+        run.data.labeled.removeAll { $0.id.hasPrefix(Self.idPrefix) || $0.id.hasPrefix(Self.repeatPrefix) }
+        let real = run.data.labeled
         for (c, l) in zip(run.data.unlabeled, labels) {
             run.data.labeled.append(TrainingCase(id: Self.idPrefix + c.id, image: c.image, label: l.labels, mask: l.mask))
+        }
+        if labeledShare > 0 && !real.isEmpty {
+            let copies = Int((labeledShare * Double(labels.count) / ((1 - labeledShare) * Double(real.count))).rounded())
+            for r in 1..<max(copies, 1) {
+                run.data.labeled += real.map { TrainingCase(id: Self.repeatPrefix + "\(r):" + $0.id, image: $0.image, label: $0.label, mask: $0.mask) }
+            }
         }
     }
 

@@ -53,7 +53,7 @@ struct PseudoLabelTests {
     }
 
     @Test func validatesOptions() {
-        for bad in [["rounds": "2"], ["teacher": "/x", "weight": "0.5"], ["teacher": "/x", "ramp-up": "0.1"], ["threshold": "1.5"], ["teacher": ""], ["round": "2"]] {
+        for bad in [["rounds": "2"], ["labeled-share": "0.5"], ["teacher": "/x", "weight": "0.5"], ["teacher": "/x", "ramp-up": "0.1"], ["threshold": "1.5"], ["teacher": ""], ["round": "2"]] {
             #expect(throws: ConfigError.self, "\(bad)") { try make(bad) }
         }
         #expect(throws: Never.self) { try make(["teacher": "/x", "rounds": "3", "threshold": "0.8"]) }
@@ -133,6 +133,14 @@ struct PseudoLabelTests {
         let pseudo = tA.run.data.labeled.filter { $0.id.hasPrefix("pseudo:") }
         #expect(pseudo.count == 4 && tA.run.data.labeled.count == 8)
         #expect(pseudo.allSatisfy { $0.mask != nil && $0.label != nil })
+        // labeled-share 0.5 with 4 real and 4 pseudo cases: no repeats needed; 0.8: 4 x 4 = 16 real entries.
+        for (share, total) in [("0.5", 8), ("0.8", 20)] {
+            let pl = try make(["teacher": teacher.path, "labeled-share": share]); let d = tempRunDir()
+            defer { try? FileManager.default.removeItem(at: d) }
+            let t = try trainer(d, pl)
+            try pl.willStartRun(t.run)
+            #expect(t.run.data.labeled.count == total, "labeled-share \(share)")
+        }
         #expect(plA.round == 1)
         // Teacher labels obey the threshold.
         let tr = try TrainedRun.load(teacher)
