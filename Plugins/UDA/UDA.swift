@@ -37,14 +37,16 @@ public final class UDA: Strategy {
     let augmentation: String
     private var augmenter: Augmenter?
 
-    /// Options: `weight` (1, 0...100), `ramp-up` (0.3, 0...1), `temperature` (0.4, 0.05...10; 1 = no sharpening),
-    /// `threshold` (0.8, 0...1; 0 = no mask), `loss` (kl | mse), `tsa` (none | linear | log | exp),
-    /// `augmentation` (standard | seed-workflow | none | run). Defaults follow the paper's ImageNet setting.
+    /// Options: `weight` (1, 0...100), `ramp-up` (0.3, 0...1), `temperature` (1 = no sharpening, 0.05...10),
+    /// `threshold` (0 = no mask, 0...1), `loss` (kl | mse), `tsa` (none | linear | log | exp),
+    /// `augmentation` (standard | seed-workflow | none | run). Sharpening and masking are off by default;
+    /// the paper's ImageNet setting is `temperature=0.4 threshold=0.8` (on the 2D phantom sanity run, 6 epochs, it
+    /// kept under 5% of voxels for most of the run: test Dice 0.80 against 0.94 with the defaults).
     public init(options: StrategyOptions) throws {
         weight = options.double("weight", default: 1, in: 0...100)
         rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
-        temperature = options.double("temperature", default: 0.4, in: 0.05...10)
-        threshold = options.double("threshold", default: 0.8, in: 0...1)
+        temperature = options.double("temperature", default: 1, in: 0.05...10)
+        threshold = options.double("threshold", default: 0, in: 0...1)
         loss = options.choice("loss", default: "kl", from: ["kl", "mse"])
         let t = options.choice("tsa", default: "none", from: TSASchedule.allCases.map(\.rawValue))
         tsa = TSASchedule(rawValue: t) ?? .off
