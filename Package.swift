@@ -30,13 +30,15 @@ let package = Package(
 
         // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
         .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
+        .target(name: "UDAPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/UDA"),
+        .target(name: "PseudoLabelPlugin", dependencies: ["Training", "NN", "Engine", "MedIO"], path: "Plugins/PseudoLabel"),
         .target(name: "MCDropoutPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MCDropout"),
         .target(name: "EnsemblePlugin", dependencies: ["Training", "NN", "Engine", "Evaluation"], path: "Plugins/Ensemble"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
-            "SupervisedPlugin", "MCDropoutPlugin", "EnsemblePlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,7 +52,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: [
             "Training", "Engine", "NN", "TestSupport",
-            "SupervisedPlugin", "MCDropoutPlugin", "EnsemblePlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,12 +1,16 @@
 import EnsemblePlugin
 import MCDropoutPlugin
+import PseudoLabelPlugin
 import SupervisedPlugin
+import UDAPlugin
 import Training
 
 /// Every strategy the CLI knows, in the order `semiseg strategies` lists them.
 /// Adding a strategy: a folder under `Plugins/`, one target line in Package.swift, one line here.
 let registeredStrategies: [any Strategy.Type] = [
     Supervised.self,
+    UDA.self,
+    PseudoLabel.self,
     MCDropout.self,
     CheckpointEnsemble.self,
 ]
