@@ -23,8 +23,8 @@ public struct RunSummary: Codable, Sendable {
 public enum RunPipeline {
     /// Validates the dataset and split BEFORE creating anything under `config.out`, then trains (or resumes) and
     /// evaluates the best checkpoint on the test cases in their original geometry. Writes `config.json`,
-    /// `split.json`, `preprocessing.json`, `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz`, `test_metrics.json`,
-    /// `summary.json` under the run folder.
+    /// `split.json`, `preprocessing.json`, `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz` (labels, original
+    /// geometry), `predictions/uncertainty/<case>_<map>.nii.gz` (float32 maps and extras), `summary.json` under the run folder.
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
                            resume: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         var config = configIn
@@ -73,7 +73,8 @@ public enum RunPipeline {
         let run = trainer.run
         try trainer.loadBest()
         let predDir = run.runDirectory.appendingPathComponent("predictions")
-        try FileManager.default.createDirectory(at: predDir, withIntermediateDirectories: true)
+        let uncertaintyDir = predDir.appendingPathComponent("uncertainty")
+        try FileManager.default.createDirectory(at: uncertaintyDir, withIntermediateDirectories: true)
         var results: [CaseResult] = []
         // Per-class probabilities of all test voxels (on the training grid), for pooled calibration.
         var perClass = [[Float]](repeating: [], count: loaded.preprocessing.classes), refs: [UInt8] = []
@@ -84,6 +85,12 @@ public enum RunPipeline {
             let rawImage = try Nifti.read(src.image)
             let restored = loaded.preprocessing.restoreLabels(probabilities: prediction.probabilities, like: rawImage)
             try Nifti.write(restored, to: predDir.appendingPathComponent(c.id).path, datatype: .uint8)
+            // Uncertainty maps and extras (e.g. MC dropout's summed masks) in the original geometry, for figures.
+            let stem = c.id.hasSuffix(".nii.gz") ? String(c.id.dropLast(7)) : (c.id.hasSuffix(".nii") ? String(c.id.dropLast(4)) : c.id)
+            for (key, map) in prediction.uncertainty.merging(prediction.extras, uniquingKeysWith: { a, _ in a }) {
+                let v = loaded.preprocessing.restore(maps: map.reshaped([1] + map.shape), like: rawImage)
+                try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
+            }
             let ref = try Nifti.read(labelPath)
             results.append(try evaluateCase(c.id, prediction: try labelMap(restored), reference: try labelMap(ref), classes: loaded.preprocessing.classes))
             if let lab = c.label {
