@@ -177,11 +177,12 @@ public final class Trainer {
         return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
     }
 
-    /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`.
+    /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`; `mask` (0 = ignore a voxel) applies
+    /// to ce, dice and dice-ce. Top-K CE ranks all voxels (strategies that mask voxels reject it).
     func defaultLoss(_ logits: Tensor, _ y: Tensor, mask: Tensor?) -> Tensor {
         switch config.loss {
-        case "dice": return Losses.softDice(logits, y, includeBackground: false)
-        case "dice-ce": return Losses.diceCrossEntropy(logits, y)
+        case "dice": return Losses.softDice(logits, y, includeBackground: false, mask: mask)
+        case "dice-ce": return Losses.diceCrossEntropy(logits, y, mask: mask)
         case "topk10": return Losses.topKCrossEntropy(logits, y, percent: 10)
         default: return Losses.crossEntropy(logits, y, mask: mask)
         }
