@@ -11,6 +11,13 @@ import Training
 /// Loss = `weight · sigmoidRampUp(progress / ramp-up) · MSE(softmax_student, softmax_teacher)` (or KL).
 /// After every optimizer step: teacher ← α·teacher + (1 − α)·student, with α = min(1 − 1/(t + 1), alpha) while
 /// `ema-warmup` (the original implementation's warm-up) and `alpha-final` after the ramp-up phase.
+///
+/// Options (`--opt key=value`): `weight` 1 (0...1000), `ramp-up` 0.3 (fraction of the run, 0 = none), `alpha` 0.99,
+/// `alpha-final` = alpha (the paper: 0.999 after the ramp-up), `ema-warmup` true, `noise` 0.1 (Gaussian std on both
+/// views), `loss` mse|kl, `augment` none|standard|run (spatial+intensity augmentation of the student's view, mapped
+/// to the teacher's prediction through its `SamplingGrid`), `predict-with` teacher|student.
+/// With short schedules the teacher lags the student (horizon ~1/(1 − alpha) steps): lower `alpha` or predict with
+/// the student.
 public final class MeanTeacher: Strategy {
     public static let name = "mean-teacher"
     public static let summary = "Mean Teacher: consistency with an EMA teacher network (Tarvainen & Valpola 2017)"
