@@ -34,11 +34,12 @@ let package = Package(
         .target(name: "PseudoLabelPlugin", dependencies: ["Training", "NN", "Engine", "MedIO"], path: "Plugins/PseudoLabel"),
         .target(name: "MCDropoutPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MCDropout"),
         .target(name: "EnsemblePlugin", dependencies: ["Training", "NN", "Engine", "Evaluation"], path: "Plugins/Ensemble"),
+        .target(name: "MeanTeacherPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MeanTeacher"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
-            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -52,7 +53,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: [
             "Training", "Engine", "NN", "TestSupport",
-            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin",
+            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 import EnsemblePlugin
 import MCDropoutPlugin
+import MeanTeacherPlugin
 import PseudoLabelPlugin
 import SupervisedPlugin
 import UDAPlugin
@@ -13,6 +14,7 @@ let registeredStrategies: [any Strategy.Type] = [
     PseudoLabel.self,
     MCDropout.self,
     CheckpointEnsemble.self,
+    MeanTeacher.self,
 ]
 
 /// Looks up a strategy type by its registry name.

@@ -1,0 +1,196 @@
+import Engine
+import NN
+import Training
+
+/// Mean Teacher (Tarvainen & Valpola 2017): an exponential-moving-average copy of the network (the teacher)
+/// gives consistency targets on unlabeled images; the student is trained to agree with it.
+///
+/// Per step, on the unlabeled batch: the student sees one view (its own Gaussian input noise, and optionally a
+/// random spatial/intensity augmentation), the teacher (no gradient) sees the un-augmented image with independent
+/// noise; the teacher's softmax is moved into the student's frame through the augmentation's `SamplingGrid`.
+/// Loss = `weight · sigmoidRampUp(progress / ramp-up) · MSE(softmax_student, softmax_teacher)` (or KL).
+/// After every optimizer step: teacher ← α·teacher + (1 − α)·student, with α = min(1 − 1/(t + 1), alpha) while
+/// `ema-warmup` (the original implementation's warm-up) and `alpha-final` after the ramp-up phase.
+///
+/// Options (`--opt key=value`): `weight` 1 (0...1000), `ramp-up` 0.3 (fraction of the run, 0 = none), `alpha` 0.99,
+/// `alpha-final` = alpha (the paper: 0.999 after the ramp-up), `ema-warmup` true, `noise` 0.1 (Gaussian std on both
+/// views), `loss` mse|kl, `augment` none|standard|run (spatial+intensity augmentation of the student's view, mapped
+/// to the teacher's prediction through its `SamplingGrid`), `predict-with` teacher|student.
+/// With short schedules the teacher lags the student (horizon ~1/(1 − alpha) steps): lower `alpha` or predict with
+/// the student.
+public final class MeanTeacher: Strategy {
+    public static let name = "mean-teacher"
+    public static let summary = "Mean Teacher: consistency with an EMA teacher network (Tarvainen & Valpola 2017)"
+
+    let weight: Double
+    let rampUp: Double
+    let alpha: Double
+    let alphaFinal: Double
+    let emaWarmup: Bool
+    let noise: Double
+    let lossKind: String
+    let augment: String
+    let predictWithTeacher: Bool
+
+    /// The EMA network; built lazily from the run (`willStartRun`, or the first `predict` in `semiseg predict`).
+    private(set) var teacher: UNet?
+    /// Teacher weights from `load(stateDict:)` that arrived before the teacher could be built (resume, predict).
+    private var pendingTeacherState: [String: Tensor]?
+    private var augmenter: Augmenter?
+
+    public init(options: StrategyOptions) throws {
+        weight = options.double("weight", default: 1, in: 0...1000)
+        rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
+        alpha = options.double("alpha", default: 0.99, in: 0...1)
+        alphaFinal = options.double("alpha-final", default: alpha, in: 0...1)
+        emaWarmup = options.bool("ema-warmup", default: true)
+        noise = options.double("noise", default: 0.1, in: 0...10)
+        lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
+        augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
+        predictWithTeacher = options.choice("predict-with", default: "teacher", from: ["teacher", "student"]) == "teacher"
+        try options.finish()
+    }
+
+    public var wantsUnlabeledBatch: Bool { true }
+
+    // MARK: - Teacher lifecycle
+
+    /// The teacher, built on first use: a copy of the student, or the weights from a loaded checkpoint.
+    @discardableResult
+    func ensureTeacher(_ run: RunContext) throws -> UNet {
+        if let t = teacher { return t }
+        let t = run.makeModel(run.config.seed &+ 1)
+        if let state = pendingTeacherState {
+            do { try t.load(stateDict: state) } catch { throw TrainingError("mean-teacher: teacher weights in the checkpoint do not fit the network: \(error)") }
+            pendingTeacherState = nil
+        } else {
+            t.copyState(from: run.model)
+        }
+        teacher = t
+        return t
+    }
+
+    public func willStartRun(_ run: RunContext) throws {
+        try ensureTeacher(run)
+        if augment != "none" {
+            augmenter = try Augmenter(augment == "standard" ? .standard : run.config.augmentationConfig)
+        }
+    }
+
+    /// EMA decay for the update that follows optimizer step number `step` (1-based) at `progress`
+    /// (warm-up as in the reference code: min(1 − 1/(step + 1), α), so early teachers are true averages).
+    func decay(step: Int, progress: Double) -> Float {
+        var a = progress < rampUp ? alpha : alphaFinal
+        if emaWarmup { a = min(1 - 1 / Double(step + 1), a) }
+        return Float(max(a, 0))
+    }
+
+    /// teacher ← decay·teacher + (1 − decay)·student (buffers copied from the student).
+    func updateTeacher(_ run: RunContext) throws {
+        let t = try ensureTeacher(run)
+        let d = decay(step: run.globalStep, progress: run.progress)
+        t.updateEMA(from: run.model, decay: d)
+    }
+
+    public func didFinishStep(_ run: RunContext, _ step: StepContext) throws {
+        try updateTeacher(run)
+    }
+
+    // MARK: - Consistency
+
+    /// Unweighted consistency loss on an unlabeled batch in model layout (student with gradient, teacher without).
+    func consistencyLoss(_ u: Tensor, _ run: RunContext) throws -> Tensor {
+        let t = try ensureTeacher(run)
+        let n = u.shape[0]
+        let sampleShape = Array(u.shape.dropFirst())                 // [C, H, W] or [C, D, H, W]
+        let per = sampleShape.reduce(1, *)
+        let spatial = run.config.dims == 2 ? [1] + Array(sampleShape.dropFirst()) : Array(sampleShape.dropFirst())
+        let channels = sampleShape[0]
+        // Student view: augmented (optional), then noise. Teacher view: original image, independent noise.
+        var studentInput = u
+        var grids: [SamplingGrid]? = nil
+        if let aug = augmenter {
+            let src = u.scalars
+            var out = [Float](), gs = [SamplingGrid]()
+            out.reserveCapacity(src.count)
+            for i in 0..<n {
+                let img = Tensor(Array(src[(i * per)..<((i + 1) * per)]), shape: [channels] + spatial)
+                let a = aug(image: img, label: nil, rng: &run.rng)
+                out += a.image.scalars
+                gs.append(a.grid)
+            }
+            studentInput = Tensor(out, shape: u.shape)
+            grids = gs
+        }
+        var teacherInput = u
+        if noise > 0 {
+            studentInput = studentInput + Tensor.randn(u.shape, std: Float(noise), rng: &run.rng)
+            teacherInput = u + Tensor.randn(u.shape, std: Float(noise), rng: &run.rng)
+        }
+        var target = withNoGrad { () -> Tensor in
+            let wasTraining = t.training
+            t.train()   // as in the original: the teacher runs in the same (train) mode as the student
+            defer { t.setTraining(wasTraining) }
+            return t(teacherInput).softmax(axis: 1)
+        }
+        if let gs = grids {
+            let k = target.shape[1]
+            let mapShape = [k] + Array(target.shape.dropFirst(2))
+            let m = mapShape.reduce(1, *)
+            let src = target.scalars
+            var out = [Float]()
+            out.reserveCapacity(src.count)
+            for i in 0..<n {
+                let p = Tensor(Array(src[(i * m)..<((i + 1) * m)]), shape: mapShape)
+                out += gs[i].isIdentity() ? p.scalars : gs[i].apply(p, interpolation: .linear, padding: .border).scalars
+            }
+            target = Tensor(out, shape: target.shape)
+        }
+        target = target.detached()
+        let logits = run.model(studentInput)
+        switch lossKind {
+        case "kl": return Losses.klDivergence(logits: logits, target: target)
+        default: return Losses.mse(logits.softmax(axis: 1), target)
+        }
+    }
+
+    public func additionalLoss(_ step: StepContext) throws -> Tensor? {
+        guard weight > 0, let u = step.unlabeledImages else { return nil }
+        let run = step.run
+        let loss = try consistencyLoss(u, run)
+        let w = weight * (rampUp > 0 ? sigmoidRampUp(run.progress / rampUp) : 1)
+        run.record("consistency", Double(loss.item))
+        run.record("consistency_weight", w)
+        return loss * Float(w)
+    }
+
+    // MARK: - Inference
+
+    public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
+        guard predictWithTeacher else { return nil }
+        let p = run.plainProbabilities(image, model: try ensureTeacher(run))
+        return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
+    }
+
+    // MARK: - Exact resume
+
+    public func stateDict() -> [String: Tensor] {
+        let state = teacher?.stateDict() ?? pendingTeacherState ?? [:]
+        var out: [String: Tensor] = [:]
+        for (k, v) in state { out["teacher." + k] = v }
+        return out
+    }
+
+    public func load(stateDict: [String: Tensor]) throws {
+        var state: [String: Tensor] = [:]
+        for (k, v) in stateDict where k.hasPrefix("teacher.") { state[String(k.dropFirst("teacher.".count))] = v }
+        guard !state.isEmpty else { throw TrainingError("mean-teacher: the checkpoint has no teacher weights (strategy.teacher.*)") }
+        if let t = teacher {
+            do { try t.load(stateDict: state) } catch { throw TrainingError("mean-teacher: teacher weights in the checkpoint do not fit the network: \(error)") }
+        } else {
+            // Resume and `semiseg predict` load before the teacher exists (load(stateDict:) precedes willStartRun,
+            // and predict never calls willStartRun): keep the weights until the teacher is built.
+            pendingTeacherState = state.mapValues { $0.copy() }
+        }
+    }
+}
