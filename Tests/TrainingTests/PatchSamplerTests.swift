@@ -39,3 +39,21 @@ struct PatchSamplerTests {
         #expect(idx.count == 80)
     }
 }
+
+@Suite("Patch sampler placement")
+struct PatchSamplerPlacementTests {
+    @Test func foregroundVoxelIsNotAlwaysAtThePatchCentre() {
+        let sampler = PatchSampler(patch: [8, 16, 16], foregroundProbability: 1)
+        let size = [32, 64, 64]
+        let v = (16 * 64 + 30) * 64 + 30
+        var rng = RNG(seed: 1)
+        var offsets = Set<[Int]>()
+        for _ in 0..<50 {
+            let s = sampler.drawStart(spatialShape: size, foregroundVoxels: [v], rng: &rng)
+            let off = [16 - s[0], 30 - s[1], 30 - s[2]]
+            #expect(zip(off, [8, 16, 16]).allSatisfy { $0 >= 0 && $0 < $1 }, "voxel inside the patch")
+            offsets.insert(off)
+        }
+        #expect(offsets.count > 20, "the voxel's position within the patch varies (\(offsets.count) distinct)")
+    }
+}

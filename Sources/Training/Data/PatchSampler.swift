@@ -14,7 +14,8 @@ public struct PatchSampler: Sendable {
     }
 
     /// Draws a patch start `[z, y, x]` for a volume of `spatialShape` (in the coordinates of the volume padded up to the
-    /// patch size): with `foregroundProbability`, centred on a random entry of `foregroundVoxels`, else uniform.
+    /// patch size): with `foregroundProbability`, containing a random entry of `foregroundVoxels` at a random position
+    /// within the patch, else uniform.
     public func drawStart(spatialShape size: [Int], foregroundVoxels: [Int]?, rng: inout RNG) -> [Int] {
         let full = zip(size, patch).map { max($0, $1) }
         var start = [Int](repeating: 0, count: 3)
@@ -22,7 +23,13 @@ public struct PatchSampler: Sendable {
         if fgDraw, let fg = foregroundVoxels, !fg.isEmpty {
             let v = fg[rng.int(below: fg.count)]
             let c = [v / (size[1] * size[2]), (v / size[2]) % size[1], v % size[2]]
-            for d in 0..<3 { start[d] = min(max(c[d] - patch[d] / 2, 0), full[d] - patch[d]) }
+            // The chosen voxel lands at a uniformly random position inside the patch (nnU-Net), never always at the
+            // centre: a centred voxel teaches the network "foreground is where the patch centre is", which then fires
+            // at every sliding-window centre at inference.
+            for d in 0..<3 {
+                let lo = max(c[d] - patch[d] + 1, 0), hi = min(c[d], full[d] - patch[d])
+                start[d] = hi > lo ? lo + rng.int(below: hi - lo + 1) : min(max(lo, 0), full[d] - patch[d])
+            }
         } else {
             for d in 0..<3 { start[d] = full[d] - patch[d] > 0 ? rng.int(below: full[d] - patch[d] + 1) : 0 }
         }
