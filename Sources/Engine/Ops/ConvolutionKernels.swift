@@ -19,6 +19,13 @@ enum ConvKernels {
         return Swift.max(1, Swift.min(t, p))
     }
 
+    /// Human-readable shape of one convolution, e.g. `8->16 k3x3x3 @32x64x64 n1` (profiling keys).
+    static func shapeKey(batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> String {
+        let k = g.kernel.suffix(g.spatialRank).map(String.init).joined(separator: "x")
+        let o = g.output.suffix(g.spatialRank).map(String.init).joined(separator: "x")
+        return "\(cin)->\(cout) k\(k) @\(o) n\(batch)"
+    }
+
     // MARK: - im2col / col2im
 
     /// Fills `col` (`[channels*kvol, p1-p0]`, row-major) with the input values each output position reads (0 in padding).
