@@ -15,6 +15,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Per convolution shape: GFLOP/s of forward, backward-data and backward-weight; each op family's share of a step.")
     var layers = false
+    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only) or direct (direct SIMD kernels wherever possible).")
+    var conv = "auto"
 
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
 
@@ -29,7 +31,7 @@ struct Bench: ParsableCommand {
                     p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
                 }
                 p.arguments = ["bench", "--net", name, "--reps", String(reps), "--threads", String(threads)] + (json ? ["--json"] : [])
-                    + (layers ? ["--layers"] : [])
+                    + (layers ? ["--layers"] : []) + ["--conv", conv]
                 try p.run()
                 p.waitUntilExit()
                 if p.terminationStatus != 0 { throw CLIFailure("bench", "benchmark of \(name) failed (exit \(p.terminationStatus))") }
@@ -40,6 +42,12 @@ struct Bench: ParsableCommand {
             throw CLIFailure("bench", "unknown network '\(net)' (known: unet3d-s8, unet2d-s16)")
         }
         Parallel.threads = max(1, threads)
+        switch conv {
+        case "auto": ConvKernels.algorithm = .automatic
+        case "gemm": ConvKernels.algorithm = .gemm
+        case "direct": ConvKernels.algorithm = .direct
+        default: throw CLIFailure("bench", "--conv must be auto, gemm or direct, got '\(conv)'")
+        }
         let model = UNet(config, seed: 0)
         let adam = Adam(model.namedParameters(), learningRate: 1e-3)
         var rng = RNG(seed: 0)

@@ -7,7 +7,7 @@
 
 // MARK: - Tiling
 
-enum ConvKernels {
+public enum ConvKernels {
     /// Floats per worker for one im2col tile (2 MB).
     static let tileBudget = 1 << 19
 
@@ -99,7 +99,12 @@ enum ConvKernels {
 
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                        y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
+                        allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+            directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
+            return
+        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
@@ -134,7 +139,11 @@ enum ConvKernels {
     /// Parallel over samples when there are enough; otherwise over the tiles of each sample, with one private
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+            directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
+            return
+        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t
         if g.isPointwise {  // no overlap: write each tile straight into dx
@@ -191,7 +200,11 @@ enum ConvKernels {
 
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g, weightGrad: true) {
+            directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
