@@ -40,10 +40,8 @@ INLINE void build_patch(const float *x, int cin, int D, int H, int W, int KD, in
 INLINE void fwd_block(const float *patch, const int *valid, const float *wpack, const float *bias, float *yrow,
                       long plane, int cin, int cout, int W, int KD, int KH, int co0, int x0, const int CB, const int XB) {
     v16 acc[8][4];
-    for (int cb = 0; cb < CB; cb++) {
-        const float b = bias ? bias[co0 + cb] : 0.0f;
-        for (int xb = 0; xb < XB; xb++) acc[cb][xb] = (v16){} + b;
-    }
+    for (int cb = 0; cb < CB; cb++)
+        for (int xb = 0; xb < XB; xb++) acc[cb][xb] = (v16){};
     const int pw = W + 2, taps = KD * KH;
     for (int ci = 0; ci < cin; ci++) {
         for (int t = 0; t < taps; t++) {
@@ -60,8 +58,11 @@ INLINE void fwd_block(const float *patch, const int *valid, const float *wpack, 
             }
         }
     }
-    for (int cb = 0; cb < CB; cb++)
-        for (int xb = 0; xb < XB; xb++) STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, acc[cb][xb]);
+    // The bias is added last, as the im2col + sgemm path does (same rounding for a single input channel).
+    for (int cb = 0; cb < CB; cb++) {
+        const float b = bias ? bias[co0 + cb] : 0.0f;
+        for (int xb = 0; xb < XB; xb++) STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, acc[cb][xb] + b);
+    }
 }
 
 CLONES

@@ -33,7 +33,8 @@ extension ConvKernels {
         switch algorithm {
         case .gemm: return false
         case .direct: return directSupports(g)
-        case .automatic: return directSupports(g) && Swift.min(cin, cout) <= (weightGrad ? 16 : 64)
+        case .automatic:
+            return directSupports(g) && Swift.min(cin, cout) <= (weightGrad ? 16 : 64)
         }
     }
 
