@@ -30,42 +30,51 @@ struct ConvolutionDirectTests {
         let x = values(batch * cin * vol, seed: 1), w = values(cout * cin * kv, seed: 2), b = values(cout, seed: 3)
         let gy = values(batch * cout * vol, seed: 4)
         func run(_ direct: Bool) -> ([Float], [Float], [Float]) {
-            var y = [Float](repeating: .nan, count: batch * cout * vol)
-            var dx = [Float](repeating: .nan, count: batch * cin * vol)
-            var dw = [Float](repeating: .nan, count: cout * cin * kv)
-            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
-            gy.withUnsafeBufferPointer { pg in
-                y.withUnsafeMutableBufferPointer { py in
-                    if direct {
-                        ConvKernels.directConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!,
-                                               batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
-                    } else {
-                        ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!,
-                                            batch: batch, cin: cin, cout: cout, g, allowDirect: false)
-                    }
-                }
-                dx.withUnsafeMutableBufferPointer { pdx in
-                    if direct {
-                        ConvKernels.directConv(x: pg.baseAddress!, w: pw.baseAddress!, bias: nil, y: pdx.baseAddress!,
-                                               batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
-                    } else {
-                        ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!,
-                                                 batch: batch, cin: cin, cout: cout, g, allowDirect: false)
-                    }
-                }
-                dw.withUnsafeMutableBufferPointer { pdw in
-                    if direct {
-                        ConvKernels.directWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!,
-                                                     batch: batch, cin: cin, cout: cout, g)
-                    } else {
-                        ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!,
-                                                   batch: batch, cin: cin, cout: cout, g, allowDirect: false)
-                    }
-                }
-            } } } }
-            return (y, dx, dw)
+            ConvolutionDirectTests.run(g, batch: batch, cin: cin, cout: cout, x: x, w: w, b: b, gy: gy, direct: direct)
         }
         let ref = run(false), got = run(true)
+        expectClose(got.0, ref.0, atol: 2e-5, rtol: 1e-4)
+        expectClose(got.1, ref.1, atol: 2e-5, rtol: 1e-4)
+        expectClose(got.2, ref.2, atol: 1e-3, rtol: 1e-4)
+    }
+
+    /// Forward, backward data and backward weight through the `ConvKernels` entry points, with or without the
+    /// direct / small-pointwise kernels.
+    static func run(_ g: WindowGeometry, batch: Int, cin: Int, cout: Int, x: [Float], w: [Float], b: [Float], gy: [Float],
+                    direct: Bool) -> ([Float], [Float], [Float]) {
+        let vol = g.inputVolume, kv = g.kernelVolume
+        var y = [Float](repeating: .nan, count: batch * cout * vol)
+        var dx = [Float](repeating: .nan, count: batch * cin * vol)
+        var dw = [Float](repeating: .nan, count: cout * cin * kv)
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+        gy.withUnsafeBufferPointer { pg in
+            y.withUnsafeMutableBufferPointer { py in
+                ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress!, y: py.baseAddress!,
+                                    batch: batch, cin: cin, cout: cout, g, allowDirect: direct)
+            }
+            dx.withUnsafeMutableBufferPointer { pdx in
+                ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!,
+                                         batch: batch, cin: cin, cout: cout, g, allowDirect: direct)
+            }
+            dw.withUnsafeMutableBufferPointer { pdw in
+                ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!,
+                                           batch: batch, cin: cin, cout: cout, g, allowDirect: direct)
+            }
+        } } } }
+        return (y, dx, dw)
+    }
+
+    /// The small-channel pointwise loops (a 2-class head) against sgemm, 2D and 3D, odd position counts.
+    @Test(arguments: [(1, 8, 2, [4, 5, 33]), (3, 16, 2, [7, 19]), (2, 3, 5, [1, 2, 1029]), (1, 2, 16, [3, 3, 3])])
+    func pointwiseMatchesGemm(_ c: (Int, Int, Int, [Int])) {
+        let (batch, cin, cout, sp) = c
+        let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: [Int](repeating: 1, count: sp.count), stride: nil, padding: nil, dilation: nil)
+        #expect(ConvKernels.usePointwiseSmall(cin: cin, cout: cout, g))
+        let vol = g.inputVolume
+        let x = values(batch * cin * vol, seed: 5), w = values(cout * cin, seed: 6), b = values(cout, seed: 7)
+        let gy = values(batch * cout * vol, seed: 8)
+        let ref = Self.run(g, batch: batch, cin: cin, cout: cout, x: x, w: w, b: b, gy: gy, direct: false)
+        let got = Self.run(g, batch: batch, cin: cin, cout: cout, x: x, w: w, b: b, gy: gy, direct: true)
         expectClose(got.0, ref.0, atol: 2e-5, rtol: 1e-4)
         expectClose(got.1, ref.1, atol: 2e-5, rtol: 1e-4)
         expectClose(got.2, ref.2, atol: 1e-3, rtol: 1e-4)

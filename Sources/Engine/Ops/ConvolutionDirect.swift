@@ -112,3 +112,76 @@ extension ConvKernels {
         }
     }
 }
+
+// MARK: - Pointwise convolutions with few channels
+
+extension ConvKernels {
+    /// Positions per block of the pointwise kernels (one block of every channel stays in L1).
+    static let pointwiseBlock = 1024
+
+    /// Whether a 1-wide convolution goes to the small-channel loops instead of sgemm (a 2-class head, say).
+    static func usePointwiseSmall(cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        algorithm != .gemm && g.isPointwise && Swift.min(cin, cout) <= 4
+    }
+
+    /// y[n, co, p] = sum_ci w[co * wsCo + ci * wsCi] * x[n, ci, p] (+ bias[co]) for a 1-wide convolution; `wsCo`/`wsCi`
+    /// let the backward-data pass reuse it with the transposed weight. Overwrites `y`.
+    static func pointwiseSmall(x: UnsafePointer<Float>, w: UnsafePointer<Float>, wsCo: Int, wsCi: Int, bias: UnsafePointer<Float>?,
+                               y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, positions p: Int) {
+        let blocks = (p + pointwiseBlock - 1) / pointwiseBlock
+        Parallel.forEachChunk(batch * blocks) { range in
+            for job in range {
+                let s = job / blocks, p0 = (job % blocks) * pointwiseBlock, len = Swift.min(p, p0 + pointwiseBlock) - p0
+                let xs = x + s * cin * p + p0, ys = y + s * cout * p + p0
+                for co in 0..<cout {
+                    let row = ys + co * p, b = bias?[co] ?? 0
+                    let w0 = w[co * wsCo]
+                    for j in 0..<len { row[j] = w0 * xs[j] }
+                    for ci in 1..<Swift.max(cin, 1) {
+                        let wv = w[co * wsCo + ci * wsCi], src = xs + ci * p
+                        for j in 0..<len { row[j] += wv * src[j] }
+                    }
+                    if bias != nil { for j in 0..<len { row[j] += b } }
+                }
+            }
+        }
+    }
+
+    /// dw[co, ci] = sum over samples and positions of gy[n, co, p] * x[n, ci, p] (1-wide convolution). Overwrites `dw`.
+    static func pointwiseSmallWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                         batch: Int, cin: Int, cout: Int, positions p: Int) {
+        let blocks = (p + pointwiseBlock - 1) / pointwiseBlock, total = batch * blocks
+        let workers = Parallel.workerCount(total), nw = cout * cin
+        var partial = [Double](repeating: 0, count: workers * nw)
+        partial.withUnsafeMutableBufferPointer { pb in
+            guard let part = pb.baseAddress else { return }
+            Parallel.forEachWorker(total) { worker, range in
+                let acc = part + worker * nw
+                for job in range {
+                    let s = job / blocks, p0 = (job % blocks) * pointwiseBlock, len = Swift.min(p, p0 + pointwiseBlock) - p0
+                    let xs = x + s * cin * p + p0, gs = gy + s * cout * p + p0
+                    for co in 0..<cout {
+                        let g = gs + co * p
+                        for ci in 0..<cin {
+                            let xr = xs + ci * p
+                            var v = SIMD16<Float>(repeating: 0), j = 0
+                            while j + 16 <= len {
+                                v.addProduct(UnsafeRawPointer(g + j).loadUnaligned(as: SIMD16<Float>.self),
+                                             UnsafeRawPointer(xr + j).loadUnaligned(as: SIMD16<Float>.self))
+                                j += 16
+                            }
+                            var t = v.sum()
+                            while j < len { t += g[j] * xr[j]; j += 1 }
+                            acc[co * cin + ci] += Double(t)
+                        }
+                    }
+                }
+            }
+            for i in 0..<nw {
+                var t: Double = 0
+                for wk in 0..<workers { t += part[wk * nw + i] }
+                dw[i] = Float(t)
+            }
+        }
+    }
+}

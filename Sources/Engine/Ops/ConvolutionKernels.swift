@@ -105,6 +105,10 @@ public enum ConvKernels {
             directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
             return
         }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmall(x: x, w: w, wsCo: cin, wsCi: 1, bias: bias, y: y, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
+            return
+        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
@@ -142,6 +146,10 @@ public enum ConvKernels {
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
         if allowDirect && useDirect(cin: cin, cout: cout, g) {
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
+            return
+        }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmall(x: gy, w: w, wsCo: 1, wsCi: cin, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, positions: g.outputVolume)
             return
         }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
@@ -203,6 +211,10 @@ public enum ConvKernels {
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
         if allowDirect && useDirect(cin: cin, cout: cout, g, weightGrad: true) {
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmallWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
             return
         }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume

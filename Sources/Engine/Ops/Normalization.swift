@@ -6,13 +6,20 @@
 enum NormKernels {
     static let block = 1024
 
-    /// Sum of `n` floats.
+    /// Loads 16 floats from `p + i`.
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// Sum of `n` floats (16-lane partial sums per block, blocks accumulated in Double).
     @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
         var total: Double = 0, i = 0
         while i < n {
             let e = Swift.min(n, i + block)
-            var acc: Float = 0
-            for j in i..<e { acc += p[j] }
+            var v = SIMD16<Float>(repeating: 0), j = i
+            while j + 16 <= e { v += load16(p, j); j += 16 }
+            var acc = v.sum()
+            while j < e { acc += p[j]; j += 1 }
             total += Double(acc); i = e
         }
         return total
@@ -21,10 +28,13 @@ enum NormKernels {
     /// Sum of squared deviations from `mean`.
     @inline(__always) static func sumSqDev(_ p: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Double {
         var total: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean)
         while i < n {
             let e = Swift.min(n, i + block)
-            var acc: Float = 0
-            for j in i..<e { let d = p[j] - mean; acc += d * d }
+            var v = SIMD16<Float>(repeating: 0), j = i
+            while j + 16 <= e { let d = load16(p, j) - m; v.addProduct(d, d); j += 16 }
+            var acc = v.sum()
+            while j < e { let d = p[j] - mean; acc += d * d; j += 1 }
             total += Double(acc); i = e
         }
         return total
@@ -33,10 +43,13 @@ enum NormKernels {
     /// (sum g, sum g * (x - mean)).
     @inline(__always) static func gradSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> (Double, Double) {
         var sg: Double = 0, sgx: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean)
         while i < n {
             let e = Swift.min(n, i + block)
-            var a: Float = 0, b: Float = 0
-            for j in i..<e { a += g[j]; b += g[j] * (x[j] - mean) }
+            var va = SIMD16<Float>(repeating: 0), vb = va, j = i
+            while j + 16 <= e { let gv = load16(g, j); va += gv; vb.addProduct(gv, load16(x, j) - m); j += 16 }
+            var a = va.sum(), b = vb.sum()
+            while j < e { a += g[j]; b += g[j] * (x[j] - mean); j += 1 }
             sg += Double(a); sgx += Double(b); i = e
         }
         return (sg, sgx)
@@ -52,10 +65,16 @@ enum NormKernels {
     @inline(__always) static func gradSumsMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
                                                  _ n: Int, _ mean: Float) -> (Double, Double) {
         var sg: Double = 0, sgx: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean), zero = SIMD16<Float>(repeating: 0)
         while i < n {
             let e = Swift.min(n, i + block)
-            var a: Float = 0, b: Float = 0
-            for j in i..<e { let gj = y[j] > 0 ? g[j] : 0; a += gj; b += gj * (x[j] - mean) }
+            var va = zero, vb = zero, j = i
+            while j + 16 <= e {
+                let gv = zero.replacing(with: load16(g, j), where: load16(y, j) .> zero)
+                va += gv; vb.addProduct(gv, load16(x, j) - m); j += 16
+            }
+            var a = va.sum(), b = vb.sum()
+            while j < e { let gj = y[j] > 0 ? g[j] : 0; a += gj; b += gj * (x[j] - mean); j += 1 }
             sg += Double(a); sgx += Double(b); i = e
         }
         return (sg, sgx)
