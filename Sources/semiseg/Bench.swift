@@ -138,7 +138,7 @@ extension Bench {
             let base = name.hasPrefix("backward.") ? String(name.dropFirst("backward.".count)) : name
             switch base {
             case "conv", "conv_transpose": return "convolution (incl. bias)"
-            case "batch_norm", "instance_norm", "group_norm": return "normalization"
+            case "batch_norm", "batch_norm_relu", "instance_norm", "group_norm": return "normalization (+ fused ReLU)"
             case "relu", "leaky_relu": return "activation"
             case "max_pool", "avg_pool": return "pooling"
             case "upsample": return "upsample"

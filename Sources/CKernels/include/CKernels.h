@@ -17,7 +17,4 @@ void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float
 void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *acc,
                           int cin, int cout, int D, int H, int W, int KD, int KH,
                           long row0, long row1, float *patch);
-
-/// Keeps freed large buffers in the malloc heap (no mmap/munmap and page-fault churn per op). glibc only.
-void ssk_tune_allocator(void);
 #endif

@@ -76,8 +76,8 @@ extension ConvKernels {
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: taps, flipped: flipped)
         let workers = Parallel.workerCount(batch * d * h)
         let patchSize = cin * taps * (wd + 2)
-        let patches = UnsafeMutablePointer<Float>.allocate(capacity: workers * patchSize)
-        defer { patches.deallocate() }
+        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
+        defer { BufferPool.give(patches, patchesCount) }
         packed.withUnsafeBufferPointer { wp in
             guard let wb = wp.baseAddress else { return }
             forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
@@ -94,10 +94,10 @@ extension ConvKernels {
         let vol = d * h * wd, taps = kd * kh, nw = cout * cin * taps * 3
         let workers = Parallel.workerCount(batch * d * h)
         let patchSize = cin * taps * (wd + 2)
-        let patches = UnsafeMutablePointer<Float>.allocate(capacity: workers * patchSize)
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: workers * nw * 16)
+        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
+        let accCount = workers * nw * 16, acc = BufferPool.take(accCount)
         acc.initialize(repeating: 0, count: workers * nw * 16)
-        defer { patches.deallocate(); acc.deallocate() }
+        defer { BufferPool.give(patches, patchesCount); BufferPool.give(acc, accCount) }
         forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
             ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, acc + worker * nw * 16, Int32(cin), Int32(cout),
                                  Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)

@@ -113,8 +113,8 @@ public enum ConvKernels {
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
         let workers = Parallel.workerCount(total)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
-        defer { scratch.deallocate() }
+        let scratchCount = pointwise ? 1 : workers * k * t, scratch = BufferPool.take(scratchCount)
+        defer { BufferPool.give(scratch, scratchCount) }
         Parallel.forEachWorker(total) { worker, range in
             let col = scratch + (pointwise ? 0 : worker * k * t)
             for job in range {
@@ -166,8 +166,8 @@ public enum ConvKernels {
         }
         dx.update(repeating: 0, count: batch * inStride)
         let workers = Parallel.threads
-        let dcolAll = UnsafeMutablePointer<Float>.allocate(capacity: workers * k * t)
-        defer { dcolAll.deallocate() }
+        let dcolAllCount = workers * k * t, dcolAll = BufferPool.take(dcolAllCount)
+        defer { BufferPool.give(dcolAll, dcolAllCount) }
 
         func tile(_ s: Int, _ ti: Int, _ dcol: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>) {
             let p0 = ti * t, p1 = Swift.min(p, p0 + t), len = p1 - p0
@@ -183,8 +183,8 @@ public enum ConvKernels {
             return
         }
         let privateCount = Swift.max(0, Swift.min(workers, tiles) - 1)
-        let priv = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, privateCount * inStride))
-        defer { priv.deallocate() }
+        let privCount = Swift.max(1, privateCount * inStride), priv = BufferPool.take(privCount)
+        defer { BufferPool.give(priv, privCount) }
         for s in 0..<batch {
             let dxs = dx + s * inStride
             if privateCount > 0 { priv.update(repeating: 0, count: privateCount * inStride) }
@@ -221,10 +221,10 @@ public enum ConvKernels {
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
         let workers = Parallel.workerCount(total)
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * k)
+        let accCount = workers * cout * k, acc = BufferPool.take(accCount)
         acc.initialize(repeating: 0, count: workers * cout * k)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
-        defer { acc.deallocate(); scratch.deallocate() }
+        let scratchCount = pointwise ? 1 : workers * k * t, scratch = BufferPool.take(scratchCount)
+        defer { BufferPool.give(acc, accCount); BufferPool.give(scratch, scratchCount) }
         Parallel.forEachWorker(total) { worker, range in
             let col = scratch + (pointwise ? 0 : worker * k * t), dwk = acc + worker * cout * k
             for job in range {
