@@ -80,7 +80,7 @@ extension ConvKernels {
         defer { BufferPool.give(patches, patchesCount) }
         packed.withUnsafeBufferPointer { wp in
             guard let wb = wp.baseAddress else { return }
-            forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
+            _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
                 ssk_conv3_rows(x + s * cin * vol, wb, bias, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd),
                                Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
             }
@@ -98,7 +98,7 @@ extension ConvKernels {
         let accCount = workers * nw * 16, acc = BufferPool.take(accCount)
         acc.initialize(repeating: 0, count: workers * nw * 16)
         defer { BufferPool.give(patches, patchesCount); BufferPool.give(acc, accCount) }
-        forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
+        _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
             ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, acc + worker * nw * 16, Int32(cin), Int32(cout),
                                  Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
         }
