@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "CNIfTI", linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("niftiio"), .linkedLibrary("znz"), .linkedLibrary("z")]),
 
         // MARK: - Core
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(name: "CKernels"),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),

@@ -57,6 +57,7 @@ extension Tensor {
     /// Every differentiable op ends with this call; `backward` receives dL/d(output) and returns dL/d(input_i).
     @inline(__always)
     static func record(_ name: String, _ output: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap(name) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
         output.requiresGrad = true
         output.gradFn = GradFn(name: name, inputs: inputs, backward: backward)
@@ -89,6 +90,8 @@ extension Tensor {
             }
         }
 
+        Profiler.inBackward = true
+        defer { Profiler.inBackward = false; if Profiler.isEnabled { Profiler.restartLap() } }
         withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seedGrad]
             for t in order.reversed() {
@@ -102,13 +105,13 @@ extension Tensor {
                 guard let rule = fn.backward else {
                     preconditionFailure("backward: the tape through '\(fn.name)' was already consumed; call backward once per forward pass")
                 }
-                let inputGrads = rule(g)
+                let inputGrads = Profiler.measure("backward." + fn.name) { rule(g) }
                 precondition(inputGrads.count == fn.inputs.count, "backward: '\(fn.name)' returned \(inputGrads.count) gradients for \(fn.inputs.count) inputs")
                 for (input, ig) in zip(fn.inputs, inputGrads) {
                     guard input.requiresGrad, let ig else { continue }
                     precondition(ig.shape == input.shape, "backward: '\(fn.name)' produced gradient \(ig.shape) for input \(input.shape)")
                     let iid = ObjectIdentifier(input)
-                    if let acc = grads[iid] { grads[iid] = acc.adding(ig) } else { grads[iid] = ig }
+                    if let acc = grads[iid] { grads[iid] = Profiler.measure("backward.accumulate") { acc.adding(ig) } } else { grads[iid] = ig }
                 }
                 // Free saved activations now.
                 fn.backward = nil

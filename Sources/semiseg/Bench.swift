@@ -13,6 +13,10 @@ struct Bench: ParsableCommand {
     var net: String?
     @Option(help: "Timed repetitions (median reported).") var reps = 3
     @Option(help: "Worker threads.") var threads = 2
+    @Flag(help: "Per convolution shape: GFLOP/s of forward, backward-data and backward-weight; each op family's share of a step.")
+    var layers = false
+    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only) or direct (direct SIMD kernels wherever possible).")
+    var conv = "auto"
 
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
 
@@ -27,6 +31,7 @@ struct Bench: ParsableCommand {
                     p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
                 }
                 p.arguments = ["bench", "--net", name, "--reps", String(reps), "--threads", String(threads)] + (json ? ["--json"] : [])
+                    + (layers ? ["--layers"] : []) + ["--conv", conv]
                 try p.run()
                 p.waitUntilExit()
                 if p.terminationStatus != 0 { throw CLIFailure("bench", "benchmark of \(name) failed (exit \(p.terminationStatus))") }
@@ -37,6 +42,12 @@ struct Bench: ParsableCommand {
             throw CLIFailure("bench", "unknown network '\(net)' (known: unet3d-s8, unet2d-s16)")
         }
         Parallel.threads = max(1, threads)
+        switch conv {
+        case "auto": ConvKernels.algorithm = .automatic
+        case "gemm": ConvKernels.algorithm = .gemm
+        case "direct": ConvKernels.algorithm = .direct
+        default: throw CLIFailure("bench", "--conv must be auto, gemm or direct, got '\(conv)'")
+        }
         let model = UNet(config, seed: 0)
         let adam = Adam(model.namedParameters(), learningRate: 1e-3)
         var rng = RNG(seed: 0)
@@ -56,6 +67,10 @@ struct Bench: ParsableCommand {
         }
         model.train()
         step()
+        if layers {
+            printLayers(net: net, model: model, adam: adam, x: x, y: y)
+            return
+        }
         let train = (0..<reps).map { _ in timed(step) }.sorted()[reps / 2]
         model.eval()
         _ = withNoGrad { model(x) }
@@ -77,4 +92,77 @@ func peakRSSMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
+}
+
+extension Bench {
+    /// Profiles one training step (after the warm-up) and prints the per-shape convolution table and op-family shares.
+    func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor) {
+        Profiler.reset()
+        Profiler.isEnabled = true
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        model.zeroGrad()
+        Profiler.restartLap()
+        let loss = Losses.crossEntropy(model(x), y)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        loss.backward()
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        adam.step()
+        let t3 = DispatchTime.now().uptimeNanoseconds
+        Profiler.isEnabled = false
+        let total = Double(t3 - t0) / 1e9
+        let entries = Profiler.report
+        print("\(net): one training step \(String(format: "%.3f", total)) s (forward+loss \(String(format: "%.3f", Double(t1 - t0) / 1e9)), "
+              + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9)))")
+        // Convolutions per shape.
+        var keys: [String] = []
+        var byKey: [String: [String: Profiler.Entry]] = [:]
+        for e in entries where e.name.hasPrefix("conv.") {
+            if byKey[e.key] == nil { keys.append(e.key); byKey[e.key] = [:] }
+            byKey[e.key]?[e.name] = e
+        }
+        func cell(_ e: Profiler.Entry?) -> String {
+            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 17) }
+            return String(format: "%7.1f ms %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9)
+        }
+        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s | bwd-data ms GF/s | bwd-wght ms GF/s")
+        var convTotal = 0.0
+        for k in keys {
+            let row = byKey[k] ?? [:]
+            let f = row["conv.forward"], d = row["conv.backward_data"], w = row["conv.backward_weight"]
+            convTotal += (f?.seconds ?? 0) + (d?.seconds ?? 0) + (w?.seconds ?? 0)
+            print(k.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %5d", f?.calls ?? 0)
+                  + " | " + cell(f) + " | " + cell(d) + " | " + cell(w))
+        }
+        // Op families (forward laps and backward rules).
+        func family(_ name: String) -> String {
+            let base = name.hasPrefix("backward.") ? String(name.dropFirst("backward.".count)) : name
+            switch base {
+            case "conv", "conv_transpose": return "convolution (incl. bias)"
+            case "batch_norm", "batch_norm_relu", "instance_norm", "group_norm": return "normalization (+ fused ReLU)"
+            case "relu", "leaky_relu": return "activation"
+            case "max_pool", "avg_pool": return "pooling"
+            case "upsample": return "upsample"
+            case "concat": return "concat"
+            case "accumulate": return "gradient accumulation"
+            default: return "loss & elementwise"
+            }
+        }
+        var famOrder: [String] = [], fam: [String: Double] = [:]
+        for e in entries where !e.name.hasPrefix("conv.") {
+            let f = family(e.name)
+            if fam[f] == nil { famOrder.append(f) }
+            fam[f, default: 0] += e.seconds
+        }
+        famOrder.append("optimizer (Adam)"); fam["optimizer (Adam)"] = Double(t3 - t2) / 1e9
+        let accounted = fam.values.reduce(0, +)
+        famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
+        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step)", convTotal, 100 * convTotal / total))
+        print("op family                      seconds  share")
+        for f in famOrder {
+            let s = fam[f] ?? 0
+            print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total))
+        }
+        print(String(format: "peak RSS %.0f MB", peakRSSMegabytes()))
+        fflush(stdout)
+    }
 }

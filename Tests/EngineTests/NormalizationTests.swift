@@ -42,6 +42,33 @@ struct NormalizationTests {
         }
     }
 
+    // MARK: - Fused batch norm + ReLU
+
+    /// `batchNorm(fusedReLU: true)` gives the values and gradients of `batchNorm(...).relu()` (train and eval).
+    @Test(arguments: [true, false])
+    func batchNormReLUMatchesUnfused(_ training: Bool) {
+        let x = rand([2, 3, 4, 5], seed: 11, scale: 2, shift: 0.3), w = rand([3], seed: 12), b = rand([3], seed: 13)
+        let gy = rand([2, 3, 4, 5], seed: 14)
+        func run(_ fused: Bool) -> [[Float]] {
+            let xs = x.copy().requiringGrad(), ws = w.copy().requiringGrad(), bs = b.copy().requiringGrad()
+            let rm = Tensor(repeating: 0.1, shape: [3]), rv = Tensor(repeating: 1.5, shape: [3])
+            let y = fused
+                ? xs.batchNorm(weight: ws, bias: bs, runningMean: rm, runningVar: rv, training: training, fusedReLU: true)
+                : xs.batchNorm(weight: ws, bias: bs, runningMean: rm, runningVar: rv, training: training).relu()
+            y.backward(gy)
+            return [y.scalars, xs.grad?.scalars ?? [], ws.grad?.scalars ?? [], bs.grad?.scalars ?? [], rm.scalars, rv.scalars]
+        }
+        let fused = run(true), plain = run(false)
+        for (a, e) in zip(fused, plain) { expectClose(a, e, atol: 1e-5, rtol: 1e-4) }
+    }
+
+    @Test func batchNormReLUGradients() {
+        let rm = Tensor(zeros: [3]), rv = Tensor(repeating: 1, shape: [3])
+        checkGradients([rand([2, 3, 3, 4], seed: 15, scale: 2, shift: 0.5), rand([3], seed: 16), rand([3], seed: 17)]) { x in
+            x[0].batchNorm(weight: x[1], bias: x[2], runningMean: rm, runningVar: rv, training: true, fusedReLU: true)
+        }
+    }
+
     // MARK: - Finite differences (x and affine parameters)
 
     @Test func batchNormGradients() {

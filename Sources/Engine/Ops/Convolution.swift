@@ -25,21 +25,29 @@ extension Tensor {
         let g = WindowGeometry(op: "conv", inputSpatial: Array(shape[2...]), kernel: Array(weight.shape[2...]),
                                stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
-        ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
-                            y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g)
+        let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
+        let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
+        Profiler.measure("conv.forward", key: key, flops: flops) {
+            ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
+                                y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g)
+        }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record("conv", out, inputs: inputs) { gy in
             var gx: Tensor?, gw: Tensor?, gb: Tensor?
             if self.requiresGrad {
                 let t = Tensor.empty(self.shape)
-                ConvKernels.backwardData(gy: gy.storage.pointer, w: weight.storage.pointer, dx: t.storage.pointer,
-                                         batch: batch, cin: cin, cout: cout, g)
+                Profiler.measure("conv.backward_data", key: key, flops: flops) {
+                    ConvKernels.backwardData(gy: gy.storage.pointer, w: weight.storage.pointer, dx: t.storage.pointer,
+                                             batch: batch, cin: cin, cout: cout, g)
+                }
                 gx = t
             }
             if weight.requiresGrad {
                 let t = Tensor.empty(weight.shape)
-                ConvKernels.backwardWeight(x: self.storage.pointer, gy: gy.storage.pointer, dw: t.storage.pointer,
-                                           batch: batch, cin: cin, cout: cout, g)
+                Profiler.measure("conv.backward_weight", key: key, flops: flops) {
+                    ConvKernels.backwardWeight(x: self.storage.pointer, gy: gy.storage.pointer, dw: t.storage.pointer,
+                                               batch: batch, cin: cin, cout: cout, g)
+                }
                 gw = t
             }
             if let bias, bias.requiresGrad {

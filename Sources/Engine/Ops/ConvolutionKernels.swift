@@ -9,7 +9,7 @@ import CBLAS
 
 // MARK: - Tiling
 
-enum ConvKernels {
+public enum ConvKernels {
     /// The spatial kernels split work across cores themselves (`Parallel`); OpenBLAS threads inside each worker's
     /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use.
     static let blasSingleThreaded: Bool = {
@@ -26,6 +26,13 @@ enum ConvKernels {
         // Give both cores work when one sample is all there is.
         if p >= 2 * 128 { t = Swift.min(t, (p + Parallel.threads - 1) / Parallel.threads) }
         return Swift.max(1, Swift.min(t, p))
+    }
+
+    /// Human-readable shape of one convolution, e.g. `8->16 k3x3x3 @32x64x64 n1` (profiling keys).
+    static func shapeKey(batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> String {
+        let k = g.kernel.suffix(g.spatialRank).map(String.init).joined(separator: "x")
+        let o = g.output.suffix(g.spatialRank).map(String.init).joined(separator: "x")
+        return "\(cin)->\(cout) k\(k) @\(o) n\(batch)"
     }
 
     // MARK: - im2col / col2im
@@ -101,14 +108,23 @@ enum ConvKernels {
 
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                        y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
+                        allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+            directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
+            return
+        }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmall(x: x, w: w, wsCo: cin, wsCi: 1, bias: bias, y: y, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
+            return
+        }
         _ = blasSingleThreaded
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
         let workers = Parallel.workerCount(total)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
-        defer { scratch.deallocate() }
+        let scratchCount = pointwise ? 1 : workers * k * t, scratch = BufferPool.take(scratchCount)
+        defer { BufferPool.give(scratch, scratchCount) }
         Parallel.forEachWorker(total) { worker, range in
             let col = scratch + (pointwise ? 0 : worker * k * t)
             for job in range {
@@ -137,7 +153,15 @@ enum ConvKernels {
     /// Parallel over samples when there are enough; otherwise over the tiles of each sample, with one private
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+            directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
+            return
+        }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmall(x: gy, w: w, wsCo: 1, wsCi: cin, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, positions: g.outputVolume)
+            return
+        }
         _ = blasSingleThreaded
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t
@@ -154,8 +178,8 @@ enum ConvKernels {
         if backwardDataAsConv(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) { return }
         dx.update(repeating: 0, count: batch * inStride)
         let workers = Parallel.threads
-        let dcolAll = UnsafeMutablePointer<Float>.allocate(capacity: workers * k * t)
-        defer { dcolAll.deallocate() }
+        let dcolAllCount = workers * k * t, dcolAll = BufferPool.take(dcolAllCount)
+        defer { BufferPool.give(dcolAll, dcolAllCount) }
 
         func tile(_ s: Int, _ ti: Int, _ dcol: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>) {
             let p0 = ti * t, p1 = Swift.min(p, p0 + t), len = p1 - p0
@@ -171,8 +195,8 @@ enum ConvKernels {
             return
         }
         let privateCount = Swift.max(0, Swift.min(workers, tiles) - 1)
-        let priv = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, privateCount * inStride))
-        defer { priv.deallocate() }
+        let privCount = Swift.max(1, privateCount * inStride), priv = BufferPool.take(privCount)
+        defer { BufferPool.give(priv, privCount) }
         for s in 0..<batch {
             let dxs = dx + s * inStride
             if privateCount > 0 { priv.update(repeating: 0, count: privateCount * inStride) }
@@ -225,16 +249,24 @@ enum ConvKernels {
 
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useDirect(cin: cin, cout: cout, g, weightGrad: true) {
+            directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
+        if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
+            pointwiseSmallWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
+            return
+        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
         _ = blasSingleThreaded
         let workers = Parallel.workerCount(total)
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * k)
+        let accCount = workers * cout * k, acc = BufferPool.take(accCount)
         acc.initialize(repeating: 0, count: workers * cout * k)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : workers * k * t)
-        defer { acc.deallocate(); scratch.deallocate() }
+        let scratchCount = pointwise ? 1 : workers * k * t, scratch = BufferPool.take(scratchCount)
+        defer { BufferPool.give(acc, accCount); BufferPool.give(scratch, scratchCount) }
         Parallel.forEachWorker(total) { worker, range in
             let col = scratch + (pointwise ? 0 : worker * k * t), dwk = acc + worker * cout * k
             for job in range {

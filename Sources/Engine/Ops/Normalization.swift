@@ -6,13 +6,20 @@
 enum NormKernels {
     static let block = 1024
 
-    /// Sum of `n` floats.
+    /// Loads 16 floats from `p + i`.
+    @inline(__always) static func load16(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// Sum of `n` floats (16-lane partial sums per block, blocks accumulated in Double).
     @inline(__always) static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
         var total: Double = 0, i = 0
         while i < n {
             let e = Swift.min(n, i + block)
-            var acc: Float = 0
-            for j in i..<e { acc += p[j] }
+            var v = SIMD16<Float>(repeating: 0), j = i
+            while j + 16 <= e { v += load16(p, j); j += 16 }
+            var acc = v.sum()
+            while j < e { acc += p[j]; j += 1 }
             total += Double(acc); i = e
         }
         return total
@@ -21,10 +28,13 @@ enum NormKernels {
     /// Sum of squared deviations from `mean`.
     @inline(__always) static func sumSqDev(_ p: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Double {
         var total: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean)
         while i < n {
             let e = Swift.min(n, i + block)
-            var acc: Float = 0
-            for j in i..<e { let d = p[j] - mean; acc += d * d }
+            var v = SIMD16<Float>(repeating: 0), j = i
+            while j + 16 <= e { let d = load16(p, j) - m; v.addProduct(d, d); j += 16 }
+            var acc = v.sum()
+            while j < e { let d = p[j] - mean; acc += d * d; j += 1 }
             total += Double(acc); i = e
         }
         return total
@@ -33,10 +43,13 @@ enum NormKernels {
     /// (sum g, sum g * (x - mean)).
     @inline(__always) static func gradSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> (Double, Double) {
         var sg: Double = 0, sgx: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean)
         while i < n {
             let e = Swift.min(n, i + block)
-            var a: Float = 0, b: Float = 0
-            for j in i..<e { a += g[j]; b += g[j] * (x[j] - mean) }
+            var va = SIMD16<Float>(repeating: 0), vb = va, j = i
+            while j + 16 <= e { let gv = load16(g, j); va += gv; vb.addProduct(gv, load16(x, j) - m); j += 16 }
+            var a = va.sum(), b = vb.sum()
+            while j < e { a += g[j]; b += g[j] * (x[j] - mean); j += 1 }
             sg += Double(a); sgx += Double(b); i = e
         }
         return (sg, sgx)
@@ -46,6 +59,36 @@ enum NormKernels {
     @inline(__always) static func affineGrad(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                              _ n: Int, mean: Float, k1: Float, k2: Float, k3: Float) {
         for j in 0..<n { out[j] = k1 * g[j] + k2 * (x[j] - mean) + k3 }
+    }
+
+    /// (sum g', sum g' * (x - mean)) with g' = g where y > 0, else 0 (ReLU folded into the gradient).
+    @inline(__always) static func gradSumsMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                                                 _ n: Int, _ mean: Float) -> (Double, Double) {
+        var sg: Double = 0, sgx: Double = 0, i = 0
+        let m = SIMD16<Float>(repeating: mean), zero = SIMD16<Float>(repeating: 0)
+        while i < n {
+            let e = Swift.min(n, i + block)
+            var va = zero, vb = zero, j = i
+            while j + 16 <= e {
+                let gv = zero.replacing(with: load16(g, j), where: load16(y, j) .> zero)
+                va += gv; vb.addProduct(gv, load16(x, j) - m); j += 16
+            }
+            var a = va.sum(), b = vb.sum()
+            while j < e { let gj = y[j] > 0 ? g[j] : 0; a += gj; b += gj * (x[j] - mean); j += 1 }
+            sg += Double(a); sgx += Double(b); i = e
+        }
+        return (sg, sgx)
+    }
+
+    /// out = k1 * g' + k2 * (x - mean) + k3 with g' = g where y > 0, else 0.
+    @inline(__always) static func affineGradMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                                                   _ out: UnsafeMutablePointer<Float>, _ n: Int, mean: Float, k1: Float, k2: Float, k3: Float) {
+        for j in 0..<n { out[j] = k1 * (y[j] > 0 ? g[j] : 0) + k2 * (x[j] - mean) + k3 }
+    }
+
+    /// out = max(x * a + b, 0).
+    @inline(__always) static func scaleShiftReLU(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, a: Float, b: Float) {
+        for j in 0..<n { out[j] = Swift.max(x[j] * a + b, 0) }
     }
 
     /// out = x * a + b.
@@ -63,8 +106,9 @@ extension Tensor {
     /// `runningMean` / `runningVar` are `[C]` buffers. With `training`, batch statistics normalize (biased variance)
     /// and the buffers are updated in place: `r = (1 - momentum) * r + momentum * batchStat`, with the unbiased
     /// variance for `runningVar`. Otherwise the running statistics normalize. Gradients flow to `self`, `weight`, `bias`.
+    /// With `fusedReLU`, returns `relu(batchNorm(x))` as one op (no intermediate tensor is kept for the backward pass).
     public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor, training: Bool,
-                          momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+                          momentum: Float = 0.1, eps: Float = 1e-5, fusedReLU: Bool = false) -> Tensor {
         let c = checkNormArgs("batchNorm", weight: weight, bias: bias)
         precondition(runningMean.shape == [c] && runningVar.shape == [c],
                      "batchNorm: running stats \(runningMean.shape), \(runningVar.shape) must be [\(c)] for input \(shape)")
@@ -95,12 +139,19 @@ extension Tensor {
                     let istd = 1 / (variance + eps).squareRoot()
                     pm[ch] = mu; pi[ch] = istd
                     let a = istd * (pw?[ch] ?? 1), b = (pb?[ch] ?? 0) - mu * a
-                    for n in 0..<batch { NormKernels.scaleShift(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b) }
+                    for n in 0..<batch {
+                        if fusedReLU {
+                            NormKernels.scaleShiftReLU(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b)
+                        } else {
+                            NormKernels.scaleShift(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b)
+                        }
+                    }
                 }
             }
         } }
-        return Tensor.record("batch_norm", out, inputs: [self] + [weight, bias].compactMap { $0 }) { gy in
-            let pg = gy.storage.pointer
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
+        return Tensor.record(fusedReLU ? "batch_norm_relu" : "batch_norm", out, inputs: [self] + [weight, bias].compactMap { $0 }) { gy in
+            let pg = gy.storage.pointer, py = outStorage.pointer
             let gx = self.requiresGrad ? Tensor.empty(self.shape) : nil
             let gw = weight.map { Tensor.empty($0.shape) }, gb = bias.map { Tensor.empty($0.shape) }
             let pgx = gx?.storage.pointer, pgw = gw?.storage.pointer, pgb = gb?.storage.pointer
@@ -110,7 +161,8 @@ extension Tensor {
                     var sg: Double = 0, sgx: Double = 0
                     for n in 0..<batch {
                         let off = (n * c + ch) * s
-                        let (a, b) = NormKernels.gradSums(pg + off, px + off, s, mu)
+                        let (a, b) = fusedReLU ? NormKernels.gradSumsMasked(pg + off, px + off, py + off, s, mu)
+                            : NormKernels.gradSums(pg + off, px + off, s, mu)
                         sg += a; sgx += b
                     }
                     pgw?[ch] = Float(sgx) * istd
@@ -122,7 +174,11 @@ extension Tensor {
                     let k3 = training ? -k1 * Float(sg / Double(m)) : 0
                     for n in 0..<batch {
                         let off = (n * c + ch) * s
-                        NormKernels.affineGrad(pg + off, px + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
+                        if fusedReLU {
+                            NormKernels.affineGradMasked(pg + off, px + off, py + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
+                        } else {
+                            NormKernels.affineGrad(pg + off, px + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
+                        }
                     }
                 }
             }

@@ -19,6 +19,7 @@ extension Tensor {
             Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
                 for plane in range {
                     let xs = px + plane * ivol, ys = po + plane * ovol, idx = pi + plane * ovol
+                    if Tensor.maxPool2x(g, xs, ys, idx) { continue }
                     Tensor.forEachWindow(g) { o, w in
                         var best = -Float.infinity, at = -1
                         for z in w.z { for y in w.y {
@@ -89,6 +90,41 @@ extension Tensor {
     }
 
     // MARK: - Helpers
+
+    /// Max pooling of one plane for kernel = stride = 2 in H and W (and D, or a depth kernel of 1), no padding: the
+    /// same values, argmax and tie / NaN rule as the generic window walk, without per-element closures.
+    /// Returns false (doing nothing) for any other geometry.
+    @inline(__always)
+    static func maxPool2x(_ g: WindowGeometry, _ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>,
+                          _ idx: UnsafeMutablePointer<Int32>) -> Bool {
+        let kd = g.kernel[0]
+        guard g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2) else {
+            return false
+        }
+        let (ih, iw) = (g.input[1], g.input[2]), (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
+        var o = 0
+        for oz in 0..<od {
+            for oy in 0..<oh {
+                let r0 = (oz * kd * ih + 2 * oy) * iw
+                for ox in 0..<ow {
+                    let base = r0 + 2 * ox
+                    var best = xs[base], at = base
+                    @inline(__always) func visit(_ i: Int) {
+                        let v = xs[i]
+                        if v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
+                    }
+                    visit(base + 1); visit(base + iw); visit(base + iw + 1)
+                    if kd == 2 {
+                        let b2 = base + ih * iw
+                        visit(b2); visit(b2 + 1); visit(b2 + iw); visit(b2 + iw + 1)
+                    }
+                    ys[o] = best; idx[o] = Int32(at)
+                    o += 1
+                }
+            }
+        }
+        return true
+    }
 
     /// Validates a pooling call and returns its geometry and the number of (sample, channel) planes.
     private func poolGeometry(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?) -> (WindowGeometry, Int) {

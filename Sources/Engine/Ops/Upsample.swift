@@ -57,6 +57,10 @@ extension Tensor {
         Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
             for plane in range {
                 let xs = px + plane * ivol, ys = po + plane * ovol
+                if mode == .nearest && (sc == [1, 2, 2] || sc == [2, 2, 2]) {
+                    Tensor.upsampleNearest2x(xs, ys, inS, depthScale: sc[0])
+                    continue
+                }
                 Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
                     let x0 = tx.i0, x1 = tx.i1, wx0 = tx.w0, wx1 = tx.w1
                     x0.withUnsafeBufferPointer { a0 in x1.withUnsafeBufferPointer { a1 in
@@ -83,6 +87,10 @@ extension Tensor {
             Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
                 for plane in range {
                     let gs = pg + plane * ovol, rs = pr + plane * ivol
+                    if mode == .nearest && (sc == [1, 2, 2] || sc == [2, 2, 2]) {
+                        Tensor.upsampleNearest2xBackward(gs, rs, inS, depthScale: sc[0])
+                        continue
+                    }
                     Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
                         tx.i0.withUnsafeBufferPointer { a0 in tx.i1.withUnsafeBufferPointer { a1 in
                         tx.w0.withUnsafeBufferPointer { b0 in tx.w1.withUnsafeBufferPointer { b1 in
@@ -105,6 +113,39 @@ extension Tensor {
                 }
             }
             return [gx]
+        }
+    }
+
+    /// Nearest x2 in H and W (and in D when `depthScale` is 2) of one plane `inS` (D, H, W).
+    private static func upsampleNearest2x(_ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>, _ inS: [Int], depthScale: Int) {
+        let (d, h, w) = (inS[0], inS[1], inS[2]), ow = 2 * w, oplane = 4 * h * w
+        for z in 0..<d {
+            let dst0 = ys + z * depthScale * oplane
+            for y in 0..<h {
+                let src = xs + (z * h + y) * w, row = dst0 + 2 * y * ow
+                for i in 0..<w { let v = src[i]; row[2 * i] = v; row[2 * i + 1] = v }
+                (row + ow).update(from: row, count: ow)
+            }
+            if depthScale == 2 { (dst0 + oplane).update(from: dst0, count: oplane) }
+        }
+    }
+
+    /// Adjoint of `upsampleNearest2x`: each input element receives the sum of its 4 (or 8) copies (overwrites `rs`).
+    private static func upsampleNearest2xBackward(_ gs: UnsafePointer<Float>, _ rs: UnsafeMutablePointer<Float>, _ inS: [Int], depthScale: Int) {
+        let (d, h, w) = (inS[0], inS[1], inS[2]), ow = 2 * w, oplane = 4 * h * w
+        for z in 0..<d {
+            let g0 = gs + z * depthScale * oplane
+            for y in 0..<h {
+                let dst = rs + (z * h + y) * w, a = g0 + 2 * y * ow, b = a + ow
+                if depthScale == 2 {
+                    let c = a + oplane, e = b + oplane
+                    for i in 0..<w {
+                        dst[i] = a[2 * i] + a[2 * i + 1] + b[2 * i] + b[2 * i + 1] + c[2 * i] + c[2 * i + 1] + e[2 * i] + e[2 * i + 1]
+                    }
+                } else {
+                    for i in 0..<w { dst[i] = a[2 * i] + a[2 * i + 1] + b[2 * i] + b[2 * i + 1] }
+                }
+            }
         }
     }
 

@@ -34,10 +34,13 @@ public final class BatchNorm: Module {
     }
 
     /// Normalises `x` `[N, C, *spatial]`.
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
+    public override func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, fusedReLU: false) }
+
+    /// Normalises `x`, followed by ReLU in the same op when `fusedReLU` (same values as `ReLU()(self(x))`).
+    public func callAsFunction(_ x: Tensor, fusedReLU: Bool) -> Tensor {
         if training { numBatchesTracked.withMutableData { $0[0] += 1 } }
         return x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                           training: training, momentum: momentum, eps: eps)
+                           training: training, momentum: momentum, eps: eps, fusedReLU: fusedReLU)
     }
 }
 

@@ -113,8 +113,19 @@ public final class DoubleConv: Module {
         registerModule("b", b)
     }
 
-    /// Applies the block to `x` `[N, Cin, *spatial]`.
-    public override func callAsFunction(_ x: Tensor) -> Tensor { b(x) }
+    /// Applies the block to `x` `[N, Cin, *spatial]` (a BatchNorm followed by ReLU runs as one fused op).
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        var y = x, i = 0
+        let layers = b.layers
+        while i < layers.count {
+            if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
+                y = bn(y, fusedReLU: true); i += 2
+            } else {
+                y = layers[i](y); i += 1
+            }
+        }
+        return y
+    }
 }
 
 /// A 2D/3D U-Net (`[N, Cin, *spatial]` → logits `[N, classes, *spatial]`), named exactly like the PyTorch

@@ -1,0 +1,187 @@
+import CKernels
+
+/// Direct SIMD convolution (C kernels in `CKernels`) for 3-wide "same" convolutions with small channel counts,
+/// where im2col + sgemm leaves OpenBLAS with one skinny matrix side. Chosen per shape by `ConvKernels.useDirect`.
+
+/// Which convolution kernels run (tests force each path to compare them).
+public enum ConvAlgorithm: Sendable {
+    /// Per shape: direct kernels where measured faster, im2col + sgemm elsewhere.
+    case automatic
+    /// Always im2col + sgemm (the reference path).
+    case gemm
+    /// Direct kernels wherever the geometry allows them.
+    case direct
+}
+
+extension ConvKernels {
+    /// Kernel selection (set by tests and benchmarks).
+    nonisolated(unsafe) public static var algorithm: ConvAlgorithm = .automatic
+
+    /// Whether the direct kernels support `g`: stride 1, dilation 1, kernel (1|3, 1|3, 3) with "same" padding, W % 16 == 0.
+    static func directSupports(_ g: WindowGeometry) -> Bool {
+        g.stride == [1, 1, 1] && g.dilation == [1, 1, 1] && g.kernel[2] == 3
+            && (g.kernel[0] == 1 || g.kernel[0] == 3) && (g.kernel[1] == 1 || g.kernel[1] == 3)
+            && g.padding == g.kernel.map { $0 / 2 } && g.output == g.input && g.input[2] % 16 == 0
+    }
+
+    /// Whether to run the direct kernels for this shape; `weightGrad` selects for the backward-weight kernel.
+    ///
+    /// Measured with `semiseg bench --layers --conv gemm|direct` on the benchmark U-Nets (2 threads): the direct
+    /// forward / backward-data kernels beat im2col + sgemm up to 64 channels on one side (2-3x at 8-16 channels);
+    /// the direct weight gradient only up to 16 (its per-row accumulator flush grows with Cin*Cout).
+    static func useDirect(cin: Int, cout: Int, _ g: WindowGeometry, weightGrad: Bool = false) -> Bool {
+        switch algorithm {
+        case .gemm: return false
+        case .direct: return directSupports(g)
+        case .automatic:
+            return directSupports(g) && Swift.min(cin, cout) <= (weightGrad ? 16 : 64)
+        }
+    }
+
+    /// Calls `body(worker, sample, rowRange)` over all (sample, z*H+y) output rows split across the workers.
+    static func forEachRowSpan(batch: Int, rows: Int, _ body: (_ worker: Int, _ sample: Int, _ r0: Int, _ r1: Int) -> Void) -> Int {
+        Parallel.forEachWorker(batch * rows) { worker, range in
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let s = i / rows, r0 = i - s * rows, r1 = Swift.min(rows, r0 + (range.upperBound - i))
+                body(worker, s, r0, r1)
+                i += r1 - r0
+            }
+        }
+    }
+
+    /// Packs `[Cout, Cin, KD, KH, 3]` weights as `[Cin, KD, KH, 3, Cout]` (forward) or, flipped, as
+    /// `[Cout, KD, KH, 3, Cin]` (backward data: the convolution of gy with the spatially flipped, transposed kernel).
+    static func packWeights(_ w: UnsafePointer<Float>, cin: Int, cout: Int, taps: Int, flipped: Bool) -> [Float] {
+        let kv = taps * 3
+        var out = [Float](repeating: 0, count: cin * cout * kv)
+        out.withUnsafeMutableBufferPointer { o in
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    for k in 0..<kv {
+                        let v = w[(co * cin + ci) * kv + k]
+                        if flipped { o[(co * kv + (kv - 1 - k)) * cin + ci] = v } else { o[(ci * kv + k) * cout + co] = v }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Direct forward (or, with `flipped`, backward data) over every sample: y `[N, cout, D, H, W]` from x `[N, cin, D, H, W]`.
+    static func directConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
+        let vol = d * h * wd, taps = kd * kh
+        let packed = packWeights(w, cin: wcin, cout: wcout, taps: taps, flipped: flipped)
+        let workers = Parallel.workerCount(batch * d * h)
+        let patchSize = cin * taps * (wd + 2)
+        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
+        defer { BufferPool.give(patches, patchesCount) }
+        packed.withUnsafeBufferPointer { wp in
+            guard let wb = wp.baseAddress else { return }
+            _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
+                ssk_conv3_rows(x + s * cin * vol, wb, bias, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd),
+                               Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
+            }
+        }
+    }
+
+    /// Direct backward weight: dw `[Cout, Cin, KD, KH, 3]` = sum over samples and positions of gy * shifted x.
+    static func directWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                 batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
+        let vol = d * h * wd, taps = kd * kh, nw = cout * cin * taps * 3
+        let workers = Parallel.workerCount(batch * d * h)
+        let patchSize = cin * taps * (wd + 2)
+        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
+        let accCount = workers * nw * 16, acc = BufferPool.take(accCount)
+        acc.initialize(repeating: 0, count: workers * nw * 16)
+        defer { BufferPool.give(patches, patchesCount); BufferPool.give(acc, accCount) }
+        _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
+            ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, acc + worker * nw * 16, Int32(cin), Int32(cout),
+                                 Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
+        }
+        for i in 0..<nw {
+            var total: Float = 0
+            for wk in 0..<workers {
+                let a = acc + (wk * nw + i) * 16
+                for l in 0..<16 { total += a[l] }
+            }
+            dw[i] = total
+        }
+    }
+}
+
+// MARK: - Pointwise convolutions with few channels
+
+extension ConvKernels {
+    /// Positions per block of the pointwise kernels (one block of every channel stays in L1).
+    static let pointwiseBlock = 1024
+
+    /// Whether a 1-wide convolution goes to the small-channel loops instead of sgemm (a 2-class head, say).
+    static func usePointwiseSmall(cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        algorithm != .gemm && g.isPointwise && Swift.min(cin, cout) <= 4
+    }
+
+    /// y[n, co, p] = sum_ci w[co * wsCo + ci * wsCi] * x[n, ci, p] (+ bias[co]) for a 1-wide convolution; `wsCo`/`wsCi`
+    /// let the backward-data pass reuse it with the transposed weight. Overwrites `y`.
+    static func pointwiseSmall(x: UnsafePointer<Float>, w: UnsafePointer<Float>, wsCo: Int, wsCi: Int, bias: UnsafePointer<Float>?,
+                               y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, positions p: Int) {
+        let blocks = (p + pointwiseBlock - 1) / pointwiseBlock
+        Parallel.forEachChunk(batch * blocks) { range in
+            for job in range {
+                let s = job / blocks, p0 = (job % blocks) * pointwiseBlock, len = Swift.min(p, p0 + pointwiseBlock) - p0
+                let xs = x + s * cin * p + p0, ys = y + s * cout * p + p0
+                for co in 0..<cout {
+                    let row = ys + co * p, b = bias?[co] ?? 0
+                    let w0 = w[co * wsCo]
+                    for j in 0..<len { row[j] = w0 * xs[j] }
+                    for ci in 1..<Swift.max(cin, 1) {
+                        let wv = w[co * wsCo + ci * wsCi], src = xs + ci * p
+                        for j in 0..<len { row[j] += wv * src[j] }
+                    }
+                    if bias != nil { for j in 0..<len { row[j] += b } }
+                }
+            }
+        }
+    }
+
+    /// dw[co, ci] = sum over samples and positions of gy[n, co, p] * x[n, ci, p] (1-wide convolution). Overwrites `dw`.
+    static func pointwiseSmallWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                         batch: Int, cin: Int, cout: Int, positions p: Int) {
+        let blocks = (p + pointwiseBlock - 1) / pointwiseBlock, total = batch * blocks
+        let workers = Parallel.workerCount(total), nw = cout * cin
+        var partial = [Double](repeating: 0, count: workers * nw)
+        partial.withUnsafeMutableBufferPointer { pb in
+            guard let part = pb.baseAddress else { return }
+            Parallel.forEachWorker(total) { worker, range in
+                let acc = part + worker * nw
+                for job in range {
+                    let s = job / blocks, p0 = (job % blocks) * pointwiseBlock, len = Swift.min(p, p0 + pointwiseBlock) - p0
+                    let xs = x + s * cin * p + p0, gs = gy + s * cout * p + p0
+                    for co in 0..<cout {
+                        let g = gs + co * p
+                        for ci in 0..<cin {
+                            let xr = xs + ci * p
+                            var v = SIMD16<Float>(repeating: 0), j = 0
+                            while j + 16 <= len {
+                                v.addProduct(UnsafeRawPointer(g + j).loadUnaligned(as: SIMD16<Float>.self),
+                                             UnsafeRawPointer(xr + j).loadUnaligned(as: SIMD16<Float>.self))
+                                j += 16
+                            }
+                            var t = v.sum()
+                            while j < len { t += g[j] * xr[j]; j += 1 }
+                            acc[co * cin + ci] += Double(t)
+                        }
+                    }
+                }
+            }
+            for i in 0..<nw {
+                var t: Double = 0
+                for wk in 0..<workers { t += part[wk * nw + i] }
+                dw[i] = Float(t)
+            }
+        }
+    }
+}
