@@ -115,7 +115,7 @@ public enum ComparisonReport {
 
     static func pText(_ p: Double?) -> String {
         guard let p, p.isFinite else { return "-" }
-        if p < 0.001 { return "<0.001" }
+        if p < 0.001 { return "**<0.001**" }
         return String(format: p < 0.05 ? "**%.3f**" : "%.3f", p)
     }
 }
