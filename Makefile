@@ -21,5 +21,9 @@ test: deps
 	$(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
 
+# Synthetic phantoms -> compare six strategies on one split -> demo-out/compare/report.md (+ figures, notebook).
+demo: release
+	bash scripts/demo.sh
+
 clean:
 	rm -rf .build

@@ -1,0 +1,223 @@
+import Foundation
+import MedIO
+
+/// `semiseg compare`: every strategy x seed as one normal run (a "cell") on one shared split, resumable, then a
+/// summary with mean ± std over seeds and paired Wilcoxon tests against `supervised`.
+///
+/// Folder layout (read by the figures and notebook exporters):
+/// `RUN/compare.json`, `RUN/split.json`, `RUN/cells/<strategy>-seed<S>/` (a `RunPipeline` run folder; finished iff its
+/// `summary.json` exists), `RUN/summary.json`, `RUN/summary.csv`, `RUN/report.md`, `RUN/figures/*.png`.
+public enum Comparison {
+    /// A validated comparison, ready to run: nothing has been written yet.
+    public struct Plan: Sendable {
+        public var settings: CompareSettings
+        /// The shared split (from the counts and the first seed, or the `--split` file).
+        public var split: DataSplit
+        /// Cells in run order: seed-major, so an interrupted study already has whole seeds.
+        public var cells: [(strategy: String, seed: UInt64)]
+    }
+
+    /// What happened to the cells of one `run`.
+    public struct Outcome {
+        public var summary: ComparisonSummary
+        /// Cells that ran in this invocation (not skipped), by name.
+        public var ran: [String]
+        public var skipped: [String]
+        /// Cells that failed, with the error text.
+        public var failed: [(cell: String, error: String)]
+    }
+
+    // MARK: - Validation
+
+    /// Checks everything before anything is written: the lists, the shared config, every strategy's options
+    /// (`checkStrategy` instantiates it), the dataset (every file, via `MSDDataset.open`) and the split, and that an
+    /// existing `RUN` holds the same comparison.
+    ///
+    /// - Throws: `ConfigError` listing every problem of settings and options, `MSDValidationError`, `SplitError` or
+    ///   `TrainingError` (a different comparison already in `RUN`).
+    public static func prepare(_ settings: CompareSettings, knownStrategies: [String],
+                               checkStrategy: (TrainConfig) throws -> Void) throws -> Plan {
+        var problems = settings.problems(knownStrategies: knownStrategies)
+        if problems.isEmpty {
+            for s in settings.strategies {
+                do { try checkStrategy(settings.cellConfig(strategy: s, seed: settings.seeds[0])) }
+                catch let e as ConfigError { problems += e.problems }
+                catch { problems.append("\(s): \(error)") }
+            }
+        }
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        let (_, split) = try DatasetLoader.openAndSplit(settings.base)
+        let fm = FileManager.default
+        let run = settings.runDirectory
+        let saved = run.appendingPathComponent("compare.json")
+        if fm.fileExists(atPath: saved.path) {
+            let old = try CompareSettings.load(saved)
+            let diffs = differences(old, settings)
+            if !diffs.isEmpty {
+                throw TrainingError("\(run.path): holds a different comparison (\(diffs.joined(separator: "; "))); use another --out or delete it")
+            }
+        } else if let items = try? fm.contentsOfDirectory(atPath: run.path), !items.filter({ !$0.hasPrefix(".") }).isEmpty {
+            throw TrainingError("\(run.path): exists and is not a comparison folder (no compare.json); use another --out")
+        }
+        let savedSplit = run.appendingPathComponent("split.json")
+        if fm.fileExists(atPath: savedSplit.path) {
+            guard try DataSplit.load(savedSplit) == split else {
+                throw TrainingError("\(savedSplit.path): differs from the split these settings give; use another --out")
+            }
+        }
+        let cells = settings.seeds.flatMap { seed in settings.strategies.map { (strategy: $0, seed: seed) } }
+        return Plan(settings: settings, split: split, cells: cells)
+    }
+
+    /// Human-readable differences between two comparison settings (empty = same study).
+    public static func differences(_ a: CompareSettings, _ b: CompareSettings) -> [String] {
+        var d: [String] = []
+        if a.strategies != b.strategies { d.append("strategies \(a.strategies.joined(separator: ",")) vs \(b.strategies.joined(separator: ","))") }
+        if a.seeds != b.seeds { d.append("seeds \(a.seeds.map(String.init).joined(separator: ",")) vs \(b.seeds.map(String.init).joined(separator: ","))") }
+        if a.strategyOptions != b.strategyOptions { d.append("strategy options \(a.strategyOptions) vs \(b.strategyOptions)") }
+        if a.base != b.base {
+            let ma = Mirror(reflecting: a.base).children, mb = Mirror(reflecting: b.base).children
+            for (x, y) in zip(ma, mb) where "\(x.value)" != "\(y.value)" {
+                d.append("\(x.label ?? "?") \(x.value) vs \(y.value)")
+            }
+        }
+        return d
+    }
+
+    // MARK: - Running
+
+    /// Runs (or resumes) every unfinished cell, then writes `summary.json`, `summary.csv` and `report.md`.
+    ///
+    /// A cell whose `summary.json` exists is skipped; an unfinished cell folder is resumed from its last checkpoint.
+    /// A failing cell is reported and the others still run; a re-run retries it.
+    /// - Parameters:
+    ///   - makeStrategy: instantiates a registered strategy by name with its options.
+    ///   - progress: one line per cell (`[3/12] uda seed 1: test Dice 0.912 (85 s)`).
+    ///   - cellLog: the cell's own log lines (epochs, ...); they are also appended to `cells/<name>/log.txt`.
+    public static func run(_ plan: Plan, makeStrategy: @escaping (String, StrategyOptions) throws -> any Strategy,
+                           progress: (String) -> Void, cellLog: @escaping (String) -> Void = { _ in }) throws -> Outcome {
+        let settings = plan.settings
+        let run = settings.runDirectory
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: run.appendingPathComponent("cells"), withIntermediateDirectories: true)
+        } catch { throw TrainingError("\(run.path): cannot create the comparison folder (\(error.localizedDescription))") }
+        try settings.save(run.appendingPathComponent("compare.json"))
+        if !fm.fileExists(atPath: run.appendingPathComponent("split.json").path) {
+            try plan.split.save(run.appendingPathComponent("split.json"))
+        }
+        var ran: [String] = [], skipped: [String] = [], failed: [(String, String)] = []
+        for (i, cell) in plan.cells.enumerated() {
+            let name = CompareSettings.cellName(strategy: cell.strategy, seed: cell.seed)
+            let head = "[\(i + 1)/\(plan.cells.count)] \(cell.strategy) seed \(cell.seed):"
+            let config = settings.cellConfig(strategy: cell.strategy, seed: cell.seed)
+            let dir = URL(fileURLWithPath: config.out)
+            if fm.fileExists(atPath: dir.appendingPathComponent("summary.json").path) {
+                progress("\(head) skipped (finished)")
+                skipped.append(name)
+                continue
+            }
+            let start = Date()
+            let resume = fm.fileExists(atPath: dir.path)
+            let logFile = CellLogFile(dir.appendingPathComponent("log.txt"))
+            do {
+                if resume { try checkCellConfig(dir, expected: config) }
+                let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(cell.strategy, $0) }, resume: resume,
+                                                  log: { line in logFile.append(line); cellLog(line) })
+                let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
+                progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
+                ran.append(name)
+            } catch {
+                let text = "\(error)"
+                logFile.append("error: \(text)")
+                progress("\(head) FAILED: \(text.split(separator: "\n").first.map(String.init) ?? text)")
+                failed.append((name, text))
+            }
+        }
+        let summary = try writeOutputs(run)
+        return Outcome(summary: summary, ran: ran, skipped: skipped, failed: failed)
+    }
+
+    /// A resumed cell must have been started with this comparison's settings.
+    static func checkCellConfig(_ dir: URL, expected: TrainConfig) throws {
+        let url = dir.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        var old = try TrainConfig.load(url)
+        old.classes = expected.classes  // the run sets classes from the dataset
+        guard old == expected else {
+            throw TrainingError("\(dir.path): was started with other settings than compare.json; delete the folder to re-run it")
+        }
+    }
+
+    // MARK: - Outputs
+
+    /// Summarises the finished cells of a comparison folder and writes `summary.json`, `summary.csv` and
+    /// `report.md` (linking `figures/*.png` when present). Idempotent: call it again after drawing figures.
+    @discardableResult
+    public static func writeOutputs(_ run: URL) throws -> ComparisonSummary {
+        let settings = try CompareSettings.load(run.appendingPathComponent("compare.json"))
+        let split = try DataSplit.load(run.appendingPathComponent("split.json"))
+        let fm = FileManager.default
+        var cells: [ComparisonSummary.Cell] = []
+        var labels: [String: String] = [:]
+        for seed in settings.seeds {
+            for s in settings.strategies {
+                let folder = "cells/" + CompareSettings.cellName(strategy: s, seed: seed)
+                let dir = run.appendingPathComponent(folder)
+                let url = dir.appendingPathComponent("summary.json")
+                guard fm.fileExists(atPath: url.path) else { continue }
+                let summary: RunSummary
+                do { summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: url)) } catch {
+                    throw TrainingError("\(url.path): not a readable run summary (\(error.localizedDescription))")
+                }
+                cells.append(.init(strategy: s, seed: seed, folder: folder, summary: summary))
+                if labels.isEmpty, let p = try? Preprocessing.load(dir.appendingPathComponent("preprocessing.json")) {
+                    labels = p.labelNames.filter { $0.key != "0" }
+                }
+            }
+        }
+        let summary: ComparisonSummary
+        do {
+            summary = try ComparisonSummary.make(split: split, strategies: settings.strategies, seeds: settings.seeds,
+                                                 labels: labels, cells: cells)
+        } catch { throw TrainingError("\(run.path): cannot summarise the cells (\(error))") }
+        try writeAtomically(try summary.jsonData(), to: run.appendingPathComponent("summary.json"))
+        try writeAtomically(Data(summary.csv().utf8), to: run.appendingPathComponent("summary.csv"))
+        try writeReport(run, summary: summary, settings: settings)
+        return summary
+    }
+
+    /// Writes `report.md` from `summary.json` (or the given summary), linking every `figures/*.png`.
+    public static func writeReport(_ run: URL, summary given: ComparisonSummary? = nil, settings givenSettings: CompareSettings? = nil) throws {
+        let settings = try givenSettings ?? CompareSettings.load(run.appendingPathComponent("compare.json"))
+        let summary = try given ?? JSONDecoder().decode(ComparisonSummary.self, from: Data(contentsOf: run.appendingPathComponent("summary.json")))
+        let figDir = run.appendingPathComponent("figures")
+        let figures = ((try? FileManager.default.contentsOfDirectory(atPath: figDir.path)) ?? [])
+            .filter { $0.hasSuffix(".png") }.sorted().map { "figures/\($0)" }
+        let md = ComparisonReport.markdown(summary: summary, settings: settings, figures: figures)
+        try writeAtomically(Data(md.utf8), to: run.appendingPathComponent("report.md"))
+    }
+}
+
+/// Appends a cell's log lines to `log.txt`, holding them until the run folder exists.
+final class CellLogFile: @unchecked Sendable {
+    private let url: URL
+    private var pending: [String] = []
+    private let lock = NSLock()
+
+    init(_ url: URL) { self.url = url }
+
+    func append(_ line: String) {
+        lock.lock(); defer { lock.unlock() }
+        pending.append(line)
+        let dir = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: dir.path) else { return }
+        let text = Data((pending.joined(separator: "\n") + "\n").utf8)
+        pending.removeAll()
+        if let h = try? FileHandle(forWritingTo: url) {
+            h.seekToEndOfFile(); h.write(text); try? h.close()
+        } else {
+            try? text.write(to: url)
+        }
+    }
+}

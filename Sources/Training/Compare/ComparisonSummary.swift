@@ -1,0 +1,288 @@
+import Evaluation
+import Foundation
+
+/// A mean and sample standard deviation over seeds (`{"mean": .., "std": .., "n": ..}`); `std` is null for one seed.
+public struct MeanStd: Codable, Equatable, Sendable {
+    public var mean: Double?
+    public var std: Double?
+    /// Number of seeds with a value.
+    public var n: Int
+
+    /// Mean and sample std (ddof = 1) of `values`.
+    public init(_ values: [Double]) {
+        let s = Statistics.meanStd(values)
+        mean = s.mean; std = s.std; n = values.count
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mean.flatMap(finite), forKey: .mean)
+        try c.encode(std.flatMap(finite), forKey: .std)
+        try c.encode(n, forKey: .n)
+    }
+}
+
+/// `nil` for NaN / infinity (JSON has no such numbers).
+func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+
+/// One cell's results as the comparison reports them.
+public struct SeedResult: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    /// The cell's run folder, relative to the comparison folder (`cells/uda-seed0`).
+    public var cell: String
+    /// Test means per class key and metric (ARCHITECTURE §4 `evaluate` shape).
+    public var mean: [String: MetricValues]
+    public var foregroundMean: MetricValues
+    public var ece: Double?
+    public var brier: Double?
+    public var uncertaintyMean: [String: Double]
+    public var trainSeconds: Double
+    public var bestValidationDice: Double?
+    public var bestEpoch: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case seed, cell, mean, foregroundMean = "foreground_mean", ece, brier, uncertaintyMean = "uncertainty_mean"
+        case trainSeconds = "train_seconds", bestValidationDice = "best_validation_dice", bestEpoch = "best_epoch"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seed, forKey: .seed); try c.encode(cell, forKey: .cell)
+        try c.encode(mean, forKey: .mean); try c.encode(foregroundMean, forKey: .foregroundMean)
+        try c.encode(ece.flatMap(finite), forKey: .ece); try c.encode(brier.flatMap(finite), forKey: .brier)
+        try c.encode(uncertaintyMean.compactMapValues(finite), forKey: .uncertaintyMean)
+        try c.encode(trainSeconds, forKey: .trainSeconds)
+        try c.encode(bestValidationDice, forKey: .bestValidationDice); try c.encode(bestEpoch, forKey: .bestEpoch)
+    }
+}
+
+/// The paired difference of one class and metric between a strategy and `supervised`.
+public struct PairedDifference: Codable, Equatable, Sendable {
+    /// Mean over test cases of (strategy - supervised), each case's value first averaged over the common seeds.
+    public var diff: Double?
+    /// Two-sided paired Wilcoxon signed-rank p-value over the test cases (null when every difference is zero or n = 0).
+    public var pValue: Double?
+    /// Number of paired test cases.
+    public var n: Int
+    /// Test cases dropped because the metric is undefined on either side (in every common seed).
+    public var dropped: Int
+    /// The Wilcoxon method used (`exact`, `permutation`, `asymptotic`), null without a test.
+    public var method: String?
+
+    enum CodingKeys: String, CodingKey { case diff, pValue = "p_value", n, dropped, method }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(diff.flatMap(finite), forKey: .diff); try c.encode(pValue.flatMap(finite), forKey: .pValue)
+        try c.encode(n, forKey: .n); try c.encode(dropped, forKey: .dropped); try c.encode(method, forKey: .method)
+    }
+}
+
+/// Everything reported for one strategy.
+public struct StrategySummary: Codable, Equatable, Sendable {
+    /// One entry per finished seed, in seed order.
+    public var perSeed: [SeedResult]
+    /// Per class key and metric: mean ± std over seeds of the per-seed test means.
+    public var mean: [String: [String: MeanStd]]
+    public var foregroundMean: [String: MeanStd]
+    /// Over seeds; `n` = 0 when the strategy gives no probabilities.
+    public var ece: MeanStd
+    public var brier: MeanStd
+    /// Per uncertainty map name (entropy, variance, ...): mean ± std over seeds of the mean voxel value.
+    public var uncertaintyMean: [String: MeanStd]
+    /// Mean training seconds over seeds (a timing field: differs between re-runs).
+    public var trainSeconds: Double
+    public var trainSecondsStd: Double?
+    /// Per class key and metric: difference to `supervised` with its p-value; null for `supervised` itself or
+    /// when `supervised` is not part of the comparison.
+    public var vsSupervised: [String: [String: PairedDifference]]?
+
+    enum CodingKeys: String, CodingKey {
+        case perSeed = "per_seed", mean, foregroundMean = "foreground_mean", ece, brier, uncertaintyMean = "uncertainty_mean"
+        case trainSeconds = "train_seconds", trainSecondsStd = "train_seconds_std", vsSupervised = "vs_supervised"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(perSeed, forKey: .perSeed); try c.encode(mean, forKey: .mean)
+        try c.encode(foregroundMean, forKey: .foregroundMean); try c.encode(ece, forKey: .ece); try c.encode(brier, forKey: .brier)
+        try c.encode(uncertaintyMean, forKey: .uncertaintyMean); try c.encode(trainSeconds, forKey: .trainSeconds)
+        try c.encode(trainSecondsStd.flatMap(finite), forKey: .trainSecondsStd); try c.encode(vsSupervised, forKey: .vsSupervised)
+    }
+}
+
+/// `RUN/summary.json`: the ARCHITECTURE §4 `compare` shape plus calibration, uncertainty, timing and the paired
+/// comparison to `supervised`.
+public struct ComparisonSummary: Codable, Equatable, Sendable {
+    /// The one split every cell used.
+    public var split: DataSplit
+    /// Strategies in report order (JSON objects are unordered).
+    public var order: [String]
+    public var seeds: [UInt64]
+    /// Class names by class key, from dataset.json (`{"1": "spleen"}`).
+    public var labels: [String: String]
+    public var strategies: [String: StrategySummary]
+    /// Cells without a result (failed or not run), as `<strategy>-seed<S>`.
+    public var missingCells: [String]
+    /// How the numbers were computed, in words.
+    public var statistics: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case split, order, seeds, labels, strategies, missingCells = "missing_cells", statistics
+    }
+
+    /// The text stored under `statistics`.
+    public static let method: [String: String] = [
+        "mean_std": "mean and sample standard deviation (ddof=1) over seeds of each seed's test-set mean; std is null for one seed",
+        "vs_supervised": "per test case, the metric averaged over the seeds both strategies finished; diff = mean over test cases of (strategy - supervised); p_value = two-sided paired Wilcoxon signed-rank test over those test cases (scipy.stats.wilcoxon, zero_method='wilcox', method 'auto'); n = paired test cases; cases where the metric is undefined on either side are dropped",
+        "pairing": "by case id (Evaluation.pairedMetric); seeds are averaged per case rather than pooled as (case, seed) pairs, because pairs sharing a case are not independent",
+    ]
+}
+
+// MARK: - Computation
+
+extension ComparisonSummary {
+    /// One finished cell: its strategy, seed, folder (relative to the comparison) and run summary.
+    public struct Cell: Sendable {
+        public var strategy: String
+        public var seed: UInt64
+        public var folder: String
+        public var summary: RunSummary
+        public init(strategy: String, seed: UInt64, folder: String, summary: RunSummary) {
+            self.strategy = strategy; self.seed = seed; self.folder = folder; self.summary = summary
+        }
+    }
+
+    /// Summarises finished cells. Pure: the same cells give the same summary (apart from nothing).
+    ///
+    /// - Throws: `EvaluationError.caseMismatch` when two cells were evaluated on different test cases.
+    public static func make(split: DataSplit, strategies: [String], seeds: [UInt64], labels: [String: String] = [:],
+                            cells: [Cell]) throws -> ComparisonSummary {
+        var byStrategy: [String: [Cell]] = [:]
+        for c in cells { byStrategy[c.strategy, default: []].append(c) }
+        for k in byStrategy.keys { byStrategy[k]?.sort { (seeds.firstIndex(of: $0.seed) ?? Int.max, $0.seed) < (seeds.firstIndex(of: $1.seed) ?? Int.max, $1.seed) } }
+        let supervised = byStrategy["supervised"]
+        var out: [String: StrategySummary] = [:]
+        for s in strategies {
+            guard let list = byStrategy[s], !list.isEmpty else { continue }
+            var summary = summarise(list)
+            if s != "supervised", let sup = supervised, !sup.isEmpty {
+                summary.vsSupervised = try compare(list, to: sup)
+            }
+            out[s] = summary
+        }
+        let done = Set(cells.map { CompareSettings.cellName(strategy: $0.strategy, seed: $0.seed) })
+        let missing = seeds.flatMap { seed in strategies.map { CompareSettings.cellName(strategy: $0, seed: seed) } }.filter { !done.contains($0) }
+        return ComparisonSummary(split: split, order: strategies.filter { out[$0] != nil }, seeds: seeds, labels: labels,
+                                 strategies: out, missingCells: missing, statistics: method)
+    }
+
+    /// Mean ± std over seeds of one strategy's cells.
+    static func summarise(_ cells: [Cell]) -> StrategySummary {
+        let perSeed = cells.map { c in
+            SeedResult(seed: c.seed, cell: c.folder, mean: c.summary.test?.mean ?? [:],
+                       foregroundMean: c.summary.test?.foregroundMean ?? MetricValues(), ece: c.summary.ece, brier: c.summary.brier,
+                       uncertaintyMean: c.summary.uncertaintyMean, trainSeconds: c.summary.trainSeconds,
+                       bestValidationDice: c.summary.bestValidationDice, bestEpoch: c.summary.bestEpoch)
+        }
+        let classKeys = Set(perSeed.flatMap { $0.mean.keys })
+        var mean: [String: [String: MeanStd]] = [:]
+        for k in classKeys {
+            mean[k] = Dictionary(uniqueKeysWithValues: Metric.allCases.map { m in (m.rawValue, MeanStd(perSeed.compactMap { $0.mean[k]?[m] })) })
+        }
+        let fg = Dictionary(uniqueKeysWithValues: Metric.allCases.map { m in (m.rawValue, MeanStd(perSeed.compactMap { $0.foregroundMean[m] })) })
+        let maps = Set(perSeed.flatMap { $0.uncertaintyMean.keys })
+        let unc = Dictionary(uniqueKeysWithValues: maps.map { k in (k, MeanStd(perSeed.compactMap { $0.uncertaintyMean[k] })) })
+        let t = MeanStd(perSeed.map(\.trainSeconds))
+        return StrategySummary(perSeed: perSeed, mean: mean, foregroundMean: fg,
+                               ece: MeanStd(perSeed.compactMap { $0.ece.flatMap(finite) }),
+                               brier: MeanStd(perSeed.compactMap { $0.brier.flatMap(finite) }),
+                               uncertaintyMean: unc, trainSeconds: t.mean ?? 0, trainSecondsStd: t.std, vsSupervised: nil)
+    }
+
+    /// Per class and metric: the paired difference of `a` to `b` over test cases (seeds averaged per case).
+    static func compare(_ a: [Cell], to b: [Cell]) throws -> [String: [String: PairedDifference]] {
+        let bBySeed = Dictionary(b.map { ($0.seed, $0) }, uniquingKeysWith: { x, _ in x })
+        let common = a.compactMap { c in bBySeed[c.seed].map { (c, $0) } }
+        var classes = Set<Int>()
+        for (x, _) in common { for k in (x.summary.test?.mean ?? [:]).keys { if let i = Int(k) { classes.insert(i) } } }
+        var out: [String: [String: PairedDifference]] = [:]
+        for c in classes.sorted() {
+            var row: [String: PairedDifference] = [:]
+            for m in Metric.allCases {
+                let seedPairs = try common.map { (x, y) in
+                    try pairedMetric(caseResults(x.summary), caseResults(y.summary), class: c, metric: m)
+                }
+                row[m.rawValue] = try pairedDifference(seedPairs)
+            }
+            out[String(c)] = row
+        }
+        return out
+    }
+
+    /// Averages each case's paired values over seeds, then runs the Wilcoxon test over cases.
+    ///
+    /// `seedPairs`: one `pairedMetric` result per common seed (ids, strategy values, supervised values, dropped).
+    public static func pairedDifference(_ seedPairs: [(ids: [String], a: [Double], b: [Double], dropped: [String])]) throws -> PairedDifference {
+        var sumA: [String: Double] = [:], sumB: [String: Double] = [:], count: [String: Int] = [:]
+        var all = Set<String>()
+        for p in seedPairs {
+            all.formUnion(p.ids); all.formUnion(p.dropped)
+            for (i, id) in p.ids.enumerated() { sumA[id, default: 0] += p.a[i]; sumB[id, default: 0] += p.b[i]; count[id, default: 0] += 1 }
+        }
+        let ids = count.keys.sorted()
+        let x = ids.map { sumA[$0, default: 0] / Double(count[$0, default: 1]) }
+        let y = ids.map { sumB[$0, default: 0] / Double(count[$0, default: 1]) }
+        let dropped = all.count - ids.count
+        guard !ids.isEmpty else { return PairedDifference(diff: nil, pValue: nil, n: 0, dropped: dropped, method: nil) }
+        let diff = zip(x, y).map { $0 - $1 }.reduce(0, +) / Double(ids.count)
+        let w = try Wilcoxon.test(x, y)
+        return PairedDifference(diff: diff, pValue: w.pValue.isFinite ? w.pValue : nil, n: ids.count, dropped: dropped,
+                                method: w.pValue.isFinite ? w.method.rawValue : nil)
+    }
+
+    /// Case results of a run's test report (metrics only; enough for `pairedMetric`).
+    static func caseResults(_ s: RunSummary) -> [CaseResult] {
+        (s.test?.cases ?? []).map { c in
+            CaseResult(caseID: c.case, metrics: Dictionary(uniqueKeysWithValues: c.metrics.compactMap { k, v in Int(k).map { ($0, v) } }),
+                       counts: [:], confusion: ConfusionMatrix(classes: 1))
+        }
+    }
+}
+
+// MARK: - JSON and CSV
+
+extension ComparisonSummary {
+    /// Pretty JSON with sorted keys (stable diffs).
+    public func jsonData() throws -> Data {
+        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+
+    /// `summary.csv`: one row per strategy x class x metric —
+    /// `strategy,class,metric,mean,std,diff_vs_supervised,p_value,n` (n = paired test cases of the difference).
+    /// Class `foreground` rows hold the foreground mean; class `all` rows ECE, Brier, training seconds and
+    /// `uncertainty_<map>` means. Empty field = not available.
+    public func csv() -> String {
+        func num(_ v: Double?) -> String { v.flatMap(finite).map { "\($0)" } ?? "" }
+        var lines = ["strategy,class,metric,mean,std,diff_vs_supervised,p_value,n"]
+        for s in order {
+            guard let r = strategies[s] else { continue }
+            for k in r.mean.keys.sorted(by: { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }) {
+                for m in Metric.allCases {
+                    let v = r.mean[k]?[m.rawValue], d = r.vsSupervised?[k]?[m.rawValue]
+                    lines.append([s, k, m.rawValue, num(v?.mean), num(v?.std), num(d?.diff), num(d?.pValue), d.map { String($0.n) } ?? ""].joined(separator: ","))
+                }
+            }
+            for m in Metric.allCases {
+                let v = r.foregroundMean[m.rawValue]
+                lines.append([s, "foreground", m.rawValue, num(v?.mean), num(v?.std), "", "", ""].joined(separator: ","))
+            }
+            var extra: [(String, Double?, Double?)] = [("ece", r.ece.mean, r.ece.std), ("brier", r.brier.mean, r.brier.std),
+                                                      ("train_seconds", r.trainSeconds, r.trainSecondsStd)]
+            for k in r.uncertaintyMean.keys.sorted() { extra.append(("uncertainty_\(k)", r.uncertaintyMean[k]?.mean, r.uncertaintyMean[k]?.std)) }
+            for (name, m, sd) in extra { lines.append([s, "all", name, num(m), num(sd), "", "", ""].joined(separator: ",")) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

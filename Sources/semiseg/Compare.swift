@@ -1,0 +1,60 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Training
+
+/// `semiseg compare`: every strategy on the same split, model, budget and seeds (ARCHITECTURE §4); resumable.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare strategies on one split over several seeds: summary.json, summary.csv, report.md.",
+        discussion: """
+        Each strategy x seed is one normal run folder, RUN/cells/<strategy>-seed<S>/, trained on the one split in \
+        RUN/split.json (made from --labeled/--validation/--test-count and the first seed, or copied from --split). \
+        Seeds vary model initialisation, data order and augmentation, never the split. Re-running the same command \
+        skips finished cells (those with a summary.json) and resumes an interrupted one from its last checkpoint. \
+        Strategy options: --opt STRATEGY:KEY=VALUE (e.g. --opt uda:weight=0.5), repeatable. Every other flag is \
+        shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here.
+        """)
+
+    @Option(help: "Comma-separated strategy names (see `semiseg strategies`), e.g. supervised,uda,mc-dropout.") var strategies: String
+    @Option(help: "Comma-separated seeds.") var seeds: String = "0"
+    @Flag(help: "Also print every cell's training log (always written to cells/<cell>/log.txt).") var verbose = false
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        try reportingFailures {
+            var shared = options
+            if shared.strategy != nil { throw CLIFailure("--strategy", "compare takes --strategies a,b,c") }
+            if shared.seed != nil { throw CLIFailure("--seed", "compare takes --seeds 0,1,2") }
+            let perStrategy = try CompareSettings.parseOptions(options.opts)
+            shared.opts = []
+            var base = try shared.trainConfig()
+            // A --config file's strategy options belong to its strategy.
+            var opts = perStrategy
+            if !base.strategyOptions.isEmpty { opts[base.strategy] = base.strategyOptions.merging(opts[base.strategy] ?? [:]) { _, b in b } }
+            base.strategyOptions = [:]
+            let names = strategies.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let settings = CompareSettings(strategies: names, seeds: try CompareSettings.parseSeeds(seeds), strategyOptions: opts, base: base)
+            Parallel.threads = options.threads
+            let plan = try Comparison.prepare(settings, knownStrategies: registeredStrategies.map { $0.name }) { config in
+                _ = try makeStrategy(config.strategy, StrategyOptions(config.strategyOptions, owner: config.strategy))
+            }
+            let out = settings.base.out
+            if !options.quiet {
+                print("comparing \(names.count) strategies x \(settings.seeds.count) seeds on \(plan.split.labeled.count) labeled, "
+                      + "\(plan.split.unlabeled.count) unlabeled, \(plan.split.validation.count) validation, \(plan.split.test.count) test cases -> \(out)")
+                fflush(stdout)
+            }
+            let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
+                                             progress: { print($0); fflush(stdout) },
+                                             cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in })
+            // (figures: the lead wires Reporting's comparison figures here, then `Comparison.writeReport` relinks them.)
+            print("wrote \(out)/summary.json, \(out)/summary.csv, \(out)/report.md "
+                  + "(\(outcome.ran.count) cells run, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed)")
+            if !outcome.failed.isEmpty {
+                throw CLIFailure(out, "\(outcome.failed.count) cell(s) failed: \(outcome.failed.map(\.cell).joined(separator: ", ")); "
+                                 + "see cells/<cell>/log.txt, fix and re-run the same command to finish them")
+            }
+        }
+    }
+}
