@@ -4,6 +4,8 @@ import MedIO
 /// Everything the case figures need about one test case, reoriented to RAS (anterior up) and sliced once.
 struct CaseData {
     var caseID: String
+    /// How the case was chosen, for titles ("test case" or "hardest test case (...)").
+    var role = "test case"
     var image: Volume
     var truth: Volume?
     /// Per strategy (first seed): the cell, its prediction and its uncertainty maps / extras by name.
@@ -90,6 +92,14 @@ extension ComparisonFigures {
         return p
     }
 
+    /// `image` moved down by the colour bar's top margin, so plain panels line up with heat panels in one row.
+    static func alignedWithHeat(_ image: PixelImage) -> PixelImage {
+        let pad = BitmapFont.height(scale: Charts.textScale) / 2 + 1
+        var c = Canvas(width: image.width, height: image.height + pad)
+        c.paste(image, x: 0, y: pad)
+        return c.image
+    }
+
     /// A heat map of `slice` over `0...top` with its colour bar on the right.
     static func heatPanel(_ d: CaseData, _ slice: Slice, top: Float, colormap: Colormap, barLabel: String) -> PixelImage {
         let heat = colormap.render(slice.values, width: slice.width, height: slice.height, window: (0, top)).scaled(by: d.scale)
@@ -151,7 +161,7 @@ extension ComparisonFigures {
                 (pred == nil ? "no prediction file" : "prediction", labelPanel(d, labels: pred, boundary: truth)),
             ]))
         }
-        return grid(title: ["Test case \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
+        return grid(title: ["\(d.role.prefix(1).uppercased() + d.role.dropFirst()) \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
                             "coloured = segmentation; yellow line = ground-truth boundary"], rows: rows)
     }
 
@@ -178,7 +188,7 @@ extension ComparisonFigures {
         for r in chosen { for (k, v) in r.maps { if let s = d.slice(v) { tops[k] = max(tops[k] ?? 0, s.values.max() ?? 0) } } }
         var rows: [(label: String, panels: [(caption: String, image: PixelImage)])] = []
         for r in chosen {
-            var panels: [(caption: String, image: PixelImage)] = [("prediction", labelPanel(d, labels: d.slice(r.prediction), boundary: d.slice(d.truth)))]
+            var panels: [(caption: String, image: PixelImage)] = [("prediction", alignedWithHeat(labelPanel(d, labels: d.slice(r.prediction), boundary: d.slice(d.truth))))]
             for key in CaseData.mapOrder + r.maps.keys.filter({ !CaseData.mapOrder.contains($0) && $0 != "mc_mask_sum" }).sorted() {
                 guard let s = d.slice(r.maps[key]) else { continue }
                 let top = ["entropy", "mutual_information", "disagreement"].contains(key) ? lnK : max(tops[key] ?? 0, 1e-6)
@@ -187,7 +197,7 @@ extension ComparisonFigures {
             }
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed))", panels))
         }
-        return grid(title: ["Uncertainty, test case \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
+        return grid(title: ["Uncertainty, \(d.role) \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
                             "bright = uncertain; entropies run from 0 (sure) to ln \(d.classes) = \(String(format: "%.2f", lnK)) nats (coin flip)"],
                     rows: rows)
     }
@@ -208,14 +218,14 @@ extension ComparisonFigures {
                 ?? (r.cell.strategy == "mc-dropout" ? mcDropoutDefaultSamples : Int(((r.maps["mc_mask_sum"]?.data.max()) ?? 1).rounded()))
             ts.insert(t)
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed)), T = \(t) samples", [
-                ("image", labelPanel(d, labels: nil, boundary: nil)),
-                ("ground truth", labelPanel(d, labels: d.slice(d.truth), boundary: nil)),
+                ("image", alignedWithHeat(labelPanel(d, labels: nil, boundary: nil))),
+                ("ground truth", alignedWithHeat(labelPanel(d, labels: d.slice(d.truth), boundary: nil))),
                 ("sum of T masks", heatPanel(d, s, top: Float(max(t, 1)), colormap: .gray, barLabel: "foreground votes")),
             ]))
         }
         guard !rows.isEmpty else { return nil }
         let tText = ts.count == 1 ? "T = \(ts.first ?? 0)" : "T"
-        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, test case \(ComparisonFigures.caseStem(d.caseID))",
+        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, \(d.role) \(ComparisonFigures.caseStem(d.caseID))",
                             "white = all samples say foreground (certain centre), grey = samples disagree (uncertain border), black = none"],
                     rows: rows)
     }

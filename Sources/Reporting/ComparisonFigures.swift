@@ -23,10 +23,11 @@ public enum ComparisonFigures {
         }
         if let bars = diceBars(folder) { try save(bars, "dice_bars.png") } else { log("dice_bars.png: no Dice values in summary.json or the cells") }
         if let curves = curves(folder) { try save(curves, "curves.png") } else { log("curves.png: no metrics.csv in the cells") }
-        for id in selectedCases(folder) {
+        for (i, id) in selectedCases(folder).enumerated() {
             let stem = caseStem(id)
             do {
-                let data = try CaseData(folder: folder, caseID: id)
+                var data = try CaseData(folder: folder, caseID: id)
+                if i > 0 { data.role = "hardest test case (lowest mean Dice)" }
                 try save(montage(folder, data), "montage_\(stem).png")
                 if let u = uncertainty(folder, data) { try save(u, "uncertainty_\(stem).png") }
                 if let m = maskSum(folder, data) { try save(m, "mc_mask_sum_\(stem).png") }

@@ -91,7 +91,7 @@ public enum NotebookExport {
         if settings.isEmpty, let cell = f.strategies.lazy.compactMap({ f.cells[$0]?.first }).first { settings = f.cellConfig(cell) }
         guard !settings.isEmpty else { return "_No compare.json found._" }
         var rows = ["| setting | value |", "|---|---|"]
-        for k in settings.keys.sorted() { rows.append("| \(escape(k)) | \(escape(compactJSON(settings[k] as Any))) |") }
+        for (k, v) in settings.sorted(by: { $0.key < $1.key }) { rows.append("| \(escape(k)) | \(escape(compactJSON(v))) |") }
         return rows.joined(separator: "\n")
     }
 
