@@ -198,7 +198,8 @@ extension ComparisonFigures {
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed))", panels))
         }
         return grid(title: ["Uncertainty, \(d.role) \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
-                            "bright = uncertain; entropies run from 0 (sure) to ln \(d.classes) = \(String(format: "%.2f", lnK)) nats (coin flip)"],
+                            "bright = uncertain; entropies run from 0 (sure) to ln \(d.classes) = \(String(format: "%.2f", lnK)) nats (coin flip)",
+                            "variance = spread of the class probabilities over MC samples or ensemble members (one scale for all rows)"],
                     rows: rows)
     }
 
