@@ -231,3 +231,33 @@ extension ComparisonFigures {
                     rows: rows)
     }
 }
+
+// MARK: - Slice flip-book
+
+extension ComparisonFigures {
+    /// An animated GIF through every axial slice of a 3D case with the prediction of the best strategy (highest
+    /// mean foreground Dice; first seed) overlaid, and a caption strip naming strategy and slice. nil for 2D data.
+    static func flipBook(_ f: CompareFolder, _ d: CaseData) -> Data? {
+        guard !d.is2D else { return nil }
+        let ranked = d.rows.filter { $0.prediction != nil }
+        guard let best = ranked.max(by: { (f.foregroundDice($0.cell.strategy).mean ?? -1) < (f.foregroundDice($1.cell.strategy).mean ?? -1) }),
+              let pred = best.prediction, pred.spatialShape == d.image.spatialShape else { return nil }
+        let s = d.image.spatialShape, nz = s[2], sc = d.scale
+        let w = s[0] * sc, strip = BitmapFont.height(scale: 1) * 2 + 8, h = s[1] * sc + strip
+        var frames: [[UInt8]] = []
+        for z in 0..<nz {
+            let small = GIF.overlayFrame(image: d.image.axialSlice(z), labels: pred.axialSlice(z), window: d.window)
+            var frame = [UInt8](repeating: 0, count: w * h)
+            var caption = Canvas(width: w, height: strip, background: .black)
+            caption.text("\(best.cell.strategy) (seed \(best.cell.seed))", x: 4, y: 3, scale: 1, .white)
+            caption.text("slice \(z + 1) of \(nz)", x: 4, y: 4 + BitmapFont.height(scale: 1), scale: 1, .white)
+            for i in 0..<(w * strip) where caption.image.pixels[3 * i] > 127 { frame[i] = 127 }
+            for r in 0..<(s[1] * sc) {
+                for c in 0..<w { frame[(strip + r) * w + c] = small[(r / sc) * s[0] + c / sc] }
+            }
+            frames.append(frame)
+        }
+        let (r, g, b) = LabelPalette.rgb(1)
+        return GIF.encode(frames: frames, width: w, height: h, palette: GIF.overlayPalette(label: RGB(r, g, b)), delay: 12)
+    }
+}

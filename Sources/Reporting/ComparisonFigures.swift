@@ -6,7 +6,8 @@ import MedIO
 /// - `curves.png`: training loss and validation Dice per epoch, one line per strategy (lowest seed);
 /// - `montage_<case>.png`: per strategy, image | ground truth | prediction on the slice with most foreground;
 /// - `uncertainty_<case>.png`: uncertainty heat maps (MC dropout, ensembles) with colour bars;
-/// - `mc_mask_sum_<case>.png`: MC dropout's sum of the T sampled masks (bright = certain).
+/// - `mc_mask_sum_<case>.png`: MC dropout's sum of the T sampled masks (bright = certain);
+/// - `slices_<case>.gif` (3D data): an animation through the axial slices with the best strategy's prediction.
 public enum ComparisonFigures {
     /// Renders every figure the folder has data for and returns the written files. `log` receives one line per
     /// figure that had to be skipped (e.g. a dataset that is no longer on disk).
@@ -31,6 +32,11 @@ public enum ComparisonFigures {
                 try save(montage(folder, data), "montage_\(stem).png")
                 if let u = uncertainty(folder, data) { try save(u, "uncertainty_\(stem).png") }
                 if let m = maskSum(folder, data) { try save(m, "mc_mask_sum_\(stem).png") }
+                if let gif = flipBook(folder, data) {
+                    let url = out.appendingPathComponent("slices_\(stem).gif")
+                    do { try gif.write(to: url, options: .atomic) } catch { throw MedIOError(url.path, "could not write the GIF: \(error.localizedDescription)") }
+                    written.append(url)
+                }
             } catch let e as MedIOError {
                 log("case figures for \(id) skipped: \(e.file): \(e.problem)")
             }
