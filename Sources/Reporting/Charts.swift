@@ -153,10 +153,12 @@ public enum Charts {
         let tickW = yLabels.map { BitmapFont.width($0, scale: s) }.max() ?? 0
         let valueTexts = bars.map { b in b.error.map { "\(fmt3(b.value)) ± \(fmt3($0))" } ?? fmt3(b.value) }
         let slot = max(90, (zip(bars, valueTexts).map { max(BitmapFont.width($0.label, scale: s), BitmapFont.width($1, scale: s)) }.max() ?? 0) + 16)
-        let left = 10 + th + 10 + tickW + 8, right = 16
+        let axisRoom = 10 + th + 10 + tickW + 8, right = 16
         let top = 10 + th + 8 + (subtitle == nil ? 0 : th + 6) + 6
         let plotW = slot * max(bars.count, 1)
-        let width = max(left + plotW + right, BitmapFont.width(title, scale: s) + 20, BitmapFont.width(subtitle ?? "", scale: s) + 20)
+        let width = max(axisRoom + plotW + right, BitmapFont.width(title, scale: s) + 20, BitmapFont.width(subtitle ?? "", scale: s) + 20)
+        // Centre the axes under a wider title.
+        let shift = (width - (axisRoom + plotW + right)) / 2, left = axisRoom + shift
         let bottom = 8 + th + 6 + th + 10
         var c = Canvas(width: width, height: top + plotHeight + bottom)
         c.text(title, x: width / 2, y: 10, scale: s, .black, anchor: .topCenter)
@@ -189,7 +191,7 @@ public enum Charts {
             c.text(b.value.isFinite ? vt : "n/a", x: cx, y: top + plotHeight + 8 + th + 6, scale: s, anchor: .topCenter)
         }
         c.stroke(x: left, y: top, w: plotW, h: plotHeight, .darkGray)
-        c.verticalText(yLabel, cx: 10 + th / 2, cy: top + plotHeight / 2, scale: s)
+        c.verticalText(yLabel, cx: shift + 10 + th / 2, cy: top + plotHeight / 2, scale: s)
         return c.image
     }
 

@@ -56,10 +56,15 @@ public enum ComparisonFigures {
             bars.append(ChartBar(label: s, value: m, error: d.std, points: d.seeds.count > 1 ? d.seeds : [], color: RGB.series(i)))
         }
         guard !bars.isEmpty else { return nil }
-        let seeds = seedCounts.count == 1 ? "\(seedCounts.first ?? 0) seeds" : "seeds"
         let nCases = f.testCases.count
-        return Charts.barChart(title: "Test foreground Dice per strategy",
-                               subtitle: "bar = mean over \(seeds), whisker = ± 1 std, dots = single seeds; \(nCases) test cases",
+        let subtitle: String
+        if seedCounts == [1] || seedCounts == [0] {
+            subtitle = "one seed per strategy (no spread over seeds to show); \(nCases) test cases"
+        } else {
+            let seeds = seedCounts.count == 1 ? "\(seedCounts.first ?? 0) seeds" : "seeds"
+            subtitle = "bar = mean over \(seeds), whisker = ± 1 std, dots = single seeds; \(nCases) test cases"
+        }
+        return Charts.barChart(title: "Test foreground Dice per strategy", subtitle: subtitle,
                                yLabel: "Dice (higher is better)", bars: bars, yRange: 0...1)
     }
 
