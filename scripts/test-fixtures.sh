@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what the test suite needs beyond the repository:
-#  - .venv-test/ (git-ignored): a Python venv with nibabel, Pillow and numpy (reference implementations);
+#  - .venv-test/ (git-ignored): a Python venv with nibabel, Pillow and numpy (reference implementations), and
+#    nbformat, nbconvert, ipykernel, pandas and matplotlib (notebook export tests);
 #  - Tests/Fixtures/nibabel/ (git-ignored): nibabel's own test images, files of every datatype
 #    written by nibabel, and expected.json with nibabel's reading of each (scripts/reference/nifti_reference.py).
 set -euo pipefail
@@ -10,6 +11,12 @@ if ! "$VENV/bin/python" -c "import nibabel, PIL, numpy" 2>/dev/null; then
     echo "test-fixtures: creating $VENV (nibabel, pillow, numpy)"
     python3 -m venv "$VENV" || { echo "test-fixtures: 'python3 -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
     "$VENV/bin/pip" install -q nibabel pillow numpy || { echo "test-fixtures: pip install nibabel pillow numpy failed (network?)" >&2; exit 1; }
+fi
+# Notebook export tests: nbformat validation and `jupyter nbconvert --execute` with pandas + matplotlib.
+if ! "$VENV/bin/python" -c "import nbformat, nbconvert, ipykernel, pandas, matplotlib" 2>/dev/null; then
+    echo "test-fixtures: installing nbformat nbconvert ipykernel pandas matplotlib into $VENV"
+    "$VENV/bin/pip" install -q nbformat nbconvert ipykernel pandas matplotlib \
+        || { echo "test-fixtures: pip install nbformat nbconvert ipykernel pandas matplotlib failed (network?)" >&2; exit 1; }
 fi
 OUT=Tests/Fixtures/nibabel
 if [ ! -f "$OUT/expected.json" ] || [ scripts/reference/nifti_reference.py -nt "$OUT/expected.json" ]; then

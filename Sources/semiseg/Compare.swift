@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Reporting
 import Training
 
 /// `semiseg compare`: every strategy on the same split, model, budget and seeds (ARCHITECTURE §4); resumable.
@@ -48,7 +49,15 @@ struct Compare: ParsableCommand {
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
                                              cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in })
-            // (figures: the lead wires Reporting's comparison figures here, then `Comparison.writeReport` relinks them.)
+            // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
+            let runURL = URL(fileURLWithPath: out)
+            do {
+                let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, log: options.quiet ? { _ in } : { print("    " + $0) })
+                try Comparison.writeReport(runURL)
+                if !options.quiet { print("wrote \(figures.count) figures to \(out)/figures") }
+            } catch {
+                printError("warning: \(out): figures not written (\(error)); results are complete, run `semiseg figures \(out)` to retry")
+            }
             print("wrote \(out)/summary.json, \(out)/summary.csv, \(out)/report.md "
                   + "(\(outcome.ran.count) cells run, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed)")
             if !outcome.failed.isEmpty {

@@ -6,6 +6,7 @@ struct SemiSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "semiseg",
         abstract: "Semi-supervised medical image segmentation: train, compare and inspect U-Nets on NIfTI data.",
-        subcommands: [Synth.self, Inspect.self, Train.self, Compare.self, Predict.self, Evaluate.self, Ensemble.self, AugmentPreview.self, Strategies.self, Bench.self]
+        subcommands: [Synth.self, Inspect.self, Train.self, Compare.self, Predict.self, Evaluate.self, Ensemble.self,
+                      Figures.self, ExportNotebook.self, AugmentPreview.self, Strategies.self, Bench.self]
     )
 }
