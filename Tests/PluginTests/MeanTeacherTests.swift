@@ -32,8 +32,16 @@ struct MeanTeacherTests {
         #expect(throws: ConfigError.self) { try MeanTeacher(options: StrategyOptions(["predict-with": "both"], owner: "mean-teacher")) }
     }
 
+    @Test func horizonCapsTheDecayToAFractionOfTheRun() throws {
+        let capped = try MeanTeacher(options: StrategyOptions([:], owner: "mean-teacher"))
+        #expect(abs(capped.decay(step: 1000, progress: 0.5, totalSteps: 120) - Float(1 - 1.0 / 12)) < 1e-6, "horizon 10% of 120 steps")
+        #expect(abs(capped.decay(step: 1000, progress: 0.5, totalSteps: 100_000) - 0.99) < 1e-6, "long runs keep alpha")
+        let off = try MeanTeacher(options: StrategyOptions(["horizon": "0"], owner: "mean-teacher"))
+        #expect(abs(off.decay(step: 1000, progress: 0.5, totalSteps: 120) - 0.99) < 1e-6)
+    }
+
     @Test func emaUpdateIsAlphaOldPlusOneMinusAlphaStudent() throws {
-        let (s, t, dir) = try make(["alpha": "0.75", "ema-warmup": "false"])
+        let (s, t, dir) = try make(["alpha": "0.75", "ema-warmup": "false", "horizon": "0"])
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = t.run
         try s.willStartRun(run)
@@ -110,7 +118,8 @@ struct MeanTeacherTests {
     }
 
     @Test func trainsThroughTheTrainerAndPredictsWithTheTeacher() throws {
-        for opts in [[:], ["loss": "kl", "augment": "standard", "predict-with": "student", "alpha-final": "0.999"]] {
+        // horizon=0: on this 6-step toy run the default cap would make the teacher an exact copy of the student.
+        for opts in [["horizon": "0"], ["loss": "kl", "augment": "standard", "predict-with": "student", "alpha-final": "0.999"]] {
             let (s, t, dir) = try make(opts)
             defer { try? FileManager.default.removeItem(at: dir) }
             let r = try t.train()
