@@ -45,7 +45,7 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "Training"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),

@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
 
     func run() throws {
-        guard reps >= 1 else { throw CLIFailure("bench", "--reps must be >= 1") }
+        guard reps >= 1 else { throw CLIError(file: "bench", problem: "--reps must be >= 1") }
         guard let net else {
             // One child process per network so each peak RSS is that network's alone.
             for name in ["unet3d-s8", "unet2d-s16"] {
@@ -34,19 +34,19 @@ struct Bench: ParsableCommand {
                     + (layers ? ["--layers"] : []) + ["--conv", conv]
                 try p.run()
                 p.waitUntilExit()
-                if p.terminationStatus != 0 { throw CLIFailure("bench", "benchmark of \(name) failed (exit \(p.terminationStatus))") }
+                if p.terminationStatus != 0 { throw CLIError(file: "bench", problem: "benchmark of \(name) failed (exit \(p.terminationStatus))") }
             }
             return
         }
         guard let config = UNetConfig.preset(named: net), let shape = Bench.inputs[net] else {
-            throw CLIFailure("bench", "unknown network '\(net)' (known: unet3d-s8, unet2d-s16)")
+            throw CLIError(file: "bench", problem: "unknown network '\(net)' (known: unet3d-s8, unet2d-s16)")
         }
         Parallel.threads = max(1, threads)
         switch conv {
         case "auto": ConvKernels.algorithm = .automatic
         case "gemm": ConvKernels.algorithm = .gemm
         case "direct": ConvKernels.algorithm = .direct
-        default: throw CLIFailure("bench", "--conv must be auto, gemm or direct, got '\(conv)'")
+        default: throw CLIError(file: "bench", problem: "--conv must be auto, gemm or direct, got '\(conv)'")
         }
         let model = UNet(config, seed: 0)
         let adam = Adam(model.namedParameters(), learningRate: 1e-3)

@@ -25,8 +25,8 @@ struct Compare: ParsableCommand {
     func run() throws {
         try reportingFailures {
             var shared = options
-            if shared.strategy != nil { throw CLIFailure("--strategy", "compare takes --strategies a,b,c") }
-            if shared.seed != nil { throw CLIFailure("--seed", "compare takes --seeds 0,1,2") }
+            if shared.strategy != nil { throw CLIError(file: "--strategy", problem: "compare takes --strategies a,b,c") }
+            if shared.seed != nil { throw CLIError(file: "--seed", problem: "compare takes --seeds 0,1,2") }
             let perStrategy = try CompareSettings.parseOptions(options.opts)
             shared.opts = []
             var base = try shared.trainConfig()
@@ -61,7 +61,7 @@ struct Compare: ParsableCommand {
             print("wrote \(out)/summary.json, \(out)/summary.csv, \(out)/report.md "
                   + "(\(outcome.ran.count) cells run, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed)")
             if !outcome.failed.isEmpty {
-                throw CLIFailure(out, "\(outcome.failed.count) cell(s) failed: \(outcome.failed.map(\.cell).joined(separator: ", ")); "
+                throw CLIError(file: out, problem: "\(outcome.failed.count) cell(s) failed: \(outcome.failed.map(\.cell).joined(separator: ", ")); "
                                  + "see cells/<cell>/log.txt, fix and re-run the same command to finish them")
             }
         }

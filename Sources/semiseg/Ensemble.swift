@@ -28,31 +28,31 @@ struct Ensemble: ParsableCommand {
         try reportingFailures {
             Parallel.threads = threads
             guard let m = EnsembleMode(rawValue: mode) else {
-                throw CLIFailure("--mode", "must be one of \(EnsembleMode.allCases.map { $0.rawValue }.joined(separator: ", ")), got '\(mode)'")
+                throw CLIError(file: "--mode", problem: "must be one of \(EnsembleMode.allCases.map { $0.rawValue }.joined(separator: ", ")), got '\(mode)'")
             }
-            guard (0...1).contains(threshold) else { throw CLIFailure("--threshold", "must be in 0...1, got \(threshold)") }
+            guard (0...1).contains(threshold) else { throw CLIError(file: "--threshold", problem: "must be in 0...1, got \(threshold)") }
             let dirs = runs.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !dirs.isEmpty else { throw CLIFailure("--runs", "no run folders given") }
+            guard !dirs.isEmpty else { throw CLIError(file: "--runs", problem: "no run folders given") }
             let members = try dirs.map { try TrainedRun.load(URL(fileURLWithPath: $0)) }
             try Ensemble.checkCompatible(members)
             var weights: [Double]? = nil
             if m == .diceWeighted {
                 weights = try members.map { r in
-                    guard let d = r.validationDice else { throw CLIFailure(r.directory.path, "no validation Dice recorded; dice-weighted needs runs trained with validation cases") }
+                    guard let d = r.validationDice else { throw CLIError(file: r.directory.path, problem: "no validation Dice recorded; dice-weighted needs runs trained with validation cases") }
                     return d
                 }
             }
             let cases = try Ensemble.listImages(input)
             let outDir = URL(fileURLWithPath: out)
             do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
-                throw CLIFailure(out, "cannot create the output folder (\(error.localizedDescription))")
+                throw CLIError(file: out, problem: "cannot create the output folder (\(error.localizedDescription))")
             }
             let combiner = EnsembleCombiner(mode: m, threshold: threshold)
             for (id, path) in cases {
                 let raw = try Nifti.read(path)
                 // Each member predicts with its own preprocessing; its output is tagged with the case id.
                 let outputs = members.map { r in [MemberPrediction(caseID: id, probabilities: r.probabilities(r.preprocessing.imageTensor(raw)))] }
-                guard let probs = try EnsembleCombiner.alignByCase(outputs)[id] else { throw CLIFailure(path, "no member prediction") }
+                guard let probs = try EnsembleCombiner.alignByCase(outputs)[id] else { throw CLIError(file: path, problem: "no member prediction") }
                 let pred = try combiner.combine(probs, weights: weights)
                 let prep = members[0].preprocessing
                 let labels = prep.restoreLabels(probabilities: pred.probabilities, like: raw)
@@ -78,7 +78,7 @@ struct Ensemble: ParsableCommand {
             if a.resize != b.resize { diffs.append("resize \(b.resize.map { "\($0)" } ?? "none") vs \(a.resize.map { "\($0)" } ?? "none")") }
             if a.spacing != b.spacing { diffs.append("spacing \(b.spacing.map { "\($0)" } ?? "none") vs \(a.spacing.map { "\($0)" } ?? "none")") }
             if !diffs.isEmpty {
-                throw CLIFailure(r.directory.path, "preprocessing differs from \(first.directory.path): \(diffs.joined(separator: ", "))")
+                throw CLIError(file: r.directory.path, problem: "preprocessing differs from \(first.directory.path): \(diffs.joined(separator: ", "))")
             }
         }
     }
@@ -90,12 +90,12 @@ struct Ensemble: ParsableCommand {
         let ts = folder.appendingPathComponent("imagesTs")
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: ts.path, isDirectory: &isDir), isDir.boolValue { folder = ts }
-        guard let names = try? fm.contentsOfDirectory(atPath: folder.path) else { throw CLIFailure(dir, "cannot list the input folder") }
+        guard let names = try? fm.contentsOfDirectory(atPath: folder.path) else { throw CLIError(file: dir, problem: "cannot list the input folder") }
         let cases: [(String, String)] = names.filter { !$0.hasPrefix(".") }.compactMap { n in
             for ext in [".nii.gz", ".nii"] where n.hasSuffix(ext) { return (String(n.dropLast(ext.count)), folder.appendingPathComponent(n).path) }
             return nil
         }.sorted { $0.0 < $1.0 }
-        guard !cases.isEmpty else { throw CLIFailure(folder.path, "no .nii or .nii.gz images") }
+        guard !cases.isEmpty else { throw CLIError(file: folder.path, problem: "no .nii or .nii.gz images") }
         return cases
     }
 }

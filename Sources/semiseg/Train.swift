@@ -140,7 +140,5 @@ func reportingFailures(_ body: () throws -> Void) throws {
         printError("error: \(e.description)"); throw ExitCode(1)
     } catch let e as TrainingError {
         printError("error: \(e.description)"); throw ExitCode(1)
-    } catch let e as CLIFailure {
-        printError("error: \(e.description)"); throw ExitCode(1)
     }
 }

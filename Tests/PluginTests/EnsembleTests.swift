@@ -1,6 +1,7 @@
 import EnsemblePlugin
 import Engine
 import Foundation
+import TestSupport
 import Testing
 import Training
 

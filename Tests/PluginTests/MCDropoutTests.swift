@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import MCDropoutPlugin
 import NN
+import TestSupport
 import Testing
 import Training
 

@@ -1,22 +1,7 @@
 import Engine
 import Foundation
+import TestSupport
 import Training
-
-/// Tiny 2D toy cases for plugin tests: bright discs on noise (`[1, 1, size, size]`), label = disc.
-func toyCases(_ n: Int, size: Int = 32, seed: UInt64, labeled: Bool = true) -> [TrainingCase] {
-    var rng = RNG(seed: seed)
-    return (0..<n).map { i in
-        var img = [Float](repeating: 0, count: size * size), lab = img
-        let cx = rng.uniform(10, Float(size - 10)), cy = rng.uniform(10, Float(size - 10)), r = rng.uniform(4, 8)
-        for y in 0..<size { for x in 0..<size {
-            let inside = (Float(x) - cx) * (Float(x) - cx) + (Float(y) - cy) * (Float(y) - cy) < r * r
-            lab[y * size + x] = inside ? 1 : 0
-            img[y * size + x] = (inside ? 1 : 0) + 0.3 * rng.normal()
-        } }
-        return TrainingCase(id: "toy_\(seed)_\(i)", image: Tensor(img, shape: [1, 1, size, size]),
-                            label: labeled ? Tensor(lab, shape: [1, size, size]) : nil)
-    }
-}
 
 /// 4 labeled, 4 unlabeled, 2 validation toy cases.
 func toyStore() -> CaseStore {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import NN
+import TestSupport
 import Testing
 @testable import Training
 
@@ -24,21 +25,6 @@ final class CountingStrategy: Strategy {
     }
     func didFinishStep(_ run: RunContext, _ step: StepContext) throws { steps += 1 }
     func didFinishEpoch(_ run: RunContext) throws -> TrainingControl { epochs += 1; return .continue }
-}
-
-/// Tiny 2D toy data: bright discs on noise, label = disc.
-func toyCases(_ n: Int, size: Int = 32, seed: UInt64) -> [TrainingCase] {
-    var rng = RNG(seed: seed)
-    return (0..<n).map { i in
-        var img = [Float](repeating: 0, count: size * size), lab = img
-        let cx = rng.uniform(10, Float(size - 10)), cy = rng.uniform(10, Float(size - 10)), r = rng.uniform(4, 8)
-        for y in 0..<size { for x in 0..<size {
-            let inside = (Float(x) - cx) * (Float(x) - cx) + (Float(y) - cy) * (Float(y) - cy) < r * r
-            lab[y * size + x] = inside ? 1 : 0
-            img[y * size + x] = (inside ? 1 : 0) + 0.3 * rng.normal()
-        } }
-        return TrainingCase(id: "case_\(seed)_\(i)", image: Tensor(img, shape: [1, 1, size, size]), label: Tensor(lab, shape: [1, size, size]))
-    }
 }
 
 func toyConfig(_ dir: URL, epochs: Int = 3) -> TrainConfig {
