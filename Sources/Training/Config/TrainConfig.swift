@@ -51,8 +51,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Training patch `[D, H, W]`; nil = the whole (resized) volume. 2D models use `[1, H, W]` (slices).
     public var patch: [Int]? = nil
     public var foregroundOversampling: Double = 0.33
-    /// "ce", "dice", "dice-ce", "topk10".
-    public var loss: String = "ce"
+    /// "ce", "dice", "dice-ce" (default, as nnU-Net: cross-entropy + soft Dice without background), "topk10".
+    /// Plain CE learns small organs slowly: 3D spleen phantoms, ~120 steps: validation Dice 0.10 (ce) vs 0.57 (dice-ce).
+    public var loss: String = "dice-ce"
     /// "adam", "adamw", "sgd".
     public var optimizer: String = "adam"
     public var learningRate: Double = 1e-3
