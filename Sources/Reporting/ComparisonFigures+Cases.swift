@@ -22,7 +22,7 @@ struct CaseData {
 
     init(folder: CompareFolder, caseID: String) throws {
         self.caseID = caseID
-        let stem = ComparisonFigures.caseStem(caseID)
+        let stem = NiftiFiles.stem(caseID)
         guard let first = folder.strategies.lazy.compactMap({ folder.cells[$0]?.first }).first else {
             throw MedIOError(folder.directory.path, "no cells to read predictions from")
         }
@@ -44,7 +44,7 @@ struct CaseData {
             var maps: [String: Volume] = [:]
             let uDir = predDir.appendingPathComponent("uncertainty")
             for name in (try? fm.contentsOfDirectory(atPath: uDir.path)) ?? [] where name.hasPrefix(stem + "_") {
-                let key = ComparisonFigures.caseStem(String(name.dropFirst(stem.count + 1)))
+                let key = NiftiFiles.stem(String(name.dropFirst(stem.count + 1)))
                 maps[key] = try Nifti.read(uDir.appendingPathComponent(name).path).reorientedToRAS().volume
             }
             rows.append((cell, pred, maps))
@@ -161,7 +161,7 @@ extension ComparisonFigures {
                 (pred == nil ? "no prediction file" : "prediction", labelPanel(d, labels: pred, boundary: truth)),
             ]))
         }
-        return grid(title: ["\(d.role.prefix(1).uppercased() + d.role.dropFirst()) \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
+        return grid(title: ["\(d.role.prefix(1).uppercased() + d.role.dropFirst()) \(NiftiFiles.stem(d.caseID)): \(d.where_)",
                             "coloured = segmentation; yellow line = ground-truth boundary"], rows: rows)
     }
 
@@ -197,7 +197,7 @@ extension ComparisonFigures {
             }
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed))", panels))
         }
-        return grid(title: ["Uncertainty, \(d.role) \(ComparisonFigures.caseStem(d.caseID)): \(d.where_)",
+        return grid(title: ["Uncertainty, \(d.role) \(NiftiFiles.stem(d.caseID)): \(d.where_)",
                             "bright = uncertain; entropies run from 0 (sure) to ln \(d.classes) = \(String(format: "%.2f", lnK)) nats (coin flip)",
                             "variance = spread of the class probabilities over MC samples or ensemble members (one scale for all rows)"],
                     rows: rows)
@@ -226,7 +226,7 @@ extension ComparisonFigures {
         }
         guard !rows.isEmpty else { return nil }
         let tText = ts.count == 1 ? "T = \(ts.first ?? 0)" : "T"
-        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, \(d.role) \(ComparisonFigures.caseStem(d.caseID))",
+        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, \(d.role) \(NiftiFiles.stem(d.caseID))",
                             "white = all samples say foreground (certain centre), grey = samples disagree (uncertain border), black = none"],
                     rows: rows)
     }

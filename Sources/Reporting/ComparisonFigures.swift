@@ -25,7 +25,7 @@ public enum ComparisonFigures {
         if let bars = diceBars(folder) { try save(bars, "dice_bars.png") } else { log("dice_bars.png: no Dice values in summary.json or the cells") }
         if let curves = curves(folder) { try save(curves, "curves.png") } else { log("curves.png: no metrics.csv in the cells") }
         for (i, id) in selectedCases(folder).enumerated() {
-            let stem = caseStem(id)
+            let stem = NiftiFiles.stem(id)
             do {
                 var data = try CaseData(folder: folder, caseID: id)
                 if i > 0 { data.role = "hardest test case (lowest mean Dice)" }
@@ -116,10 +116,4 @@ public enum ComparisonFigures {
         return [first]
     }
 
-    /// A case file name without `.nii.gz` / `.nii`.
-    static func caseStem(_ name: String) -> String {
-        if name.hasSuffix(".nii.gz") { return String(name.dropLast(7)) }
-        if name.hasSuffix(".nii") { return String(name.dropLast(4)) }
-        return name
-    }
 }

@@ -101,7 +101,7 @@ public enum NotebookExport {
         var rows = ["| partition | cases | ids |", "|---|---|---|"]
         for p in parts {
             let ids = (f.split[p] as? [String]) ?? []
-            let shown = ids.prefix(12).map(ComparisonFigures.caseStem).joined(separator: ", ") + (ids.count > 12 ? ", ..." : "")
+            let shown = ids.prefix(12).map(NiftiFiles.stem).joined(separator: ", ") + (ids.count > 12 ? ", ..." : "")
             rows.append("| \(p) | \(ids.count) | \(escape(shown)) |")
         }
         if let seed = f.split["seed"] { rows.append("\nSplit seed: \(compactJSON(seed)). Every strategy and seed trains and tests on this same split.") }

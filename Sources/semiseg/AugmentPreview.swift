@@ -34,7 +34,7 @@ struct AugmentPreview: ParsableCommand {
             let (image, label) = try ds.read(c)
             guard let label else { throw CLIError(file: c.image, problem: "case has no label") }
             let png = AugmentationPreview.render(image: image, label: label, augmenter: augmenter, count: count, seed: seed)
-            try writePNG(png, to: URL(fileURLWithPath: out))
+            try PNG.write(png, to: out)
             print("wrote \(out) (\(c.id), \(count) draws of '\(augmentation)'\(elasticAlpha.map { ", elastic alpha \($0)" } ?? ""))")
         }
     }

@@ -85,17 +85,6 @@ struct Ensemble: ParsableCommand {
 
     /// `(case id, path)` of every `.nii`/`.nii.gz` in `dir` (or in `dir/imagesTs` when that exists), sorted by id.
     static func listImages(_ dir: String) throws -> [(String, String)] {
-        let fm = FileManager.default
-        var folder = URL(fileURLWithPath: dir)
-        let ts = folder.appendingPathComponent("imagesTs")
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: ts.path, isDirectory: &isDir), isDir.boolValue { folder = ts }
-        guard let names = try? fm.contentsOfDirectory(atPath: folder.path) else { throw CLIError(file: dir, problem: "cannot list the input folder") }
-        let cases: [(String, String)] = names.filter { !$0.hasPrefix(".") }.compactMap { n in
-            for ext in [".nii.gz", ".nii"] where n.hasSuffix(ext) { return (String(n.dropLast(ext.count)), folder.appendingPathComponent(n).path) }
-            return nil
-        }.sorted { $0.0 < $1.0 }
-        guard !cases.isEmpty else { throw CLIError(file: folder.path, problem: "no .nii or .nii.gz images") }
-        return cases
+        try inputImages(dir).map { (NiftiFiles.stem(URL(fileURLWithPath: $0).lastPathComponent), $0) }
     }
 }

@@ -55,7 +55,7 @@ struct Predict: ParsableCommand {
             if let png { try FileManager.default.createDirectory(atPath: png, withIntermediateDirectories: true) }
             for path in files {
                 let name = URL(fileURLWithPath: path).lastPathComponent
-                let stem = caseStem(name)
+                let stem = NiftiFiles.stem(name)
                 let volume = try Nifti.read(path)
                 guard volume.channels == prep.channels else {
                     throw CLIError(file: path, problem: "has \(volume.channels) channel(s), the run was trained on \(prep.channels)")
@@ -76,7 +76,7 @@ struct Predict: ParsableCommand {
                 }
                 if let png {
                     let img = CaseMontage.render(image: volume.channel(0), overlays: [labels], heatmaps: heat)
-                    try writePNG(img, to: URL(fileURLWithPath: png).appendingPathComponent("\(stem).png"))
+                    try PNG.write(img, to: URL(fileURLWithPath: png).appendingPathComponent("\(stem).png").path)
                 }
                 print("\(name): \(labels.data.filter { $0 > 0 }.count) foreground voxels")
             }
@@ -84,30 +84,17 @@ struct Predict: ParsableCommand {
     }
 }
 
-/// The `.nii`/`.nii.gz` files of a folder (an MSD root resolves to its imagesTs), sorted, skipping `._*`.
+/// The `.nii`/`.nii.gz` image paths of a folder, sorted, skipping `._*`; a folder with an `imagesTs` subfolder
+/// (an MSD root) resolves to it.
 func inputImages(_ folder: String) throws -> [String] {
     var dir = URL(fileURLWithPath: folder)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
         throw CLIError(file: folder, problem: "no such folder")
     }
-    if FileManager.default.fileExists(atPath: dir.appendingPathComponent("dataset.json").path) { dir = dir.appendingPathComponent("imagesTs") }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    let images = names.filter { !$0.hasPrefix("._") && ($0.hasSuffix(".nii.gz") || $0.hasSuffix(".nii")) }.sorted()
+    let ts = dir.appendingPathComponent("imagesTs")
+    if FileManager.default.fileExists(atPath: ts.path, isDirectory: &isDir), isDir.boolValue { dir = ts }
+    let images = NiftiFiles.names(in: dir)
     guard !images.isEmpty else { throw CLIError(file: dir.path, problem: "no .nii or .nii.gz images") }
     return images.map { dir.appendingPathComponent($0).path }
-}
-
-/// A case file name without `.nii.gz` / `.nii`.
-func caseStem(_ name: String) -> String {
-    if name.hasSuffix(".nii.gz") { return String(name.dropLast(7)) }
-    if name.hasSuffix(".nii") { return String(name.dropLast(4)) }
-    return name
-}
-
-/// Writes a PNG atomically (temporary name + rename).
-func writePNG(_ image: PixelImage, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".partial-\(getpid())-" + url.lastPathComponent)
-    try PNG.write(image, to: tmp.path)
-    if rename(tmp.path, url.path) != 0 { try? FileManager.default.removeItem(at: tmp); throw CLIError(file: url.path, problem: "cannot rename into place") }
 }

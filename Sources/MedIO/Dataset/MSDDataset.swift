@@ -96,10 +96,7 @@ public struct MSDDataset: Sendable {
                           training: training, test: test)
     }
 
-    private static func listNifti(_ dir: URL) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { !$0.hasPrefix("._") && ($0.hasSuffix(".nii.gz") || $0.hasSuffix(".nii")) }.sorted()
-    }
+    private static func listNifti(_ dir: URL) -> [String] { NiftiFiles.names(in: dir) }
 
     /// Reads a case: the image and (when present) its label map.
     public func read(_ c: MSDCase) throws -> (image: Volume, label: Volume?) {

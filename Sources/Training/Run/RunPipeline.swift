@@ -86,7 +86,7 @@ public enum RunPipeline {
             let restored = loaded.preprocessing.restoreLabels(probabilities: prediction.probabilities, like: rawImage)
             try Nifti.write(restored, to: predDir.appendingPathComponent(c.id).path, datatype: .uint8)
             // Uncertainty maps and extras (e.g. MC dropout's summed masks) in the original geometry, for figures.
-            let stem = c.id.hasSuffix(".nii.gz") ? String(c.id.dropLast(7)) : (c.id.hasSuffix(".nii") ? String(c.id.dropLast(4)) : c.id)
+            let stem = NiftiFiles.stem(c.id)
             for (key, map) in prediction.uncertainty.merging(prediction.extras, uniquingKeysWith: { a, _ in a }) {
                 let v = loaded.preprocessing.restore(maps: map.reshaped([1] + map.shape), like: rawImage)
                 try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
