@@ -103,15 +103,15 @@ struct RunOptions: ParsableArguments {
         return c
     }
 
-    private func ints(_ s: String, _ flag: String) throws -> [Int] {
-        let v = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !v.contains(nil) else { throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated integers, got '\(s)'") }
-        return v.compactMap { $0 }
-    }
+    private func ints(_ s: String, _ flag: String) throws -> [Int] { try list(s, flag, "integers") { Int($0) } }
+    private func doubles(_ s: String, _ flag: String) throws -> [Double] { try list(s, flag, "numbers") { Double($0) } }
 
-    private func doubles(_ s: String, _ flag: String) throws -> [Double] {
-        let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !v.contains(nil) else { throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated numbers, got '\(s)'") }
+    /// A comma-separated list parsed element by element; any bad element is an error naming the flag.
+    private func list<T>(_ s: String, _ flag: String, _ what: String, _ parse: (String) -> T?) throws -> [T] {
+        let v = s.split(separator: ",").map { parse($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, !v.contains(where: { $0 == nil }) else {
+            throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated \(what), got '\(s)'")
+        }
         return v.compactMap { $0 }
     }
 }

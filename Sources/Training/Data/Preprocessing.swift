@@ -43,8 +43,8 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 
     /// `toGrid`, with the record that undoes it.
     public func toGridWithRecord(_ v: Volume, interpolation: Interpolation) -> (volume: Volume, record: GridRecord) {
-        let (ras, o) = reorient ? v.reorientedToRAS() : (v, .ras)
-        let record = GridRecord(originalShape: v.shape, originalGeometry: v.geometry, orientation: o, rasShape: ras.spatialShape)
+        let record = gridRecord(for: v)
+        let ras = reorient ? v.transposed(by: record.orientation) : v
         if let r = resize { return (ras.resized(to: [r[2], r[1], r[0]], interpolation: interpolation), record) }
         if let s = spacing { return (ras.resampled(toSpacing: s, interpolation: interpolation), record) }
         return (ras, record)
@@ -73,10 +73,20 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// Maps a `[K, D, H, W]` map computed on the grid of `original` back onto `original`'s grid and geometry
     /// (linear interpolation), as a K-channel volume.
     public func restore(maps: Tensor, like original: Volume) -> Volume {
-        let (grid, record) = toGridWithRecord(Volume(zeros: original.spatialShape, geometry: original.geometry), interpolation: .nearest)
-        let k = maps.shape[0]
-        let v = Volume(shape: grid.spatialShape + (k > 1 ? [k] : []), data: maps.scalars, geometry: grid.geometry)
-        return v.restored(with: record, interpolation: .linear)
+        let s = maps.shape, k = s[0]
+        // `restored(with:)` resizes to the RAS shape and then copies the original geometry verbatim, so the grid
+        // volume's own geometry never reaches the result.
+        let v = Volume(shape: [s[3], s[2], s[1]] + (k > 1 ? [k] : []), data: maps.scalars, geometry: original.geometry)
+        return v.restored(with: gridRecord(for: original), interpolation: .linear)
+    }
+
+    /// The record that undoes `toGrid` for `original`, derived from its header alone (no voxel is transformed).
+    func gridRecord(for original: Volume) -> GridRecord {
+        let o = reorient ? original.orientation : .ras
+        let shape = original.spatialShape
+        var rasShape = [0, 0, 0]
+        for i in 0..<3 { rasShape[o.axes[i]] = shape[i] }
+        return GridRecord(originalShape: original.shape, originalGeometry: original.geometry, orientation: o, rasShape: rasShape)
     }
 
     /// Labels on `original`'s grid: probabilities restored linearly, then argmax (as nnU-Net exports).
