@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import Training
 
 /// The figures of a `semiseg compare` folder, written to `RUN/figures/`:
 /// - `dice_bars.png`: test foreground Dice per strategy, mean ± std over seeds, single seeds as dots;
@@ -34,7 +35,7 @@ public enum ComparisonFigures {
                 if let m = maskSum(folder, data) { try save(m, "mc_mask_sum_\(stem).png") }
                 if let gif = flipBook(folder, data) {
                     let url = out.appendingPathComponent("slices_\(stem).gif")
-                    do { try gif.write(to: url, options: .atomic) } catch { throw MedIOError(url.path, "could not write the GIF: \(error.localizedDescription)") }
+                    do { try writeAtomically(gif, to: url) } catch { throw MedIOError(url.path, "could not write the GIF: \(error)") }
                     written.append(url)
                 }
             } catch let e as MedIOError {

@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import Training
 
 /// Exports a `semiseg compare` folder as a Jupyter notebook (nbformat 4.5): configuration, split and results as
 /// markdown, the figures of `RUN/figures/` as embedded PNG outputs, and Python cells that reload `summary.csv`
@@ -193,14 +194,10 @@ struct Notebook {
             ],
         ]
         let data = try JSONSerialization.data(withJSONObject: nb, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        do {
-            try data.write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: tmp, to: url)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw MedIOError(url.path, "could not write the notebook: \(error.localizedDescription)")
+        // Atomic: a temporary file in the same folder renamed over the final name (an existing notebook stays readable
+        // until the new one replaces it).
+        do { try writeAtomically(data, to: url) } catch {
+            throw MedIOError(url.path, "could not write the notebook: \(error)")
         }
     }
 }

@@ -62,7 +62,7 @@ public struct DataSplit: Codable, Sendable, Equatable {
     /// Writes the split as pretty JSON with sorted keys.
     public func save(_ url: URL) throws {
         let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try e.encode(self).write(to: url, options: .atomic)
+        try writeAtomically(try e.encode(self), to: url)
     }
 }
 

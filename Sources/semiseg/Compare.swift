@@ -48,7 +48,8 @@ struct Compare: ParsableCommand {
             }
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
-                                             cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in })
+                                             cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in },
+                                             logSteps: options.logSteps)
             // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
             let runURL = URL(fileURLWithPath: out)
             do {

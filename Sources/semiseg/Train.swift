@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
             let config = try options.trainConfig()
             Parallel.threads = options.threads
             let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume,
-                                              log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
+                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
             if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
         }
     }
@@ -56,6 +56,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Worker threads.") var threads: Int = 2
     @Flag(help: "Only print the final line.") var quiet = false
+    @Flag(name: .customLong("log-steps"), help: "Also log one line per optimizer step (step N, epoch, loss).") var logSteps = false
 
     /// The config: file (if any), then flags.
     func trainConfig() throws -> TrainConfig {

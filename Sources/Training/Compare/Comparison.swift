@@ -94,14 +94,17 @@ public enum Comparison {
     ///   - makeStrategy: instantiates a registered strategy by name with its options.
     ///   - progress: one line per cell (`[3/12] uda seed 1: test Dice 0.912 (85 s)`).
     ///   - cellLog: the cell's own log lines (epochs, ...); they are also appended to `cells/<name>/log.txt`.
+    ///   - logSteps: cells also log one line per optimizer step.
     public static func run(_ plan: Plan, makeStrategy: @escaping (String, StrategyOptions) throws -> any Strategy,
-                           progress: (String) -> Void, cellLog: @escaping (String) -> Void = { _ in }) throws -> Outcome {
+                           progress: (String) -> Void, cellLog: @escaping (String) -> Void = { _ in },
+                           logSteps: Bool = false) throws -> Outcome {
         let settings = plan.settings
         let run = settings.runDirectory
         let fm = FileManager.default
         do {
             try fm.createDirectory(at: run.appendingPathComponent("cells"), withIntermediateDirectories: true)
         } catch { throw TrainingError("\(run.path): cannot create the comparison folder (\(error.localizedDescription))") }
+        AtomicFile.removeStaleTemporaries(in: run)
         try settings.save(run.appendingPathComponent("compare.json"))
         if !fm.fileExists(atPath: run.appendingPathComponent("split.json").path) {
             try plan.split.save(run.appendingPathComponent("split.json"))
@@ -123,7 +126,7 @@ public enum Comparison {
             do {
                 if resume { try checkCellConfig(dir, expected: config) }
                 let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(cell.strategy, $0) }, resume: resume,
-                                                  log: { line in logFile.append(line); cellLog(line) })
+                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) })
                 let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
                 progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
                 ran.append(name)

@@ -161,7 +161,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Writes the config as pretty JSON.
     public func save(_ url: URL) throws {
         let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try e.encode(self).write(to: url, options: .atomic)
+        try writeAtomically(try e.encode(self), to: url)
     }
 
     static func camel(_ k: String) -> String {

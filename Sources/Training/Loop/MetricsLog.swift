@@ -27,14 +27,3 @@ struct MetricsLog: Codable {
 
     private func fmt(_ v: Double) -> String { String(format: "%.6g", v) }
 }
-
-/// Writes `data` to `url` through a temporary file in the same folder and a rename, so a partial file never
-/// sits under the final name.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: tmp)
-    if rename(tmp.path, url.path) != 0 {
-        try? FileManager.default.removeItem(at: tmp)
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-    }
-}

@@ -29,6 +29,8 @@ public final class Trainer {
     private var epochsDone = 0
     private var stopped = false
     private let schedule: LRSchedule
+    /// Log one line per optimizer step (`step N (epoch E/T, I/K)  loss L`), for progress on long epochs.
+    public var logSteps = false
 
     /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
     public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
@@ -84,10 +86,15 @@ public final class Trainer {
 
     /// Trains to `config.epochs` (continuing from `checkpoints/last.safetensors` when `resume`), validating every
     /// `validateEvery` epochs and keeping `last` and `best` checkpoints.
-    public func train(resume: Bool = false) throws -> RunResult {
+    ///
+    /// - Parameter preflight: called once before the first step (after the strategy's `willStartRun`, so its state
+    ///   exists) with the byte size of one checkpoint; throw from it to refuse the run (e.g. not enough disk space).
+    public func train(resume: Bool = false, preflight: ((Int64) throws -> Void)? = nil) throws -> RunResult {
         let start = Date()
         let fm = FileManager.default
         try fm.createDirectory(at: checkpointDir, withIntermediateDirectories: true)
+        // Temporary files of a killed writer (never under a final name) are removed.
+        AtomicFile.removeStaleTemporaries(in: checkpointDir)
         let last = checkpointDir.appendingPathComponent("last.safetensors")
         if resume, fm.fileExists(atPath: last.path) {
             let s = try Checkpoint.load(from: last, model: run.model, optimizer: run.optimizer, strategy: strategy)
@@ -97,6 +104,7 @@ public final class Trainer {
             run.log("resumed from epoch \(epochsDone) (step \(run.globalStep))")
         }
         try strategy.willStartRun(run)
+        try preflight?(checkpointBytes())
         while epochsDone < config.epochs && !stopped {
             try trainEpoch()
         }
@@ -139,6 +147,10 @@ public final class Trainer {
             run.globalStep += 1
             try strategy.didFinishStep(run, step)
             lossSum += lossValue; supSum += Double(sup.item); counted += 1
+            if logSteps {
+                run.log(String(format: "step %d (epoch %d/%d, %d/%d)  loss %.4f", run.globalStep, epoch + 1, config.epochs,
+                               it + 1, config.iterationsPerEpoch, lossValue))
+            }
         }
         // Validation.
         var valDice: Double? = nil
@@ -154,14 +166,17 @@ public final class Trainer {
         if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
         let control = try strategy.didFinishEpoch(run)
         if case .stop = control { stopped = true }
-        // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included.
+        // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included. `best` is written BEFORE
+        // `last`: a kill between the two then resumes from the previous `last` and redoes this epoch (rewriting `best`),
+        // whereas the other order would resume past an epoch whose `best` was never written.
         let state = TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
                                  dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
                                  log: log, validationHistory: run.validationHistory, stopped: stopped)
-        try Checkpoint.save(to: checkpointDir.appendingPathComponent("last.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
         if improved || (run.data.validation.isEmpty && epochsDone == config.epochs) {
             try Checkpoint.save(to: checkpointDir.appendingPathComponent("best.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
         }
+        try Checkpoint.save(to: checkpointDir.appendingPathComponent("last.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
+        // metrics.csv is rewritten whole from the checkpointed log, so a resumed run has no duplicated or missing rows.
         try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
         let extras = run.epochValues.sorted { $0.key < $1.key }.map { " \($0.key) \(String(format: "%.4f", $0.value))" }.joined()
         let meanEpoch = log.rows.suffix(5).map(\.seconds).reduce(0, +) / Double(min(log.rows.count, 5))
@@ -169,6 +184,14 @@ public final class Trainer {
         run.log(String(format: "epoch %d/%d  loss %.4f  lr %.2e", epochsDone, config.epochs, log.rows.last?.loss ?? 0, Double(run.optimizer.learningRate))
                 + (valDice.map { String(format: "  val dice %.4f", $0) } ?? "") + extras + String(format: "  %.1fs", seconds)
                 + (epochsDone < config.epochs ? "  ETA \(Trainer.clock(eta))" : "") + (improved ? "  *best*" : ""))
+    }
+
+    /// Byte size of one checkpoint of the current state: 4 bytes per model, optimizer and strategy value, plus 64 KiB
+    /// for the safetensors header and trainer-state metadata.
+    func checkpointBytes() -> Int64 {
+        let values = [run.model.stateDict(), run.optimizer.stateDict(), strategy.stateDict()]
+            .flatMap { $0.values }.reduce(0) { $0 + $1.count }
+        return Int64(values) * 4 + 65_536
     }
 
     /// `h:mm:ss` or `m:ss`.

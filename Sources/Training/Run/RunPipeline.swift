@@ -25,8 +25,13 @@ public enum RunPipeline {
     /// evaluates the best checkpoint on the test cases in their original geometry. Writes `config.json`,
     /// `split.json`, `preprocessing.json`, `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz` (labels, original
     /// geometry), `predictions/uncertainty/<case>_<map>.nii.gz` (float32 maps and extras), `summary.json` under the run folder.
+    ///
+    /// Every file is written atomically (`AtomicFile`). Before the first training step the preflight checks that the
+    /// folder is writable and that its file system has room for the checkpoints and predictions (`Preflight`).
+    /// - Parameter logSteps: also log one line per optimizer step.
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
-                           resume: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           resume: Bool = false, logSteps: Bool = false,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
@@ -44,18 +49,26 @@ public enum RunPipeline {
         let loaded = try DatasetLoader.load(config, dataset: ds, split: split, preprocessing: prep)
         config.classes = loaded.preprocessing.classes
         // Preflight: the output folder must be creatable and writable before hours of training.
-        do {
-            try fm.createDirectory(at: out, withIntermediateDirectories: true)
-            let probe = out.appendingPathComponent(".write-test")
-            try Data("ok".utf8).write(to: probe)
-            try fm.removeItem(at: probe)
-        } catch { throw TrainingError("\(out.path): output folder is not writable (\(error.localizedDescription))") }
+        do { try fm.createDirectory(at: out, withIntermediateDirectories: true) } catch {
+            throw TrainingError("\(out.path): cannot create the output folder (\(error.localizedDescription))")
+        }
+        try Preflight.checkWritable(out)
+        let predDir = out.appendingPathComponent("predictions")
+        for d in [out, predDir, predDir.appendingPathComponent("uncertainty")] { AtomicFile.removeStaleTemporaries(in: d) }
         try config.save(out.appendingPathComponent("config.json"))
         try split.save(out.appendingPathComponent("split.json"))
         try loaded.preprocessing.save(savedPrep)
 
         let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
-        let result = try trainer.train(resume: resume)
+        trainer.logSteps = logSteps
+        let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
+        let result = try trainer.train(resume: resume) { checkpointBytes in
+            let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: 3,
+                                              predictionBytes: Preflight.predictionBytes(testImages: testImages))
+            // Files of an interrupted invocation are replaced, not added.
+            let existing = Preflight.bytesUsed(under: out.appendingPathComponent("checkpoints")) + Preflight.bytesUsed(under: predDir)
+            try Preflight.checkSpace(out, estimate: estimate, alreadyWritten: existing)
+        }
         log(String(format: "training done in %.1f s; best validation Dice %@ (epoch %@)", result.seconds,
                    result.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a", result.bestEpoch.map(String.init) ?? "n/a"))
         var summary = try evaluateTest(trainer: trainer, loaded: loaded, log: log)

@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one way SemiSeg writes an artifact (checkpoint, JSON, CSV, Markdown, notebook): the bytes go to a hidden
+/// temporary file in the destination's folder (`.<name>.tmp-<pid>`), are flushed to disk (`fsync`), and the file is
+/// renamed over the final name. A reader, a crash or a SIGKILL therefore sees either the old file or the complete new
+/// one, never a partial file under the final name. (NIfTI and PNG images use the same scheme inside MedIO.)
+public enum AtomicFile {
+    /// Test hook: when set, `write` stops after this many bytes of the temporary file and throws, as a crash or a
+    /// full disk would. Never set outside tests.
+    nonisolated(unsafe) static var failAfterBytes: Int?
+
+    /// The temporary name `write` uses for `url`: a hidden file next to it.
+    public static func temporaryURL(for url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    }
+
+    /// Writes `data` to `url` atomically (temporary file in the same folder, fsync, rename).
+    /// - Throws: `TrainingError` "`<path>`: cannot write (`<reason>`)" (no space, no permission, ...); the final name
+    ///   then still holds its previous content (or does not exist) and the temporary file is removed.
+    public static func write(_ data: Data, to url: URL) throws {
+        let tmp = temporaryURL(for: url)
+        func fail(_ reason: String) -> TrainingError {
+            unlink(tmp.path)
+            return TrainingError("\(url.path): cannot write (\(reason))")
+        }
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        var failure: String?
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            guard var p = buf.baseAddress else { return }
+            var left = buf.count
+            if let limit = failAfterBytes, limit < left {
+                _ = Glibc.write(fd, p, limit)
+                failure = "simulated failure after \(limit) bytes"
+                return
+            }
+            while left > 0 {
+                let n = Glibc.write(fd, p, left)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno)); return
+                }
+                p += n; left -= n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+        if let f = failure { throw fail(f) }
+        guard rename(tmp.path, url.path) == 0 else { throw fail(String(cString: strerror(errno))) }
+    }
+
+    /// True for the hidden temporary names of `write`, MedIO's image writers and older notebook exports.
+    public static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && (name.contains(".tmp-") || name.hasPrefix(".tmp-") || name.contains(".partial-"))
+    }
+
+    /// Removes temporary files a killed process left in `folder` (not recursive); returns how many.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: URL) -> Int {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: folder.path) else { return 0 }
+        var n = 0
+        for name in names where isTemporaryName(name) {
+            if (try? fm.removeItem(at: folder.appendingPathComponent(name))) != nil { n += 1 }
+        }
+        return n
+    }
+}
+
+/// Writes `data` to `url` atomically; see `AtomicFile.write`.
+public func writeAtomically(_ data: Data, to url: URL) throws {
+    try AtomicFile.write(data, to: url)
+}
