@@ -16,10 +16,12 @@ release: deps
 	$(SWIFT) build $(RELEASE)
 
 # Tests run in release mode (training tests need the speed); -enable-testing keeps @testable imports working.
+# Then SIGKILL/resume trials of train and compare with the binary just built (scripts/kill-resume.sh, ~40 s).
 test: deps
 	bash scripts/test-fixtures.sh
 	$(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
+	SEMISEG=$$($(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --show-bin-path)/semiseg bash scripts/kill-resume.sh
 
 # Synthetic phantoms -> compare six strategies on one split -> demo-out/compare/report.md (+ figures, notebook).
 demo: release

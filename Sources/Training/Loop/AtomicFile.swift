@@ -8,9 +8,30 @@ import Glibc
 /// renamed over the final name. A reader, a crash or a SIGKILL therefore sees either the old file or the complete new
 /// one, never a partial file under the final name. (NIfTI and PNG images use the same scheme inside MedIO.)
 public enum AtomicFile {
-    /// Test hook: when set, `write` stops after this many bytes of the temporary file and throws, as a crash or a
-    /// full disk would. Never set outside tests.
-    nonisolated(unsafe) static var failAfterBytes: Int?
+    // MARK: - Failure simulation (tests)
+
+    private struct SimulatedFailure { var afterBytes: Int; var skip: Int }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var failures: [String: SimulatedFailure] = [:]
+
+    /// Test hook: the `skip + 1`-th write to `url` stops after `afterBytes` bytes of its temporary file and throws, as a
+    /// crash or a full disk would (then the hook is cleared). Other paths are unaffected.
+    static func simulateFailure(at url: URL, afterBytes: Int, skip: Int = 0) {
+        lock.lock(); defer { lock.unlock() }
+        failures[url.standardizedFileURL.path] = SimulatedFailure(afterBytes: afterBytes, skip: skip)
+    }
+
+    /// The byte limit when this write to `url` is to fail (consumes the hook).
+    private static func simulatedLimit(_ url: URL) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        let key = url.standardizedFileURL.path
+        guard var f = failures[key] else { return nil }
+        if f.skip > 0 { f.skip -= 1; failures[key] = f; return nil }
+        failures[key] = nil
+        return f.afterBytes
+    }
+
+    // MARK: - Writing
 
     /// The temporary name `write` uses for `url`: a hidden file next to it.
     public static func temporaryURL(for url: URL) -> URL {
@@ -29,6 +50,7 @@ public enum AtomicFile {
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
         var failure: String?
+        let failAfterBytes = simulatedLimit(url)
         data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
             guard var p = buf.baseAddress else { return }
             var left = buf.count

@@ -8,7 +8,8 @@ public struct RunResult: Sendable {
     /// Best validation foreground Dice and its epoch (nil without validation cases).
     public let bestValidationDice: Double?
     public let bestEpoch: Int?
-    /// Epochs completed and wall-clock seconds of this invocation's training.
+    /// Epochs completed, and training seconds summed over every recorded epoch (a resumed run counts the epochs of its
+    /// earlier invocations too).
     public let epochs: Int
     public let seconds: Double
 }
@@ -108,7 +109,9 @@ public final class Trainer {
         while epochsDone < config.epochs && !stopped {
             try trainEpoch()
         }
-        return RunResult(bestValidationDice: bestMetric, bestEpoch: bestEpoch, epochs: epochsDone, seconds: Date().timeIntervalSince(start))
+        // Training time of every recorded epoch, including those of interrupted invocations (not the work they lost).
+        let seconds = log.rows.isEmpty ? Date().timeIntervalSince(start) : log.rows.map(\.seconds).reduce(0, +)
+        return RunResult(bestValidationDice: bestMetric, bestEpoch: bestEpoch, epochs: epochsDone, seconds: seconds)
     }
 
     private func trainEpoch() throws {

@@ -6,9 +6,9 @@ import Glibc
 /// Checks made before any training step: the run folder is writable and its file system has room for what the run
 /// will write. Hours of training must not end in "no space left on device".
 public enum Preflight {
-    /// Free bytes available to this user on the file system holding a path (`statvfs`: `f_bavail x f_frsize`), nil
-    /// when unknown. Replaceable so tests can simulate a full disk.
-    nonisolated(unsafe) public static var freeBytes: (URL) -> Int64? = { url in
+    /// Free bytes available to this user on the file system holding `url` (`statvfs`: `f_bavail x f_frsize`), nil
+    /// when unknown.
+    public static func freeBytes(_ url: URL) -> Int64? {
         var s = statvfs()
         guard statvfs(url.path, &s) == 0 else { return nil }
         return Int64(s.f_bavail) * Int64(s.f_frsize)
@@ -53,7 +53,9 @@ public enum Preflight {
     /// Throws when the file system of `folder` has less free space than `estimate.total - alreadyWritten` (bytes that
     /// files of an earlier, resumed invocation already occupy and that will be replaced, not added).
     /// - Throws: `TrainingError` "`<folder>`: not enough free disk space: the run needs about X MB (...), Y MB free".
-    public static func checkSpace(_ folder: URL, estimate: Estimate, alreadyWritten: Int64 = 0) throws {
+    /// - Parameter freeBytes: the free-space query (tests inject a full disk here).
+    public static func checkSpace(_ folder: URL, estimate: Estimate, alreadyWritten: Int64 = 0,
+                                  freeBytes: (URL) -> Int64? = Preflight.freeBytes) throws {
         guard let free = freeBytes(folder) else { return }
         let need = max(0, estimate.total - alreadyWritten)
         if free < need {

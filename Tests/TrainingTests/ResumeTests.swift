@@ -1,0 +1,136 @@
+import Engine
+import Foundation
+import NN
+import TestSupport
+import Testing
+@testable import Training
+
+/// A strategy that adds nothing, except a NaN loss at one chosen global step (0-based, before that step's update).
+final class NaNAtStepStrategy: Strategy {
+    static let name = "nan-at-step"
+    static let summary = "test strategy: NaN loss at one step"
+    let badStep: Int?
+    init(options: StrategyOptions) throws {
+        let s = options.int("step", default: -1, in: -1...1_000_000)
+        badStep = s >= 0 ? s : nil
+        try options.finish()
+    }
+    func additionalLoss(_ step: StepContext) throws -> Tensor? {
+        guard step.run.globalStep == badStep else { return nil }
+        return step.logits.mean() * Float.nan
+    }
+}
+
+/// Exact resume after failures, and the non-finite guard keeping a resumable checkpoint.
+@Suite("Resume", .serialized)
+struct ResumeTests {
+    let fm = FileManager.default
+    let split = DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: [])
+
+    func store() -> CaseStore {
+        CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(2, seed: 2), validation: toyCases(2, seed: 3), test: [])
+    }
+
+    func config(_ dir: URL, nonFinite: String = "stop") -> TrainConfig {
+        var c = toyConfig(dir, epochs: 3)
+        c.augmentation = "standard"
+        c.nonFinite = nonFinite
+        return c
+    }
+
+    func trainer(_ dir: URL, nanAt: Int? = nil, nonFinite: String = "stop", log: @escaping (String) -> Void = { _ in }) throws -> Trainer {
+        let s = try NaNAtStepStrategy(options: StrategyOptions(nanAt.map { ["step": String($0)] } ?? [:], owner: "nan-at-step"))
+        return try Trainer(config: config(dir, nonFinite: nonFinite), strategy: s, data: store(), split: split, runDirectory: dir, log: log)
+    }
+
+    func weights(_ t: Trainer) -> [Float] { t.run.model.parameters().flatMap { $0.scalars } }
+
+    func tensors(_ url: URL) throws -> [String: [Float]] { try SafeTensors.read(contentsOf: url).tensors.mapValues { $0.scalars } }
+
+    /// metrics.csv without the seconds column.
+    func metrics(_ dir: URL) throws -> [String] {
+        try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n").map {
+            var f = $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f.remove(at: 5)
+            return f.joined(separator: ",")
+        }
+    }
+
+    @Test func nanLossStopsNamingEpochAndStepAndTheLastGoodCheckpointResumesExactly() throws {
+        let ref = tempRunDir(), dir = tempRunDir()
+        defer { try? fm.removeItem(at: ref); try? fm.removeItem(at: dir) }
+        let clean = try trainer(ref)
+        _ = try clean.train()
+
+        // Global step 5 (0-based) is epoch 2, step 2 (1-based) with 4 steps per epoch.
+        let bad = try trainer(dir, nanAt: 5)
+        do {
+            _ = try bad.train()
+            Issue.record("a NaN loss did not stop the run")
+        } catch let e as TrainingError {
+            #expect(e.description.hasPrefix("epoch 2 step 2: loss is nan"), "\(e)")
+        }
+        let last = dir.appendingPathComponent("checkpoints/last.safetensors")
+        let u = UNet(config(dir).unetConfig(inChannels: 1), seed: 1)
+        let state = try Checkpoint.load(from: last, model: u, optimizer: nil, strategy: nil)
+        #expect(state.epochsDone == 1 && state.globalStep == 4)
+        #expect(try metrics(dir).count == 2)
+
+        // Resume (the NaN source removed): the same weights, checkpoints and metrics as the uninterrupted run.
+        let resumed = try trainer(dir)
+        _ = try resumed.train(resume: true)
+        #expect(weights(resumed) == weights(clean))
+        for name in ["last", "best"] {
+            #expect(try tensors(dir.appendingPathComponent("checkpoints/\(name).safetensors"))
+                    == tensors(ref.appendingPathComponent("checkpoints/\(name).safetensors")), "\(name).safetensors differs")
+        }
+        #expect(try metrics(dir) == metrics(ref))
+    }
+
+    @Test func skipModeSkipsTheNonFiniteStepAndSaysWhere() throws {
+        let dir = tempRunDir(); defer { try? fm.removeItem(at: dir) }
+        var lines: [String] = []
+        let t = try trainer(dir, nanAt: 5, nonFinite: "skip", log: { lines.append($0) })
+        let r = try t.train()
+        #expect(r.epochs == 3)
+        #expect(lines.contains { $0.hasPrefix("warning: epoch 2 step 2: non-finite loss, step skipped") }, "\(lines)")
+        #expect(weights(t).allSatisfy { $0.isFinite })
+    }
+
+    /// A crash after `best` was written but before `last` replaced the previous epoch's checkpoint: the resumed run
+    /// redoes that epoch and ends exactly like the uninterrupted one (also its `best` checkpoint).
+    @Test func crashBetweenBestAndLastCheckpointResumesExactly() throws {
+        let ref = tempRunDir(), dir = tempRunDir()
+        defer { try? fm.removeItem(at: ref); try? fm.removeItem(at: dir) }
+        let clean = try trainer(ref)
+        _ = try clean.train()
+        AtomicFile.simulateFailure(at: dir.appendingPathComponent("checkpoints/last.safetensors"), afterBytes: 100, skip: 1)
+        #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
+        let resumed = try trainer(dir)
+        _ = try resumed.train(resume: true)
+        #expect(weights(resumed) == weights(clean))
+        for name in ["last", "best"] {
+            #expect(try tensors(dir.appendingPathComponent("checkpoints/\(name).safetensors"))
+                    == tensors(ref.appendingPathComponent("checkpoints/\(name).safetensors")), "\(name).safetensors differs")
+        }
+        #expect(try metrics(dir) == metrics(ref))
+        #expect(try metrics(dir).map { $0.split(separator: ",")[0] } == ["epoch", "1", "2", "3"])
+    }
+
+    @Test func preflightFailureStopsBeforeTheFirstStep() throws {
+        let dir = tempRunDir(); defer { try? fm.removeItem(at: dir) }
+        let t = try trainer(dir)
+        var seen: Int64 = 0
+        #expect(throws: TrainingError.self) {
+            _ = try t.train { bytes in
+                seen = bytes
+                throw TrainingError("\(dir.path): not enough free disk space")
+            }
+        }
+        // Model weights plus Adam's two moments, 4 bytes each.
+        #expect(seen >= 12 * Int64(t.run.model.parameters().reduce(0) { $0 + $1.count }), "checkpoint estimate \(seen) too small")
+        #expect(t.run.globalStep == 0)
+        #expect(try fm.contentsOfDirectory(atPath: dir.appendingPathComponent("checkpoints").path).isEmpty)
+        #expect(!fm.fileExists(atPath: dir.appendingPathComponent("metrics.csv").path))
+    }
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Crash-safety check (issue #8): SIGKILL `semiseg train` and `semiseg compare` at three points each, resume with the
+# same command, and require exactly the result of an uninterrupted run: identical tensors in every checkpoint
+# (model, optimizer, strategy state; safetensors metadata holds timings and is ignored), identical prediction and
+# uncertainty voxels (NIfTI data after the header), identical per-case metrics (summary.json without timings) and
+# identical metrics.csv rows (without the seconds column; no duplicated or missing epoch).
+# Then the preflight on tiny tmpfs mounts (when mounting is permitted): a full disk and an existing read-only folder
+# must be refused before training, with `error: <folder>: ...` and exit status 1.
+#
+# usage: scripts/kill-resume.sh [SEED]      (SEED picks the kill points; printed so a failure can be replayed)
+# env:   SEMISEG (.build/release/semiseg), KR_KEEP=1 keeps the work folder.
+# Needs only bash, coreutils and python3's standard library (no network, no torch). Exit status 1 on any mismatch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${SEMISEG:-$PWD/.build/release/semiseg}
+[ -x "$B" ] || { echo "error: $B not found (run \`make release\` first)" >&2; exit 1; }
+SEED=${1:-$(( $(date +%s) % 100000 ))}
+RANDOM=$SEED
+W=$(mktemp -d "${TMPDIR:-/tmp}/kill-resume.XXXXXX")
+MOUNTS=()
+cleanup() {
+  for m in "${MOUNTS[@]+"${MOUNTS[@]}"}"; do umount "$m" 2>/dev/null || true; done
+  if [ "${KR_KEEP:-0}" = 1 ]; then echo "work folder kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+start=$(date +%s.%N)
+echo "kill-resume: seed $SEED (replay: scripts/kill-resume.sh $SEED), binary $B"
+
+EPOCHS=4 ITERS=5
+STEPS=$((EPOCHS * ITERS))
+"$B" synth --out "$W/data" --cases 10 --test-cases 4 --dims 2 --seed 3 >/dev/null
+COMMON=(--data "$W/data" --model unet2d --base 4 --depth 2 --epochs $EPOCHS --iterations $ITERS --batch-size 2
+        --labeled 3 --validation 2 --augmentation standard --log-steps)
+TRAIN=(train --strategy mc-dropout "${COMMON[@]}")
+COMPARE=(compare --strategies supervised,mean-teacher --seeds 0 "${COMMON[@]}")
+CELLS=(supervised-seed0 mean-teacher-seed0)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Comparison of two run folders (python3 standard library only).
+cat > "$W/same.py" <<'PY'
+import gzip, hashlib, json, os, struct, sys
+
+def tensors(path):
+    """name -> sha256 of dtype, shape and bytes of every tensor (the JSON metadata is skipped)."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        out[k] = hashlib.sha256(json.dumps([v['dtype'], v['shape']]).encode() + data[a:b]).hexdigest()
+    return out
+
+def voxels(path):
+    raw = gzip.open(path).read() if path.endswith('.gz') else open(path, 'rb').read()
+    size = struct.unpack('<i', raw[:4])[0]
+    if size == 348:
+        dims, off = struct.unpack('<8h', raw[40:56]), int(struct.unpack('<f', raw[108:112])[0])
+    else:  # NIfTI-2
+        dims, off = struct.unpack('<8q', raw[16:80]), struct.unpack('<q', raw[168:176])[0]
+    return hashlib.sha256(repr(dims).encode() + raw[off:]).hexdigest()
+
+def untimed(v):
+    if isinstance(v, dict):
+        return {k: untimed(x) for k, x in v.items() if 'seconds' not in k.lower()}
+    if isinstance(v, list):
+        return [untimed(x) for x in v]
+    return v
+
+def metrics_rows(path):
+    lines = open(path).read().strip().split('\n')
+    cols = lines[0].split(',')
+    rows = [dict(zip(cols, l.split(','))) for l in lines[1:]]
+    epochs = [int(r['epoch']) for r in rows]
+    return cols, [{k: v for k, v in r.items() if k != 'seconds'} for r in rows], epochs
+
+def compare_run(ref, got, epochs, problems):
+    """Returns (weights_same, predictions_same, metrics_same)."""
+    w = p = m = True
+    for ck in ('last', 'best'):
+        a, b = os.path.join(ref, 'checkpoints', ck + '.safetensors'), os.path.join(got, 'checkpoints', ck + '.safetensors')
+        if not os.path.exists(b):
+            problems.append(f'{got}: {ck}.safetensors missing'); w = False; continue
+        ta, tb = tensors(a), tensors(b)
+        diff = sorted(k for k in set(ta) | set(tb) if ta.get(k) != tb.get(k))
+        if diff:
+            problems.append(f'{got}: {ck}.safetensors: {len(diff)} tensors differ, e.g. {diff[:3]}'); w = False
+    pa, pb = os.path.join(ref, 'predictions'), os.path.join(got, 'predictions')
+    files = sorted(os.path.relpath(os.path.join(d, f), pa) for d, _, fs in os.walk(pa) for f in fs)
+    gfiles = sorted(os.path.relpath(os.path.join(d, f), pb) for d, _, fs in os.walk(pb) for f in fs) if os.path.isdir(pb) else []
+    if files != gfiles:
+        problems.append(f'{got}: prediction files differ: {sorted(set(files) ^ set(gfiles))[:5]}'); p = False
+    for f in files:
+        if f in gfiles and voxels(os.path.join(pa, f)) != voxels(os.path.join(pb, f)):
+            problems.append(f'{got}: predictions/{f}: voxel data differ'); p = False
+    sa, sb = os.path.join(ref, 'summary.json'), os.path.join(got, 'summary.json')
+    if not os.path.exists(sb):
+        problems.append(f'{got}: summary.json missing'); m = False
+    elif untimed(json.load(open(sa))) != untimed(json.load(open(sb))):
+        problems.append(f'{got}: summary.json (per-case metrics) differs'); m = False
+    ca, ra, _ = metrics_rows(os.path.join(ref, 'metrics.csv'))
+    cb, rb, eb = metrics_rows(os.path.join(got, 'metrics.csv'))
+    if eb != list(range(1, epochs + 1)):
+        problems.append(f'{got}: metrics.csv epochs {eb} (duplicated or missing rows)'); m = False
+    elif (ca, ra) != (cb, rb):
+        problems.append(f'{got}: metrics.csv rows differ'); m = False
+    for d, _, fs in os.walk(got):
+        for f in fs:
+            if f.startswith('.') and ('.tmp-' in f or '.partial-' in f):
+                problems.append(f'{got}: temporary file left: {os.path.join(d, f)}'); m = False
+    return w, p, m
+
+mode, ref, got, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+problems = []
+if mode == 'train':
+    res = compare_run(ref, got, epochs, problems)
+else:
+    cells = sys.argv[5].split(',')
+    res = [True, True, True]
+    for c in cells:
+        r = compare_run(os.path.join(ref, 'cells', c), os.path.join(got, 'cells', c), epochs, problems)
+        res = [x and y for x, y in zip(res, r)]
+    for f in ('summary.json',):
+        if untimed(json.load(open(os.path.join(ref, f)))) != untimed(json.load(open(os.path.join(got, f)))):
+            problems.append(f'{got}: {f} differs'); res[2] = False
+    def csv_rows(path):  # without the timing rows
+        return [l for l in open(path).read().split('\n') if ',train_seconds,' not in l]
+    a, b = csv_rows(os.path.join(ref, 'summary.csv')), csv_rows(os.path.join(got, 'summary.csv'))
+    if a != b:
+        problems.append(f'{got}: summary.csv differs'); res[2] = False
+for p in problems:
+    print('    ' + p, file=sys.stderr)
+print(' '.join('yes' if x else 'NO' for x in res))
+PY
+
+# ---------------------------------------------------------------------------------------------------------------
+# Kill helpers. The process is started in the background with stdout+stderr to LOG; `kill -9` lands when the chosen
+# event is observed (polled every 5 ms).
+wait_for() {  # wait_for PID FILE REGEX -> 0 when a line matches, 1 when the process ended first
+  local pid=$1 file=$2 re=$3
+  while kill -0 "$pid" 2>/dev/null; do
+    grep -Eq "$re" "$file" 2>/dev/null && return 0
+    sleep 0.005
+  done
+  return 1
+}
+sleep_ms() { sleep "$(printf '0.%03d' "$1")"; }
+
+ROWS=()
+FAIL=0
+# trial NAME KIND OUT RUNDIR CMD...   KIND: step:N | ckpt:E | predict. RUNDIR: the run folder watched (train: OUT,
+# compare: OUT/cells/<cell>); its log is the process output (train) or the cell's log.txt (compare).
+trial() {
+  local name=$1 kind=$2 out=$3 rundir=$4; shift 4
+  local log="$W/$name.log" steplog
+  if [ "$2" = train ]; then steplog=$log; else steplog=$rundir/log.txt; fi
+  "$@" --out "$out" > "$log" 2>&1 &
+  local pid=$! observed="" killed=0
+  case $kind in
+    step:*)
+      local n=${kind#step:}
+      if wait_for $pid "$steplog" "^ *step $n \\("; then kill -9 $pid; killed=1; observed="in step $((n + 1))"; fi ;;
+    ckpt:*)
+      # After the epoch's last step: validation, then checkpoints (best, last) and metrics.csv. Kill on the first
+      # temporary checkpoint file seen, or right after the epoch line (just past the checkpoint) if none was caught.
+      local e=${kind#ckpt:} dir=$rundir/checkpoints
+      if wait_for $pid "$steplog" "^ *step $((e * ITERS)) \\("; then
+        local t0=$SECONDS
+        while kill -0 $pid 2>/dev/null; do
+          if compgen -G "$dir/.*.tmp-*" > /dev/null; then kill -9 $pid; killed=1; observed="checkpoint write, epoch $e"; break; fi
+          if grep -Eq "^ *epoch $e/" "$steplog" 2>/dev/null; then kill -9 $pid; killed=1; observed="just after checkpoint, epoch $e"; break; fi
+          [ $((SECONDS - t0)) -gt 20 ] && break
+        done
+      fi ;;
+    predict)
+      # Training is done; the best checkpoint is loaded and test predictions are written.
+      local d=$(( RANDOM % 40 ))
+      if wait_for $pid "$steplog" "^ *training done"; then
+        sleep_ms $d; kill -9 $pid 2>/dev/null && killed=1
+        local np; np=$(find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null | wc -l)
+        observed="prediction phase +${d}ms, $np/4 written"
+        [ -f "$rundir/summary.json" ] && observed="$observed, run finished" 
+      fi ;;
+  esac
+  wait $pid 2>/dev/null || true
+  if [ $killed = 0 ]; then
+    ROWS+=("| $name | $kind | not killed (finished first) | - | - | - | - | FAIL |"); FAIL=1; return
+  fi
+  # Resume with the same command (train: --resume; compare: re-run).
+  local resume=()
+  [ "$2" = train ] && resume=(--resume)
+  echo "--- resume" >> "$log"
+  "$@" --out "$out" "${resume[@]}" >> "$log" 2>&1 || { echo "$name: resume failed: $(tail -3 "$log")"; FAIL=1; }
+  local from
+  from=$( (grep -Eo "resumed from epoch [0-9]+ \\(step [0-9]+\\)" "$steplog" || true) | tail -1 | sed -E 's/resumed from epoch ([0-9]+) \(step ([0-9]+)\)/step \2 (epoch \1)/')
+  [ -z "$from" ] && from="start (no checkpoint yet)"
+  local res
+  if [ "$2" = train ]; then res=$(python3 "$W/same.py" train "$W/ref-train" "$out" $EPOCHS)
+  else res=$(python3 "$W/same.py" compare "$W/ref-compare" "$out" $EPOCHS "$(IFS=,; echo "${CELLS[*]}")"); fi
+  local w p m; read -r w p m <<< "$res"
+  local verdict=ok
+  [ "$w$p$m" = yesyesyes ] || { verdict=FAIL; FAIL=1; }
+  ROWS+=("| $name | $kind | $observed | $from | $w | $p | $m | $verdict |")
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# References (uninterrupted).
+"$B" "${TRAIN[@]}" --out "$W/ref-train" > "$W/ref-train.log" 2>&1 || { cat "$W/ref-train.log"; exit 1; }
+"$B" "${COMPARE[@]}" --out "$W/ref-compare" > "$W/ref-compare.log" 2>&1 || { cat "$W/ref-compare.log"; exit 1; }
+# Two uninterrupted runs must agree (otherwise no resume can).
+"$B" "${TRAIN[@]}" --out "$W/ref-train2" > "$W/ref-train2.log" 2>&1
+read -r w p m <<< "$(python3 "$W/same.py" train "$W/ref-train" "$W/ref-train2" $EPOCHS)"
+ROWS+=("| train-repeat | none | uninterrupted twice | - | $w | $p | $m | $([ "$w$p$m" = yesyesyes ] && echo ok || echo FAIL) |")
+[ "$w$p$m" = yesyesyes ] || FAIL=1
+
+# Kill points from the seed: a mid-epoch step (not an epoch's last), an epoch's checkpoint, the prediction phase;
+# for compare the same in the first cell, the second cell (mean-teacher: teacher state), and its prediction phase.
+mid() { local n; while :; do n=$(( RANDOM % (STEPS - 1) + 1 )); [ $((n % ITERS)) -ne 0 ] && { echo $n; return; }; done; }
+s1=$(mid); e1=$(( RANDOM % (EPOCHS - 1) + 1 )); s2=$(mid); s3=$(mid)
+trial train-1 "step:$s1" "$W/t1" "$W/t1" "$B" "${TRAIN[@]}"
+trial train-2 "ckpt:$e1" "$W/t2" "$W/t2" "$B" "${TRAIN[@]}"
+trial train-3 predict "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
+trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}"
+trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
+trial compare-3 predict "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
+
+echo
+echo "| trial | kill point | killed at | resumed from | weights identical | predictions identical | metrics identical | result |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+printf '%s\n' "${ROWS[@]}"
