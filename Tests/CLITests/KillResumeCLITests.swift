@@ -50,7 +50,7 @@ struct KillResumeCLITests {
     /// Starts `semiseg args`, SIGKILLs it once its output contains `marker`; returns whether the kill landed.
     func killWhen(_ args: [String], outputContains marker: String, log: URL) throws -> Bool {
         let bin = try #require(CLI.binary)
-        fm.createFile(atPath: log.path, contents: nil)
+        try Data().write(to: log)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = args

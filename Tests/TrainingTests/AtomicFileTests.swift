@@ -28,7 +28,8 @@ struct AtomicFileTests {
         AtomicFile.simulateFailure(at: url, afterBytes: 10)
         #expect(throws: TrainingError.self) { try writeAtomically(Data(repeating: 65, count: 1000), to: url) }
         #expect(!fm.fileExists(atPath: url.path), "a partial file sits under the final name")
-        #expect(try visibleFiles(dir).isEmpty, "the temporary file was not removed: \(try visibleFiles(dir))")
+        let left = try visibleFiles(dir)
+        #expect(left.isEmpty, "the temporary file was not removed: \(left)")
         // The hook was one-shot: the next write succeeds.
         try writeAtomically(Data("ok".utf8), to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == "ok")

@@ -97,14 +97,18 @@ struct ResumeTests {
         #expect(weights(t).allSatisfy { $0.isFinite })
     }
 
-    /// A crash after `best` was written but before `last` replaced the previous epoch's checkpoint: the resumed run
-    /// redoes that epoch and ends exactly like the uninterrupted one (also its `best` checkpoint).
-    @Test func crashBetweenBestAndLastCheckpointResumesExactly() throws {
+    /// A crash while the last improving epoch writes `best`: `best` goes before `last`, so the resumed run redoes that
+    /// epoch and ends exactly like the uninterrupted one, `best` included (the other order would resume past an epoch
+    /// whose `best` was never written).
+    @Test func crashWhileWritingBestCheckpointResumesExactly() throws {
         let ref = tempRunDir(), dir = tempRunDir()
         defer { try? fm.removeItem(at: ref); try? fm.removeItem(at: dir) }
-        let clean = try trainer(ref)
+        var lines: [String] = []
+        let clean = try trainer(ref, log: { lines.append($0) })
         _ = try clean.train()
-        AtomicFile.simulateFailure(at: dir.appendingPathComponent("checkpoints/last.safetensors"), afterBytes: 100, skip: 1)
+        let improvements = lines.filter { $0.contains("*best*") }.count
+        try #require(improvements >= 1)
+        AtomicFile.simulateFailure(at: dir.appendingPathComponent("checkpoints/best.safetensors"), afterBytes: 100, skip: improvements - 1)
         #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
         let resumed = try trainer(dir)
         _ = try resumed.train(resume: true)
@@ -115,6 +119,36 @@ struct ResumeTests {
         }
         #expect(try metrics(dir) == metrics(ref))
         #expect(try metrics(dir).map { $0.split(separator: ",")[0] } == ["epoch", "1", "2", "3"])
+    }
+
+    /// A crash while `last` is replaced keeps the previous `last`; resuming from it is exact.
+    @Test func crashWhileWritingLastCheckpointResumesExactly() throws {
+        let ref = tempRunDir(), dir = tempRunDir()
+        defer { try? fm.removeItem(at: ref); try? fm.removeItem(at: dir) }
+        let clean = try trainer(ref)
+        _ = try clean.train()
+        AtomicFile.simulateFailure(at: dir.appendingPathComponent("checkpoints/last.safetensors"), afterBytes: 100, skip: 1)
+        #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
+        let resumed = try trainer(dir)
+        _ = try resumed.train(resume: true)
+        #expect(weights(resumed) == weights(clean))
+        #expect(try tensors(dir.appendingPathComponent("checkpoints/best.safetensors"))
+                == tensors(ref.appendingPathComponent("checkpoints/best.safetensors")))
+        #expect(try metrics(dir) == metrics(ref))
+    }
+
+    /// A crash after the final `last` checkpoint but before metrics.csv got its row: the resume (nothing left to train)
+    /// rewrites metrics.csv from the checkpoint, so no row is missing.
+    @Test func crashBeforeTheFinalMetricsRowIsRepairedOnResume() throws {
+        let ref = tempRunDir(), dir = tempRunDir()
+        defer { try? fm.removeItem(at: ref); try? fm.removeItem(at: dir) }
+        _ = try trainer(ref).train()
+        AtomicFile.simulateFailure(at: dir.appendingPathComponent("metrics.csv"), afterBytes: 10, skip: 2)
+        #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
+        #expect(try metrics(dir).count == 3, "epochs 1-2 only before the resume")
+        let r = try trainer(dir).train(resume: true)
+        #expect(r.epochs == 3)
+        #expect(try metrics(dir) == metrics(ref))
     }
 
     @Test func preflightFailureStopsBeforeTheFirstStep() throws {

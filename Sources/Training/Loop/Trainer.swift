@@ -102,6 +102,9 @@ public final class Trainer {
             epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
             bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
             stopped = s.stopped
+            // metrics.csv again from the checkpoint's log: a kill between the `last` checkpoint and the csv write must
+            // not leave the final epoch's row missing.
+            try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
             run.log("resumed from epoch \(epochsDone) (step \(run.globalStep))")
         }
         try strategy.willStartRun(run)

@@ -33,8 +33,8 @@ public enum Preflight {
     /// as large as the image; one float32 uncertainty map at most twice an int16 image, compression aside).
     public static func predictionBytes(testImages: [String]) -> Int64 {
         testImages.reduce(0) { sum, path in
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            return sum + Int64(size ?? 0) * 3
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+            return sum + Int64(size) * 3
         }
     }
 
