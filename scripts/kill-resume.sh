@@ -4,8 +4,8 @@
 # (model, optimizer, strategy state; safetensors metadata holds timings and is ignored), identical prediction and
 # uncertainty voxels (NIfTI data after the header), identical per-case metrics (summary.json without timings) and
 # identical metrics.csv rows (without the seconds column; no duplicated or missing epoch).
-# Then the preflight on tiny tmpfs mounts (when mounting is permitted): a full disk and an existing read-only folder
-# must be refused before training, with `error: <folder>: ...` and exit status 1.
+# A control run with another seed must be reported as different (the comparison can fail).
+# (The preflight on real tmpfs mounts is tested in Tests/CLITests/KillResumeCLITests.swift.)
 #
 # usage: scripts/kill-resume.sh [SEED]      (SEED picks the kill points; printed so a failure can be replayed)
 # env:   SEMISEG (.build/release/semiseg), KR_KEEP=1 keeps the work folder.
@@ -148,11 +148,10 @@ wait_for() {  # wait_for PID FILE REGEX -> 0 when a line matches, 1 when the pro
   done
   return 1
 }
-sleep_ms() { sleep "$(printf '0.%03d' "$1")"; }
 
 ROWS=()
 FAIL=0
-# trial NAME KIND OUT RUNDIR CMD...   KIND: step:N | ckpt:E | predict. RUNDIR: the run folder watched (train: OUT,
+# trial NAME KIND OUT RUNDIR CMD...   KIND: step:N | ckpt:E | predict:K. RUNDIR: the run folder watched (train: OUT,
 # compare: OUT/cells/<cell>); its log is the process output (train) or the cell's log.txt (compare).
 trial() {
   local name=$1 kind=$2 out=$3 rundir=$4; shift 4
@@ -176,14 +175,15 @@ trial() {
           [ $((SECONDS - t0)) -gt 20 ] && break
         done
       fi ;;
-    predict)
-      # Training is done; the best checkpoint is loaded and test predictions are written.
-      local d=$(( RANDOM % 40 ))
+    predict:*)
+      # Training is done; the best checkpoint is loaded and test predictions are written: kill once K files exist.
+      local k=${kind#predict:} np=0
       if wait_for $pid "$steplog" "^ *training done"; then
-        sleep_ms $d; kill -9 $pid 2>/dev/null && killed=1
-        local np; np=$(find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null | wc -l)
-        observed="prediction phase +${d}ms, $np/4 written"
-        [ -f "$rundir/summary.json" ] && observed="$observed, run finished" 
+        while kill -0 $pid 2>/dev/null; do
+          np=$(find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null | wc -l)
+          if [ "$np" -ge "$k" ]; then kill -9 $pid; killed=1; observed="prediction writing, $np/4 written"; break; fi
+          sleep 0.005
+        done
       fi ;;
   esac
   wait $pid 2>/dev/null || true
@@ -197,7 +197,8 @@ trial() {
   "$@" --out "$out" "${resume[@]}" >> "$log" 2>&1 || { echo "$name: resume failed: $(tail -3 "$log")"; FAIL=1; }
   local from
   from=$( (grep -Eo "resumed from epoch [0-9]+ \\(step [0-9]+\\)" "$steplog" || true) | tail -1 | sed -E 's/resumed from epoch ([0-9]+) \(step ([0-9]+)\)/step \2 (epoch \1)/')
-  [ -z "$from" ] && from="start (no checkpoint yet)"
+  # Every kill point lies after the first epoch's checkpoint: a resume that starts over is a failure.
+  [ -z "$from" ] && { from="start (did not resume)"; FAIL=1; }
   local res
   if [ "$2" = train ]; then res=$(python3 "$W/same.py" train "$W/ref-train" "$out" $EPOCHS)
   else res=$(python3 "$W/same.py" compare "$W/ref-compare" "$out" $EPOCHS "$(IFS=,; echo "${CELLS[*]}")"); fi
@@ -216,19 +217,35 @@ trial() {
 read -r w p m <<< "$(python3 "$W/same.py" train "$W/ref-train" "$W/ref-train2" $EPOCHS)"
 ROWS+=("| train-repeat | none | uninterrupted twice | - | $w | $p | $m | $([ "$w$p$m" = yesyesyes ] && echo ok || echo FAIL) |")
 [ "$w$p$m" = yesyesyes ] || FAIL=1
+# Control: another seed must differ in weights, predictions or metrics, or the comparison proves nothing.
+"$B" "${TRAIN[@]}" --seed 1 --out "$W/control" > "$W/control.log" 2>&1
+read -r w p m <<< "$(python3 "$W/same.py" train "$W/ref-train" "$W/control" $EPOCHS 2>/dev/null)"
+ROWS+=("| control | none, --seed 1 | must differ | - | $w | $p | $m | $([ "$w" = NO ] && echo "ok (differs)" || echo FAIL) |")
+[ "$w" = NO ] || FAIL=1
 
 # Kill points from the seed: a mid-epoch step (not an epoch's last), an epoch's checkpoint, the prediction phase;
 # for compare the same in the first cell, the second cell (mean-teacher: teacher state), and its prediction phase.
-mid() { local n; while :; do n=$(( RANDOM % (STEPS - 1) + 1 )); [ $((n % ITERS)) -ne 0 ] && { echo $n; return; }; done; }
-s1=$(mid); e1=$(( RANDOM % (EPOCHS - 1) + 1 )); s2=$(mid); s3=$(mid)
+# Draws happen in this shell, never in $(...) (bash re-seeds RANDOM in subshells), so a seed replays its kill points.
+# Mid-epoch steps come from epochs 2.. (a checkpoint exists to resume from); the checkpoint kill from epochs 2..E-1.
+mid() { while :; do MID=$(( RANDOM % (STEPS - ITERS - 1) + ITERS + 1 )); [ $((MID % ITERS)) -ne 0 ] && return; done; }
+mid; s1=$MID; mid; s2=$MID; mid; s3=$MID
+e1=$(( RANDOM % (EPOCHS - 2) + 2 ))
+k1=$(( RANDOM % 3 + 1 )); k2=$(( RANDOM % 3 + 1 ))   # prediction files written (of 4) before the kill
 trial train-1 "step:$s1" "$W/t1" "$W/t1" "$B" "${TRAIN[@]}"
 trial train-2 "ckpt:$e1" "$W/t2" "$W/t2" "$B" "${TRAIN[@]}"
-trial train-3 predict "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
+trial train-3 "predict:$k1" "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
 trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}"
 trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
-trial compare-3 predict "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
+trial compare-3 "predict:$k2" "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
 
 echo
 echo "| trial | kill point | killed at | resumed from | weights identical | predictions identical | metrics identical | result |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${ROWS[@]}"
+elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+if [ $FAIL = 0 ]; then
+  echo "kill-resume: all trials identical to the uninterrupted runs (${elapsed} s, seed $SEED)"
+else
+  echo "kill-resume: FAILED (seed $SEED; replay with scripts/kill-resume.sh $SEED, KR_KEEP=1 keeps the folders)" >&2
+  exit 1
+fi
