@@ -16,7 +16,7 @@ release: deps
 	$(SWIFT) build $(RELEASE)
 
 # Tests run in release mode (training tests need the speed); -enable-testing keeps @testable imports working.
-# Then SIGKILL/resume trials of train and compare with the binary just built (scripts/kill-resume.sh, ~40 s).
+# Then SIGKILL/resume trials of train and compare with the binary just built (scripts/kill-resume.sh, ~1 min).
 test: deps
 	bash scripts/test-fixtures.sh
 	$(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --build-tests

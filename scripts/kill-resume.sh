@@ -32,8 +32,9 @@ STEPS=$((EPOCHS * ITERS))
 COMMON=(--data "$W/data" --model unet2d --base 4 --depth 2 --epochs $EPOCHS --iterations $ITERS --batch-size 2
         --labeled 3 --validation 2 --augmentation standard --log-steps)
 TRAIN=(train --strategy mc-dropout "${COMMON[@]}")
-COMPARE=(compare --strategies supervised,mean-teacher --seeds 0 "${COMMON[@]}")
-CELLS=(supervised-seed0 mean-teacher-seed0)
+# Strategy state in the checkpoints: mean-teacher's EMA teacher, checkpoint-ensemble's snapshots (grow per epoch).
+COMPARE=(compare --strategies supervised,mean-teacher,checkpoint-ensemble --seeds 0 "${COMMON[@]}")
+CELLS=(supervised-seed0 mean-teacher-seed0 checkpoint-ensemble-seed0)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Comparison of two run folders (python3 standard library only).
@@ -224,11 +225,12 @@ ROWS+=("| control | none, --seed 1 | must differ | - | $w | $p | $m | $([ "$w" =
 [ "$w" = NO ] || FAIL=1
 
 # Kill points from the seed: a mid-epoch step (not an epoch's last), an epoch's checkpoint, the prediction phase;
-# for compare the same in the first cell, the second cell (mean-teacher: teacher state), and its prediction phase.
+# for compare a mid-epoch step in the first cell, in the second (mean-teacher) cell, the second cell's prediction
+# writing, and a mid-epoch step in the third (checkpoint-ensemble) cell.
 # Draws happen in this shell, never in $(...) (bash re-seeds RANDOM in subshells), so a seed replays its kill points.
 # Mid-epoch steps come from epochs 2.. (a checkpoint exists to resume from); the checkpoint kill from epochs 2..E-1.
 mid() { while :; do MID=$(( RANDOM % (STEPS - ITERS - 1) + ITERS + 1 )); [ $((MID % ITERS)) -ne 0 ] && return; done; }
-mid; s1=$MID; mid; s2=$MID; mid; s3=$MID
+mid; s1=$MID; mid; s2=$MID; mid; s3=$MID; mid; s4=$MID
 e1=$(( RANDOM % (EPOCHS - 2) + 2 ))
 k1=$(( RANDOM % 3 + 1 )); k2=$(( RANDOM % 3 + 1 ))   # prediction files written (of 4) before the kill
 trial train-1 "step:$s1" "$W/t1" "$W/t1" "$B" "${TRAIN[@]}"
@@ -237,6 +239,7 @@ trial train-3 "predict:$k1" "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
 trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}"
 trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
 trial compare-3 "predict:$k2" "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
+trial compare-4 "step:$s4" "$W/c4" "$W/c4/cells/${CELLS[2]}" "$B" "${COMPARE[@]}"
 
 echo
 echo "| trial | kill point | killed at | resumed from | weights identical | predictions identical | metrics identical | result |"
