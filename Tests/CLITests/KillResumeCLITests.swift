@@ -90,6 +90,11 @@ struct KillResumeCLITests {
         #expect(try summary(run) == summary(ref))
         let names = try fm.contentsOfDirectory(atPath: run + "/checkpoints")
         #expect(names.sorted() == ["best.safetensors", "last.safetensors"], "\(names)")
+        // Another thread count cannot continue bit-identically (parallel sums split by thread count): it says so.
+        let other = try CLI.run(trainArgs(data, out: ref) + ["--resume", "--threads", "1"])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(other.stdout.contains("note: the run trained with --threads 2, this resume uses 1"), "\(other.stdout)")
+        #expect(!again.stdout.contains("note: the run trained with --threads"))
     }
 
     // MARK: - Preflight on real file systems (needs root to mount tmpfs)

@@ -16,6 +16,9 @@ struct TrainerState: Codable {
     var log: MetricsLog
     var validationHistory: [Double?]
     var stopped: Bool
+    /// Worker threads the run trained with (`Parallel.threads`): parallel reductions split work by thread count, so
+    /// only a resume with the same count is bit-identical. nil in checkpoints written before this field existed.
+    var threads: Int?
 }
 
 /// Run checkpoints: one safetensors file each (`model.*`, `optim.*`, `strategy.*` tensors + JSON trainer state in

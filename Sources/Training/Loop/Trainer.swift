@@ -106,6 +106,10 @@ public final class Trainer {
             // not leave the final epoch's row missing.
             try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
             run.log("resumed from epoch \(epochsDone) (step \(run.globalStep))")
+            if let t = s.threads, t != Parallel.threads {
+                run.log("note: the run trained with --threads \(t), this resume uses \(Parallel.threads): it continues correctly but "
+                        + "not bit-identically to an uninterrupted run (parallel sums split by thread count); pass --threads \(t) for that")
+            }
         }
         try strategy.willStartRun(run)
         try preflight?(checkpointBytes())
@@ -177,7 +181,7 @@ public final class Trainer {
         // whereas the other order would resume past an epoch whose `best` was never written.
         let state = TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
                                  dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
-                                 log: log, validationHistory: run.validationHistory, stopped: stopped)
+                                 log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads)
         if improved || (run.data.validation.isEmpty && epochsDone == config.epochs) {
             try Checkpoint.save(to: checkpointDir.appendingPathComponent("best.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
         }
