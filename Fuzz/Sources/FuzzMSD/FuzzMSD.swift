@@ -52,15 +52,15 @@ public func fuzzMSD(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         ds = try MSDDataset.load(root.path)
     } catch let e as MedIOError {
         FuzzSupport.log("load error: \(e.problem)")
-        precondition(!e.problem.isEmpty)
+        FuzzSupport.check(!e.problem.isEmpty, "!e.problem.isEmpty")
         return 0
     } catch {
         fatalError("MSDDataset.load threw a non-MedIOError: \(error)")
     }
-    precondition(!ds.labels.isEmpty && !ds.modalities.isEmpty)
-    for c in ds.training + ds.test { precondition(!URL(fileURLWithPath: c.image).lastPathComponent.hasPrefix("._")) }
+    FuzzSupport.check(!ds.labels.isEmpty && !ds.modalities.isEmpty, "!ds.labels.isEmpty && !ds.modalities.isEmpty")
+    for c in ds.training + ds.test { FuzzSupport.check(!URL(fileURLWithPath: c.image).lastPathComponent.hasPrefix("._"), "._ file listed as case \(c.image)") }
     let problems = ds.validate()
-    for p in problems { precondition(!p.problem.isEmpty) }
+    for p in problems { FuzzSupport.check(!p.problem.isEmpty, "!p.problem.isEmpty") }
     FuzzSupport.log("\(ds.training.count) training, \(ds.test.count) test cases; \(problems.count) problems"
                     + problems.map { "\n  \(URL(fileURLWithPath: $0.file).lastPathComponent): \($0.problem)" }.joined())
     if problems.isEmpty {
@@ -69,7 +69,7 @@ public func fuzzMSD(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             do {
                 let (img, lab) = try ds.read(c)
                 FuzzSupport.exercise(img)
-                if let lab { precondition(lab.spatialShape == img.spatialShape) }
+                if let lab { FuzzSupport.check(lab.spatialShape == img.spatialShape, "lab.spatialShape == img.spatialShape") }
             } catch {
                 fatalError("validate() found no problem but reading \(c.id) failed: \(error)")
             }

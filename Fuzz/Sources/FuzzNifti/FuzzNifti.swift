@@ -35,14 +35,20 @@ public func fuzzNifti(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         file = try Nifti.readFile(url.path)
     } catch let e as MedIOError {
         FuzzSupport.log("error: \(e.problem)")
-        precondition(e.file == url.path, "error names \(e.file), not \(url.path)")
-        precondition(!e.problem.isEmpty && !e.problem.contains("\n"), "problem must be one line: \(e.problem)")
+        FuzzSupport.check(e.file == url.path, "error names \(e.file), not \(url.path)")
+        FuzzSupport.check(!e.problem.isEmpty && !e.problem.contains("\n"), "problem must be one line: \(e.problem)")
         return 0
     } catch {
         fatalError("Nifti.readFile threw a non-MedIOError: \(error)")
     }
-    precondition(file.version == 1 || file.version == 2)
-    FuzzSupport.log("read NIfTI-\(file.version) \(file.datatype.name) \(file.volume.shape) \(file.volume.orientation.codes) nonfinite \(file.nonFiniteCount)")
+    FuzzSupport.check(file.version == 1 || file.version == 2, "file.version == 1 || file.version == 2")
+    if FuzzSupport.verbose {
+        let s = file.volume.statistics
+        FuzzSupport.log("read NIfTI-\(file.version) \(file.datatype.name) \(file.volume.shape) \(file.volume.orientation.codes) "
+                        + "nonfinite \(file.nonFiniteCount) spacing \(file.volume.spacing) affine \(file.volume.affine) "
+                        + "codes q\(file.volume.geometry.qformCode) s\(file.volume.geometry.sformCode) "
+                        + "min \(s.min) max \(s.max) mean \(s.mean) data \(file.volume.data.prefix(16))")
+    }
     FuzzSupport.exercise(file.volume)
     let v = file.volume
     if v.data.count <= 4096 && v.shape.allSatisfy({ $0 <= 32767 }) {
@@ -50,9 +56,9 @@ public func fuzzNifti(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         do {
             try Nifti.write(v, to: target.path, datatype: .float32, version: count % 2 + 1)
             let again = try Nifti.readFile(target.path)
-            precondition(again.volume.shape == v.shape, "write/read changed shape \(v.shape) -> \(again.volume.shape)")
-            precondition(zip(again.volume.data, v.data).allSatisfy { !$1.isFinite || $0 == $1 },
-                         "write/read changed voxel values")
+            FuzzSupport.check(again.volume.shape == v.shape, "write/read changed shape \(v.shape) -> \(again.volume.shape)")
+            let diff = zip(again.volume.data, v.data).enumerated().first { $0.element.1.isFinite && $0.element.0 != $0.element.1 }
+            FuzzSupport.check(diff == nil, "write/read changed voxel \(diff?.offset ?? -1): \(diff?.element.1 ?? 0) -> \(diff?.element.0 ?? 0)")
             FuzzSupport.exercise(again.volume)
         } catch {
             fatalError("writing back a volume that was read failed: \(error)")

@@ -25,6 +25,16 @@ public enum FuzzSupport {
         if verbose { FileHandle.standardError.write((line() + "\n").data(using: .utf8)!) }
     }
 
+    /// Like `precondition`, but the message survives release builds: printed to stderr, then the process traps
+    /// (libFuzzer reports a crash and saves the input).
+    public static func check(_ ok: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                             file: StaticString = #fileID, line: UInt = #line) {
+        if !ok() {
+            FileHandle.standardError.write("fuzz check failed at \(file):\(line): \(message())\n".data(using: .utf8)!)
+            fatalError(message(), file: file, line: line)
+        }
+    }
+
     /// Writes `bytes` to `url`, replacing it; traps when the scratch folder is unusable (a harness bug).
     public static func write(_ bytes: UnsafeRawBufferPointer, to url: URL) {
         let data = bytes.isEmpty ? Data() : Data(bytes: bytes.baseAddress!, count: bytes.count)
@@ -34,28 +44,28 @@ public enum FuzzSupport {
     /// Writes `bytes` gzip-compressed (zlib level 1) to `url`.
     public static func writeGzip(_ bytes: UnsafeRawBufferPointer, to url: URL) {
         guard let gz = gzopen(url.path, "wb1") else { fatalError("fuzz harness: gzopen \(url.path) failed") }
-        if !bytes.isEmpty { precondition(gzwrite(gz, bytes.baseAddress, UInt32(bytes.count)) == Int32(bytes.count)) }
-        precondition(gzclose(gz) == Z_OK)
+        if !bytes.isEmpty { check(gzwrite(gz, bytes.baseAddress, UInt32(bytes.count)) == Int32(bytes.count), "gzwrite(gz, bytes.baseAddress, UInt32(bytes.count)) == Int32(bytes.count)") }
+        check(gzclose(gz) == Z_OK, "gzclose(gz) == Z_OK")
     }
 
     /// What every successfully read NIfTI must satisfy, plus the work `semiseg inspect` and the preprocessing
     /// do on it: statistics, reorientation to RAS and back (must give back the same voxels and shape).
     public static func exercise(_ v: Volume) {
-        precondition(v.shape.count == 3 || v.shape.count == 4, "shape \(v.shape)")
-        precondition(v.shape.allSatisfy { $0 >= 1 }, "shape \(v.shape)")
-        precondition(v.data.count == v.shape.reduce(1, *))
-        precondition(v.spacing.count == 3 && v.spacing.allSatisfy { $0.isFinite && $0 > 0 }, "spacing \(v.spacing)")
-        precondition(v.affine.count == 4 && v.affine.allSatisfy { $0.count == 4 && $0.allSatisfy(\.isFinite) },
+        check(v.shape.count == 3 || v.shape.count == 4, "shape \(v.shape)")
+        check(v.shape.allSatisfy { $0 >= 1 }, "shape \(v.shape)")
+        check(v.data.count == v.shape.reduce(1, *), "v.data.count == v.shape.reduce(1, *)")
+        check(v.spacing.count == 3 && v.spacing.allSatisfy { $0.isFinite && $0 > 0 }, "spacing \(v.spacing)")
+        check(v.affine.count == 4 && v.affine.allSatisfy { $0.count == 4 && $0.allSatisfy(\.isFinite) },
                      "affine \(v.affine)")
         let s = v.statistics
-        precondition(s.min <= s.max || v.data.contains { $0.isNaN })
+        check(s.min <= s.max || v.data.contains { $0.isNaN }, "s.min <= s.max || v.data.contains { $0.isNaN }")
         _ = v.orientation.codes
         let (ras, original) = v.reorientedToRAS()
-        precondition(Set(original.axes) == [0, 1, 2], "orientation \(original)")
-        precondition(ras.data.count == v.data.count)
+        check(Set(original.axes) == [0, 1, 2], "orientation \(original)")
+        check(ras.data.count == v.data.count, "ras.data.count == v.data.count")
         let back = ras.restoringOrientation(original)
-        precondition(back.shape == v.shape, "reorientation round trip changed shape \(v.shape) -> \(back.shape)")
-        precondition(zip(back.data, v.data).allSatisfy { $0.bitPattern == $1.bitPattern },
+        check(back.shape == v.shape, "reorientation round trip changed shape \(v.shape) -> \(back.shape)")
+        check(zip(back.data, v.data).allSatisfy { $0.bitPattern == $1.bitPattern },
                      "reorientation round trip changed voxel values")
         if v.channels > 1 { _ = v.channel(v.channels - 1) }
     }
