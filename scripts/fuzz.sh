@@ -9,7 +9,8 @@
 # corpus under .build-fuzz/corpus/<target>/ seeded from the committed Fuzz/corpus/<target>/. Prints executions,
 # exec/s, coverage (cov = edges, ft = features) and corpus size per target, and every crash, leak, timeout or
 # out-of-memory input (kept under .build-fuzz/artifacts/<target>/; move it to Fuzz/regressions/<target>/ and
-# fix). Exits non-zero when a target found something.
+# fix). Exits non-zero when a target found something. SWIFT_BACKTRACE=enable=no: Swift's own crash backtracer
+# would otherwise run inside the ASan process and be reported instead of the real failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${1:-600}
@@ -44,19 +45,21 @@ for t in "${TARGETS[@]}"; do
     log="$WORK/logs/$t.log"
     before=$(ls "$WORK/artifacts/$t" | wc -l)
     echo "fuzz: $t for ${secs}s -> $log"
-    SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" \
+    start=$SECONDS
+    SWIFT_BACKTRACE=enable=no SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" \
         -dict="Fuzz/dict/$t.dict" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len="$maxlen" \
         -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$t/" >"$log" 2>&1
     rc=$?
+    elapsed=$((SECONDS - start))
     rm -rf "$scratch"
-    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}')
-    eps=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | awk '{print $2}')
-    rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | awk '{print $2}')
+    execs=$(grep -oE 'stat::number_of_executed_units:[[:space:]]*[0-9]+' "$log" | awk '{print $2}')
+    eps=$(grep -oE 'stat::average_exec_per_sec:[[:space:]]*[0-9]+' "$log" | awk '{print $2}')
+    rss=$(grep -oE 'stat::peak_rss_mb:[[:space:]]*[0-9]+' "$log" | awk '{print $2}')
     last=$(grep -E '^#[0-9]+' "$log" | tail -1)
     cov=$(echo "$last" | grep -o 'cov: [0-9]*' | awk '{print $2}')
     ft=$(echo "$last" | grep -o 'ft: [0-9]*' | awk '{print $2}')
     corpus=$(ls "$WORK/corpus/$t" | wc -l)
-    line="$t: ${execs:-?} executions in ${secs}s, ${eps:-?} exec/s, cov ${cov:-?} edges, ft ${ft:-?} features, corpus $corpus files, peak RSS ${rss:-?} MB, exit $rc"
+    line="$t: ${execs:-?} executions in ${elapsed}s, ${eps:-?} exec/s, cov ${cov:-?} edges, ft ${ft:-?} features, corpus $corpus files, peak RSS ${rss:-?} MB, exit $rc"
     echo "fuzz: $line"
     summary+=("$line")
     after=$(ls "$WORK/artifacts/$t" | wc -l)

@@ -37,7 +37,7 @@ public struct MSDDataset: Sendable {
         let root = URL(fileURLWithPath: folder)
         let jsonPath = root.appendingPathComponent("dataset.json").path
         guard FileManager.default.fileExists(atPath: folder) else { throw MedIOError(folder, "no such folder") }
-        guard let data = FileManager.default.contents(atPath: jsonPath) else { throw MedIOError(jsonPath, "missing dataset.json") }
+        let data = try readJSONFile(jsonPath)
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
             throw MedIOError(jsonPath, "invalid JSON: \(error.localizedDescription)")
@@ -97,6 +97,31 @@ public struct MSDDataset: Sendable {
     }
 
     private static func listNifti(_ dir: URL) -> [String] { NiftiFiles.names(in: dir) }
+
+    /// Largest dataset.json accepted (Task09_Spleen's is 3 KB; nnU-Net's largest are a few MB).
+    static let maxJSONBytes = 64 << 20
+
+    /// The bytes of `dataset.json`: must be a regular file of at most `maxJSONBytes`. Read with POSIX calls
+    /// (Foundation's `FileManager.contents(atPath:)` leaks a 4 KiB buffer per call on Linux, found by fuzzing).
+    private static func readJSONFile(_ path: String) throws -> Data {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw MedIOError(path, "missing dataset.json") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw MedIOError(path, "dataset.json is not a regular file") }
+        guard st.st_size <= maxJSONBytes else {
+            throw MedIOError(path, "dataset.json is \(st.st_size) bytes (more than \(maxJSONBytes))")
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MedIOError(path, "cannot read dataset.json (\(String(cString: strerror(errno))))") }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var got = 0
+        while got < bytes.count {
+            let r = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, $0.count - got, off_t(got)) }
+            guard r > 0 else { throw MedIOError(path, "cannot read dataset.json (short read at byte \(got))") }
+            got += r
+        }
+        return Data(bytes)
+    }
 
     /// Reads a case: the image and (when present) its label map.
     public func read(_ c: MSDCase) throws -> (image: Volume, label: Volume?) {
