@@ -2,6 +2,7 @@
 """Writes the fuzzers' seed corpus: small valid NIfTI files and MSD dataset.json inputs (Python stdlib only).
 
     python3 Fuzz/make-corpus.py            # rewrites Fuzz/corpus/nifti/ and Fuzz/corpus/msd/
+    python3 Fuzz/make-corpus.py --review-regressions   # rewrites Fuzz/regressions/*/review-* (see README there)
 
 Fuzz/corpus/nifti/: NIfTI-1 and NIfTI-2, every datatype SemiSeg reads (uint8 int8 int16 uint16 int32 uint32
 int64 uint64 float32 float64), 1D/2D/3D/4D (and a 5D file whose 5th dim is 1), little- and big-endian,
@@ -44,7 +45,7 @@ def values(dtype, n):
 
 
 def nifti(version, dtype, dims, *, endian="<", sform=True, qform=True, slope=0.0, inter=0.0,
-          spacing=(0.8, 0.9, 2.5), origin=(-10.0, 5.0, 3.0), extension=None, data=None, flip_x=False):
+          spacing=(0.8, 0.9, 2.5), origin=(-10.0, 5.0, 3.0), extension=None, data=None, flip_x=False, srow=None):
     """Bytes of a single-file NIfTI-1 (n+1) or NIfTI-2 (n+2) image. dims: [nx, ny, ...] (1 to 7 entries)."""
     code, bitpix, fmt = DTYPES[dtype]
     nvox = 1
@@ -57,7 +58,7 @@ def nifti(version, dtype, dims, *, endian="<", sform=True, qform=True, slope=0.0
     pixdim[0] = qfac
     sx = -spacing[0] if flip_x else spacing[0]
     sy = -spacing[1] if flip_x else spacing[1]
-    srow = [[sx, 0, 0, origin[0]], [0, sy, 0, origin[1]], [0, 0, spacing[2], origin[2]]]
+    srow = srow or [[sx, 0, 0, origin[0]], [0, sy, 0, origin[1]], [0, 0, spacing[2], origin[2]]]
     ext = b""
     if extension is not None:
         body = extension + b"\0" * (-(len(extension) + 8) % 16)
@@ -167,7 +168,27 @@ def msd_corpus(folder):
     write(folder, "label-missing", json.dumps(base).encode())
 
 
+def review_regressions(nifti_folder, msd_folder):
+    """Inputs for problems found by reading the code rather than by the fuzzer (Fuzz/regressions/*/review-*)."""
+    shear = [[1.0, 1.0, 0, 0], [1.0, 0, 0, 0], [0, 0, 1.0, 0]]  # invertible, but column 2 has no free world axis
+    write(nifti_folder, "review-sheared-sform.nii", nifti(1, "float32", [3, 2, 2], srow=shear))
+    nan = [[math.nan, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0]]
+    write(nifti_folder, "review-nan-sform.nii", nifti(1, "int16", [3, 2, 2], srow=nan, flip_x=True))
+    zero = [[0.0] * 4 for _ in range(3)]
+    write(nifti_folder, "review-zero-sform.nii", nifti(1, "uint8", [3, 2, 2], srow=zero, qform=False))
+    dev = {"labels": {"0": "background", "1": "organ"},
+           "training": [{"image": "/dev/zero", "label": "/dev/zero.nii"}, {"image": "imagesTr/fuzz.nii", "label": "imagesTr"}]}
+    write(msd_folder, "review-device-paths", json.dumps(dev).encode())
+    huge = nifti(1, "float32", [4, 4, 4], data=[1e30 if i == 5 else float(i % 2) for i in range(64)], **FUZZ_GRID)
+    base = {"labels": {"0": "background", "1": "organ"}, "training": [{"image": "imagesTr/fuzz.nii", "label": "labelsTr/fuzz.nii"}]}
+    write(msd_folder, "review-huge-label-value", json.dumps(base).encode() + b"\0" + huge)
+
+
 def main():
+    if sys.argv[1:] == ["--review-regressions"]:
+        review_regressions(os.path.join(HERE, "regressions", "nifti"), os.path.join(HERE, "regressions", "msd"))
+        print("make-corpus: wrote Fuzz/regressions/*/review-*")
+        return 0
     root = os.path.join(HERE, "corpus")
     for target, make in (("nifti", nifti_corpus), ("msd", msd_corpus)):
         folder = os.path.join(root, target)

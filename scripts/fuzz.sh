@@ -46,7 +46,7 @@ for t in "${TARGETS[@]}"; do
     before=$(ls "$WORK/artifacts/$t" | wc -l)
     echo "fuzz: $t for ${secs}s -> $log"
     start=$SECONDS
-    SWIFT_BACKTRACE=enable=no SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" \
+    SWIFT_BACKTRACE=enable=no SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" "Fuzz/regressions/$t" \
         -dict="Fuzz/dict/$t.dict" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len="$maxlen" \
         -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$t/" >"$log" 2>&1
     rc=$?
