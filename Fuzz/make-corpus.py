@@ -168,6 +168,10 @@ def msd_corpus(folder):
     write(folder, "label-missing", json.dumps(base).encode())
 
 
+def base_training():
+    return [{"image": "imagesTr/fuzz.nii", "label": "labelsTr/fuzz.nii"}]
+
+
 def review_regressions(nifti_folder, msd_folder):
     """Inputs for problems found by reading the code rather than by the fuzzer (Fuzz/regressions/*/review-*)."""
     shear = [[1.0, 1.0, 0, 0], [1.0, 0, 0, 0], [0, 0, 1.0, 0]]  # invertible, but column 2 has no free world axis
@@ -176,9 +180,15 @@ def review_regressions(nifti_folder, msd_folder):
     write(nifti_folder, "review-nan-sform.nii", nifti(1, "int16", [3, 2, 2], srow=nan, flip_x=True))
     zero = [[0.0] * 4 for _ in range(3)]
     write(nifti_folder, "review-zero-sform.nii", nifti(1, "uint8", [3, 2, 2], srow=zero, qform=False))
+    # Seen in a fuzz log ("** convert NIFTI-2 hdr2nim: bad version 0" on stderr); input rebuilt by hand.
+    bad_version = bytearray(nifti(2, "int16", [3, 2, 2]))
+    bad_version[7] = ord("X")
+    write(nifti_folder, "stderr-libnifti-bad-version.nii", bytes(bad_version))
     dev = {"labels": {"0": "background", "1": "organ"},
            "training": [{"image": "/dev/zero", "label": "/dev/zero.nii"}, {"image": "imagesTr/fuzz.nii", "label": "imagesTr"}]}
     write(msd_folder, "review-device-paths", json.dumps(dev).encode())
+    fraction = {"labels": {"0": "background", "organ": 1.5, "lesion": 1e300}, "training": base_training()}
+    write(msd_folder, "review-label-value-not-integer", json.dumps(fraction).encode())
     huge = nifti(1, "float32", [4, 4, 4], data=[1e30 if i == 5 else float(i % 2) for i in range(64)], **FUZZ_GRID)
     base = {"labels": {"0": "background", "1": "organ"}, "training": [{"image": "imagesTr/fuzz.nii", "label": "labelsTr/fuzz.nii"}]}
     write(msd_folder, "review-huge-label-value", json.dumps(base).encode() + b"\0" + huge)

@@ -63,6 +63,13 @@ for t in "${TARGETS[@]}"; do
     echo "fuzz: $line"
     summary+=("$line")
     after=$(ls "$WORK/artifacts/$t" | wc -l)
+    # libnifti must never print (SemiSeg reports every problem itself): its messages start with "** ", "+d ", "-d ".
+    stray=$(grep -cE '^(\*\* |\+d |-d )' "$log")
+    if [ "$stray" -gt 0 ]; then
+        status=1
+        echo "fuzz: $t: libnifti wrote to stderr $stray times:" >&2
+        grep -E '^(\*\* |\+d |-d )' "$log" | sort | uniq -c | sort -rn | head -5 | sed 's/^/  /' >&2
+    fi
     if [ "$rc" -ne 0 ] || [ "$after" -gt "$before" ]; then
         status=1
         echo "fuzz: $t FOUND SOMETHING (exit $rc); new inputs in $WORK/artifacts/$t/:" >&2

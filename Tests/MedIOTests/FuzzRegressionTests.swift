@@ -53,6 +53,8 @@ struct FuzzRegressionTests {
         "leak-foundation-contents-460823e3": .reads { f in
             #expect(f.volume.shape == [5, 1, 1] && f.datatype == .uint8)
         },
+        // Magic "n+2X": SemiSeg checked 3 bytes, libnifti 4, and printed "bad version" on stderr.
+        "stderr-libnifti-bad-version.nii": .fails("wrong magic \"n+2X\", expected \"n+2\""),
         // sform with a NaN: Orientation picked world axis 0 three times -> Volume precondition crash. Now the
         // sform counts as absent and the (LPS) qform is used.
         "review-nan-sform.nii": .reads { f in
@@ -73,7 +75,7 @@ struct FuzzRegressionTests {
 
     @Test func niftiRegressionsReplayAsTheHarnessRunsThem() throws {
         let files = try Self.inputs("nifti")
-        #expect(files.count >= 6)
+        #expect(files.count >= 7)
         let dir = try Fixtures.tempDir("fuzzreg")
         defer { try? FileManager.default.removeItem(at: dir) }
         for file in files {
@@ -145,21 +147,25 @@ struct FuzzRegressionTests {
         return r
     }
 
-    /// Expected problems (substrings, in order) of each MSD regression input; every file must be listed.
-    static let msdExpected: [String: [String]] = [
+    enum MSDOutcome { case problems([String]), loadFails(String) }
+
+    /// Expected outcome of each MSD regression input (problem substrings in order); every file must be listed.
+    static let msdExpected: [String: MSDOutcome] = [
         // A float32 label map holding a value beyond Int's range: Int(v) trapped in the validator.
-        "crash-label-int-overflow-beb6550d": ["no such file", "2 voxels are not integer label values"],
+        "crash-label-int-overflow-beb6550d": .problems(["no such file", "2 voxels are not integer label values"]),
         // Foundation's FileManager.contents(atPath:) leaked 4 KiB reading dataset.json (LeakSanitizer).
-        "leak-foundation-contents-0eef33ad": ["no such file"],
+        "leak-foundation-contents-0eef33ad": .problems(["no such file"]),
         // Device and folder paths in dataset.json: refused before any read (a FIFO or device could block).
-        "review-device-paths": ["not a regular file", "no such file", "is a directory"],
+        "review-device-paths": .problems(["not a regular file", "no such file", "is a directory"]),
         // A label value of 1e30 (float32): Int(1e30) trapped.
-        "review-huge-label-value": ["1 voxels are not integer label values"],
+        "review-huge-label-value": .problems(["1 voxels are not integer label values"]),
+        // {"organ": 1.5, "lesion": 1e300}: NSNumber.intValue made them 1 and Int.min.
+        "review-label-value-not-integer": .loadFails("is not an integer in 0...2147483647"),
     ]
 
     @Test func msdRegressionsReplayAsTheHarnessRunsThem() throws {
         let files = try Self.inputs("msd")
-        #expect(files.count >= 4)
+        #expect(files.count >= 5)
         let dir = try Fixtures.tempDir("fuzzreg")
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = try Self.msdFolder(dir)
@@ -175,10 +181,19 @@ struct FuzzRegressionTests {
             try bytes[bytes.startIndex..<split].write(to: root.appendingPathComponent("dataset.json"))
             let label = root.appendingPathComponent("labelsTr/fuzz.nii")
             if split < bytes.endIndex { try bytes[(split + 1)...].write(to: label) } else { try? FileManager.default.removeItem(at: label) }
-            let ds = try MSDDataset.load(root.path)
-            let problems = ds.validate().map(\.problem)
-            #expect(problems.count == expected.count, "\(name): \(problems)")
-            for (p, words) in zip(problems, expected) { #expect(p.contains(words), "\(name): \(p)") }
+            switch expected {
+            case .problems(let words):
+                let problems = try MSDDataset.load(root.path).validate().map(\.problem)
+                #expect(problems.count == words.count, "\(name): \(problems)")
+                for (p, w) in zip(problems, words) { #expect(p.contains(w), "\(name): \(p)") }
+            case .loadFails(let words):
+                do {
+                    _ = try MSDDataset.load(root.path)
+                    Issue.record("\(name): load succeeded, expected an error with \"\(words)\"")
+                } catch let e as MedIOError {
+                    #expect(e.problem.contains(words) && e.file.hasSuffix("dataset.json"), "\(name): \(e)")
+                }
+            }
         }
     }
 

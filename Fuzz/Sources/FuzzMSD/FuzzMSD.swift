@@ -57,7 +57,8 @@ public func fuzzMSD(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     } catch {
         fatalError("MSDDataset.load threw a non-MedIOError: \(error)")
     }
-    FuzzSupport.check(!ds.labels.isEmpty && !ds.modalities.isEmpty, "!ds.labels.isEmpty && !ds.modalities.isEmpty")
+    FuzzSupport.check(!ds.labels.isEmpty && !ds.modalities.isEmpty, "no labels or no modalities")
+    FuzzSupport.check(ds.labels.keys.allSatisfy { (0...Int(Int32.max)).contains($0) }, "label values \(ds.labels.keys.sorted())")
     for c in ds.training + ds.test { FuzzSupport.check(!URL(fileURLWithPath: c.image).lastPathComponent.hasPrefix("._"), "._ file listed as case \(c.image)") }
     let problems = ds.validate()
     for p in problems { FuzzSupport.check(!p.problem.isEmpty, "!p.problem.isEmpty") }

@@ -50,8 +50,19 @@ public struct MSDDataset: Sendable {
         guard let labelDict = json["labels"] as? [String: Any], !labelDict.isEmpty else {
             throw MedIOError(jsonPath, "missing \"labels\"")
         }
+        // Label values are integers 0...Int32.max: a fraction or 1e300 used to become some other value silently
+        // (NSNumber.intValue truncates and saturates; found probing the MSD harness).
+        let valueRange = 0...Int(Int32.max)
         for (k, v) in labelDict {
-            if let value = Int(k) { labels[value] = "\(v)" } else if let n = v as? NSNumber { labels[n.intValue] = k } else {
+            if let value = Int(k) {
+                guard valueRange.contains(value) else { throw MedIOError(jsonPath, "label value \(k) out of range 0...\(Int32.max)") }
+                labels[value] = "\(v)"
+            } else if let n = v as? NSNumber {
+                guard let value = Int(exactly: n.doubleValue), valueRange.contains(value) else {
+                    throw MedIOError(jsonPath, "label \"\(k)\": value \(n) is not an integer in 0...\(Int32.max)")
+                }
+                labels[value] = k
+            } else {
                 throw MedIOError(jsonPath, "label \"\(k)\": expected {\"1\": \"name\"} or {\"name\": 1}")
             }
         }

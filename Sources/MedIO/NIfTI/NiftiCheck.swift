@@ -296,7 +296,8 @@ enum NiftiCheck {
             (slope, inter) = (Double(Float(bitPattern: u32(112, swap))), Double(Float(bitPattern: u32(116, swap))))
         } else {
             let magic = Array(h[4..<12])
-            guard Array(magic.prefix(3)) == Array("n+2".utf8) else {
+            // libnifti takes the version from the 4th byte too ("n+2X" is "bad version" to it).
+            guard Array(magic.prefix(4)) == Array("n+2\0".utf8) else {
                 if Array(magic.prefix(3)) == Array("ni2".utf8) { throw HeaderProblem("separate .hdr/.img NIfTI pairs are not supported (magic ni2)") }
                 throw HeaderProblem("wrong magic \(describe(Array(magic.prefix(4)))), expected \"n+2\"")
             }
