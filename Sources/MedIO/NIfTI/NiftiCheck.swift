@@ -96,10 +96,11 @@ enum NiftiCheck {
             scan.feed(UnsafeRawBufferPointer(start: buf, count: n))
             if scan.parsed == nil { scan.parseHeader() }
             scan.size = Int(st.st_size)
-            if let decoder = scan.decoder, decoder.end <= scan.size {
-                var offset = decoder.next
-                while offset < decoder.end {
-                    let r = pread(fd, buf, min(chunk, decoder.end - offset), off_t(offset))
+            if let end = scan.decoder?.end, end <= scan.size {
+                scan.decoder!.preallocate()
+                var offset = scan.decoder!.next
+                while offset < end {
+                    let r = pread(fd, buf, min(chunk, end - offset), off_t(offset))
                     guard r > 0 else { throw MedIOError(path, "read error at byte \(offset)") }
                     scan.decode(UnsafeRawBufferPointer(start: buf, count: r), at: offset)
                     offset += r
@@ -151,7 +152,7 @@ enum NiftiCheck {
             }
             guard h.voxOffset <= size else { throw MedIOError(path, "vox_offset \(h.voxOffset) past end of file (\(size) bytes)") }
             guard let need = h.dataBytes, let decoder else { throw MedIOError(path, "dims \(h.dims) exceed \(maxVoxels) voxels") }
-            guard size - h.voxOffset >= need, decoder.values.count == need / h.datatype.bytes else {
+            guard size - h.voxOffset >= need, decoder.filled == decoder.total, decoder.values.count == decoder.total else {
                 throw MedIOError(path, "dims \(h.dims) larger than the data: need \(need) bytes after vox_offset \(h.voxOffset), file has \(max(0, size - h.voxOffset))")
             }
             let summary = NiftiHeaderSummary(version: h.version, dims: h.dims, datatype: h.datatype, voxOffset: h.voxOffset,
@@ -162,22 +163,29 @@ enum NiftiCheck {
     }
 
     /// Decodes the voxel bytes `[start, end)` into scaled Float32 values. Bytes must arrive in order; bytes before
-    /// `next` (already decoded) are skipped, so overlapping feeds are harmless.
+    /// `next` (already decoded) are skipped, so overlapping feeds are harmless. `values` grows (doubling, capped at
+    /// the voxel count) only as data arrives, unless `preallocate()` was called because the data is known present.
     private struct Decoder {
         let start: Int, end: Int, width: Int, swapped: Bool, datatype: NiftiDatatype
-        let slope: Double, inter: Double, scaled: Bool
+        let scale: Scale
         /// First byte position not decoded yet.
         var next: Int
         var nonFinite = 0
+        /// Decoded values are `values[0..<filled]`.
         var values: [Float] = []
+        var filled = 0
         var carry: [UInt8] = []
+        var total: Int { (end - start) / width }
 
         init(_ h: Parsed, start: Int, end: Int) {
             (self.start, self.end, self.next) = (start, end, start)
             (width, swapped, datatype) = (h.datatype.bytes, h.swapped, h.datatype)
-            (slope, inter) = (h.slope, h.inter)
-            scaled = !(h.slope == 1 && h.inter == 0)
-            values.reserveCapacity(min((end - start) / width, 1 << 22))
+            scale = Scale(slope: h.slope, inter: h.inter, on: !(h.slope == 1 && h.inter == 0))
+        }
+
+        /// Allocates all `total` values at once (the caller knows the file holds them).
+        mutating func preallocate() {
+            if values.count < total { values.append(contentsOf: repeatElement(0, count: total - values.count)) }
         }
 
         mutating func feed(_ bytes: UnsafeRawBufferPointer, at pos: Int) {
@@ -188,7 +196,11 @@ enum NiftiCheck {
             let stop = hi - pos
             while !carry.isEmpty && i < stop {
                 carry.append(bytes[i]); i += 1
-                if carry.count == width { carry.withUnsafeBytes { decode($0, from: 0, count: 1) }; carry.removeAll() }
+                if carry.count == width {
+                    let c = carry
+                    c.withUnsafeBytes { decode($0, from: 0, count: 1) }
+                    carry.removeAll()
+                }
             }
             let whole = (stop - i) / width
             if whole > 0 { decode(bytes, from: i, count: whole); i += whole * width }
@@ -196,44 +208,62 @@ enum NiftiCheck {
         }
 
         private mutating func decode(_ b: UnsafeRawBufferPointer, from o: Int, count n: Int) {
-            switch datatype {
-            case .uint8: ints(b, o, n, UInt8.self)
-            case .int8: ints(b, o, n, Int8.self)
-            case .int16: ints(b, o, n, Int16.self)
-            case .uint16: ints(b, o, n, UInt16.self)
-            case .int32: ints(b, o, n, Int32.self)
-            case .uint32: ints(b, o, n, UInt32.self)
-            case .int64: ints(b, o, n, Int64.self)
-            case .uint64: ints(b, o, n, UInt64.self)
-            case .float32:
-                for k in 0..<n {
-                    var bits = b.loadUnaligned(fromByteOffset: o + 4 * k, as: UInt32.self)
-                    if swapped { bits = bits.byteSwapped }
-                    let f = Float(bitPattern: bits)
-                    if f.isFinite { put(Double(f)) } else { nonFinite += 1; put(0) }
-                }
-            case .float64:
-                for k in 0..<n {
-                    var bits = b.loadUnaligned(fromByteOffset: o + 8 * k, as: UInt64.self)
-                    if swapped { bits = bits.byteSwapped }
-                    let f = Double(bitPattern: bits)
-                    if f.isFinite { put(f) } else { nonFinite += 1; put(0) }
+            if values.count < filled + n {
+                let want = min(total, max(filled + n, values.count * 2))
+                values.append(contentsOf: repeatElement(0, count: want - values.count))
+            }
+            let (dt, swapped, scale, at) = (datatype, swapped, scale, filled)
+            let bad = values.withUnsafeMutableBufferPointer { v -> Int in
+                let out = v.baseAddress! + at
+                switch dt {
+                case .uint8: return Self.ints(b, o, n, UInt8.self, swapped, scale, out)
+                case .int8: return Self.ints(b, o, n, Int8.self, swapped, scale, out)
+                case .int16: return Self.ints(b, o, n, Int16.self, swapped, scale, out)
+                case .uint16: return Self.ints(b, o, n, UInt16.self, swapped, scale, out)
+                case .int32: return Self.ints(b, o, n, Int32.self, swapped, scale, out)
+                case .uint32: return Self.ints(b, o, n, UInt32.self, swapped, scale, out)
+                case .int64: return Self.ints(b, o, n, Int64.self, swapped, scale, out)
+                case .uint64: return Self.ints(b, o, n, UInt64.self, swapped, scale, out)
+                case .float32:
+                    var bad = 0
+                    for k in 0..<n {
+                        var bits = b.loadUnaligned(fromByteOffset: o + 4 * k, as: UInt32.self)
+                        if swapped { bits = bits.byteSwapped }
+                        let f = Float(bitPattern: bits)
+                        if f.isFinite { out[k] = scale.on ? scale.apply(Double(f)) : f } else { bad += 1; out[k] = scale.apply(0) }
+                    }
+                    return bad
+                case .float64:
+                    var bad = 0
+                    for k in 0..<n {
+                        var bits = b.loadUnaligned(fromByteOffset: o + 8 * k, as: UInt64.self)
+                        if swapped { bits = bits.byteSwapped }
+                        let f = Double(bitPattern: bits)
+                        if f.isFinite { out[k] = scale.apply(f) } else { bad += 1; out[k] = scale.apply(0) }
+                    }
+                    return bad
                 }
             }
+            nonFinite += bad
+            filled += n
         }
 
-        private mutating func ints<T: FixedWidthInteger>(_ b: UnsafeRawBufferPointer, _ o: Int, _ n: Int, _: T.Type) {
+        private static func ints<T: FixedWidthInteger>(_ b: UnsafeRawBufferPointer, _ o: Int, _ n: Int, _: T.Type,
+                                                        _ swapped: Bool, _ scale: Scale, _ out: UnsafeMutablePointer<Float>) -> Int {
             let size = MemoryLayout<T>.size
             for k in 0..<n {
                 var v = b.loadUnaligned(fromByteOffset: o + size * k, as: T.self)
                 if swapped { v = v.byteSwapped }
-                put(Double(v))
+                out[k] = scale.apply(Double(v))
             }
+            return 0
         }
+    }
 
-        @inline(__always) private mutating func put(_ x: Double) {
-            values.append(scaled ? Float(x * slope + inter) : Float(x))
-        }
+    /// `scl_slope`/`scl_inter`, applied in Double when `on` (as nibabel and the previous libnifti path did).
+    private struct Scale {
+        let slope: Double, inter: Double, on: Bool
+        @inline(__always) func apply(_ x: Double) -> Float { on ? Float(x * slope + inter) : Float(x) }
     }
 
     /// The header fields the checks need; `dataBytes` is nil when the voxel count exceeds `maxVoxels`.
