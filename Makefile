@@ -29,3 +29,8 @@ demo: release
 
 clean:
 	rm -rf .build
+
+# libFuzzer on the NIfTI and MSD readers (FUZZ_SECONDS in total, default 600); not part of `make test`.
+.PHONY: fuzz
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)

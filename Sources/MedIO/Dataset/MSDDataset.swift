@@ -37,7 +37,7 @@ public struct MSDDataset: Sendable {
         let root = URL(fileURLWithPath: folder)
         let jsonPath = root.appendingPathComponent("dataset.json").path
         guard FileManager.default.fileExists(atPath: folder) else { throw MedIOError(folder, "no such folder") }
-        guard let data = FileManager.default.contents(atPath: jsonPath) else { throw MedIOError(jsonPath, "missing dataset.json") }
+        let data = try readJSONFile(jsonPath)
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
             throw MedIOError(jsonPath, "invalid JSON: \(error.localizedDescription)")
@@ -50,8 +50,19 @@ public struct MSDDataset: Sendable {
         guard let labelDict = json["labels"] as? [String: Any], !labelDict.isEmpty else {
             throw MedIOError(jsonPath, "missing \"labels\"")
         }
+        // Label values are integers 0...Int32.max: a fraction or 1e300 used to become some other value silently
+        // (NSNumber.intValue truncates and saturates; found probing the MSD harness).
+        let valueRange = 0...Int(Int32.max)
         for (k, v) in labelDict {
-            if let value = Int(k) { labels[value] = "\(v)" } else if let n = v as? NSNumber { labels[n.intValue] = k } else {
+            if let value = Int(k) {
+                guard valueRange.contains(value) else { throw MedIOError(jsonPath, "label value \(k) out of range 0...\(Int32.max)") }
+                labels[value] = "\(v)"
+            } else if let n = v as? NSNumber {
+                guard let value = Int(exactly: n.doubleValue), valueRange.contains(value) else {
+                    throw MedIOError(jsonPath, "label \"\(k)\": value \(n) is not an integer in 0...\(Int32.max)")
+                }
+                labels[value] = k
+            } else {
                 throw MedIOError(jsonPath, "label \"\(k)\": expected {\"1\": \"name\"} or {\"name\": 1}")
             }
         }
@@ -97,6 +108,31 @@ public struct MSDDataset: Sendable {
     }
 
     private static func listNifti(_ dir: URL) -> [String] { NiftiFiles.names(in: dir) }
+
+    /// Largest dataset.json accepted (Task09_Spleen's is 3 KB; nnU-Net's largest are a few MB).
+    static let maxJSONBytes = 64 << 20
+
+    /// The bytes of `dataset.json`: must be a regular file of at most `maxJSONBytes`. Read with POSIX calls
+    /// (Foundation's `FileManager.contents(atPath:)` leaks a 4 KiB buffer per call on Linux, found by fuzzing).
+    private static func readJSONFile(_ path: String) throws -> Data {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw MedIOError(path, "missing dataset.json") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw MedIOError(path, "dataset.json is not a regular file") }
+        guard st.st_size <= maxJSONBytes else {
+            throw MedIOError(path, "dataset.json is \(st.st_size) bytes (more than \(maxJSONBytes))")
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MedIOError(path, "cannot read dataset.json (\(String(cString: strerror(errno))))") }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var got = 0
+        while got < bytes.count {
+            let r = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, $0.count - got, off_t(got)) }
+            guard r > 0 else { throw MedIOError(path, "cannot read dataset.json (short read at byte \(got))") }
+            got += r
+        }
+        return Data(bytes)
+    }
 
     /// Reads a case: the image and (when present) its label map.
     public func read(_ c: MSDCase) throws -> (image: Volume, label: Volume?) {

@@ -64,7 +64,8 @@ extension MSDDataset {
         var values = Set<Int>()
         var nonInteger = 0
         for v in lab.data {
-            if v.isFinite && v == v.rounded() { values.insert(Int(v)) } else { nonInteger += 1 }
+            // Int(exactly:) is nil for NaN/Inf, fractions and values beyond Int's range (Int(1e30) would trap).
+            if let i = Int(exactly: v) { values.insert(i) } else { nonInteger += 1 }
         }
         if nonInteger > 0 { out.append(MedIOError(labelPath, "\(nonInteger) voxels are not integer label values")) }
         let undeclared = values.subtracting(declared).sorted()

@@ -18,13 +18,16 @@ public struct Orientation: Sendable, Equatable {
     public init(affine: [[Double]]) {
         var r = (0..<3).map { row in (0..<3).map { col in affine[row][col] } }
         var axes = [0, 1, 2], flips = [false, false, false]
+        var taken = [false, false, false]
         for col in 0..<3 {
-            let norm = (0..<3).map { r[$0][col] * r[$0][col] }.reduce(0, +).squareRoot()
-            var best = 0, bestValue = -1.0
-            for row in 0..<3 where norm > 0 && abs(r[row][col]) / norm > bestValue {
-                bestValue = abs(r[row][col]) / norm
-                best = row
+            // Always a permutation: each column takes a world axis not taken yet, even when its remaining
+            // components are all 0 (sheared or degenerate affine) or not finite.
+            var best = (0..<3).first { !taken[$0] }!, bestValue = -1.0
+            for row in 0..<3 where !taken[row] {
+                let value = abs(r[row][col])
+                if value.isFinite && value > bestValue { bestValue = value; best = row }
             }
+            taken[best] = true
             axes[col] = best
             flips[col] = r[best][col] < 0
             for c in 0..<3 { r[best][c] = 0 }

@@ -9,15 +9,16 @@ public struct NiftiFile: Sendable {
     public var datatype: NiftiDatatype
     /// NIfTI format version, 1 or 2.
     public var version: Int
-    /// NaN/Inf voxels found in the file's float data. libnifti replaces them with 0, so `volume` holds 0
-    /// there; dataset validation reports them.
+    /// NaN/Inf voxels found in the file's float data. They are read as 0 (before scaling), so `volume`
+    /// holds `scl_inter` there; dataset validation reports them.
     public var nonFiniteCount: Int = 0
 }
 
 /// NIfTI-1/NIfTI-2 reading and writing (`.nii`, `.nii.gz`) through libnifti (nifti2_io).
 ///
-/// Every file is first checked by SemiSeg itself (see `NiftiCheck`), so malformed input becomes a
-/// `MedIOError` naming the file and the problem, never a crash or a libnifti message on stderr.
+/// Reading: SemiSeg streams and checks the file itself and decodes the voxels (see `NiftiCheck`); libnifti
+/// converts the validated header into geometry. Malformed input becomes a `MedIOError` naming the file and
+/// the problem, never a crash or a libnifti message on stderr. Writing goes through libnifti.
 public enum Nifti {
     private static let quiet: Void = { nifti_set_debug_level(0) }()
 
@@ -26,58 +27,50 @@ public enum Nifti {
 
     /// Reads a `.nii`/`.nii.gz` file (NIfTI-1 or -2; uint8, int8, int16, uint16, int32, uint32, int64,
     /// uint64, float32, float64). Shape: `[nx, ny, nz]` (1D/2D padded with 1s) or `[nx, ny, nz, nc]`;
-    /// dimensions 5-7 must be 1. Values are scaled by `scl_slope`/`scl_inter` when the slope is finite and non-zero.
+    /// dimensions 5-7 must be 1; at most 2^30 voxels. Values are scaled by `scl_slope`/`scl_inter` when the
+    /// slope is finite and non-zero. Spacing (mm) is `|pixdim[1...3]|` (0/NaN/Inf read as 1). The affine
+    /// (voxel -> RAS+ mm) follows nibabel: sform if `sform_code > 0`, else qform if `qform_code > 0`, else
+    /// from pixdim; a sform or qform with non-finite entries or a singular 3x3 part counts as absent (code 0).
+    /// Throws `MedIOError` for every malformed file (see `NiftiCheck`); nothing is ever written.
     public static func readFile(_ path: String) throws -> NiftiFile {
         _ = quiet
-        let summary = try NiftiCheck.check(path)
+        let (summary, values) = try NiftiCheck.read(path)
         guard summary.dims.count <= 4 || summary.dims[4...].allSatisfy({ $0 == 1 }) else {
             throw MedIOError(path, "\(summary.dims.count)-dimensional image \(summary.dims) is not supported (at most x, y, z, channel)")
         }
-        let nimOpt = nifti_image_read(path, 1)
-        guard let nim = nimOpt else { throw MedIOError(path, "libnifti could not read the file") }
+        // libnifti turns the (validated) header into geometry: quaternion -> qform matrix, sform, pixdim.
+        let nimOpt: UnsafeMutablePointer<nifti_image>?
+        if summary.version == 1 {
+            var h = nifti_1_header()
+            withUnsafeMutableBytes(of: &h) { $0.copyBytes(from: summary.header.prefix($0.count)) }
+            nimOpt = nifti_convert_n1hdr2nim(h, path)
+        } else {
+            var h = nifti_2_header()
+            withUnsafeMutableBytes(of: &h) { $0.copyBytes(from: summary.header.prefix($0.count)) }
+            nimOpt = nifti_convert_n2hdr2nim(h, path)
+        }
+        guard let nim = nimOpt else { throw MedIOError(path, "libnifti could not interpret the header") }
         defer { nifti_image_free(nim) }
         let n = nim.pointee
-        guard let raw = n.data, let dt = NiftiDatatype(rawValue: n.datatype), Int(n.nvox) == summary.dims.reduce(1, *) else {
-            throw MedIOError(path, "libnifti returned no usable voxel data")
+        guard Int(n.nvox) == values.count else {
+            throw MedIOError(path, "libnifti reads the header as \(n.nvox) voxels, SemiSeg as \(values.count)")
         }
-        var shape = [Int(max(n.nx, 1)), Int(max(n.ny, 1)), Int(max(n.nz, 1))]
-        if n.ndim >= 4 && n.nt > 1 { shape.append(Int(n.nt)) }
-        let count = Int(n.nvox)
-        var values = [Float](repeating: 0, count: count)
-        var slope = n.scl_slope, inter = n.scl_inter
-        if !slope.isFinite || slope == 0 { slope = 1; inter = 0 }
-        if !inter.isFinite { inter = 0 }
-        values.withUnsafeMutableBufferPointer { out in
-            func convert<T>(_: T.Type, _ f: (T) -> Double) {
-                let p = raw.bindMemory(to: T.self, capacity: count)
-                if slope == 1 && inter == 0 {
-                    for i in 0..<count { out[i] = Float(f(p[i])) }
-                } else {
-                    for i in 0..<count { out[i] = Float(f(p[i]) * slope + inter) }
-                }
-            }
-            switch dt {
-            case .uint8: convert(UInt8.self) { Double($0) }
-            case .int8: convert(Int8.self) { Double($0) }
-            case .int16: convert(Int16.self) { Double($0) }
-            case .uint16: convert(UInt16.self) { Double($0) }
-            case .int32: convert(Int32.self) { Double($0) }
-            case .uint32: convert(UInt32.self) { Double($0) }
-            case .int64: convert(Int64.self) { Double($0) }
-            case .uint64: convert(UInt64.self) { Double($0) }
-            case .float32: convert(Float.self) { Double($0) }
-            case .float64: convert(Double.self) { $0 }
-            }
-        }
-        let pix = [n.pixdim.1, n.pixdim.2, n.pixdim.3].map { $0 == 0 ? 1.0 : $0 }
+        let d = summary.dims
+        var shape = [d[0], d.count > 1 ? d[1] : 1, d.count > 2 ? d[2] : 1]
+        if d.count > 3 && d[3] > 1 { shape.append(d[3]) }
+        // Spacing: |pixdim|, with 0, NaN and Inf taken as 1 mm. A sform/qform that is not finite or is singular
+        // cannot place voxels in the world, so it is treated as absent (code 0), as if the file had none.
+        let pix = [n.pixdim.1, n.pixdim.2, n.pixdim.3].map { abs($0) }.map { $0.isFinite && $0 > 0 ? $0 : 1.0 }
         let qform = matrix(n.qto_xyz), sform = matrix(n.sto_xyz)
+        let qformCode = n.qform_code > 0 && usable(qform) ? Int(n.qform_code) : 0
+        let sformCode = n.sform_code > 0 && usable(sform) ? Int(n.sform_code) : 0
         let affine: [[Double]]
-        if n.sform_code > 0 { affine = sform } else if n.qform_code > 0 { affine = qform } else {
-            affine = Geometry.pixdimAffine(shape: shape, zooms: pix.map { abs($0) })
+        if sformCode > 0 { affine = sform } else if qformCode > 0 { affine = qform } else {
+            affine = Geometry.pixdimAffine(shape: shape, zooms: pix)
         }
-        let g = Geometry(affine: affine, spacing: pix, qformCode: Int(n.qform_code), sformCode: Int(n.sform_code),
+        let g = Geometry(affine: affine, spacing: pix, qformCode: qformCode, sformCode: sformCode,
                          qform: qform, sform: sform)
-        return NiftiFile(volume: Volume(shape: shape, data: values, geometry: g), datatype: dt,
+        return NiftiFile(volume: Volume(shape: shape, data: values, geometry: g), datatype: summary.datatype,
                          version: summary.version, nonFiniteCount: summary.nonFinite)
     }
 
@@ -125,8 +118,12 @@ public enum Nifti {
         nim.pointee.xyz_units = NIFTI_UNITS_MM
         nim.pointee.scl_slope = 0
         nim.pointee.scl_inter = 0
-        nim.pointee.qform_code = Int32(g.qformCode)
-        nim.pointee.sform_code = Int32(g.sformCode)
+        // Codes are int16 in NIfTI-1, int32 in NIfTI-2; out-of-range codes (a NIfTI-2 file may hold any int32)
+        // are clamped, keeping "present" (> 0) and "absent" (0) apart. libnifti would otherwise switch the
+        // output to a NIfTI-2 .hdr/.img pair on its own (found by fuzzing).
+        let maxCode = version == 1 ? Int(Int16.max) : Int(Int32.max)
+        nim.pointee.qform_code = Int32(min(max(g.qformCode, 0), maxCode))
+        nim.pointee.sform_code = Int32(min(max(g.sformCode, 0), maxCode))
         if g.qformCode > 0 {
             var qb = 0.0, qc = 0.0, qd = 0.0, qx = 0.0, qy = 0.0, qz = 0.0, dx = 0.0, dy = 0.0, dz = 0.0, qfac = 1.0
             nifti_dmat44_to_quatern(dmat(g.qform), &qb, &qc, &qd, &qx, &qy, &qz, &dx, &dy, &dz, &qfac)
@@ -213,6 +210,14 @@ public enum Nifti {
             case .float64: put(Double.self) { $0 }
             }
         }
+    }
+
+    /// Whether a voxel-to-world matrix can be used: every entry finite, the 3x3 part invertible.
+    private static func usable(_ a: [[Double]]) -> Bool {
+        guard a.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { return false }
+        let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+            + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+        return det.isFinite && det != 0
     }
 
     private static func matrix(_ m: nifti_dmat44) -> [[Double]] {

@@ -1,0 +1,1 @@
+// Intentionally empty: CFuzz only exposes <zlib.h> and LLVMFuzzerRunDriver to the fuzz harnesses.
