@@ -9,8 +9,9 @@
 # tests start, writes its reports to $SCRATCH/sanitizer-logs/<kind>.<pid> (log_path), so findings in child
 # processes are counted too. Exit status: 0 only when the tests pass and no report was written.
 #
-# address: ASan + LeakSanitizer. SEMISEG_BUFFER_POOL=0 turns the tensor buffer pool off, so every tensor buffer
-#          is a real malloc/free and a use after free of a recycled buffer is caught instead of hidden.
+# address: ASan + LeakSanitizer, with scripts/lsan.supp (each suppression explained there). SEMISEG_BUFFER_POOL=0
+#          turns the tensor buffer pool off, so every tensor buffer is a real malloc/free and a use after free of a
+#          recycled buffer is caught instead of hidden.
 # thread:  TSan with scripts/tsan.supp (each suppression is explained there). SEMISEG_UNDER_TSAN=1 lets the few
 #          tests that are too slow under TSan skip themselves (listed in the summary).
 set -euo pipefail
@@ -45,6 +46,7 @@ out=$scratch/sanitize-test.log
 if [ "$kind" = address ]; then
     # detect_leaks: LeakSanitizer at exit. halt_on_error stays at its default (stop at the first error).
     export ASAN_OPTIONS="log_path=$logs_abs/asan:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
+    export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp:print_suppressions=1"
     export SEMISEG_BUFFER_POOL=0
 else
     supp=$(pwd)/scripts/tsan.supp
@@ -79,6 +81,12 @@ echo "build:    $((built - start)) s   tests: $((end - built)) s   total: $((end
 echo "tests:    ${tests:-?} swift-testing${xctests:+, $xctests XCTest}; swift test exit status $status"
 if [ -n "$skipped" ]; then echo "skipped:"; echo "$skipped" | sed 's/^/    /'; fi
 echo "findings: $findings (reports in $logs)"
+if [ -n "$reports" ] && grep -q '^Suppressions used:' $reports; then
+    echo "suppressed (outside SemiSeg, see scripts/${short/asan/lsan}.supp):"
+    # "Suppressions used:" / "  count      bytes template" / one line per template (leaks also give bytes).
+    awk '/^Suppressions used:/{s=1; next} s && /^ *count/{next} s && NF>=2 {print; next} {s=0}' $reports \
+        | awk '{t=$NF; n[t]+=$1} END {for (t in n) printf "    %6d  %s\n", n[t], t}' | sort -rn
+fi
 if [ "$findings" -gt 0 ]; then
     cat $reports | grep '^SUMMARY: ' | sort | uniq -c | sort -rn | sed 's/^/    /'
 fi

@@ -32,6 +32,12 @@ enum NiftiCheck {
             throw MedIOError(path, "no such file")
         }
         guard !isDir.boolValue else { throw MedIOError(path, "is a directory, not a NIfTI file") }
+        // Checked before reading: on Linux FileManager.contents(atPath:) leaks its 4 KB read buffer for a
+        // zero-length file (swift-foundation readBytesFromFile; found by LeakSanitizer, scripts/sanitize.sh address).
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 {
+            throw MedIOError(path, "empty file")
+        }
         guard let raw = FileManager.default.contents(atPath: path) else { throw MedIOError(path, "cannot read file") }
         guard !raw.isEmpty else { throw MedIOError(path, "empty file") }
         let isGzipData = raw.count >= 2 && raw[raw.startIndex] == 0x1f && raw[raw.startIndex + 1] == 0x8b
