@@ -23,6 +23,14 @@ test: deps
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
 	SEMISEG=$$($(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --show-bin-path)/semiseg bash scripts/kill-resume.sh
 
+# The suite under AddressSanitizer / ThreadSanitizer (release, own scratch paths .build-asan / .build-tsan); slow, not part of test.
+.PHONY: test-asan test-tsan
+test-asan: deps
+	bash scripts/sanitize.sh address
+
+test-tsan: deps
+	bash scripts/sanitize.sh thread
+
 # Synthetic phantoms -> compare six strategies on one split -> demo-out/compare/report.md (+ figures, notebook).
 demo: release
 	bash scripts/demo.sh

@@ -8,7 +8,19 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 #define LOADU(p) (*(const v16u *)(p))
 #define STOREU(p, v) (*(v16u *)(p) = (v))
+// ThreadSanitizer instruments the ifunc resolver that target_clones generates (__tsan_func_entry), and the dynamic
+// loader runs that resolver during relocation, before the TSan runtime exists: the process died with SIGSEGV at load
+// (scripts/sanitize.sh thread). Under TSan the kernels are plain, instrumented functions built for the given flags.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SSK_NO_TARGET_CLONES 1
+#endif
+#endif
+#ifdef SSK_NO_TARGET_CLONES
+#define CLONES
+#else
 #define CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#endif
 #define INLINE static inline __attribute__((always_inline))
 
 /// Copies the KD*KH input rows of output row (z, y) for every input channel into patch (zero halo / zero rows);

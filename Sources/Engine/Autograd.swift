@@ -90,8 +90,11 @@ extension Tensor {
             }
         }
 
-        Profiler.inBackward = true
-        defer { Profiler.inBackward = false; if Profiler.isEnabled { Profiler.restartLap() } }
+        // Profiler state is process-wide and unsynchronised: touch it only while profiling (the single-threaded
+        // benchmark). Writing it on every backward pass raced between concurrent callers (parallel tests).
+        let profiling = Profiler.isEnabled
+        if profiling { Profiler.inBackward = true }
+        defer { if profiling { Profiler.inBackward = false; Profiler.restartLap() } }
         withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seedGrad]
             for t in order.reversed() {

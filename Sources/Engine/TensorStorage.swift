@@ -38,6 +38,12 @@ public final class TensorStorage: @unchecked Sendable {
 enum BufferPool {
     /// Buffers smaller than this many floats go straight to malloc.
     static let minCount = 1 << 16
+    /// False when the environment sets `SEMISEG_BUFFER_POOL=0`: every buffer is then a real allocation and free,
+    /// so AddressSanitizer sees a use after free that a recycled buffer would hide (`scripts/sanitize.sh address`).
+    static let isEnabled: Bool = {
+        guard let value = getenv("SEMISEG_BUFFER_POOL") else { return true }
+        return String(cString: value) != "0"
+    }()
     /// Idle bytes kept at most.
     nonisolated(unsafe) static var capacityBytes = 512 << 20
     nonisolated(unsafe) static var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
@@ -55,7 +61,7 @@ enum BufferPool {
 
     /// A buffer of exactly `count` floats (contents undefined).
     static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count < minCount { return allocate(count) }
+        if count < minCount || !isEnabled { return allocate(count) }
         let l = lock
         pthread_mutex_lock(l)
         if var list = idle[count], let p = list.popLast() {
@@ -70,7 +76,7 @@ enum BufferPool {
 
     /// Returns a buffer from `take`.
     static func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        if count >= minCount {
+        if count >= minCount && isEnabled {
             let l = lock
             pthread_mutex_lock(l)
             if idleBytes + count * 4 <= capacityBytes {

@@ -6,15 +6,20 @@ enum CLI {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `semiseg` next to the test bundle, else the newest one under .build.
+    /// The `semiseg` next to the test bundle (built with the same configuration and sanitizer), else the newest
+    /// one above it or under .build.
     static var binary: String? {
         var candidates: [URL] = []
+        let fm = FileManager.default
+        if let sibling = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("semiseg"),
+           fm.isExecutableFile(atPath: sibling.path) {
+            return sibling.path
+        }
         if let exe = Bundle.main.executableURL {
             var dir = exe.deletingLastPathComponent()
             for _ in 0..<4 { candidates.append(dir.appendingPathComponent("semiseg")); dir = dir.deletingLastPathComponent() }
         }
         for c in ["release", "debug"] { candidates.append(repoRoot.appendingPathComponent(".build/\(c)/semiseg")) }
-        let fm = FileManager.default
         let found = candidates.filter { fm.isExecutableFile(atPath: $0.path) }
         return found.max { a, b in
             let da = (try? fm.attributesOfItem(atPath: a.path)[.modificationDate] as? Date) ?? .distantPast

@@ -28,10 +28,11 @@ extension Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "softmax")
         let out = Tensor.empty(shape)
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: false)
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("softmax", out, inputs: [self]) { g in
             // dx = y * (g - sum_c g*y)
             let gi = Tensor.empty(self.shape)
-            let py = out.storage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
+            let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
             for o in 0..<outer {
                 for j in 0..<inner {
                     var dot: Float = 0
@@ -48,10 +49,11 @@ extension Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "log_softmax")
         let out = Tensor.empty(shape)
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: true)
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("log_softmax", out, inputs: [self]) { g in
             // dx = g - softmax * sum_c g
             let gi = Tensor.empty(self.shape)
-            let py = out.storage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
+            let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
             for o in 0..<outer {
                 for j in 0..<inner {
                     var s: Float = 0

@@ -90,9 +90,12 @@ extension Tensor {
     /// Elementwise quotient with broadcasting.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastBinary(a, b, op: "div") { $0 / $1 }
+        // The backward rule reads the quotient through a second tensor on the same storage: capturing `out`
+        // itself would make a cycle (out -> gradFn -> closure -> out) that leaks a graph never back-propagated.
+        let quotient = Tensor(shape: out.shape, storage: out.storage)
         return record("div", out, inputs: [a, b]) { g in
             let ga = a.requiresGrad ? (g / b).sumTo(a.shape) : nil
-            let gb = b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil
+            let gb = b.requiresGrad ? (-(g * quotient) / b).sumTo(b.shape) : nil
             return [ga, gb]
         }
     }
@@ -118,9 +121,10 @@ extension Tensor {
         let out = Tensor.empty(shape)
         let pi = storage.pointer, po = out.storage.pointer
         for i in 0..<count { po[i] = f(pi[i]) }
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record(name, out, inputs: [self]) { g in
             let gi = Tensor.empty(self.shape)
-            let px = self.storage.pointer, py = out.storage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
+            let px = self.storage.pointer, py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
             for i in 0..<self.count { pr[i] = pg[i] * derivative(px[i], py[i]) }
             return [gi]
         }
