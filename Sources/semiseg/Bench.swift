@@ -120,11 +120,12 @@ extension Bench {
             if byKey[e.key] == nil { keys.append(e.key); byKey[e.key] = [:] }
             byKey[e.key]?[e.name] = e
         }
+        // GF/s per wall second, and per CPU second of the process (steady when other processes load the machine).
         func cell(_ e: Profiler.Entry?) -> String {
-            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 17) }
-            return String(format: "%7.1f ms %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9)
+            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 23) }
+            return String(format: "%7.1f ms %5.1f %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9, e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9)
         }
-        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s | bwd-data ms GF/s | bwd-wght ms GF/s")
+        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s /cpu | bwd-data ms GF/s /cpu | bwd-wght ms GF/s /cpu")
         var convTotal = 0.0
         for k in keys {
             let row = byKey[k] ?? [:]
@@ -156,7 +157,9 @@ extension Bench {
         famOrder.append("optimizer (Adam)"); fam["optimizer (Adam)"] = Double(t3 - t2) / 1e9
         let accounted = fam.values.reduce(0, +)
         famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
-        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step)", convTotal, 100 * convTotal / total))
+        let convCPU = entries.filter { $0.name.hasPrefix("conv.") }.reduce(0) { $0 + $1.cpuSeconds }
+        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step), %.3f CPU s (%.2f cores busy)",
+                     convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9)))
         print("op family                      seconds  share")
         for f in famOrder {
             let s = fam[f] ?? 0
