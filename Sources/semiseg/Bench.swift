@@ -87,6 +87,14 @@ struct Bench: ParsableCommand {
     }
 }
 
+/// CPU seconds (user + system) this process has used so far, all threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
 /// Peak resident set size of this process in MB (Linux `ru_maxrss` is in KiB).
 func peakRSSMegabytes() -> Double {
     var usage = rusage()
@@ -99,7 +107,7 @@ extension Bench {
     func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor) {
         Profiler.reset()
         Profiler.isEnabled = true
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
         model.zeroGrad()
         Profiler.restartLap()
         let loss = Losses.crossEntropy(model(x), y)
@@ -107,12 +115,13 @@ extension Bench {
         loss.backward()
         let t2 = DispatchTime.now().uptimeNanoseconds
         adam.step()
-        let t3 = DispatchTime.now().uptimeNanoseconds
+        let t3 = DispatchTime.now().uptimeNanoseconds, c3 = processCPUSeconds()
         Profiler.isEnabled = false
         let total = Double(t3 - t0) / 1e9
         let entries = Profiler.report
         print("\(net): one training step \(String(format: "%.3f", total)) s (forward+loss \(String(format: "%.3f", Double(t1 - t0) / 1e9)), "
-              + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9)))")
+              + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9))); "
+              + String(format: "%.3f CPU s (user + system, all threads)", c3 - c0))
         // Convolutions per shape.
         var keys: [String] = []
         var byKey: [String: [String: Profiler.Entry]] = [:]
