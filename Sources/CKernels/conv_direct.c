@@ -254,12 +254,12 @@ AVX512 static void wgrad_chunk_avx512(const float *x, const float *gyc, float *d
 
 void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *dw,
                           int cin, int cout, int D, int H, int W, int KD, int KH,
-                          long row0, long row1, long chunk) {
+                          long row0, long row1, long chunk, int portable) {
     const long plane = (long)D * H * W;
     const int taps = KD * KH;
     static __thread tap_rows tr;  // 37 KB: per thread, not on the stack
 #if defined(__x86_64__)
-    const int avx512 = __builtin_cpu_supports("avx512f");
+    const int avx512 = !portable && __builtin_cpu_supports("avx512f");
 #else
     const int avx512 = 0;
 #endif

@@ -65,11 +65,11 @@ struct ConvolutionDirectTests {
         return (y, dx, dw)
     }
 
-    /// The blocked direct weight gradient with row chunks of 1, 3 and 7 rows (chunks that cross z planes and
-    /// sample ends) against im2col + sgemm.
-    @Test(arguments: [1, 3, 7])
-    func weightGradChunksMatchGemm(_ chunkRows: Int) {
-        for (batch, cin, cout, sp) in [(2, 9, 12, [3, 4, 32]), (3, 16, 8, [5, 48]), (1, 1, 3, [2, 2, 16])] {
+    /// The blocked direct weight gradient with row chunks of 1, 3, 7 and 300 rows (chunks that cross z planes and
+    /// sample ends), both the AVX-512 and the portable kernel, against im2col + sgemm.
+    @Test(arguments: [(1, false), (3, false), (7, false), (300, false), (1, true), (3, true), (7, true), (300, true)])
+    func weightGradChunksMatchGemm(_ chunkRows: Int, _ portable: Bool) {
+        for (batch, cin, cout, sp) in [(2, 9, 12, [3, 4, 32]), (3, 16, 8, [5, 48]), (1, 1, 3, [2, 2, 16]), (1, 7, 13, [9, 64])] {
             let r = sp.count
             let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: [Int](repeating: 3, count: r), stride: nil,
                                    padding: [Int](repeating: 1, count: r), dilation: nil)
@@ -83,7 +83,7 @@ struct ConvolutionDirectTests {
                 }
                 got.withUnsafeMutableBufferPointer { d in
                     ConvKernels.directWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: d.baseAddress!,
-                                                 batch: batch, cin: cin, cout: cout, g, chunkRows: chunkRows)
+                                                 batch: batch, cin: cin, cout: cout, g, chunkRows: chunkRows, portable: portable)
                 }
             } }
             expectClose(got, ref, atol: 1e-3, rtol: 1e-4)

@@ -17,7 +17,8 @@ void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float
 /// Adds the weight gradient of output rows [row0, row1) into dw[co][ci][kz][ky][kx] (the PyTorch weight layout):
 /// dw += sum over those rows and x of gy[co][row][x] * x[ci][shifted row][x + kx - 1]. Rows are taken `chunk` at a
 /// time (each chunk's x and gy rows should fit in L2); within a chunk, 16-lane partial sums stay in registers.
+/// portable != 0 skips the AVX-512 variant (tests compare both code paths on AVX-512 machines).
 void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *dw,
                           int cin, int cout, int D, int H, int W, int KD, int KH,
-                          long row0, long row1, long chunk);
+                          long row0, long row1, long chunk, int portable);
 #endif

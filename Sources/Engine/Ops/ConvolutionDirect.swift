@@ -90,9 +90,9 @@ extension ConvKernels {
 
     /// Direct backward weight: dw `[Cout, Cin, KD, KH, 3]` = sum over samples and positions of gy * shifted x.
     /// Each worker sums its rows into a private `[Cout, Cin, KD, KH, 3]` buffer; the buffers are added at the end.
-    /// `chunkRows` overrides the rows per chunk (tests).
+    /// `chunkRows` overrides the rows per chunk and `portable` skips the AVX-512 kernel (tests).
     static func directWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                 batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int? = nil) {
+                                 batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int? = nil, portable: Bool = false) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
         let vol = d * h * wd, nw = cout * cin * kd * kh * 3
         let workers = Parallel.workerCount(batch * d * h)
@@ -105,7 +105,7 @@ extension ConvKernels {
         _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
             let target = worker == 0 ? dw : part + (worker - 1) * nw
             ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout),
-                                 Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, chunk)
+                                 Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, chunk, portable ? 1 : 0)
         }
         for wk in 1..<Swift.max(workers, 1) {
             let src = part + (wk - 1) * nw
