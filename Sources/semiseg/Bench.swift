@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     var net: String?
     @Option(help: "Timed repetitions (median reported).") var reps = 3
     @Option(help: "Worker threads.") var threads = 2
-    @Flag(help: "Per convolution shape: GFLOP/s of forward, backward-data and backward-weight; each op family's share of a step.")
+    @Flag(help: "Per convolution shape: ms and GFLOP/s (per wall second and per CPU second) of forward, backward-data and backward-weight; each op family's share of a step.")
     var layers = false
     @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only) or direct (direct SIMD kernels wherever possible).")
     var conv = "auto"
