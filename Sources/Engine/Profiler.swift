@@ -16,8 +16,11 @@ public enum Profiler {
         public var name: String
         /// Shape key (convolutions only), e.g. `8->16 3x3x3 @32x64x64 n1`.
         public var key: String
-        /// Seconds accumulated.
+        /// Wall-clock seconds accumulated.
         public var seconds: Double
+        /// CPU seconds of the whole process accumulated (all threads; `measure` only): divided by `seconds` it tells
+        /// how busy the cores were, and FLOPs per CPU second barely move when other processes load the machine.
+        public var cpuSeconds: Double
         /// Floating-point operations accumulated (multiply and add counted separately).
         public var flops: Double
         /// Calls accumulated.
@@ -50,12 +53,20 @@ public enum Profiler {
     /// Restarts the lap clock (call before a forward pass so the first op is not charged for earlier work).
     public static func restartLap() { last = now() }
 
-    /// Adds `seconds` (and `flops`) to the bucket `name`/`key`.
-    public static func add(_ name: String, key: String = "", seconds: Double, flops: Double = 0) {
+    /// Process CPU time in nanoseconds (all threads).
+    @inline(__always) static func cpuNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Adds `seconds` (and `cpuSeconds`, `flops`) to the bucket `name`/`key`.
+    public static func add(_ name: String, key: String = "", seconds: Double, cpuSeconds: Double = 0, flops: Double = 0) {
         pthread_mutex_lock(&lock)
         let id = name + "|" + key
-        if entries[id] == nil { entries[id] = Entry(name: name, key: key, seconds: 0, flops: 0, calls: 0); order.append(id) }
+        if entries[id] == nil { entries[id] = Entry(name: name, key: key, seconds: 0, cpuSeconds: 0, flops: 0, calls: 0); order.append(id) }
         entries[id]?.seconds += seconds
+        entries[id]?.cpuSeconds += cpuSeconds
         entries[id]?.flops += flops
         entries[id]?.calls += 1
         pthread_mutex_unlock(&lock)
@@ -72,9 +83,9 @@ public enum Profiler {
     /// Times `body` into `name`/`key` when enabled.
     @inline(__always) static func measure<R>(_ name: String, key: @autoclosure () -> String = "", flops: Double = 0, _ body: () -> R) -> R {
         guard isEnabled else { return body() }
-        let t = now()
+        let t = now(), c = cpuNow()
         let r = body()
-        add(name, key: key(), seconds: Double(now() &- t) / 1e9, flops: flops)
+        add(name, key: key(), seconds: Double(now() &- t) / 1e9, cpuSeconds: Double(cpuNow() &- c) / 1e9, flops: flops)
         return r
     }
 

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     var net: String?
     @Option(help: "Timed repetitions (median reported).") var reps = 3
     @Option(help: "Worker threads.") var threads = 2
-    @Flag(help: "Per convolution shape: GFLOP/s of forward, backward-data and backward-weight; each op family's share of a step.")
+    @Flag(help: "Per convolution shape: ms and GFLOP/s (per wall second and per CPU second) of forward, backward-data and backward-weight; each op family's share of a step.")
     var layers = false
     @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only) or direct (direct SIMD kernels wherever possible).")
     var conv = "auto"
@@ -87,6 +87,14 @@ struct Bench: ParsableCommand {
     }
 }
 
+/// CPU seconds (user + system) this process has used so far, all threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
 /// Peak resident set size of this process in MB (Linux `ru_maxrss` is in KiB).
 func peakRSSMegabytes() -> Double {
     var usage = rusage()
@@ -99,7 +107,7 @@ extension Bench {
     func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor) {
         Profiler.reset()
         Profiler.isEnabled = true
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
         model.zeroGrad()
         Profiler.restartLap()
         let loss = Losses.crossEntropy(model(x), y)
@@ -107,12 +115,13 @@ extension Bench {
         loss.backward()
         let t2 = DispatchTime.now().uptimeNanoseconds
         adam.step()
-        let t3 = DispatchTime.now().uptimeNanoseconds
+        let t3 = DispatchTime.now().uptimeNanoseconds, c3 = processCPUSeconds()
         Profiler.isEnabled = false
         let total = Double(t3 - t0) / 1e9
         let entries = Profiler.report
         print("\(net): one training step \(String(format: "%.3f", total)) s (forward+loss \(String(format: "%.3f", Double(t1 - t0) / 1e9)), "
-              + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9)))")
+              + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9))); "
+              + String(format: "%.3f CPU s (user + system, all threads)", c3 - c0))
         // Convolutions per shape.
         var keys: [String] = []
         var byKey: [String: [String: Profiler.Entry]] = [:]
@@ -120,11 +129,12 @@ extension Bench {
             if byKey[e.key] == nil { keys.append(e.key); byKey[e.key] = [:] }
             byKey[e.key]?[e.name] = e
         }
+        // GF/s per wall second, and per CPU second of the process (steady when other processes load the machine).
         func cell(_ e: Profiler.Entry?) -> String {
-            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 17) }
-            return String(format: "%7.1f ms %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9)
+            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 23) }
+            return String(format: "%7.1f ms %5.1f %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9, e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9)
         }
-        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s | bwd-data ms GF/s | bwd-wght ms GF/s")
+        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s /cpu | bwd-data ms GF/s /cpu | bwd-wght ms GF/s /cpu")
         var convTotal = 0.0
         for k in keys {
             let row = byKey[k] ?? [:]
@@ -156,7 +166,9 @@ extension Bench {
         famOrder.append("optimizer (Adam)"); fam["optimizer (Adam)"] = Double(t3 - t2) / 1e9
         let accounted = fam.values.reduce(0, +)
         famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
-        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step)", convTotal, 100 * convTotal / total))
+        let convCPU = entries.filter { $0.name.hasPrefix("conv.") }.reduce(0) { $0 + $1.cpuSeconds }
+        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step), %.3f CPU s (%.2f cores busy)",
+                     convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9)))
         print("op family                      seconds  share")
         for f in famOrder {
             let s = fam[f] ?? 0

@@ -16,7 +16,8 @@ struct ConvolutionDirectTests {
     static let cases: [(Int, Int, Int, [Int])] = [
         (1, 1, 8, [3, 4, 16]), (1, 8, 8, [4, 5, 32]), (2, 3, 5, [2, 3, 48]), (1, 16, 13, [3, 2, 64]),
         (1, 13, 2, [5, 3, 16]), (3, 4, 9, [6, 16]), (2, 16, 16, [5, 80]), (1, 2, 1, [4, 4, 16]),
-        (1, 1, 8, [16, 32, 32]), (1, 8, 8, [16, 32, 32]),
+        (1, 1, 8, [16, 32, 32]), (1, 8, 8, [16, 32, 32]), (2, 24, 40, [3, 5, 32]), (1, 64, 64, [7, 64]),
+        (1, 33, 17, [2, 1, 16]), (2, 5, 3, [1, 16]),
     ]
 
     @Test(arguments: 0..<cases.count)
@@ -62,6 +63,31 @@ struct ConvolutionDirectTests {
             }
         } } } }
         return (y, dx, dw)
+    }
+
+    /// The blocked direct weight gradient with row chunks of 1, 3, 7 and 300 rows (chunks that cross z planes and
+    /// sample ends), both the AVX-512 and the portable kernel, against im2col + sgemm.
+    @Test(arguments: [(1, false), (3, false), (7, false), (300, false), (1, true), (3, true), (7, true), (300, true)])
+    func weightGradChunksMatchGemm(_ chunkRows: Int, _ portable: Bool) {
+        for (batch, cin, cout, sp) in [(2, 9, 12, [3, 4, 32]), (3, 16, 8, [5, 48]), (1, 1, 3, [2, 2, 16]), (1, 7, 13, [9, 64])] {
+            let r = sp.count
+            let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: [Int](repeating: 3, count: r), stride: nil,
+                                   padding: [Int](repeating: 1, count: r), dilation: nil)
+            let vol = g.inputVolume, kv = g.kernelVolume
+            let x = values(batch * cin * vol, seed: 11), gy = values(batch * cout * vol, seed: 12)
+            var ref = [Float](repeating: .nan, count: cout * cin * kv), got = ref
+            x.withUnsafeBufferPointer { px in gy.withUnsafeBufferPointer { pg in
+                ref.withUnsafeMutableBufferPointer { d in
+                    ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: d.baseAddress!,
+                                               batch: batch, cin: cin, cout: cout, g, allowDirect: false)
+                }
+                got.withUnsafeMutableBufferPointer { d in
+                    ConvKernels.directWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: d.baseAddress!,
+                                                 batch: batch, cin: cin, cout: cout, g, chunkRows: chunkRows, portable: portable)
+                }
+            } }
+            expectClose(got, ref, atol: 1e-3, rtol: 1e-4)
+        }
     }
 
     /// The small-channel pointwise loops (a 2-class head) against sgemm, 2D and 3D, odd position counts.

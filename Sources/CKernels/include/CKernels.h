@@ -6,15 +6,19 @@
 /// kernel KD x KH x 3 with KD, KH in {1, 3} (padding KD/2, KH/2, 1), W a multiple of 16.
 /// Rows are the (z, y) output rows, numbered z*H + y; each call handles rows [row0, row1).
 
+/// Input rows are read in place (no copies); the zero padding is made in registers.
+
 /// y[co][row] = bias[co] + sum over (ci, taps) of wpack[ci][kz][ky][kx][co] * x[ci][shifted row].
-/// wpack is the weight in [cin][KD][KH][3][cout] order; bias may be NULL. patch: cin*KD*KH*(W+2) floats.
+/// wpack is the weight in [cin][KD][KH][3][cout] order; bias may be NULL. Overwrites the rows [row0, row1) of y.
 void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float *y,
                     int cin, int cout, int D, int H, int W, int KD, int KH,
-                    long row0, long row1, float *patch);
+                    long row0, long row1);
 
-/// Accumulates dW partial sums: acc[co][ci][kz][ky][kx][16] += sum over rows and x of gy[co][row][x] * x[ci][shifted].
-/// acc holds cout*cin*KD*KH*3*16 floats (the 16 lanes are summed by the caller). patch as above.
-void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *acc,
+/// Adds the weight gradient of output rows [row0, row1) into dw[co][ci][kz][ky][kx] (the PyTorch weight layout):
+/// dw += sum over those rows and x of gy[co][row][x] * x[ci][shifted row][x + kx - 1]. Rows are taken `chunk` at a
+/// time (each chunk's x and gy rows should fit in L2); within a chunk, 16-lane partial sums stay in registers.
+/// portable != 0 skips the AVX-512 variant (tests compare both code paths on AVX-512 machines).
+void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *dw,
                           int cin, int cout, int D, int H, int W, int KD, int KH,
-                          long row0, long row1, float *patch);
+                          long row0, long row1, long chunk, int portable);
 #endif

@@ -21,7 +21,7 @@ extension Tensor {
                      "conv: input \(shape) has \(cin) channels but weight \(weight.shape) expects \(weight.shape[1])")
         precondition(cout > 0, "conv: weight \(weight.shape) has no output channels")
         if let bias { precondition(bias.shape == [cout], "conv: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
-        precondition(isFinite, "conv: input \(shape) contains NaN or Inf")
+        precondition(Tensor.allFinite(storage.pointer, count), "conv: input \(shape) contains NaN or Inf")
         let g = WindowGeometry(op: "conv", inputSpatial: Array(shape[2...]), kernel: Array(weight.shape[2...]),
                                stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
@@ -81,7 +81,7 @@ extension Tensor {
                      "convTranspose: input \(shape) has \(cin) channels but weight \(weight.shape) expects \(weight.shape[0])")
         precondition(cout > 0, "convTranspose: weight \(weight.shape) has no output channels")
         if let bias { precondition(bias.shape == [cout], "convTranspose: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
-        precondition(isFinite, "convTranspose: input \(shape) contains NaN or Inf")
+        precondition(Tensor.allFinite(storage.pointer, count), "convTranspose: input \(shape) contains NaN or Inf")
         let k = Array(weight.shape[2...])
         let s = spatialParam(stride, r, default: 1), p = spatialParam(padding, r, default: 0)
         let op = spatialParam(outputPadding, r, default: 0), dl = spatialParam(dilation, r, default: 1)
@@ -131,5 +131,27 @@ extension Tensor {
             }
             return bias == nil ? [gx, gw] : [gx, gw, gb]
         }
+    }
+
+    // MARK: - Input check
+
+    /// Whether all `n` floats at `p` are finite: 16-lane `x * 0` sums (NaN for any NaN or Inf), split across the workers.
+    static func allFinite(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        let chunk = 1 << 16, chunks = (n + chunk - 1) / chunk
+        var bad = [Bool](repeating: false, count: Swift.max(chunks, 1))
+        bad.withUnsafeMutableBufferPointer { flags in
+            guard let f = flags.baseAddress else { return }
+            Parallel.forEachChunk(chunks, minPerChunk: 4) { range in
+                for c in range {
+                    let lo = c * chunk, hi = Swift.min(n, lo + chunk)
+                    var v = SIMD16<Float>(repeating: 0), j = lo
+                    while j + 16 <= hi { v.addProduct(UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self), SIMD16(repeating: 0)); j += 16 }
+                    var t = v.sum()
+                    while j < hi { t += p[j] * 0; j += 1 }
+                    f[c] = !t.isFinite
+                }
+            }
+        }
+        return !bad.contains(true)
     }
 }

@@ -1,11 +1,12 @@
 import CKernels
 
-/// Direct SIMD convolution (C kernels in `CKernels`) for 3-wide "same" convolutions with small channel counts,
-/// where im2col + sgemm leaves OpenBLAS with one skinny matrix side. Chosen per shape by `ConvKernels.useDirect`.
+/// Direct SIMD convolution (C kernels in `CKernels`) for 3-wide "same" convolutions: no im2col buffer and no skinny
+/// GEMM (OpenBLAS loses most of its speed when one matrix side has 8-64 columns). Chosen per shape by `ConvKernels.useDirect`.
 
 /// Which convolution kernels run (tests force each path to compare them).
 public enum ConvAlgorithm: Sendable {
-    /// Per shape: direct kernels where measured faster, im2col + sgemm elsewhere.
+    /// Per shape: direct kernels wherever the geometry allows them (measured faster at every benchmark shape),
+    /// im2col + sgemm elsewhere.
     case automatic
     /// Always im2col + sgemm (the reference path).
     case gemm
@@ -24,17 +25,15 @@ extension ConvKernels {
             && g.padding == g.kernel.map { $0 / 2 } && g.output == g.input && g.input[2] % 16 == 0
     }
 
-    /// Whether to run the direct kernels for this shape; `weightGrad` selects for the backward-weight kernel.
+    /// Whether to run the direct kernels (forward, backward data and backward weight) for this geometry.
     ///
-    /// Measured with `semiseg bench --layers --conv gemm|direct` on the benchmark U-Nets (2 threads): the direct
-    /// forward / backward-data kernels beat im2col + sgemm up to 64 channels on one side (2-3x at 8-16 channels);
-    /// the direct weight gradient only up to 16 (its per-row accumulator flush grows with Cin*Cout).
-    static func useDirect(cin: Int, cout: Int, _ g: WindowGeometry, weightGrad: Bool = false) -> Bool {
+    /// Measured with `semiseg bench --layers --conv gemm|direct` on unet2d-s16 (2 threads, GF/s per CPU second):
+    /// forward / backward-data / backward-weight run at 80-100 on the direct kernels against 50-78 for im2col + sgemm
+    /// from 16 up to 256 channels (W 16-256), so every supported geometry goes direct.
+    static func useDirect(_ g: WindowGeometry) -> Bool {
         switch algorithm {
         case .gemm: return false
-        case .direct: return directSupports(g)
-        case .automatic:
-            return directSupports(g) && Swift.min(cin, cout) <= (weightGrad ? 16 : 64)
+        case .direct, .automatic: return directSupports(g)
         }
     }
 
@@ -69,46 +68,48 @@ extension ConvKernels {
     }
 
     /// Direct forward (or, with `flipped`, backward data) over every sample: y `[N, cout, D, H, W]` from x `[N, cin, D, H, W]`.
+    /// Input rows are read in place (no im2col, no per-row copies); rows are split across the workers.
     static func directConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                            batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, _ g: WindowGeometry) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
         let vol = d * h * wd, taps = kd * kh
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: taps, flipped: flipped)
-        let workers = Parallel.workerCount(batch * d * h)
-        let patchSize = cin * taps * (wd + 2)
-        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
-        defer { BufferPool.give(patches, patchesCount) }
         packed.withUnsafeBufferPointer { wp in
             guard let wb = wp.baseAddress else { return }
-            _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
+            _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
                 ssk_conv3_rows(x + s * cin * vol, wb, bias, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd),
-                               Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
+                               Int32(kd), Int32(kh), r0, r1)
             }
         }
     }
 
+    /// Bytes of x and gy rows one weight-gradient chunk keeps hot (about half of a core's L2).
+    static let weightGradChunkBytes = 384 << 10
+    /// Positions one weight-gradient chunk covers at least (each chunk ends with a horizontal sum per weight).
+    static let weightGradChunkPositions = 1024
+
     /// Direct backward weight: dw `[Cout, Cin, KD, KH, 3]` = sum over samples and positions of gy * shifted x.
+    /// Each worker sums its rows into a private `[Cout, Cin, KD, KH, 3]` buffer; the buffers are added at the end.
+    /// `chunkRows` overrides the rows per chunk and `portable` skips the AVX-512 kernel (tests).
     static func directWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                 batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+                                 batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int? = nil, portable: Bool = false) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
-        let vol = d * h * wd, taps = kd * kh, nw = cout * cin * taps * 3
+        let vol = d * h * wd, nw = cout * cin * kd * kh * 3
         let workers = Parallel.workerCount(batch * d * h)
-        let patchSize = cin * taps * (wd + 2)
-        let patchesCount = workers * patchSize, patches = BufferPool.take(patchesCount)
-        let accCount = workers * nw * 16, acc = BufferPool.take(accCount)
-        acc.initialize(repeating: 0, count: workers * nw * 16)
-        defer { BufferPool.give(patches, patchesCount); BufferPool.give(acc, accCount) }
+        let chunk = chunkRows ?? Swift.max(weightGradChunkBytes / ((cin + cout) * wd * MemoryLayout<Float>.stride),
+                                           (weightGradChunkPositions + wd - 1) / wd)
+        let partCount = (workers - 1) * nw, part = BufferPool.take(Swift.max(partCount, 1))
+        defer { BufferPool.give(part, Swift.max(partCount, 1)) }
+        dw.initialize(repeating: 0, count: nw)
+        if partCount > 0 { part.initialize(repeating: 0, count: partCount) }
         _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
-            ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, acc + worker * nw * 16, Int32(cin), Int32(cout),
-                                 Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, patches + worker * patchSize)
+            let target = worker == 0 ? dw : part + (worker - 1) * nw
+            ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout),
+                                 Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, chunk, portable ? 1 : 0)
         }
-        for i in 0..<nw {
-            var total: Float = 0
-            for wk in 0..<workers {
-                let a = acc + (wk * nw + i) * 16
-                for l in 0..<16 { total += a[l] }
-            }
-            dw[i] = total
+        for wk in 1..<Swift.max(workers, 1) {
+            let src = part + (wk - 1) * nw
+            for i in 0..<nw { dw[i] += src[i] }
         }
     }
 }

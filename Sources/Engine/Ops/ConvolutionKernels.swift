@@ -110,7 +110,7 @@ public enum ConvKernels {
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                         allowDirect: Bool = true) {
-        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+        if allowDirect && useDirect(g) {
             directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
             return
         }
@@ -154,7 +154,7 @@ public enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
-        if allowDirect && useDirect(cin: cin, cout: cout, g) {
+        if allowDirect && useDirect(g) {
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return
         }
@@ -250,7 +250,7 @@ public enum ConvKernels {
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
-        if allowDirect && useDirect(cin: cin, cout: cout, g, weightGrad: true) {
+        if allowDirect && useDirect(g) {
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }

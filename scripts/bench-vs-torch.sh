@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Ratio of SemiSeg's benchmark U-Net step to the PyTorch CPU reference, measured in one go so machine load hits both.
+#
+#   scripts/bench-vs-torch.sh [NET ...]        NET: unet2d-s16 (default), unet3d-s8
+#   ROUNDS=3 THREADS=2 SEMISEG=.build/release/semiseg TORCH_PY=/tmp/torchref/bin/python scripts/bench-vs-torch.sh
+#
+# Runs, ROUNDS times alternately, `semiseg bench --json --net NET` and the reference network of
+# ../shared/bench/torch_unet_step.py (each in its own process under /usr/bin/time -f %M for the peak RSS), then
+# prints the median train step, inference and peak RSS of each and the ratios ours / PyTorch (lower is better).
+# Not part of `make test`: it needs PyTorch (python3 -m venv /tmp/torchref && /tmp/torchref/bin/pip install torch numpy)
+# and exits 0 with a message when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-2}
+SEMISEG=${SEMISEG:-.build/release/semiseg}
+TORCH_PY=${TORCH_PY:-/tmp/torchref/bin/python}
+TORCH_REF=${TORCH_REF:-../shared/bench}
+NETS=("$@")
+[ ${#NETS[@]} -gt 0 ] || NETS=(unet2d-s16)
+
+if [ ! -x "$TORCH_PY" ] || ! "$TORCH_PY" -c "import torch" 2>/dev/null; then
+    echo "bench-vs-torch: skipped: no PyTorch at $TORCH_PY (python3 -m venv /tmp/torchref && /tmp/torchref/bin/pip install torch numpy)"
+    exit 0
+fi
+if [ ! -f "$TORCH_REF/torch_unet_step.py" ]; then
+    echo "bench-vs-torch: skipped: no $TORCH_REF/torch_unet_step.py (set TORCH_REF to the folder holding it)"
+    exit 0
+fi
+if [ ! -x "$SEMISEG" ]; then
+    echo "error: $SEMISEG: not built (make release)" >&2
+    exit 1
+fi
+if [ ! -x /usr/bin/time ]; then
+    echo "error: /usr/bin/time: missing (apt-get install time)" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for net in "${NETS[@]}"; do
+    case "$net" in
+        unet3d-s8) args='"unet3d-s8", 3, 8, (1, 1, 64, 128, 128)' ;;
+        unet2d-s16) args='"unet2d-s16", 2, 16, (8, 1, 256, 256)' ;;
+        *) echo "error: $net: unknown network (unet3d-s8 or unet2d-s16)" >&2; exit 1 ;;
+    esac
+    : >"$tmp/ours.txt"; : >"$tmp/torch.txt"
+    for r in $(seq 1 "$ROUNDS"); do
+        /usr/bin/time -f "RSS_KB %M" -o "$tmp/time" "$SEMISEG" bench --json --net "$net" --threads "$THREADS" >"$tmp/out"
+        echo "$(grep '^{' "$tmp/out") $(cat "$tmp/time")" >>"$tmp/ours.txt"
+        /usr/bin/time -f "RSS_KB %M" -o "$tmp/time" "$TORCH_PY" -c "
+import sys; sys.path.insert(0, '$TORCH_REF')
+import torch, torch_unet_step as t
+torch.set_num_threads($THREADS)
+t.run($args)" >"$tmp/out"
+        echo "$(grep '^{' "$tmp/out") $(cat "$tmp/time")" >>"$tmp/torch.txt"
+        echo "round $r: ours $(tail -1 "$tmp/ours.txt")"
+        echo "round $r: torch $(tail -1 "$tmp/torch.txt")"
+    done
+    python3 - "$net" "$tmp/ours.txt" "$tmp/torch.txt" <<'EOF'
+import json, statistics, sys
+net, ours_path, torch_path = sys.argv[1:4]
+def load(path):
+    rows = []
+    for line in open(path):
+        js, _, rss = line.rpartition(" RSS_KB ")
+        d = json.loads(js)
+        d["rss_mb"] = int(rss) / 1024
+        rows.append(d)
+    return {k: statistics.median(r[k] for r in rows) for k in ("train_step_s", "infer_s", "rss_mb")}
+o, t = load(ours_path), load(torch_path)
+print(f"{net}: medians over {sum(1 for _ in open(ours_path))} alternating rounds")
+for k, label in (("train_step_s", "train step s"), ("infer_s", "inference s"), ("rss_mb", "peak RSS MB")):
+    print(f"  {label:13s} ours {o[k]:9.3f}  torch {t[k]:9.3f}  ratio {o[k] / t[k]:.2f}x")
+EOF
+done
