@@ -44,8 +44,8 @@ extension PhantomGenerator {
     /// (`PhantomTissues`), spleen volume (log-uniform over 0.45-2.25x, i.e. 5x), shape (crescent, random
     /// deformation, lobules 30 %, fat-filled clefts 35 %, a splenule 10 %), orientation and position behind the
     /// left flank; stomach (collapsed, fluid, oral contrast or gas), pancreatic tail with splenic vein, colonic
-    /// splenic flexure and (45 %) a left liver lobe tip placed in contact with the spleen; kidney upper pole
-    /// height; slice spacing (3D 2.5-6.5 mm, always coarser than in-plane) or 2D slab thickness (1-7 mm); noise 5-40 HU, bias 10-60 HU and one or two blur passes.
+    /// splenic flexure and (30 %) a left liver lobe tip placed in contact with the spleen; kidney upper pole
+    /// height; slice spacing (3D 2.5-6.5 mm, always coarser than in-plane) or 2D slab thickness (1-7 mm); noise 4-20 HU, bias 10-40 HU and one or two blur passes.
     func anatomy(_ rng: inout PhantomRNG) -> PhantomAnatomy {
         let is2D = shape[2] == 1
         func jitter(_ a: Float) -> Float { rng.uniform(-a, a) }
@@ -60,8 +60,8 @@ extension PhantomGenerator {
         let cavRx = 112 * s * rng.uniform(0.93, 1.07), cavRy = 82 * s * rng.uniform(0.9, 1.1)
         let bodyRx = cavRx + wall + fatT, bodyRy = cavRy + wall + fatT * 0.85
         var a = PhantomAnatomy(info: PhantomInfo(phase: phase, tissueHU: t.named, fattyLiver: t.fattyLiver))
-        a.sxy = 2 * bodyRx * rng.uniform(1.08, 1.3) / 128
-        a.sz = is2D ? rng.uniform(1, 7) : rng.uniform(max(2.5, a.sxy + 0.5), 6.5)
+        a.sxy = 2 * bodyRx * rng.uniform(1.02, 1.15) / 128
+        a.sz = is2D ? rng.uniform(1, 5) : rng.uniform(max(2.5, a.sxy + 0.5), 6.5)
         let fatHU = rng.uniform(-120, -85)
         let cavityHU = visceral * (fatHU + 25) + (1 - visceral) * rng.uniform(5, 30)
         let oralContrast = rng.unit() < 0.25
@@ -91,17 +91,17 @@ extension PhantomGenerator {
         }
 
         // The spleen is drawn first (its neighbours are placed against it) and painted last.
-        let volumeFactor = expf(rng.uniform(logf(0.45), logf(2.25)))
+        let volumeFactor = expf(rng.uniform(logf(0.5), logf(2.5)))
         let vs = cbrtf(volumeFactor)
         a.info.spleenVolumeFactor = volumeFactor
         let phi = rng.uniform(0.1, 0.8)
         let dir = SIMD3<Float>(-cosf(phi), -sinf(phi), 0)
         let wallDist = 1 / ((dir.x / cavRx) * (dir.x / cavRx) + (dir.y / cavRy) * (dir.y / cavRy)).squareRoot()
         let sr = SIMD3<Float>(26, 48, 55) * s * vs * SIMD3(rng.uniform(0.8, 1.2), rng.uniform(0.85, 1.15), rng.uniform(0.85, 1.15))
-        var spleenC = dir * (wallDist - sr.x * rng.uniform(0.85, 1.1))
+        var spleenC = dir * (wallDist - sr.x * rng.uniform(1.0, 1.15))
         spleenC.y += (vs - 1) * 25
         spleenC.z = rng.uniform(25, 55) - (vs - 1) * 35
-        var spleen = blob(spleenC, sr, pert: rng.uniform(0.06, 0.18), angle: atan2f(dir.y, dir.x) + jitter(0.35), tilt: jitter(0.35))
+        var spleen = blob(spleenC, sr, pert: rng.uniform(0.05, 0.14), angle: atan2f(dir.y, dir.x) + jitter(0.35), tilt: jitter(0.35))
         spleen.bite = (SIMD3(-1.05 + jitter(0.15), jitter(0.25), jitter(0.2)), SIMD3(0.7, 0.75, 0.9) * rng.uniform(0.85, 1.15))
         /// Centre for an organ `other` (built around the origin) touching the spleen along `u`; `contact` < 1 overlaps.
         func against(_ u: SIMD3<Float>, _ other: PhantomShape, _ contact: Float, spleenFraction: Float = 1) -> SIMD3<Float> {
@@ -147,7 +147,7 @@ extension PhantomGenerator {
 
         // Colonic splenic flexure below and in front of the spleen: wall, then gas or mottled stool.
         let flexU = unit(SIMD3(0.1 + jitter(0.2), 0.55 + jitter(0.2), -0.8))
-        let flex = inside(against(flexU, PhantomShape(centre: .zero, radii: SIMD3(repeating: 20 * s)), rng.uniform(0.8, 1.1)), 0.85)
+        let flex = inside(against(flexU, PhantomShape(centre: .zero, radii: SIMD3(repeating: 20 * s)), rng.uniform(0.9, 1.2)), 0.85)
         let stool = rng.unit() < 0.5
         for seg in 0..<2 {
             let c = flex + (seg == 0 ? SIMD3(35 * s, 5, 0) : SIMD3(-5, -5, -45))
@@ -166,7 +166,7 @@ extension PhantomGenerator {
         // Stomach against the spleen's visceral surface: collapsed (wall only), fluid/food, or oral contrast; gas.
         let stomachU = unit(SIMD3(0.75 + jitter(0.2), 0.6 + jitter(0.25), 0.15 + jitter(0.2)))
         var stomach = blob(.zero, SIMD3(42, 32, 48) * s * rng.uniform(0.7, 1.25), pert: 0.15, angle: jitter(0.4))
-        stomach.centre = inside(against(stomachU, stomach, rng.uniform(0.7, 1.05), spleenFraction: 0.8), 0.8)
+        stomach.centre = inside(against(stomachU, stomach, rng.uniform(0.85, 1.15), spleenFraction: 0.8), 0.8)
         let collapsed = rng.unit() < 0.3
         add(stomach, t.stomachWall, texture: collapsed ? PhantomTexture(amplitude: 10, minWave: 8, maxWave: 16, rng: &rng) : nil)
         if !collapsed {
@@ -178,7 +178,7 @@ extension PhantomGenerator {
             add(blob(stomach.centre + SIMD3(0, stomach.radii.y * 0.55, stomach.radii.z * 0.3), SIMD3(22, 12, 20) * s * rng.uniform(0.5, 1.2), pert: 0.1), -870)
         }
 
-        // Liver (right) and, in 45 % of cases, its left lobe tip reaching the spleen from the front.
+        // Liver (right) and, in 30 % of cases, its left lobe tip reaching the spleen from the front.
         let liverC = SIMD3<Float>(68 * s + jitter(10), 2 * s + jitter(10), 30 + jitter(15))
         var liver = blob(liverC, SIMD3(78, 72, 75) * s * SIMD3(rng.uniform(0.8, 1.2), rng.uniform(0.8, 1.2), rng.uniform(0.8, 1.2)),
                          pert: 0.12, angle: jitter(0.25), tilt: jitter(0.15))
@@ -186,10 +186,10 @@ extension PhantomGenerator {
         let liverLabel: UInt8 = kind == .liver ? 1 : 0
         let liverTexture = PhantomTexture(amplitude: rng.uniform(2, 10), minWave: 10, maxWave: 25, rng: &rng)
         add(liver, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture)
-        if rng.unit() < 0.45 {
+        if rng.unit() < 0.3 {
             let u = unit(SIMD3(0.35 + jitter(0.2), 0.9, 0.25 + jitter(0.2)))
             var tip = blob(.zero, SIMD3(45, 13, 32) * s * rng.uniform(0.8, 1.2), pert: 0.1, angle: jitter(0.4))
-            tip.centre = inside(against(u, tip, rng.uniform(0.75, 1.05)), 0.85)
+            tip.centre = inside(against(u, tip, rng.uniform(0.9, 1.15)), 0.85)
             add(tip, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture)
         }
         var lesionCentres: [SIMD3<Float>] = []
@@ -211,7 +211,7 @@ extension PhantomGenerator {
         // Pancreatic tail and splenic vein at the hilum; aorta and IVC.
         let tailU = unit(SIMD3(1, 0.25 + jitter(0.2), -0.1 + jitter(0.2)))
         var tail = blob(.zero, SIMD3(35, 11, 12) * s * rng.uniform(0.8, 1.2), pert: 0.12, angle: jitter(0.3))
-        tail.centre = inside(against(tailU, tail, rng.uniform(0.75, 1.05), spleenFraction: 0.7), 0.85)
+        tail.centre = inside(against(tailU, tail, rng.uniform(0.9, 1.2), spleenFraction: 0.7), 0.85)
         add(tail, t.pancreas, texture: PhantomTexture(amplitude: 8, minWave: 5, maxWave: 10, rng: &rng))
         add(blob(tail.centre + SIMD3(8, -12 * s, 0), SIMD3(42, 4.5, 4.5) * s, pert: 0.05, angle: jitter(0.2)), t.splenicVein)
         add(cyl(-14 * s + jitter(3), -42 * s + jitter(4), 11, 11, pert: 0.05), t.aorta)
@@ -219,7 +219,7 @@ extension PhantomGenerator {
 
         // Spleen (arciform texture in the arterial phase), lobules, a splenule, fat-filled clefts.
         let spleenLabel: UInt8 = kind == .spleen ? 1 : 0
-        let spleenTexture = PhantomTexture(amplitude: phase == .arterial ? rng.uniform(15, 40) : rng.uniform(0, 6),
+        let spleenTexture = PhantomTexture(amplitude: phase == .arterial ? rng.uniform(10, 25) : rng.uniform(0, 6),
                                            minWave: 12, maxWave: 30, rng: &rng)
         add(spleen, t.spleen, label: spleenLabel, id: PhantomOrgan.spleen, texture: spleenTexture)
         if rng.unit() < 0.3 {
@@ -267,14 +267,14 @@ extension PhantomGenerator {
             if kind == .liver {
                 a.targetZ = (lesionCentres.first ?? liverC).z + jitter(4)
             } else {
-                a.targetZ = spleenC.z + spleen.extent(along: SIMD3(0, 0, 1)) * rng.uniform(-0.5, 0.5)
+                a.targetZ = spleenC.z + spleen.extent(along: SIMD3(0, 0, 1)) * rng.uniform(-0.35, 0.35)
             }
         } else {
             a.targetZ = kind == .liver ? liverC.z * 0.6 + jitter(15) : spleenC.z - 10 + jitter(20)
         }
-        a.noiseSigma = 5 + 35 * powf(rng.unit(), 1.3)
-        a.biasAmplitude = rng.uniform(10, 60)
-        a.blurPasses = rng.unit() < 0.5 ? 1 : 2
+        a.noiseSigma = 4 + 16 * powf(rng.unit(), 1.3)
+        a.biasAmplitude = rng.uniform(10, 40)
+        a.blurPasses = rng.unit() < 0.7 ? 1 : 2
         a.info.noiseSigma = a.noiseSigma
         a.info.sliceThickness = a.sz
         return a

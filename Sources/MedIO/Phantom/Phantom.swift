@@ -44,12 +44,12 @@ public struct PhantomInfo: Sendable {
 /// Deterministic synthetic abdominal CT phantoms with realistic inter-case variability.
 ///
 /// Each case draws (from `seed` and the case index only) its anatomy (`anatomy(_:)`): patient size and fat,
-/// field of view (in-plane spacing ~1.9-3.7 mm on a 128 grid), contrast phase (non-contrast, arterial, portal
+/// field of view (in-plane spacing ~1.8-3.6 mm on a 128 grid), contrast phase (non-contrast, arterial, portal
 /// venous, delayed) with per-case organ HU so the spleen is sometimes darker and sometimes brighter than the
 /// liver, a spleen whose volume varies 5x (crescent, lobulated or cleft) with stomach, kidney, pancreatic
 /// tail, colonic flexure and liver tip touching it, bowel, vessels, vertebra and ribs; then a random pose,
 /// slice thickness (2D: averaged over a 1-7 mm slab, labels from its centre; 3D: slices 2.5-6.5 mm apart),
-/// partial-volume blur, a smooth bias field and Gaussian noise (5-40 HU). The affine is `diag(-sx, -sy, sz)`
+/// partial-volume blur, a smooth bias field and Gaussian noise (4-20 HU). The affine is `diag(-sx, -sy, sz)`
 /// (DICOM-like LPS voxel axes) with the grid centred near the target organ, so readers must honour the affine
 /// to place labels correctly.
 public struct PhantomGenerator: Sendable {
