@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Are the synthetic phantoms hard enough? (issue #4) SemiSeg's own supervised trainer on 4 labeled cases versus
+# all labeled cases, same budget, in 2D and in 3D, for two seeds (each seed draws its own phantoms and its own split).
+# Not part of `make test`. Prints a table; re-running skips finished runs. Environment: SEMISEG
+# (.build/release/semiseg), PD_OUT (runs/phantom-difficulty), PD_SEEDS ("0 1"), PD_DIMS ("2 3").
+#
+#  2D: `synth --dims 2 --cases 40 --test-cases 12` (128x128 slices); unet2d base 8 depth 3; 4 validation cases;
+#      6 epochs x 20 steps, batch 4, standard augmentation, dice-ce; 4 vs 36 labeled; Dice on the 12 test cases.
+#  3D: `synth --dims 3 --cases 28 --test-cases 8` (128x128x64 voxels, resized to 32x64x64 D,H,W for training);
+#      unet3d base 8 depth 3; 4 validation cases; 6 epochs x 20 steps, batch 2; 4 vs 20 labeled; 8 test cases.
+#
+# Measured RESULTS_PENDING
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${SEMISEG:-.build/release/semiseg}
+OUT=${PD_OUT:-runs/phantom-difficulty}
+SEEDS=${PD_SEEDS:-0 1}
+DIMS=${PD_DIMS:-2 3}
+[ -x "$B" ] || { echo "error: $B not found (run \`make release\` first)" >&2; exit 1; }
+mkdir -p "$OUT"
+
+# run DIMS SEED LABELED -> prints the test Dice (foreground mean over the test cases)
+run() {
+  local dims=$1 seed=$2 labeled=$3 data="$OUT/data${1}d-seed$2" dir="$OUT/${1}d-seed$2-labeled$3"
+  if [ ! -f "$data/dataset.json" ]; then
+    if [ "$dims" = 2 ]; then
+      "$B" synth --out "$data" --dims 2 --cases 40 --test-cases 12 --seed "$seed" >&2
+    else
+      "$B" synth --out "$data" --dims 3 --cases 28 --test-cases 8 --seed "$seed" >&2
+    fi
+  fi
+  if [ ! -f "$dir.dice" ]; then
+    rm -rf "$dir"
+    local start; start=$(date +%s)
+    if [ "$dims" = 2 ]; then
+      "$B" train --data "$data" --out "$dir" --model unet2d --base 8 --depth 3 --labeled "$labeled" --validation 4 \
+        --epochs 6 --iterations 20 --batch-size 4 --seed "$seed" --quiet > "$dir.log"
+    else
+      "$B" train --data "$data" --out "$dir" --model unet3d --base 8 --depth 3 --resize 32,64,64 --labeled "$labeled" \
+        --validation 4 --epochs 6 --iterations 20 --batch-size 2 --seed "$seed" --quiet > "$dir.log"
+    fi
+    sed -n 's/^test Dice \([0-9.]*\).*/\1/p' "$dir.log" | tail -1 > "$dir.dice"
+    echo "  ${dims}D seed $seed labeled $labeled: Dice $(cat "$dir.dice") ($(( $(date +%s) - start )) s)" >&2
+  fi
+  cat "$dir.dice"
+}
+
+rows=()
+for dims in $DIMS; do
+  all=$([ "$dims" = 2 ] && echo 36 || echo 20)
+  for seed in $SEEDS; do
+    few=$(run "$dims" "$seed" 4)
+    many=$(run "$dims" "$seed" "$all")
+    gap=$(awk -v a="$many" -v b="$few" 'BEGIN { printf "%.3f", a - b }')
+    rows+=("| ${dims}D | $seed | $few | $many ($all labeled) | $gap |")
+  done
+done
+echo
+echo "| dims | seed | Dice, 4 labeled | Dice, all labeled | gap |"
+echo "| --- | --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
