@@ -17,6 +17,8 @@ struct PhantomPaint {
     var onlyInside: UInt8? = nil
     /// Optional smooth intensity texture (HU) added to `hu`.
     var texture: PhantomTexture? = nil
+    /// When set, only paint inside this shape too (organs stay inside the abdominal cavity).
+    var within: PhantomShape? = nil
 }
 
 /// Organ ids of the id map (for `PhantomPaint.onlyInside`).
@@ -86,8 +88,12 @@ extension PhantomGenerator {
             return e > 1 ? SIMD3(c.x / e, c.y / e, c.z) : c
         }
         func unit(_ v: SIMD3<Float>) -> SIMD3<Float> { v / (v * v).sum().squareRoot() }
-        func add(_ shape: PhantomShape, _ hu: Float, label: UInt8 = 0, id: UInt8 = 0, only: UInt8? = nil, texture: PhantomTexture? = nil) {
-            a.paints.append(PhantomPaint(shape: shape, hu: hu, label: label, id: id, onlyInside: only, texture: texture))
+        var cavity: PhantomShape?
+        /// Adds a paint; `organ` paints are clipped to the abdominal cavity.
+        func add(_ shape: PhantomShape, _ hu: Float, label: UInt8 = 0, id: UInt8 = 0, only: UInt8? = nil, texture: PhantomTexture? = nil,
+                 organ: Bool = false) {
+            a.paints.append(PhantomPaint(shape: shape, hu: hu, label: label, id: id, onlyInside: only, texture: texture,
+                                         within: organ ? cavity : nil))
         }
 
         // The spleen is drawn first (its neighbours are placed against it) and painted last.
@@ -111,7 +117,8 @@ extension PhantomGenerator {
         // Body wall, cavity, perisplenic fat, mesenteric fat and bowel loops.
         add(cyl(0, 0, bodyRx, bodyRy, pert: 0.04), fatHU)
         add(cyl(0, jitter(4), cavRx + wall, cavRy + wall, pert: 0.03), t.muscle)
-        add(cyl(0, 4, cavRx, cavRy, pert: 0.03), cavityHU)
+        cavity = cyl(0, 4, cavRx, cavRy, pert: 0.03)
+        if let c = cavity { add(c, cavityHU) }
         var shell = spleen
         shell.radii += SIMD3(repeating: 1 + visceral * rng.uniform(2, 9))
         add(shell, fatHU + 10)
@@ -138,7 +145,7 @@ extension PhantomGenerator {
             var fat = k
             fat.radii += SIMD3(repeating: 1 + visceral * rng.uniform(3, 12))
             add(fat, fatHU + 5)
-            add(k, t.kidneyCortex, id: PhantomOrgan.kidney)
+            add(k, t.kidneyCortex, id: PhantomOrgan.kidney, organ: true)
             for p in 0..<4 {
                 let q = SIMD3<Float>(0.15 * side + jitter(0.1), jitter(0.2), Float(p) * 0.45 - 0.68)
                 add(blob(k.point(local: q), SIMD3(9, 8, 10) * s, pert: 0.1), t.kidneyMedulla, only: PhantomOrgan.kidney)
@@ -153,13 +160,13 @@ extension PhantomGenerator {
             let c = flex + (seg == 0 ? SIMD3(35 * s, 5, 0) : SIMD3(-5, -5, -45))
             let r = seg == 0 ? SIMD3<Float>(45, 18, 18) * s : SIMD3<Float>(18, 18, 50) * s
             let tube = blob(inside(c, 0.9), r * rng.uniform(0.8, 1.2), pert: 0.12, angle: jitter(0.3))
-            add(tube, t.bowelWall)
+            add(tube, t.bowelWall, organ: true)
             var lumen = tube
             lumen.radii -= SIMD3(repeating: 3)
             if stool {
-                add(lumen, rng.uniform(-120, 20), texture: PhantomTexture(amplitude: rng.uniform(60, 160), minWave: 6, maxWave: 14, rng: &rng))
+                add(lumen, rng.uniform(-120, 20), texture: PhantomTexture(amplitude: rng.uniform(60, 160), minWave: 6, maxWave: 14, rng: &rng), organ: true)
             } else {
-                add(lumen, -880)
+                add(lumen, -880, organ: true)
             }
         }
 
@@ -168,11 +175,11 @@ extension PhantomGenerator {
         var stomach = blob(.zero, SIMD3(42, 32, 48) * s * rng.uniform(0.7, 1.25), pert: 0.15, angle: jitter(0.4))
         stomach.centre = inside(against(stomachU, stomach, rng.uniform(0.85, 1.15), spleenFraction: 0.8), 0.8)
         let collapsed = rng.unit() < 0.3
-        add(stomach, t.stomachWall, texture: collapsed ? PhantomTexture(amplitude: 10, minWave: 8, maxWave: 16, rng: &rng) : nil)
+        add(stomach, t.stomachWall, texture: collapsed ? PhantomTexture(amplitude: 10, minWave: 8, maxWave: 16, rng: &rng) : nil, organ: true)
         if !collapsed {
             var lumen = stomach
             lumen.radii -= SIMD3(repeating: rng.uniform(3, 7))
-            add(lumen, oralContrast ? rng.uniform(180, 400) : rng.uniform(0, 45))
+            add(lumen, oralContrast ? rng.uniform(180, 400) : rng.uniform(0, 45), organ: true)
         }
         if rng.unit() < 0.7 {
             add(blob(stomach.centre + SIMD3(0, stomach.radii.y * 0.55, stomach.radii.z * 0.3), SIMD3(22, 12, 20) * s * rng.uniform(0.5, 1.2), pert: 0.1), -870)
@@ -185,12 +192,12 @@ extension PhantomGenerator {
         liver.bite = (SIMD3(-1.05 + jitter(0.1), -0.35 + jitter(0.15), -0.6 + jitter(0.2)), SIMD3(0.75, 0.8, 0.75))
         let liverLabel: UInt8 = kind == .liver ? 1 : 0
         let liverTexture = PhantomTexture(amplitude: rng.uniform(2, 10), minWave: 10, maxWave: 25, rng: &rng)
-        add(liver, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture)
+        add(liver, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture, organ: true)
         if rng.unit() < 0.3 {
             let u = unit(SIMD3(0.35 + jitter(0.2), 0.9, 0.25 + jitter(0.2)))
             var tip = blob(.zero, SIMD3(45, 13, 32) * s * rng.uniform(0.8, 1.2), pert: 0.1, angle: jitter(0.4))
             tip.centre = inside(against(u, tip, rng.uniform(0.9, 1.15)), 0.85)
-            add(tip, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture)
+            add(tip, t.liver, label: liverLabel, id: PhantomOrgan.liver, texture: liverTexture, organ: true)
         }
         var lesionCentres: [SIMD3<Float>] = []
         if kind == .liver {
@@ -212,7 +219,7 @@ extension PhantomGenerator {
         let tailU = unit(SIMD3(1, 0.25 + jitter(0.2), -0.1 + jitter(0.2)))
         var tail = blob(.zero, SIMD3(35, 11, 12) * s * rng.uniform(0.8, 1.2), pert: 0.12, angle: jitter(0.3))
         tail.centre = inside(against(tailU, tail, rng.uniform(0.9, 1.2), spleenFraction: 0.7), 0.85)
-        add(tail, t.pancreas, texture: PhantomTexture(amplitude: 8, minWave: 5, maxWave: 10, rng: &rng))
+        add(tail, t.pancreas, texture: PhantomTexture(amplitude: 8, minWave: 5, maxWave: 10, rng: &rng), organ: true)
         add(blob(tail.centre + SIMD3(8, -12 * s, 0), SIMD3(42, 4.5, 4.5) * s, pert: 0.05, angle: jitter(0.2)), t.splenicVein)
         add(cyl(-14 * s + jitter(3), -42 * s + jitter(4), 11, 11, pert: 0.05), t.aorta)
         add(cyl(22 * s + jitter(3), -35 * s + jitter(4), 12, 9, pert: 0.08), t.ivc)
@@ -221,13 +228,13 @@ extension PhantomGenerator {
         let spleenLabel: UInt8 = kind == .spleen ? 1 : 0
         let spleenTexture = PhantomTexture(amplitude: phase == .arterial ? rng.uniform(10, 25) : rng.uniform(0, 6),
                                            minWave: 12, maxWave: 30, rng: &rng)
-        add(spleen, t.spleen, label: spleenLabel, id: PhantomOrgan.spleen, texture: spleenTexture)
+        add(spleen, t.spleen, label: spleenLabel, id: PhantomOrgan.spleen, texture: spleenTexture, organ: true)
         if rng.unit() < 0.3 {
             for _ in 0..<(1 + Int(rng.unit() * 2)) {
                 let q = SIMD3<Float>(rng.uniform(0.2, 0.8), jitter(0.8), jitter(0.8))
                 let c = spleen.point(local: q / (q * q).sum().squareRoot() * 0.9)
                 add(blob(c, SIMD3(repeating: sr.x * rng.uniform(0.35, 0.6)), pert: 0.1), t.spleen,
-                    label: spleenLabel, id: PhantomOrgan.spleen, texture: spleenTexture)
+                    label: spleenLabel, id: PhantomOrgan.spleen, texture: spleenTexture, organ: true)
             }
         }
         if rng.unit() < 0.1 {
@@ -255,7 +262,7 @@ extension PhantomGenerator {
             for side: Float in [-1, 1] {
                 for ang0 in [0.35, 0.75, 1.15, 1.55, 2.0] as [Float] {
                     let ang = ang0 + jitter(0.08)
-                    let c = SIMD3<Float>(side * (cavRx + wall * 0.5) * cosf(ang - 0.2), -(cavRy + wall * 0.5) * sinf(ang - 0.2) * 0.9,
+                    let c = SIMD3<Float>(side * (cavRx + wall * 0.5) * cosf(ang - 0.2), -(cavRy + wall * 0.5) * sinf(ang - 0.2),
                                          Float(level - 2) * 38 + 15 + jitter(5))
                     add(blob(c, SIMD3(6, 6, 9), pert: 0.1), cortexHU * 0.8)
                 }

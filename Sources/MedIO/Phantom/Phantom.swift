@@ -156,6 +156,7 @@ struct PhantomGrid {
                                     let f = SIMD3<Float>((pose.rot.0 * w).sum(), (pose.rot.1 * w).sum(), (pose.rot.2 * w).sum())
                                     guard p.shape.contains(f) else { continue }
                                     if let only = p.onlyInside, I[row + i] != only { continue }
+                                    if let w = p.within, !w.contains(f) { continue }
                                     H[row + i] = p.texture.map { p.hu + $0.value(f) } ?? p.hu
                                     L[row + i] = p.label
                                     I[row + i] = p.id
