@@ -42,20 +42,25 @@ struct PhantomTests {
         let spleens = infos.compactMap { $0.tissueHU["spleen"] }
         #expect((spleens.max() ?? 0) - (spleens.min() ?? 0) > 60)
         let noise = infos.map(\.noiseSigma)
-        #expect((noise.min() ?? 0) < 12 && (noise.max() ?? 0) > 25)
+        #expect((noise.min() ?? 0) < 8 && (noise.max() ?? 0) > 15)
     }
 
-    /// The image follows the drawn tissue values: the spleen's mean HU is near the drawn one (texture, blur
-    /// and noise average out), and lesions are darker than the liver around them.
+    /// The image follows the drawn tissue values: the spleen's median HU is near the drawn one (texture, noise
+    /// and partial volume at its edge average out; the bias field moves it by at most a few tens of HU), and
+    /// lesions are darker than the liver around them.
     @Test func imageMatchesDrawnIntensities() {
         func mean(_ c: PhantomCase, _ l: Float) -> Float {
             let v = zip(c.image.data, c.label.data).filter { $0.1 == l }.map(\.0)
             return v.reduce(0, +) / Float(max(v.count, 1))
         }
-        for i in 0..<3 {
+        func median(_ c: PhantomCase, _ l: Float) -> Float {
+            let v = zip(c.image.data, c.label.data).filter { $0.1 == l }.map(\.0).sorted()
+            return v.isEmpty ? .nan : v[v.count / 2]
+        }
+        for i in 0..<6 {
             let spleen = PhantomGenerator(kind: .spleen, shape: [128, 128, 16]).generate(seed: 5, index: i)
             let drawn = spleen.info.tissueHU["spleen"] ?? 0
-            #expect(abs(mean(spleen, 1) - drawn) < 25, "case \(i): mean \(mean(spleen, 1)) drawn \(drawn) (\(spleen.info.phase))")
+            #expect(abs(median(spleen, 1) - drawn) < 40, "case \(i): median \(median(spleen, 1)) drawn \(drawn) (\(spleen.info.phase))")
         }
         let liver = PhantomGenerator(kind: .liver, shape: [96, 96, 32]).generate(seed: 5, index: 0)
         #expect(mean(liver, 2) < mean(liver, 1) - 10)   // lesions are hypodense

@@ -45,14 +45,14 @@ struct PhantomTissues {
     ]
 
     /// Draws every tissue for `phase`: `unenhanced + e * (phase - unenhanced) + jitter`, with one enhancement
-    /// factor `e` in [0.65, 1.35] per case (dose, timing, cardiac output) and an independent jitter per tissue.
+    /// factor `e` in [0.75, 1.25] per case (dose, timing, cardiac output) and an independent jitter per tissue.
     static func draw(_ phase: PhantomPhase, _ rng: inout PhantomRNG) -> PhantomTissues {
-        let e = rng.uniform(0.65, 1.35)
+        let e = rng.uniform(0.75, 1.25)
         func hu(_ name: String, _ spread: Float) -> Float {
             let v = table[name] ?? SIMD4(repeating: 40)
             return v[0] + e * (v[phase.column] - v[0]) + rng.uniform(-spread, spread)
         }
-        var t = PhantomTissues(spleen: hu("spleen", 14), liver: hu("liver", 14), kidneyCortex: hu("kidneyCortex", 15),
+        var t = PhantomTissues(spleen: hu("spleen", 10), liver: hu("liver", 12), kidneyCortex: hu("kidneyCortex", 15),
                                kidneyMedulla: hu("kidneyMedulla", 15), aorta: hu("aorta", 25), ivc: hu("ivc", 15),
                                splenicVein: hu("splenicVein", 15), pancreas: hu("pancreas", 12),
                                stomachWall: hu("stomachWall", 12), bowelWall: hu("bowelWall", 12), muscle: hu("muscle", 8),
