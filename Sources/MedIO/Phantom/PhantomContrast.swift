@@ -5,9 +5,13 @@
 /// (~115 vs ~75) and heterogeneous ("zebra" enhancement); portal venous it is slightly brighter (~120 vs ~110);
 /// delayed the two are about equal (~90). Kidneys go from darker than the spleen (unenhanced) to much brighter.
 public enum PhantomPhase: String, CaseIterable, Sendable {
+    /// Unenhanced CT.
     case nonContrast = "non-contrast"
+    /// Late arterial phase (~35 s): heterogeneous, bright spleen; bright kidney cortex and aorta.
     case arterial
+    /// Portal venous phase (~70 s), the usual abdominal CT.
     case portalVenous = "portal-venous"
+    /// Delayed phase (3-5 min).
     case delayed
 
     /// Draws a phase: portal venous 40 %, the other three 20 % each (portal venous dominates real datasets).
