@@ -269,7 +269,8 @@ extension PhantomGenerator {
             }
         }
 
-        // Where the grid goes: 2D one slice at a random height through the target; 3D centred near it.
+        // Where the grid goes: 2D one slice at a random height through the target; 3D centred near it (liver: near a
+        // lesion, so even a thin slab holds every class).
         if is2D {
             if kind == .liver {
                 a.targetZ = (lesionCentres.first ?? liverC).z + jitter(4)
@@ -277,7 +278,7 @@ extension PhantomGenerator {
                 a.targetZ = spleenC.z + spleen.extent(along: SIMD3(0, 0, 1)) * rng.uniform(-0.35, 0.35)
             }
         } else {
-            a.targetZ = kind == .liver ? liverC.z * 0.6 + jitter(15) : spleenC.z - 10 + jitter(20)
+            a.targetZ = kind == .liver ? (lesionCentres.first ?? liverC).z + jitter(8) : spleenC.z - 10 + jitter(20)
         }
         a.noiseSigma = 4 + 16 * powf(rng.unit(), 1.3)
         a.biasAmplitude = rng.uniform(10, 40)
