@@ -42,12 +42,13 @@ extension PhantomGenerator {
     /// Draws the anatomy of one case (frame: mm, x to the patient's left is negative, y anterior, z superior).
     ///
     /// Inter-case variability, all from `rng`: patient frame (x0.85-1.15) and subcutaneous/visceral fat
-    /// (4-50 mm; field of view follows the body, 1.08-1.3x its width), contrast phase and organ HU
-    /// (`PhantomTissues`), spleen volume (log-uniform over 0.45-2.25x, i.e. 5x), shape (crescent, random
+    /// (4-50 mm; field of view follows the body, 1.02-1.15x its width), contrast phase and organ HU
+    /// (`PhantomTissues`), spleen volume (log-uniform over 0.5-2.5x, i.e. 5x), shape (crescent, random
     /// deformation, lobules 30 %, fat-filled clefts 35 %, a splenule 10 %), orientation and position behind the
     /// left flank; stomach (collapsed, fluid, oral contrast or gas), pancreatic tail with splenic vein, colonic
     /// splenic flexure and (30 %) a left liver lobe tip placed in contact with the spleen; kidney upper pole
-    /// height; slice spacing (3D 2.5-6.5 mm, always coarser than in-plane) or 2D slab thickness (1-7 mm); noise 4-20 HU, bias 10-40 HU and one or two blur passes.
+    /// height; slice spacing (3D 2.5-6.5 mm, always coarser than in-plane) or 2D slab thickness (1-5 mm);
+    /// noise 4-20 HU, bias 10-40 HU and one or two blur passes.
     func anatomy(_ rng: inout PhantomRNG) -> PhantomAnatomy {
         let is2D = shape[2] == 1
         func jitter(_ a: Float) -> Float { rng.uniform(-a, a) }

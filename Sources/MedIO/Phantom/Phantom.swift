@@ -33,7 +33,7 @@ public struct PhantomInfo: Sendable {
     public var tissueHU: [String: Float]
     /// Whether the liver is fatty (darker than usual).
     public var fattyLiver: Bool
-    /// Spleen volume relative to an average spleen (~200 ml); log-uniform in [0.45, 2.25].
+    /// Spleen volume relative to an average spleen (~200 ml); log-uniform in [0.5, 2.5].
     public var spleenVolumeFactor: Float = 1
     /// Standard deviation of the added Gaussian noise (HU).
     public var noiseSigma: Float = 0
@@ -48,7 +48,7 @@ public struct PhantomInfo: Sendable {
 /// venous, delayed) with per-case organ HU so the spleen is sometimes darker and sometimes brighter than the
 /// liver, a spleen whose volume varies 5x (crescent, lobulated or cleft) with stomach, kidney, pancreatic
 /// tail, colonic flexure and liver tip touching it, bowel, vessels, vertebra and ribs; then a random pose,
-/// slice thickness (2D: averaged over a 1-7 mm slab, labels from its centre; 3D: slices 2.5-6.5 mm apart),
+/// slice thickness (2D: averaged over a 1-5 mm slab, labels from its centre; 3D: slices 2.5-6.5 mm apart),
 /// partial-volume blur, a smooth bias field and Gaussian noise (4-20 HU). The affine is `diag(-sx, -sy, sz)`
 /// (DICOM-like LPS voxel axes) with the grid centred near the target organ, so readers must honour the affine
 /// to place labels correctly.
