@@ -4,10 +4,13 @@ on the first N labelled cases of a `semiseg synth --dims 2` dataset versus all o
 
     phantom_difficulty.py DATASET [--labeled 4,40] [--steps 300] [--seed 0]
 
-Not part of the test suite (needs torch); the numbers go into the issue note. Measured 2026-11-22
-(`semiseg synth --dims 2 --cases 40 --test-cases 20 --seed 0`, 300 steps, batch 4, base 8):
+Not part of the test suite (needs torch). The numbers below were measured 2026-11-22 on the FIRST phantom
+generator (before contrast phases, 5x spleen volume and touching neighbours were added), with
+`semiseg synth --dims 2 --cases 40 --test-cases 20 --seed 0`, 300 steps, batch 4, base 8:
   spleen: Dice(spleen) 0.779 with 4 labeled vs 0.931 with 40
   liver:  Dice(liver) 0.938 vs 0.956, Dice(lesion) 0.122 vs 0.760
+They have not been re-measured on the current generator (torch is not installed here). The current figures from
+SemiSeg's own trainer (2D and 3D, 4 vs all labeled, two seeds) are in the header of scripts/phantom-difficulty.sh.
 """
 import argparse
 import glob

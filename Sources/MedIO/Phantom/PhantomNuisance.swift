@@ -22,13 +22,12 @@ enum PhantomNuisance {
         if nz > 1 { pass(count: nz, stride: plane, starts: Array(0..<plane)) }
     }
 
-    /// Adds a smooth bias field (a random quadratic in the normalised grid coordinates, amplitude 10-40 HU)
-    /// and Gaussian noise (sigma 8-25 HU), then rounds to whole HU clamped to [-1024, 3071].
-    static func biasAndNoise(_ h: UnsafeMutableBufferPointer<Float>, nx: Int, ny: Int, nz: Int, rng: inout PhantomRNG) {
-        let amp = rng.uniform(10, 40)
+    /// Adds a smooth bias field (a random quadratic in the normalised grid coordinates, peak about `amplitude` HU)
+    /// and Gaussian noise (`sigma` HU), then rounds to whole HU clamped to [-1024, 3071].
+    static func biasAndNoise(_ h: UnsafeMutableBufferPointer<Float>, nx: Int, ny: Int, nz: Int, amplitude amp: Float,
+                             sigma: Float, rng: inout PhantomRNG) {
         var c = [Float](repeating: 0, count: 6)
         for k in 0..<6 { c[k] = rng.uniform(-1, 1) }
-        let sigma = rng.uniform(8, 25)
         let c0 = c[0], c3 = c[3]
         var seed = rng.next()
         for k in 0..<nz {

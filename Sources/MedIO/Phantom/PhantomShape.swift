@@ -62,4 +62,42 @@ struct PhantomShape {
 
     /// Whether frame point `p` is inside.
     @inline(__always) func contains(_ p: SIMD3<Float>) -> Bool { contains(local: local(p)) }
+
+    /// Half-width (mm) of the undeformed ellipsoid along the unit frame direction `u` (its support function),
+    /// used to place neighbouring organs in contact.
+    func extent(along u: SIMD3<Float>) -> Float {
+        let l = SIMD3<Float>((rot.0 * u).sum(), (rot.1 * u).sum(), (rot.2 * u).sum()) * radii
+        return (l * l).sum().squareRoot()
+    }
+
+    /// The frame point at normalised local coordinates `q` (inverse of `local`).
+    func point(local q: SIMD3<Float>) -> SIMD3<Float> {
+        let l = q * radii
+        return centre + rot.0 * l.x + rot.1 * l.y + rot.2 * l.z
+    }
+}
+
+/// A smooth intensity texture added to a painted organ (HU): `amplitude * sin(k1.p + p1 + 1.5 sin(k2.p + p2))`
+/// with `p` in frame mm; wavy bands such as the spleen's arciform arterial enhancement or mottled stool.
+struct PhantomTexture {
+    var amplitude: Float
+    var k1: SIMD3<Float>, k2: SIMD3<Float>
+    var p1: Float, p2: Float
+
+    /// A random texture with wavelengths between `minWave` and `maxWave` mm.
+    init(amplitude: Float, minWave: Float, maxWave: Float, rng: inout PhantomRNG) {
+        func wave() -> SIMD3<Float> {
+            var d = SIMD3<Float>(rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1))
+            let n = (d * d).sum().squareRoot()
+            d = n > 1e-3 ? d / n : SIMD3(1, 0, 0)
+            return d * (2 * Float.pi / rng.uniform(minWave, maxWave))
+        }
+        self.amplitude = amplitude
+        k1 = wave(); k2 = wave()
+        p1 = rng.uniform(0, 6.283); p2 = rng.uniform(0, 6.283)
+    }
+
+    @inline(__always) func value(_ p: SIMD3<Float>) -> Float {
+        amplitude * sinf((k1 * p).sum() + p1 + 1.5 * sinf((k2 * p).sum() + p2))
+    }
 }
