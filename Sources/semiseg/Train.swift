@@ -53,6 +53,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "constant, poly, step or cosine-restarts.") var schedule: String?
     @Option(help: "Augmentation preset: none, standard, seed-workflow.") var augmentation: String?
     @Option(name: .customLong("validate-every"), help: "Validate every N epochs.") var validateEvery: Int?
+    @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step.") var nonFinite: String?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Worker threads.") var threads: Int = 2
     @Flag(help: "Only print the final line.") var quiet = false
@@ -95,6 +96,7 @@ struct RunOptions: ParsableArguments {
         if let schedule { c.schedule = schedule }
         if let augmentation { c.augmentation = augmentation; c.augmentationSettings = nil }
         if let validateEvery { c.validateEvery = validateEvery }
+        if let nonFinite { c.nonFinite = nonFinite }
         if let seed { c.seed = seed }
         guard strategyType(named: c.strategy) != nil else {
             throw CLIError(file: "semiseg", problem: "unknown strategy '\(c.strategy)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")

@@ -88,6 +88,8 @@ struct TrainCLITests {
         #expect(badStrategy.status != 0 && badStrategy.stderr.contains("unknown strategy 'nope'"))
         let badPatch = try CLI.run(["train", "--data", data, "--out", run, "--patch", "1,30,30"] + tiny)
         #expect(badPatch.status != 0 && badPatch.stderr.contains("divisible"), "\(badPatch.stderr)")
+        let badGuard = try CLI.run(["train", "--data", data, "--out", run, "--non-finite", "ignore"] + tiny)
+        #expect(badGuard.status != 0 && badGuard.stderr.contains("nonFinite must be stop or skip"), "\(badGuard.stderr)")
         #expect(!fm.fileExists(atPath: run))
         let s = try CLI.run(["strategies"])
         #expect(s.stdout.contains("supervised"))
