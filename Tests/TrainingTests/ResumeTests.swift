@@ -48,6 +48,16 @@ struct ResumeTests {
     func tensors(_ url: URL) throws -> [String: [Float]] { try SafeTensors.read(contentsOf: url).tensors.mapValues { $0.scalars } }
 
     /// metrics.csv without the seconds column.
+    /// The resumed run in `dir` ends exactly like the uninterrupted one in `ref`: weights, both checkpoints, metrics.csv.
+    func expectSameRun(_ resumed: Trainer, _ dir: URL, as clean: Trainer, _ ref: URL) throws {
+        #expect(weights(resumed) == weights(clean))
+        for name in ["last", "best"] {
+            #expect(try tensors(dir.appendingPathComponent("checkpoints/\(name).safetensors"))
+                    == tensors(ref.appendingPathComponent("checkpoints/\(name).safetensors")), "\(name).safetensors differs")
+        }
+        #expect(try metrics(dir) == metrics(ref))
+    }
+
     func metrics(_ dir: URL) throws -> [String] {
         try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n").map {
             var f = $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -79,12 +89,7 @@ struct ResumeTests {
         // Resume (the NaN source removed): the same weights, checkpoints and metrics as the uninterrupted run.
         let resumed = try trainer(dir)
         _ = try resumed.train(resume: true)
-        #expect(weights(resumed) == weights(clean))
-        for name in ["last", "best"] {
-            #expect(try tensors(dir.appendingPathComponent("checkpoints/\(name).safetensors"))
-                    == tensors(ref.appendingPathComponent("checkpoints/\(name).safetensors")), "\(name).safetensors differs")
-        }
-        #expect(try metrics(dir) == metrics(ref))
+        try expectSameRun(resumed, dir, as: clean, ref)
     }
 
     @Test func skipModeSkipsTheNonFiniteStepAndSaysWhere() throws {
@@ -112,12 +117,7 @@ struct ResumeTests {
         #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
         let resumed = try trainer(dir)
         _ = try resumed.train(resume: true)
-        #expect(weights(resumed) == weights(clean))
-        for name in ["last", "best"] {
-            #expect(try tensors(dir.appendingPathComponent("checkpoints/\(name).safetensors"))
-                    == tensors(ref.appendingPathComponent("checkpoints/\(name).safetensors")), "\(name).safetensors differs")
-        }
-        #expect(try metrics(dir) == metrics(ref))
+        try expectSameRun(resumed, dir, as: clean, ref)
         #expect(try metrics(dir).map { $0.split(separator: ",")[0] } == ["epoch", "1", "2", "3"])
     }
 
@@ -131,10 +131,7 @@ struct ResumeTests {
         #expect(throws: TrainingError.self) { _ = try trainer(dir).train() }
         let resumed = try trainer(dir)
         _ = try resumed.train(resume: true)
-        #expect(weights(resumed) == weights(clean))
-        #expect(try tensors(dir.appendingPathComponent("checkpoints/best.safetensors"))
-                == tensors(ref.appendingPathComponent("checkpoints/best.safetensors")))
-        #expect(try metrics(dir) == metrics(ref))
+        try expectSameRun(resumed, dir, as: clean, ref)
     }
 
     /// A crash after the final `last` checkpoint but before metrics.csv got its row: the resume (nothing left to train)
