@@ -21,6 +21,10 @@ struct Bench: ParsableCommand {
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
 
     func run() throws {
+        try reportingFailures { try bench() }
+    }
+
+    private func bench() throws {
         guard reps >= 1 else { throw CLIError(file: "bench", problem: "--reps must be >= 1") }
         guard let net else {
             // One child process per network so each peak RSS is that network's alone.

@@ -94,4 +94,11 @@ struct TrainCLITests {
         let s = try CLI.run(["strategies"])
         #expect(s.stdout.contains("supervised"))
     }
+
+    @Test func benchRejectsBadOptionsWithOneErrorLine() throws {
+        let net = try CLI.run(["bench", "--net", "bogus"])
+        #expect(net.status == 1 && net.stderr.hasPrefix("error: bench: unknown network 'bogus'"), "\(net.stderr)")
+        let conv = try CLI.run(["bench", "--net", "unet2d-s16", "--conv", "fft"])
+        #expect(conv.status == 1 && conv.stderr.hasPrefix("error: bench: --conv must be"), "\(conv.stderr)")
+    }
 }
