@@ -163,7 +163,7 @@ public final class MeanTeacher: Strategy {
         guard weight > 0, let u = step.unlabeledImages else { return nil }
         let run = step.run
         let loss = try consistencyLoss(u, run)
-        let w = weight * (rampUp > 0 ? sigmoidRampUp(run.progress / rampUp) : 1)
+        let w = rampedWeight(weight, progress: run.progress, rampUp: rampUp)
         run.record("consistency", Double(loss.item))
         run.record("consistency_weight", w)
         return loss * Float(w)

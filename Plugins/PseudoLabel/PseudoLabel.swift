@@ -186,7 +186,7 @@ public final class PseudoLabel: Strategy {
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard teacher == nil, let u = step.unlabeledImages else { return nil }
         let (loss, kept) = onlineLoss(logits: step.run.model(u))
-        let w = weight * (rampUp > 0 ? sigmoidRampUp(step.run.progress / rampUp) : 1)
+        let w = rampedWeight(weight, progress: step.run.progress, rampUp: rampUp)
         step.run.record("pl_loss", Double(loss.item))
         step.run.record("pl_mask_ratio", kept)
         step.run.record("pl_weight", w)

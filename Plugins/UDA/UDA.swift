@@ -66,7 +66,7 @@ public final class UDA: Strategy {
 
     /// The ramped consistency weight at the run's current progress.
     func currentWeight(_ run: RunContext) -> Double {
-        weight * (rampUp > 0 ? sigmoidRampUp(run.progress / rampUp) : 1)
+        rampedWeight(weight, progress: run.progress, rampUp: rampUp)
     }
 
     public func supervisedLoss(_ step: StepContext) throws -> Tensor? {

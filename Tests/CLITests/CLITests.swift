@@ -49,6 +49,15 @@ enum CLI {
                       stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// `semiseg synth` of a small 2D spleen dataset into `dir/data`; returns its path.
+    static func synth2D(_ dir: URL, cases: Int, testCases: Int, seed: Int) throws -> String {
+        let data = dir.appendingPathComponent("data").path
+        let r = try run(["synth", "--out", data, "--cases", String(cases), "--test-cases", String(testCases),
+                         "--dims", "2", "--seed", String(seed)])
+        #expect(r.status == 0, "\(r.stderr)")
+        return data
+    }
+
     static func tempDir() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

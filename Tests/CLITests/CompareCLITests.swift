@@ -7,12 +7,7 @@ import Testing
 struct CompareCLITests {
     let fm = FileManager.default
 
-    func synth(_ dir: URL) throws -> String {
-        let data = dir.appendingPathComponent("data").path
-        let r = try CLI.run(["synth", "--out", data, "--cases", "10", "--test-cases", "3", "--dims", "2", "--seed", "5"])
-        #expect(r.status == 0, "\(r.stderr)")
-        return data
-    }
+    func synth(_ dir: URL) throws -> String { try CLI.synth2D(dir, cases: 10, testCases: 3, seed: 5) }
 
     func tinyArgs(epochs: Int = 2) -> [String] {
         ["--model", "unet2d", "--base", "4", "--depth", "2", "--epochs", String(epochs), "--iterations", "2",

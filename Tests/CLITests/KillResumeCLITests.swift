@@ -10,12 +10,7 @@ import Glibc
 struct KillResumeCLITests {
     let fm = FileManager.default
 
-    func synth(_ dir: URL) throws -> String {
-        let data = dir.appendingPathComponent("data").path
-        let r = try CLI.run(["synth", "--out", data, "--cases", "8", "--test-cases", "2", "--dims", "2", "--seed", "4"])
-        #expect(r.status == 0, "\(r.stderr)")
-        return data
-    }
+    func synth(_ dir: URL) throws -> String { try CLI.synth2D(dir, cases: 8, testCases: 2, seed: 4) }
 
     func trainArgs(_ data: String, out: String) -> [String] {
         ["train", "--data", data, "--out", out, "--strategy", "mc-dropout", "--model", "unet2d", "--base", "4", "--depth", "2",

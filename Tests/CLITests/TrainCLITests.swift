@@ -6,12 +6,7 @@ import Testing
 struct TrainCLITests {
     let fm = FileManager.default
 
-    func synth(_ dir: URL, cases: Int = 10) throws -> String {
-        let data = dir.appendingPathComponent("data").path
-        let r = try CLI.run(["synth", "--out", data, "--cases", String(cases), "--test-cases", "2", "--dims", "2", "--seed", "3"])
-        #expect(r.status == 0, "\(r.stderr)")
-        return data
-    }
+    func synth(_ dir: URL, cases: Int = 10) throws -> String { try CLI.synth2D(dir, cases: cases, testCases: 2, seed: 3) }
 
     let tiny = ["--model", "unet2d", "--base", "4", "--depth", "2", "--epochs", "2", "--iterations", "3",
                 "--batch-size", "2", "--labeled", "4", "--validation", "2", "--augmentation", "none", "--quiet"]

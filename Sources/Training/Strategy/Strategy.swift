@@ -70,3 +70,9 @@ public func sigmoidRampUp(_ progress: Double) -> Double {
     let t = min(max(progress, 0), 1)
     return _exp(-5 * (1 - t) * (1 - t))
 }
+
+/// A consistency weight ramped in over the first `rampUp` fraction of the run: `weight · sigmoidRampUp(progress /
+/// rampUp)`, or `weight` throughout when `rampUp` is 0. `progress` is the run's fraction done, in [0, 1].
+public func rampedWeight(_ weight: Double, progress: Double, rampUp: Double) -> Double {
+    weight * (rampUp > 0 ? sigmoidRampUp(progress / rampUp) : 1)
+}
