@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "MedIO", targets: ["MedIO"]),
+        .library(name: "Training", targets: ["Training"]),  // for the Fuzz/ harnesses (config, split, compare readers)
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for SemiSeg's NIfTI and MSD readers (issue #8). Not part of the root package's build:
+// libFuzzer harnesses for SemiSeg's NIfTI and MSD readers (issue #8), the safetensors reader and the config,
+// split.json and compare.json decoders (issue 18). Not part of the root package's build:
 // scripts/fuzz.sh builds this package with `-sanitize=fuzzer,address` and runs each harness.
 import Foundation
 import PackageDescription
@@ -17,6 +18,11 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["CFuzz", .product(name: "MedIO", package: root)]),
         .executableTarget(name: "FuzzNifti", dependencies: ["FuzzSupport", .product(name: "MedIO", package: root)]),
         .executableTarget(name: "FuzzMSD", dependencies: ["FuzzSupport", .product(name: "MedIO", package: root)]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "NN", package: root),
+                                                                  .product(name: "Engine", package: root)]),
+        .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
+        .executableTarget(name: "FuzzSplit", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
+        .executableTarget(name: "FuzzCompare", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
     ],
     swiftLanguageModes: [.v5]
 )

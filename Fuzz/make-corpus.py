@@ -192,6 +192,87 @@ def review_regressions(nifti_folder, msd_folder):
     huge = nifti(1, "float32", [4, 4, 4], data=[1e30 if i == 5 else float(i % 2) for i in range(64)], **FUZZ_GRID)
     base = {"labels": {"0": "background", "1": "organ"}, "training": [{"image": "imagesTr/fuzz.nii", "label": "labelsTr/fuzz.nii"}]}
     write(msd_folder, "review-huge-label-value", json.dumps(base).encode() + b"\0" + huge)
+    # safetensors: 4e15 x 1000 int64 elements fit an Int, their byte count (x 8) does not: trapped before the fix.
+    st_folder = os.path.join(HERE, "regressions", "safetensors")
+    os.makedirs(st_folder, exist_ok=True)
+    write(st_folder, "review-byte-count-overflow", safetensors_file({"a": ("I64", [4000000000000000, 1000], b"")}))
+
+
+def safetensors_file(tensors, metadata=None, pad=True):
+    """A safetensors file: {name: (dtype, shape, raw bytes)} in sorted order, header padded to 8 bytes."""
+    header, data = {}, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name in sorted(tensors):
+        dtype, shape, raw = tensors[name]
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    js = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    while pad and len(js) % 8:
+        js += b" "
+    return struct.pack("<Q", len(js)) + js + data
+
+
+def with_digest(tensors, metadata):
+    """As SemiSeg writes checkpoints: SHA-256 of the file with the digest's own 64 hex characters as '0's."""
+    import hashlib
+    meta = dict(metadata, sha256="0" * 64)
+    raw = safetensors_file(tensors, meta)
+    digest = hashlib.sha256(raw).hexdigest()
+    return raw.replace(b'"sha256":"' + b"0" * 64 + b'"', b'"sha256":"' + digest.encode() + b'"', 1)
+
+
+def safetensors_corpus(folder):
+    f32 = lambda *v: struct.pack("<%df" % len(v), *v)
+    i64 = lambda *v: struct.pack("<%dq" % len(v), *v)
+    w = {"conv.weight": ("F32", [2, 1, 3], f32(*[0.5 * i - 1 for i in range(6)])), "bn.num_batches_tracked": ("I64", [], i64(7)),
+         "empty": ("F32", [0, 4], b""), "bias": ("F32", [2], f32(float("nan"), float("inf")))}
+    write(folder, "weights.safetensors", safetensors_file(w))
+    write(folder, "metadata.safetensors", safetensors_file(w, {"format": "pt", "producer": "torch"}))
+    write(folder, "unpadded.safetensors", safetensors_file({"x": ("F32", [1], f32(3.0))}, pad=False))
+    write(folder, "no-tensors.safetensors", safetensors_file({}, {"k": "v"}))
+    state = json.dumps({"epochsDone": 2, "globalStep": 8, "stopped": False}, separators=(",", ":"))
+    write(folder, "checkpoint-digest.safetensors",
+          with_digest({"model.w": ("F32", [2, 2], f32(1, 2, 3, 4)), "model.n": ("I64", [1], i64(3))},
+                      {"format": "semiseg-checkpoint-2", "semiseg_trainer_state": state}))
+
+
+def config_corpus(folder):
+    base = {"data": "/data/Task09_Spleen", "out": "runs/x"}
+    variants = {
+        "minimal.json": base,
+        "full.json": dict(base, labeled=4, validation=2, test_count=4, resize=[32, 64, 64], spacing=[1.5, 1.5, 3.0],
+                          normalization="window", hu_window=[-160, 240], model="unet3d", base=8, depth=3, norm="instance",
+                          upsampling="transposed", classes=3, strategy="uda", strategy_options={"weight": "0.5"},
+                          epochs=10, iterations_per_epoch=20, batch_size=2, unlabeled_batch_size=2, patch=[16, 32, 32],
+                          foreground_oversampling=0.33, loss="dice-ce", optimizer="sgd", learning_rate=0.01,
+                          weight_decay=3e-5, momentum=0.99, schedule="poly", augmentation="standard", validate_every=2,
+                          window_step=0.5, mirror_tta=True, seed=3, non_finite="skip"),
+        "camel.json": dict(base, iterationsPerEpoch=5, batchSize=1, model="unet2d", patch=[1, 64, 64], schedule="cosine-restarts",
+                           cycleEpochs=2, stepEvery=3, stepGamma=0.5),
+        "augmentation-settings.json": dict(base, augmentation_settings={"rotation": 15, "scale": [0.9, 1.1], "flip": [True, False, False]}),
+        "unknown-key.json": dict(base, learning_rat=0.1),
+        "bad-value.json": dict(base, model="unet4d", epochs=0),
+    }
+    for name, v in variants.items():
+        write(folder, name, json.dumps(v, indent=1).encode())
+
+
+def split_corpus(folder):
+    write(folder, "split.json", json.dumps({"seed": 0, "labeled": ["case_001.nii.gz", "case_002.nii.gz"], "unlabeled": ["case_003.nii.gz"],
+                                            "validation": ["case_004.nii.gz"], "test": ["case_005.nii.gz"]}, indent=2).encode())
+    write(folder, "overlap.json", json.dumps({"seed": 1, "labeled": ["a"], "unlabeled": ["a"], "validation": [], "test": []}).encode())
+    write(folder, "no-labeled.json", json.dumps({"seed": 1, "labeled": [], "unlabeled": ["a"], "validation": [], "test": []}).encode())
+
+
+def compare_corpus(folder):
+    base = {"data": "/data/Task09_Spleen", "out": "cmp", "model": "unet2d", "epochs": 2, "iterationsPerEpoch": 3}
+    write(folder, "compare.json", json.dumps({"strategies": ["supervised", "uda"], "seeds": [0, 1],
+                                              "strategy_options": {"uda": {"weight": "0.5"}}, "base": base}, indent=2).encode())
+    write(folder, "unknown-strategy.json", json.dumps({"strategies": ["supervised", "nope"], "seeds": [0],
+                                                       "strategy_options": {}, "base": base}).encode())
+    write(folder, "duplicate-seeds.json", json.dumps({"strategies": ["supervised"], "seeds": [3, 3],
+                                                      "strategy_options": {}, "base": base}).encode())
 
 
 def main():
@@ -200,7 +281,8 @@ def main():
         print("make-corpus: wrote Fuzz/regressions/*/review-*")
         return 0
     root = os.path.join(HERE, "corpus")
-    for target, make in (("nifti", nifti_corpus), ("msd", msd_corpus)):
+    for target, make in (("nifti", nifti_corpus), ("msd", msd_corpus), ("safetensors", safetensors_corpus),
+                         ("config", config_corpus), ("split", split_corpus), ("compare", compare_corpus)):
         folder = os.path.join(root, target)
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the NIfTI reader and the MSD dataset loader/validator with libFuzzer (issue #8). Not part of `make test`.
+# Fuzzes with libFuzzer (issues #8, 18): the NIfTI reader, the MSD dataset loader/validator, the safetensors reader,
+# experiment configs (TrainConfig.load, JSON), split.json and compare.json. Not part of `make test`.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     # default: 600 s in total, nifti 70 % / msd 30 %
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     # default: 600 s in total over all six targets (nifti 30 %, 14 % each other)
+#   scripts/fuzz.sh 600 safetensors config    # 600 s EACH when targets are named
 #   make fuzz [FUZZ_SECONDS=600]
+#   FUZZ_NO_BUILD=1: use the harnesses already built (e.g. a second fuzz.sh running beside the first).
 #
 # Builds the harness package Fuzz/ (release, -sanitize=fuzzer,address: coverage for MedIO and the harnesses,
 # AddressSanitizer + LeakSanitizer), then runs each target with -rss_limit_mb=2048 -timeout=10 on a working
@@ -16,18 +19,21 @@ cd "$(dirname "$0")/.."
 TOTAL=${1:-600}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(nifti msd)
+ALL=0
+[ ${#TARGETS[@]} -eq 0 ] && { TARGETS=(nifti msd safetensors config split compare); ALL=1; }
 case "$TOTAL" in ''|*[!0-9]*) echo "error: scripts/fuzz.sh: SECONDS must be a whole number, got '$TOTAL'" >&2; exit 2;; esac
 
 WORK=${FUZZ_WORK:-.build-fuzz}
 FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address)
-echo "fuzz: building Fuzz/ (swift build ${FLAGS[*]})"
-(cd Fuzz && swift build "${FLAGS[@]}" 2>&1 | grep -v "__asan_extra_spill_area") || { echo "error: Fuzz/: build failed" >&2; exit 1; }
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+    echo "fuzz: building Fuzz/ (swift build ${FLAGS[*]})"
+    (cd Fuzz && swift build "${FLAGS[@]}" 2>&1 | grep -v "__asan_extra_spill_area") || { echo "error: Fuzz/: build failed" >&2; exit 1; }
+fi
 BIN=$(cd Fuzz && swift build "${FLAGS[@]}" --show-bin-path)
 
-share() {  # seconds for a target
-    if [ ${#TARGETS[@]} -eq 1 ]; then echo "$TOTAL"; return; fi
-    case "$1" in nifti) echo $((TOTAL * 7 / 10));; *) echo $((TOTAL - TOTAL * 7 / 10));; esac
+share() {  # seconds for a target: all of SECONDS for named targets, else nifti 30 % and 14 % for each other
+    if [ $ALL = 0 ]; then echo "$TOTAL"; return; fi
+    case "$1" in nifti) echo $((TOTAL * 30 / 100));; *) echo $((TOTAL * 14 / 100));; esac
 }
 
 status=0
@@ -36,7 +42,11 @@ for t in "${TARGETS[@]}"; do
     case "$t" in
         nifti) exe=$BIN/FuzzNifti; maxlen=4096;;
         msd) exe=$BIN/FuzzMSD; maxlen=8192;;
-        *) echo "error: scripts/fuzz.sh: unknown target '$t' (nifti, msd)" >&2; exit 2;;
+        safetensors) exe=$BIN/FuzzSafeTensors; maxlen=4096;;
+        config) exe=$BIN/FuzzConfig; maxlen=4096;;
+        split) exe=$BIN/FuzzSplit; maxlen=2048;;
+        compare) exe=$BIN/FuzzCompare; maxlen=4096;;
+        *) echo "error: scripts/fuzz.sh: unknown target '$t' (nifti, msd, safetensors, config, split, compare)" >&2; exit 2;;
     esac
     secs=$(share "$t")
     mkdir -p "$WORK/corpus/$t" "$WORK/artifacts/$t" "$WORK/logs"
@@ -46,7 +56,9 @@ for t in "${TARGETS[@]}"; do
     before=$(ls "$WORK/artifacts/$t" | wc -l)
     echo "fuzz: $t for ${secs}s -> $log"
     start=$SECONDS
-    SWIFT_BACKTRACE=enable=no SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" "Fuzz/regressions/$t" \
+    regress=()
+    [ -d "Fuzz/regressions/$t" ] && regress=("Fuzz/regressions/$t")
+    SWIFT_BACKTRACE=enable=no SEMISEG_FUZZ_TMP="$scratch" "$exe" "$WORK/corpus/$t" "Fuzz/corpus/$t" "${regress[@]}" \
         -dict="Fuzz/dict/$t.dict" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len="$maxlen" \
         -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$t/" >"$log" 2>&1
     rc=$?

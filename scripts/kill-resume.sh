@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash-safety check (issue #8): SIGKILL `semiseg train` and `semiseg compare` at three points each, resume with the
+# Crash-safety check (issues #8, 18): SIGKILL `semiseg train` and `semiseg compare` at three points each (and SIGTERM
+# `train` mid-epoch: a checkpoint at the next step boundary, exit 143), resume with the
 # same command, and require exactly the result of an uninterrupted run: identical tensors in every checkpoint
 # (model, optimizer, strategy state; safetensors metadata holds timings and is ignored), identical prediction and
 # uncertainty voxels (NIfTI data after the header), identical per-case metrics (summary.json without timings) and
@@ -161,6 +162,14 @@ trial() {
   "$@" --out "$out" > "$log" 2>&1 &
   local pid=$! observed="" killed=0
   case $kind in
+    term:*)
+      # SIGTERM (not SIGKILL): the run checkpoints at the next step boundary (mid-epoch) and exits 143.
+      local n=${kind#term:}
+      if wait_for $pid "$steplog" "^ *step $n \\("; then kill -TERM $pid; killed=1; observed="SIGTERM in step $((n + 1))"; fi
+      local rc=0
+      wait $pid 2>/dev/null || rc=$?
+      if [ $killed = 1 ] && [ $rc -ne 143 ]; then echo "$name: exit status $rc after SIGTERM, expected 143"; FAIL=1; fi
+      if [ $killed = 1 ] && ! grep -q "^interrupted by SIGTERM: checkpoint saved" "$log"; then echo "$name: no 'interrupted by SIGTERM' line"; FAIL=1; fi ;;
     step:*)
       local n=${kind#step:}
       if wait_for $pid "$steplog" "^ *step $n \\("; then kill -9 $pid; killed=1; observed="in step $((n + 1))"; fi ;;
@@ -236,6 +245,8 @@ k1=$(( RANDOM % 3 + 1 )); k2=$(( RANDOM % 3 + 1 ))   # prediction files written 
 trial train-1 "step:$s1" "$W/t1" "$W/t1" "$B" "${TRAIN[@]}"
 trial train-2 "ckpt:$e1" "$W/t2" "$W/t2" "$B" "${TRAIN[@]}"
 trial train-3 "predict:$k1" "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
+mid; s5=$MID
+trial train-4 "term:$s5" "$W/t4" "$W/t4" "$B" "${TRAIN[@]}"
 trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}"
 trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
 trial compare-3 "predict:$k2" "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"

@@ -37,6 +37,7 @@ struct Compare: ParsableCommand {
             let names = strategies.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             let settings = CompareSettings(strategies: names, seeds: try CompareSettings.parseSeeds(seeds), strategyOptions: opts, base: base)
             Parallel.threads = options.threads
+            Interrupt.install()
             let plan = try Comparison.prepare(settings, knownStrategies: registeredStrategies.map { $0.name }) { config in
                 _ = try makeStrategy(config.strategy, StrategyOptions(config.strategyOptions, owner: config.strategy))
             }

@@ -46,9 +46,13 @@ struct Predict: ParsableCommand {
             let store = CaseStore(labeled: [], unlabeled: [], validation: [], test: [])
             let trainer = try Trainer(config: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
                                       runDirectory: dir, forInference: true, log: { _ in })
+            let outDir = URL(fileURLWithPath: out)
+            // One writer per output folder (FolderLock): a second predict, or a run training there, is refused.
+            try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+            let lock = try FolderLock.acquire(outDir, command: "predict")
+            defer { lock.release() }
             try trainer.loadBest()
             let files = try inputImages(input)
-            let outDir = URL(fileURLWithPath: out)
             let uncertaintyDir = outDir.appendingPathComponent("uncertainty"), probDir = outDir.appendingPathComponent("probabilities")
             try FileManager.default.createDirectory(at: uncertaintyDir, withIntermediateDirectories: true)
             if probabilities { try FileManager.default.createDirectory(at: probDir, withIntermediateDirectories: true) }

@@ -9,14 +9,17 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a U-Net with a strategy on an MSD dataset and evaluate it on the test cases.")
 
     @OptionGroup var options: RunOptions
-    @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split).") var resume = false
+    @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split); a damaged last falls back to the newest intact older checkpoint.") var resume = false
+    @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept: last plus K-1 older ones (epochE-stepS.safetensors), for --resume when last is damaged.") var keepCheckpoints: Int = 2
 
     func run() throws {
         try reportingFailures {
             let config = try options.trainConfig()
+            guard keepCheckpoints >= 1 else { throw CLIError(file: "--keep-checkpoints", problem: "must be >= 1, got \(keepCheckpoints)") }
             Parallel.threads = options.threads
+            Interrupt.install()
             let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume,
-                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
+                                              logSteps: options.logSteps, keepCheckpoints: keepCheckpoints, log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
             if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
         }
     }
@@ -143,5 +146,11 @@ func reportingFailures(_ body: () throws -> Void) throws {
         printError("error: \(e.description)"); throw ExitCode(1)
     } catch let e as TrainingError {
         printError("error: \(e.description)"); throw ExitCode(1)
+    } catch let e as FolderLock.Busy {
+        printError("error: \(e.description)"); throw ExitCode(1)
+    } catch let e as TrainingInterrupted {
+        // One line, then 128 + signal (130 SIGINT, 143 SIGTERM) as a shell expects of an interrupted command.
+        printError("\(e.description); continue with the same command (train: --resume)")
+        throw ExitCode(e.exitStatus)
     }
 }

@@ -86,7 +86,8 @@ struct KillResumeCLITests {
         }
         #expect(try summary(run) == summary(ref))
         let names = try fm.contentsOfDirectory(atPath: run + "/checkpoints")
-        #expect(names.sorted() == ["best.safetensors", "last.safetensors"], "\(names)")
+        // --keep-checkpoints 2 (default): last plus the previous one (epoch 2 of 3, step 8).
+        #expect(names.sorted() == ["best.safetensors", "epoch0002-step0000008.safetensors", "last.safetensors"], "\(names)")
         // Another thread count cannot continue bit-identically (parallel sums split by thread count): it says so.
         let other = try CLI.run(trainArgs(data, out: ref) + ["--resume", "--threads", "1"])
         #expect(other.status == 0, "\(other.stderr)")

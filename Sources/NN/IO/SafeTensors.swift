@@ -100,8 +100,11 @@ public enum SafeTensors {
                 guard !overflow else { throw fail("tensor \(key): shape \(shape) is too large") }
                 n = m
             }
-            guard end - begin == n * dtype.byteSize else {
-                throw fail("tensor \(key): \(end - begin) bytes for shape \(shape) of \(dtype.rawValue) (expected \(n * dtype.byteSize))")
+            // n x byteSize can overflow for a shape whose element count fits an Int (review: Fuzz/regressions/safetensors).
+            let (byteCount, tooLarge) = n.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !tooLarge else { throw fail("tensor \(key): shape \(shape) is too large") }
+            guard end - begin == byteCount else {
+                throw fail("tensor \(key): \(end - begin) bytes for shape \(shape) of \(dtype.rawValue) (expected \(byteCount))")
             }
             let t = Tensor(zeros: shape)
             let base = dataStart + begin

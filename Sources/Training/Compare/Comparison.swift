@@ -130,6 +130,14 @@ public enum Comparison {
                 let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
                 progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
                 ran.append(name)
+            } catch let e as TrainingInterrupted {
+                logFile.append(e.description)
+                throw e
+            } catch let e as FolderLock.Busy {
+                // Another process (a second compare, a Slurm array task) trains this cell now: leave it to that one.
+                progress("\(head) skipped (\(e.holder.map { "in use by \($0)" } ?? "in use by another process"))")
+                skipped.append(name)
+                continue
             } catch {
                 let text = "\(error)"
                 logFile.append("error: \(text)")

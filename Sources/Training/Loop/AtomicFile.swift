@@ -39,16 +39,23 @@ public enum AtomicFile {
     }
 
     /// Writes `data` to `url` atomically (temporary file in the same folder, fsync, rename).
-    /// - Throws: `TrainingError` "`<path>`: cannot write (`<reason>`)" (no space, no permission, ...); the final name
-    ///   then still holds its previous content (or does not exist) and the temporary file is removed.
+    /// - Throws: `TrainingError` "`<path>`: no space left on device" when the file system is full (or the quota
+    ///   reached), else "`<path>`: cannot write (`<reason>`)" (no permission, ...); the final name then still holds its
+    ///   previous content (or does not exist) and the temporary file is removed, so a run stopped by a full disk keeps
+    ///   its last good checkpoint and resumes exactly once space is back.
     public static func write(_ data: Data, to url: URL) throws {
         let tmp = temporaryURL(for: url)
+        var noSpace = false
+        func reason(_ e: Int32) -> String {
+            if e == ENOSPC || e == EDQUOT { noSpace = true }
+            return String(cString: strerror(e))
+        }
         func fail(_ reason: String) -> TrainingError {
             unlink(tmp.path)
-            return TrainingError("\(url.path): cannot write (\(reason))")
+            return TrainingError(noSpace ? "\(url.path): no space left on device" : "\(url.path): cannot write (\(reason))")
         }
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw fail(reason(errno)) }
         var failure: String?
         let failAfterBytes = simulatedLimit(url)
         data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
@@ -63,15 +70,15 @@ public enum AtomicFile {
                 let n = Glibc.write(fd, p, left)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno)); return
+                    failure = reason(errno); return
                 }
                 p += n; left -= n
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil && fsync(fd) != 0 { failure = reason(errno) }
+        if close(fd) != 0 && failure == nil { failure = reason(errno) }
         if let f = failure { throw fail(f) }
-        guard rename(tmp.path, url.path) == 0 else { throw fail(String(cString: strerror(errno))) }
+        guard rename(tmp.path, url.path) == 0 else { throw fail(reason(errno)) }
     }
 
     /// True for the hidden temporary names of `write`, MedIO's image writers and older notebook exports.

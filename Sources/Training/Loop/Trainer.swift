@@ -23,15 +23,20 @@ public final class Trainer {
     public let strategy: any Strategy
     public let run: RunContext
     private let batcher: Batcher
-    private var dataRNG: RNG
-    private var log = MetricsLog()
-    private var bestMetric: Double?
-    private var bestEpoch: Int?
-    private var epochsDone = 0
-    private var stopped = false
+    var dataRNG: RNG
+    var log = MetricsLog()
+    var bestMetric: Double?
+    var bestEpoch: Int?
+    var epochsDone = 0
+    var stopped = false
     private let schedule: LRSchedule
     /// Log one line per optimizer step (`step N (epoch E/T, I/K)  loss L`), for progress on long epochs.
     public var logSteps = false
+    /// Checkpoints kept: `last` plus `keepCheckpoints - 1` older ones (`CheckpointFiles`); `--keep-checkpoints`.
+    public var keepCheckpoints = CheckpointFiles.defaultKeep
+    /// Set by a mid-epoch resume, consumed by the next epoch; and the position of the file now at `last`.
+    var epochProgress: EpochProgress?
+    var lastCheckpointPosition: CheckpointPosition?
 
     /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
     public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
@@ -96,25 +101,14 @@ public final class Trainer {
         try fm.createDirectory(at: checkpointDir, withIntermediateDirectories: true)
         // Temporary files of a killed writer (never under a final name) are removed.
         AtomicFile.removeStaleTemporaries(in: checkpointDir)
-        let last = checkpointDir.appendingPathComponent("last.safetensors")
-        if resume, fm.fileExists(atPath: last.path) {
-            let s = try Checkpoint.load(from: last, model: run.model, optimizer: run.optimizer, strategy: strategy)
-            epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
-            bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
-            stopped = s.stopped
-            // metrics.csv again from the checkpoint's log: a kill between the `last` checkpoint and the csv write must
-            // not leave the final epoch's row missing.
-            try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
-            run.log("resumed from epoch \(epochsDone) (step \(run.globalStep))")
-            if let t = s.threads, t != Parallel.threads {
-                run.log("note: the run trained with --threads \(t), this resume uses \(Parallel.threads): it continues correctly but "
-                        + "not bit-identically to an uninterrupted run (parallel sums split by thread count); pass --threads \(t) for that")
-            }
-        }
+        if resume { try restoreNewestIntactCheckpoint() } else { checkpointFiles.removeOlder() }
         try strategy.willStartRun(run)
         try preflight?(checkpointBytes())
-        while epochsDone < config.epochs && !stopped {
-            try trainEpoch()
+        try Interrupt.deferringSignals {
+            while epochsDone < config.epochs && !stopped {
+                try trainEpoch()
+                try stopIfInterruptedAtEpochEnd()
+            }
         }
         // Training time of every recorded epoch, including those of interrupted invocations (not the work they lost).
         let seconds = log.rows.isEmpty ? Date().timeIntervalSince(start) : log.rows.map(\.seconds).reduce(0, +)
@@ -128,9 +122,11 @@ public final class Trainer {
         run.resetEpochValues()
         try strategy.willStartEpoch(run)
         run.model.train()
-        var lossSum = 0.0, supSum = 0.0, counted = 0
+        var p = takeEpochProgress()  // a mid-epoch resume continues at p.iteration with the epoch's sums
         let unlabeledPool = run.data.unlabeled.isEmpty ? run.data.labeled : run.data.unlabeled
-        for it in 0..<config.iterationsPerEpoch {
+        for it in p.iteration..<config.iterationsPerEpoch {
+            p.iteration = it
+            try stopIfInterrupted(p, since: t0)
             let lr = schedule.learningRate(at: run.globalStep)
             run.optimizer.learningRate = lr
             let (x, y, mask) = batcher.labeledBatch(run.data.labeled, rng: &dataRNG)
@@ -156,7 +152,7 @@ public final class Trainer {
             run.optimizer.step()
             run.globalStep += 1
             try strategy.didFinishStep(run, step)
-            lossSum += lossValue; supSum += Double(sup.item); counted += 1
+            p.lossSum += lossValue; p.supervisedSum += Double(sup.item); p.counted += 1
             if logSteps {
                 run.log(String(format: "step %d (epoch %d/%d, %d/%d)  loss %.4f", run.globalStep, epoch + 1, config.epochs,
                                it + 1, config.iterationsPerEpoch, lossValue))
@@ -169,8 +165,8 @@ public final class Trainer {
         }
         run.validationHistory.append(valDice)
         epochsDone = epoch + 1
-        let seconds = Date().timeIntervalSince(t0)
-        log.rows.append(.init(epoch: epochsDone, loss: lossSum / Double(max(counted, 1)), supervised: supSum / Double(max(counted, 1)),
+        let seconds = p.seconds + Date().timeIntervalSince(t0)
+        log.rows.append(.init(epoch: epochsDone, loss: p.lossSum / Double(max(p.counted, 1)), supervised: p.supervisedSum / Double(max(p.counted, 1)),
                               lr: Double(run.optimizer.learningRate), validationDice: valDice, seconds: seconds, extra: run.epochValues))
         var improved = false
         if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
@@ -179,13 +175,11 @@ public final class Trainer {
         // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included. `best` is written BEFORE
         // `last`: a kill between the two then resumes from the previous `last` and redoes this epoch (rewriting `best`),
         // whereas the other order would resume past an epoch whose `best` was never written.
-        let state = TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
-                                 dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
-                                 log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads)
+        let state = trainerState()
         if improved || (run.data.validation.isEmpty && epochsDone == config.epochs) {
             try Checkpoint.save(to: checkpointDir.appendingPathComponent("best.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
         }
-        try Checkpoint.save(to: checkpointDir.appendingPathComponent("last.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
+        try saveLast(state)
         // metrics.csv is rewritten whole from the checkpointed log, so a resumed run has no duplicated or missing rows.
         try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
         let extras = run.epochValues.sorted { $0.key < $1.key }.map { " \($0.key) \(String(format: "%.4f", $0.value))" }.joined()

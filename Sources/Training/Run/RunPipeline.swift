@@ -28,9 +28,13 @@ public enum RunPipeline {
     ///
     /// Every file is written atomically (`AtomicFile`). Before the first training step the preflight checks that the
     /// folder is writable and that its file system has room for the checkpoints and predictions (`Preflight`).
-    /// - Parameter logSteps: also log one line per optimizer step.
+    /// The run folder is locked (`FolderLock`) from before its first write to the end: a second process on the same
+    /// folder is refused with `FolderLock.Busy`.
+    /// - Parameters:
+    ///   - logSteps: also log one line per optimizer step.
+    ///   - keepCheckpoints: `last` plus this many minus one older checkpoints are kept (`--keep-checkpoints`).
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
-                           resume: Bool = false, logSteps: Bool = false,
+                           resume: Bool = false, logSteps: Bool = false, keepCheckpoints: Int = 2,
                            log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
@@ -53,6 +57,9 @@ public enum RunPipeline {
             throw TrainingError("\(out.path): cannot create the output folder (\(error.localizedDescription))")
         }
         try Preflight.checkWritable(out)
+        let lock = try FolderLock.acquire(out, command: resume ? "train --resume" : "train")
+        defer { lock.release() }
+        if let dead = lock.tookOverFrom { log("note: \(out.path): took over the lock of \(dead), which no longer runs") }
         let predDir = out.appendingPathComponent("predictions")
         for d in [out, predDir, predDir.appendingPathComponent("uncertainty")] { AtomicFile.removeStaleTemporaries(in: d) }
         try config.save(out.appendingPathComponent("config.json"))
@@ -61,9 +68,10 @@ public enum RunPipeline {
 
         let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
         trainer.logSteps = logSteps
+        trainer.keepCheckpoints = keepCheckpoints
         let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
         let result = try trainer.train(resume: resume) { checkpointBytes in
-            let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: 3,
+            let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: max(keepCheckpoints, 1) + 2,
                                               predictionBytes: Preflight.predictionBytes(testImages: testImages))
             // Files of an interrupted invocation are replaced, not added.
             let existing = Preflight.bytesUsed(under: out.appendingPathComponent("checkpoints")) + Preflight.bytesUsed(under: predDir)

@@ -30,7 +30,7 @@ public final class RunContext {
     public var rng: RNG
     /// Extra per-epoch values a strategy wants in `metrics.csv` (e.g. "consistency"); averaged over the epoch's steps.
     public internal(set) var epochValues: [String: Double] = [:]
-    private var epochCounts: [String: Int] = [:]
+    var epochCounts: [String: Int] = [:]
     /// Validation Dice per epoch so far (nil where not validated).
     public internal(set) var validationHistory: [Double?] = []
     /// Log sink (progress lines).
