@@ -122,7 +122,7 @@ extension KillResumeCLITests {
         #expect(sh(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.path]) == 0)
         defer { _ = sh(["umount", mnt.path]) }
         let run = mnt.appendingPathComponent("run").path, filler = mnt.appendingPathComponent("filler").path
-        let (p, filled) = try whenOutput(trainArgs(data, out: run), contains: "epoch 1/3", log: dir.appendingPathComponent("full.log")) { pid in
+        let (p, filled) = try whenOutput(trainArgs(data, out: run), contains: "epoch 1/3  loss", log: dir.appendingPathComponent("full.log")) { pid in
             kill(pid, SIGSTOP)
             defer { kill(pid, SIGCONT) }
             // Every free byte: large blocks, then single bytes.
