@@ -245,7 +245,8 @@ k1=$(( RANDOM % 3 + 1 )); k2=$(( RANDOM % 3 + 1 ))   # prediction files written 
 trial train-1 "step:$s1" "$W/t1" "$W/t1" "$B" "${TRAIN[@]}"
 trial train-2 "ckpt:$e1" "$W/t2" "$W/t2" "$B" "${TRAIN[@]}"
 trial train-3 "predict:$k1" "$W/t3" "$W/t3" "$B" "${TRAIN[@]}"
-mid; s5=$MID
+# SIGTERM lands in step n+1; that step must not end its epoch, so the checkpoint is a mid-epoch one.
+while :; do mid; [ $(( (MID + 1) % ITERS )) -ne 0 ] && break; done; s5=$MID
 trial train-4 "term:$s5" "$W/t4" "$W/t4" "$B" "${TRAIN[@]}"
 trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}"
 trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"

@@ -62,8 +62,10 @@ extension KillResumeCLITests {
             #expect(sent)
             #expect(p.terminationReason == .exit && p.terminationStatus == 143, "\(text(log))")
             let line = try #require(text(log).split(separator: "\n").first { $0.hasPrefix("interrupted by SIGTERM") }, "\(text(log))")
-            #expect(line.contains("checkpoint saved in epoch 2 after step") && line.contains(run + "/checkpoints/last.safetensors")
-                    && line.hasSuffix("continue with the same command (train: --resume)"), "\(line)")
+            // Normally "in epoch 2 after step 6/4 or 7/4"; a process stalled by a loaded machine may be further on.
+            #expect(line.contains("checkpoint saved in epoch 2 after step") || line.contains("checkpoint saved after epoch 2")
+                    || line.contains("checkpoint saved in epoch 3 after step"), "\(line)")
+            #expect(line.contains(run + "/checkpoints/last.safetensors") && line.hasSuffix("continue with the same command (train: --resume)"), "\(line)")
             if damage {
                 let last = run + "/checkpoints/last.safetensors"
                 var d = try Data(contentsOf: URL(fileURLWithPath: last))
@@ -74,9 +76,11 @@ extension KillResumeCLITests {
             #expect(again.status == 0, "\(again.stderr)")
             if damage {
                 #expect(again.stdout.contains("warning: \(run)/checkpoints/last.safetensors: damaged checkpoint: SHA-256 digest mismatch"), "\(again.stdout)")
-                #expect(again.stdout.contains("resumed from epoch 1 (step 4)"), "\(again.stdout)")
+                // The previous checkpoint: epoch 1's (or epoch 2's when the signal landed in epoch 3).
+                #expect(again.stdout.contains("resumed from epoch 1 (step 4)") || (line.contains("in epoch 3") && again.stdout.contains("resumed from epoch 2 (step 8)")),
+                        "\(again.stdout)")
             } else {
-                #expect(again.stdout.contains("resumed from epoch 1 (step "), "\(again.stdout)")
+                #expect(again.stdout.contains("resumed from epoch "), "\(again.stdout)")
             }
             try expectSameResult(run, as: ref)
         }
@@ -143,7 +147,8 @@ extension KillResumeCLITests {
         try fm.removeItem(atPath: filler)
         let again = try CLI.run(trainArgs(data, out: run) + ["--resume"])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stdout.contains("resumed from epoch 1 (step 4)"), "\(again.stdout)")
+        // Normally epoch 1's checkpoint; a process stalled by a loaded machine may have written epoch 2's before the stop.
+        #expect(again.stdout.contains("resumed from epoch 1 (step 4)") || again.stdout.contains("resumed from epoch 2 (step 8)"), "\(again.stdout)")
         try expectSameResult(run, as: ref)
     }
 }

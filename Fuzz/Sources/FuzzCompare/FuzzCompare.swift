@@ -37,7 +37,8 @@ public func fuzzCompare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     FuzzSupport.check(Comparison.differences(s, s).isEmpty, "settings differ from themselves")
     do {
         try s.save(again)
-        FuzzSupport.check(try CompareSettings.load(again) == s, "settings changed in save + load")
+        let back = try CompareSettings.load(again)
+        FuzzSupport.check(back == s, "settings changed in save + load")
     } catch {
         fatalError("loaded settings do not survive save + load: \(error)")
     }

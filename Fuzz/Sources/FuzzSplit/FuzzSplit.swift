@@ -26,7 +26,8 @@ public func fuzzSplit(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     FuzzSupport.log("split: \(s.labeled.count) labeled, \(all.count) cases")
     do {
         try s.save(again)
-        FuzzSupport.check(try DataSplit.load(again) == s, "split changed in save + load")
+        let back = try DataSplit.load(again)
+        FuzzSupport.check(back == s, "split changed in save + load")
     } catch {
         fatalError("a loaded split does not survive save + load: \(error)")
     }

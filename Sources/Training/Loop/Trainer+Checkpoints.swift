@@ -80,6 +80,9 @@ extension Trainer {
     }
 
     /// The epoch progress to continue from (after a mid-epoch resume), applied to the run's epoch values; consumed.
+    /// `trainEpoch` calls the strategy's `willStartEpoch` before this, also on a mid-epoch resume: the hook must give
+    /// the same result from checkpointed state (PseudoLabel's rounds do), and epoch values it records are replaced by
+    /// the checkpointed ones here.
     func takeEpochProgress() -> EpochProgress {
         guard let p = epochProgress else { return EpochProgress() }
         epochProgress = nil

@@ -18,7 +18,8 @@ public enum Preflight {
     public struct Estimate: Sendable, Equatable {
         /// Bytes of one checkpoint file (model, optimizer and strategy tensors, 4 bytes per value, plus metadata).
         public var checkpointBytes: Int64
-        /// Checkpoint files kept at once (`last`, `best`) plus one temporary copy while a checkpoint is replaced.
+        /// Checkpoint files kept at once (`last`, its `--keep-checkpoints` older copies, `best`) plus one temporary copy
+        /// while a checkpoint is replaced.
         public var checkpointFiles: Int
         /// Predictions and uncertainty maps of the test cases (an upper-bound estimate, see `predictionBytes`).
         public var predictionBytes: Int64
