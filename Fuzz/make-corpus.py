@@ -196,6 +196,12 @@ def review_regressions(nifti_folder, msd_folder):
     st_folder = os.path.join(HERE, "regressions", "safetensors")
     os.makedirs(st_folder, exist_ok=True)
     write(st_folder, "review-byte-count-overflow", safetensors_file({"a": ("I64", [4000000000000000, 1000], b"")}))
+    # split.json / compare.json: empty files, read with Data(contentsOf:) like the config file whose empty input the
+    # config fuzzer found leaking (regressions/config/leak-foundation-empty-file-*).
+    for target in ("split", "compare"):
+        folder = os.path.join(HERE, "regressions", target)
+        os.makedirs(folder, exist_ok=True)
+        write(folder, "review-empty-file", b"")
 
 
 def safetensors_file(tensors, metadata=None, pad=True):

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import NN
 
 /// A deterministic partition of a dataset's cases into labeled / unlabeled / validation / test, by case id.
 ///
@@ -50,7 +51,7 @@ public struct DataSplit: Codable, Sendable, Equatable {
     /// Reads a split file, checking that no case is in two partitions.
     public static func load(_ url: URL) throws -> DataSplit {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw SplitError("\(url.path): cannot read split file") }
+        do { data = try FileBytes.read(url, maxBytes: 64 << 20) } catch { throw SplitError("\(url.path): cannot read split file (\(error))") }
         let s: DataSplit
         do { s = try JSONDecoder().decode(DataSplit.self, from: data) } catch { throw SplitError("\(url.path): not a valid split file (\(error))") }
         let all = s.labeled + s.unlabeled + s.validation + s.test

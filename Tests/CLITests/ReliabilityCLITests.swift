@@ -84,6 +84,15 @@ extension KillResumeCLITests {
             }
             try expectSameResult(run, as: ref)
         }
+        // Every loader checks the digest: `predict` with a damaged best checkpoint stops with the file named.
+        let best = dir.appendingPathComponent("damaged/checkpoints/best.safetensors")
+        var d = try Data(contentsOf: best)
+        d[d.count / 2] ^= 0x40
+        try d.write(to: best)
+        let pred = try CLI.run(["predict", "--run", dir.appendingPathComponent("damaged").path, "--input", data,
+                                "--out", dir.appendingPathComponent("pred").path])
+        #expect(pred.status == 1)
+        #expect(pred.stderr.hasPrefix("error: \(best.path): damaged checkpoint: SHA-256 digest mismatch"), "\(pred.stderr)")
     }
 
     /// Two `train` processes on one folder: the second is refused naming the first's pid; after a SIGKILL of the

@@ -45,8 +45,8 @@ public enum SafeTensors {
     /// Reads a safetensors file.
     public static func read(contentsOf url: URL) throws -> Contents {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw FormatError(file: url.path, problem: "cannot read file (\(error.localizedDescription))")
+        do { data = try FileBytes.read(url) } catch {
+            throw FormatError(file: url.path, problem: "cannot read file (\(error))")
         }
         return try decode(data, name: url.path)
     }

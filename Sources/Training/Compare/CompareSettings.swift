@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// What a comparison runs: every strategy on the same split, model, budget and seeds (`RUN/compare.json`).
 ///
@@ -102,7 +103,9 @@ public struct CompareSettings: Codable, Equatable, Sendable {
 
     /// Reads `RUN/compare.json`.
     public static func load(_ url: URL) throws -> CompareSettings {
-        do { return try JSONDecoder().decode(CompareSettings.self, from: try Data(contentsOf: url)) } catch {
+        do { return try JSONDecoder().decode(CompareSettings.self, from: try FileBytes.read(url, maxBytes: 64 << 20)) } catch let e as FileBytes.Failure {
+            throw TrainingError("\(url.path): not a readable comparison settings file (\(e))")
+        } catch {
             throw TrainingError("\(url.path): not a readable comparison settings file (\(error.localizedDescription))")
         }
     }

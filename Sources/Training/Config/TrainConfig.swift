@@ -139,7 +139,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Reads a JSON config file; unknown keys are errors (typos must not pass silently). Paths stay as written.
     public static func load(_ url: URL) throws -> TrainConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigError(problems: ["\(url.path): cannot read config file"]) }
+        do { data = try FileBytes.read(url, maxBytes: 64 << 20) } catch { throw ConfigError(problems: ["\(url.path): cannot read config file (\(error))"]) }
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigError(problems: ["\(url.path): not a JSON object"])
         }

@@ -63,8 +63,8 @@ enum Checkpoint {
     /// - Throws: `CheckpointDamaged` naming the file and what is wrong.
     static func verify(_ url: URL) throws -> Verified {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointDamaged(url: url, problem: "cannot read file (\(error.localizedDescription))")
+        do { data = try FileBytes.read(url) } catch {
+            throw CheckpointDamaged(url: url, problem: "cannot read file (\(error))")
         }
         let contents: SafeTensors.Contents
         do { contents = try SafeTensors.decode(data, name: url.path) } catch let e as SafeTensors.FormatError {

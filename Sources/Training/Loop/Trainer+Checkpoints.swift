@@ -62,6 +62,13 @@ extension Trainer {
                 run.log("warning: resuming from \(url.lastPathComponent) (epoch \(s.epochsDone), step \(s.globalStep)) instead of the damaged "
                         + damaged.joined(separator: ", ") + "; the steps after it are trained again")
             }
+            // A damaged `best` cannot be rebuilt from `last`: it is rewritten when validation improves on it again.
+            if FileManager.default.fileExists(atPath: files.best.path) {
+                do { _ = try Checkpoint.verify(files.best) } catch let e as CheckpointDamaged {
+                    run.log("warning: \(e.description); it is rewritten if validation improves on epoch \(bestEpoch.map(String.init) ?? "?"), "
+                            + "else the test evaluation stops with this error")
+                }
+            }
             // metrics.csv again from the checkpoint's log: a kill between the `last` checkpoint and the csv write must
             // not leave the final epoch's row missing (and a fallback to an older checkpoint drops the later rows).
             try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
