@@ -44,25 +44,7 @@ struct KillResumeCLITests {
 
     /// Starts `semiseg args`, SIGKILLs it once its output contains `marker`; returns whether the kill landed.
     func killWhen(_ args: [String], outputContains marker: String, log: URL) throws -> Bool {
-        let bin = try #require(CLI.binary)
-        try Data().write(to: log)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        let h = try FileHandle(forWritingTo: log)
-        p.standardOutput = h; p.standardError = h
-        try p.run()
-        var killed = false
-        while p.isRunning {
-            // Only read a non-empty log: Foundation leaks its read buffer on a zero-length file (LeakSanitizer).
-            let size = (try? fm.attributesOfItem(atPath: log.path)[.size] as? Int) ?? 0
-            if size > 0, let s = try? String(contentsOf: log, encoding: .utf8), s.contains(marker) {
-                kill(p.processIdentifier, SIGKILL); killed = true; break
-            }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        try h.close()
+        let (p, killed) = try whenOutput(args, contains: marker, log: log) { kill($0, SIGKILL) }
         if killed { #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL) }
         return killed
     }

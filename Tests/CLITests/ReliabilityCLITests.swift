@@ -7,7 +7,8 @@ import Glibc
 /// Issue 18 with the real binary: SIGTERM mid-epoch, a damaged `last`, two processes on one folder, a full disk.
 extension KillResumeCLITests {
     /// Starts `semiseg args` with output to `log`; once the output contains `marker`, calls `action(pid)`. Returns the
-    /// process (finished) and whether the action ran.
+    /// process (finished) and whether the action ran. Only a non-empty log is read: Foundation leaks its read buffer
+    /// on a zero-length file (LeakSanitizer).
     func whenOutput(_ args: [String], contains marker: String, log: URL, _ action: (Int32) throws -> Void) throws -> (Process, Bool) {
         let bin = try #require(CLI.binary)
         try Data().write(to: log)

@@ -12,17 +12,8 @@ private let again = FuzzSupport.scratch.appendingPathComponent("again.json")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCompare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    FuzzSupport.write(UnsafeRawBufferPointer(start: count > 0 ? start : nil, count: count), to: file)
-    let s: CompareSettings
-    do {
-        s = try CompareSettings.load(file)
-    } catch let e as TrainingError {
-        FuzzSupport.log("error: \(e.description)")
-        FuzzSupport.check(e.description.hasPrefix(file.path + ": "), "TrainingError not naming the file: \(e)")
-        return 0
-    } catch {
-        fatalError("CompareSettings.load threw a non-TrainingError: \(error)")
-    }
+    guard let s = FuzzSupport.load(start, count, as: file, CompareSettings.load, expected: { ($0 as? TrainingError)?.description })
+    else { return 0 }
     let problems = s.problems(knownStrategies: ["supervised", "uda", "mean-teacher"])
     FuzzSupport.log("compare: \(s.strategies.count) strategies, \(s.seeds.count) seeds, \(problems.count) problems")
     if problems.isEmpty {
@@ -35,12 +26,6 @@ public func fuzzCompare(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     }
     FuzzSupport.check(Comparison.differences(s, s).isEmpty, "settings differ from themselves")
-    do {
-        try s.save(again)
-        let back = try CompareSettings.load(again)
-        FuzzSupport.check(back == s, "settings changed in save + load")
-    } catch {
-        fatalError("loaded settings do not survive save + load: \(error)")
-    }
+    FuzzSupport.roundTrip(s, via: again, save: { try $0.save($1) }, load: CompareSettings.load)
     return 0
 }

@@ -80,3 +80,31 @@ extension FuzzSupport {
         exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
     }
 }
+
+extension FuzzSupport {
+    /// The file-reader harnesses' common step: writes the input to `url`, runs `load`; returns the value, or nil after
+    /// an expected error (`expected` gives its text, which must name `url`); any other error traps.
+    public static func load<T>(_ start: UnsafeRawPointer?, _ count: Int, as url: URL, _ load: (URL) throws -> T,
+                               expected: (Error) -> String?) -> T? {
+        write(UnsafeRawBufferPointer(start: count > 0 ? start : nil, count: count), to: url)
+        do {
+            return try load(url)
+        } catch {
+            guard let text = expected(error) else { fatalError("\(url.lastPathComponent): unexpected error type: \(error)") }
+            FuzzSupport.log("error: \(text)")
+            check(text.contains(url.path), "error not naming the file: \(text)")
+            return nil
+        }
+    }
+
+    /// A loaded value must survive `save` to a second file and `load` back unchanged.
+    public static func roundTrip<T: Equatable>(_ value: T, via url: URL, save: (T, URL) throws -> Void, load: (URL) throws -> T) {
+        do {
+            try save(value, url)
+            let back = try load(url)
+            check(back == value, "\(T.self) changed in save + load")
+        } catch {
+            fatalError("a loaded \(T.self) does not survive save + load: \(error)")
+        }
+    }
+}
