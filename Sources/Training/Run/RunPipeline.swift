@@ -56,9 +56,15 @@ public enum RunPipeline {
         do { try fm.createDirectory(at: out, withIntermediateDirectories: true) } catch {
             throw TrainingError("\(out.path): cannot create the output folder (\(error.localizedDescription))")
         }
-        try Preflight.checkWritable(out)
-        let lock = try FolderLock.acquire(out, command: resume ? "train --resume" : "train")
+        // The lock first (a second process must not even probe the folder), then the write probe; a folder where the
+        // lock file cannot be created gets the probe's "not writable" message.
+        let lock: FolderLock
+        do { lock = try FolderLock.acquire(out, command: resume ? "train --resume" : "train") } catch let e as FolderLock.Busy { throw e } catch {
+            try Preflight.checkWritable(out)
+            throw error
+        }
         defer { lock.release() }
+        try Preflight.checkWritable(out)
         if let dead = lock.tookOverFrom { log("note: \(out.path): took over the lock of \(dead), which no longer runs") }
         let predDir = out.appendingPathComponent("predictions")
         for d in [out, predDir, predDir.appendingPathComponent("uncertainty")] { AtomicFile.removeStaleTemporaries(in: d) }
