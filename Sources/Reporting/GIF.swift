@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import Training
 
 /// Animated GIF89a writer (own LZW encoder) for slice flip-books with a 256-colour palette.
 ///
@@ -94,3 +95,49 @@ public enum GIF {
         return f
     }
 }
+
+extension GIF {
+    /// The palette of training-progress frames: 0...239 grey levels (black to white), 240 the reference-contour green,
+    /// 241 the prediction-contour red, 242...253 the label colours 1...12 (`LabelPalette`), 254...255 black.
+    public static func progressPalette() -> [RGB] {
+        var p = (0..<240).map { i -> RGB in let g = UInt8((i * 255 + 119) / 239); return RGB(g, g, g) }
+        let ref = ValidationSnapshot.referenceColour, pred = ValidationSnapshot.predictionColour
+        p.append(RGB(ref.0, ref.1, ref.2)); p.append(RGB(pred.0, pred.1, pred.2))
+        for l in 1...12 { let (r, g, b) = LabelPalette.rgb(l); p.append(RGB(r, g, b)) }
+        while p.count < 256 { p.append(.black) }
+        return p
+    }
+
+    /// Maps RGB pixels to the nearest palette entry (squared RGB distance; exact colours first), caching per colour.
+    public struct Quantizer {
+        let palette: [RGB]
+        private var cache: [UInt32: UInt8] = [:]
+
+        public init(palette: [RGB]) {
+            self.palette = palette
+            for (i, c) in palette.enumerated().reversed() { cache[Quantizer.key(c.r, c.g, c.b)] = UInt8(i) }
+        }
+
+        static func key(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt32 { UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b) }
+
+        /// Palette indices of an RGB image (row-major).
+        public mutating func indices(_ image: PixelImage) -> [UInt8] {
+            precondition(image.channels == 3, "GIF.Quantizer: RGB images only")
+            var out = [UInt8](repeating: 0, count: image.width * image.height)
+            for i in 0..<out.count {
+                let r = image.pixels[3 * i], g = image.pixels[3 * i + 1], b = image.pixels[3 * i + 2]
+                let k = Quantizer.key(r, g, b)
+                if let v = cache[k] { out[i] = v; continue }
+                var best = 0, bestD = Int.max
+                for (j, c) in palette.enumerated() {
+                    let d = (Int(c.r) - Int(r)) * (Int(c.r) - Int(r)) + (Int(c.g) - Int(g)) * (Int(c.g) - Int(g)) + (Int(c.b) - Int(b)) * (Int(c.b) - Int(b))
+                    if d < bestD { bestD = d; best = j }
+                }
+                cache[k] = UInt8(best)
+                out[i] = UInt8(best)
+            }
+            return out
+        }
+    }
+}
+

@@ -1,0 +1,97 @@
+import Foundation
+import MedIO
+import Training
+
+/// Pictures of a run while it trains, in `RUN/figures/`:
+///
+/// - `val-progress/epoch-NNNN.png`: per validation, the first validation case's most-foreground slice as four panels
+///   (image, reference labels, predicted labels, overlay with the reference contour green and the prediction red),
+///   titled with the epoch and the validation Dice;
+/// - `val-progress.gif`: those frames in epoch order, one per validation (rebuilt at each validation, 0.5 s a frame);
+/// - `curves.png`: training and validation loss, and validation Dice, against epoch.
+///
+/// Slices are shown as stored on the training grid (rows = `H`, columns = `W`). A resumed run first drops frames of
+/// epochs after its checkpoint, so the GIF keeps exactly one frame per validation.
+public final class TrainingProgress: TrainingObserver {
+    /// Smallest panel height in pixels (small slices are enlarged by an integer factor).
+    public var minimumPanelHeight = 128
+
+    public init() {}
+
+    static func figures(_ run: RunContext) -> URL { run.runDirectory.appendingPathComponent("figures") }
+    static func framesFolder(_ run: RunContext) -> URL { figures(run).appendingPathComponent("val-progress") }
+
+    public func trainingWillStart(_ run: RunContext, epochsDone: Int) throws {
+        let dir = TrainingProgress.framesFolder(run)
+        let frames = TrainingProgress.frameFiles(dir)
+        let stale = frames.filter { $0.epoch > epochsDone }
+        for f in stale { try? FileManager.default.removeItem(at: f.url) }
+        if !stale.isEmpty { try writeGIF(run) }
+    }
+
+    public func epochDidEnd(_ run: RunContext, epoch: EpochMetrics, history: [EpochMetrics], validation: ValidationResult?) throws {
+        let fig = TrainingProgress.figures(run)
+        do { try FileManager.default.createDirectory(at: TrainingProgress.framesFolder(run), withIntermediateDirectories: true) } catch {
+            throw TrainingError("\(fig.path): cannot create the figures folder (\(error.localizedDescription))")
+        }
+        try PNG.write(curves(history), to: fig.appendingPathComponent("curves.png").path)
+        guard let v = validation, let snap = v.snapshot else { return }
+        let frame = self.frame(snap, epoch: epoch.epoch, dice: v.dice)
+        let name = String(format: "epoch-%04d.png", epoch.epoch)
+        try PNG.write(frame, to: TrainingProgress.framesFolder(run).appendingPathComponent(name).path)
+        try writeGIF(run)
+    }
+
+    /// The four-panel frame of one validation.
+    public func frame(_ s: ValidationSnapshot, epoch: Int, dice: Double?) -> PixelImage {
+        let factor = max(1, (minimumPanelHeight + s.height - 1) / s.height)
+        let panels = [
+            ("image", Colormap.gray.render(s.image, width: s.width, height: s.height, window: s.window)),
+            ("reference", LabelPalette.render(s.reference, width: s.width, height: s.height)),
+            ("prediction", LabelPalette.render(s.prediction, width: s.width, height: s.height)),
+            ("overlay", s.overlay()),
+        ].map { Canvas.titled($0.1.scaled(by: factor), [$0.0], scale: 1, margin: 4) }
+        let diceText = dice.map { String(format: "val Dice %.3f", $0) } ?? "val Dice n/a"
+        return Canvas.titled(Canvas.hstack(panels, gap: 4),
+                             ["epoch \(epoch)  \(diceText)", "\(s.caseID) slice \(s.slice)  reference green, prediction red"], scale: 2, margin: 6)
+    }
+
+    /// Training and validation loss (left) and validation Dice (right) against epoch.
+    func curves(_ history: [EpochMetrics]) -> PixelImage {
+        func points(_ f: (EpochMetrics) -> Double?) -> [(x: Double, y: Double)] {
+            history.compactMap { m in f(m).map { (x: Double(m.epoch), y: $0) } }
+        }
+        var loss = [ChartSeries(name: "train loss", color: RGB.series(0), points: points { $0.loss })]
+        let valLoss = points { $0.validationLoss }
+        if !valLoss.isEmpty { loss.append(ChartSeries(name: "validation loss", color: RGB.series(1), points: valLoss)) }
+        let left = Charts.lineChart(title: "Loss", xLabel: "epoch", yLabel: "loss (lower is better)", series: loss)
+        let dice = points { $0.validationDice }
+        guard !dice.isEmpty else { return left }
+        let right = Charts.lineChart(title: "Validation Dice", xLabel: "epoch", yLabel: "foreground Dice",
+                                     series: [ChartSeries(name: "validation Dice", color: RGB.series(2), points: dice)], yRange: 0...1)
+        return Canvas.hstack([left, right], gap: 16)
+    }
+
+    /// Rebuilds `val-progress.gif` from the frame PNGs (frames of another size than the newest are skipped).
+    func writeGIF(_ run: RunContext) throws {
+        let frames = TrainingProgress.frameFiles(TrainingProgress.framesFolder(run))
+        let gifURL = TrainingProgress.figures(run).appendingPathComponent("val-progress.gif")
+        guard !frames.isEmpty else { try? FileManager.default.removeItem(at: gifURL); return }
+        let images = try frames.map { try PNG.read($0.url.path, channels: 3) }
+        guard let last = images.last else { return }
+        let palette = GIF.progressPalette()
+        var quantizer = GIF.Quantizer(palette: palette)
+        let indices = images.filter { $0.width == last.width && $0.height == last.height }.map { quantizer.indices($0) }
+        let data = GIF.encode(frames: indices, width: last.width, height: last.height, palette: palette, delay: 50)
+        try writeAtomically(data, to: gifURL)
+    }
+
+    /// Frame files `epoch-NNNN.png` in `dir` with their epochs, in epoch order.
+    static func frameFiles(_ dir: URL) -> [(epoch: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.compactMap { n -> (epoch: Int, url: URL)? in
+            guard n.hasPrefix("epoch-"), n.hasSuffix(".png"), let e = Int(n.dropFirst(6).dropLast(4)) else { return nil }
+            return (e, dir.appendingPathComponent(n))
+        }.sorted { $0.epoch < $1.epoch }
+    }
+}
