@@ -16,15 +16,15 @@ struct ExportWeights: ParsableCommand {
         (model, base, depth, classes, in_channels, norm, upsampling, epoch).
         """)
 
-    @Argument(help: "A run folder (with checkpoints/).") var run: String
+    @Argument(help: "A run folder (with checkpoints/).") var runFolder: String
     @Option(help: "Which checkpoint: \(WeightExport.Checkpoint.allCases.map(\.rawValue).joined(separator: " or ")).")
     var checkpoint: WeightExport.Checkpoint = .best
     @Option(help: "Output .safetensors file.") var out: String
 
     func run() throws {
         try reportingFailures {
-            let n = try WeightExport.write(run: URL(fileURLWithPath: run), checkpoint: checkpoint, to: URL(fileURLWithPath: out))
-            print("\(out): \(n) tensors from \(run)/checkpoints/\(checkpoint.rawValue).safetensors")
+            let n = try WeightExport.write(run: URL(fileURLWithPath: runFolder), checkpoint: checkpoint, to: URL(fileURLWithPath: out))
+            print("\(out): \(n) tensors from \(runFolder)/checkpoints/\(checkpoint.rawValue).safetensors")
         }
     }
 }

@@ -18,7 +18,7 @@ struct Inspect: ParsableCommand {
         try reportingBadInput {
             let f = try Nifti.readFile(file)
             let v = f.volume
-            let s = FiniteStatistics(v.data)
+            let s = FiniteStatistics(v.data, nonFinite: f.nonFiniteVoxels)
             if json {
                 let affine = v.affine.map { "[" + $0.map(jsonNumber).joined(separator: ",") + "]" }.joined(separator: ",")
                 print("{\"shape\":[\(v.shape.map(String.init).joined(separator: ","))],"
@@ -52,14 +52,17 @@ struct FiniteStatistics {
     var min: Float?, max: Float?, mean: Double?
     var finiteCount = 0, nanCount = 0, infCount = 0, positiveInfCount = 0
 
-    init(_ values: [Float]) {
+    /// `values` as read (non-finite voxels replaced by the reader) and the file's record of its non-finite voxels.
+    init(_ values: [Float], nonFinite: NonFiniteVoxels?) {
         var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
-        for v in values {
+        for (i, v) in values.enumerated() {
+            if nonFinite?.contains(i) == true { continue }
             if v.isNaN { nanCount += 1; continue }
             if v.isInfinite { infCount += 1; if v > 0 { positiveInfCount += 1 }; continue }
             finiteCount += 1
             lo = Swift.min(lo, v); hi = Swift.max(hi, v); sum += Double(v)
         }
+        if let nf = nonFinite { nanCount += nf.nan; infCount += nf.positiveInf + nf.negativeInf; positiveInfCount += nf.positiveInf }
         if finiteCount > 0 { min = lo; max = hi; mean = sum / Double(finiteCount) }
     }
 }

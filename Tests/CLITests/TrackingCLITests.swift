@@ -190,7 +190,7 @@ struct TrackingCLITests {
         let section = help.components(separatedBy: "SUBCOMMANDS:").last ?? ""
         let commands = section.split(separator: "\n").compactMap { line -> String? in
             let t = line.trimmingCharacters(in: .whitespaces)
-            guard line.hasPrefix("  "), let first = t.split(separator: " ").first, first.first?.isLetter == true else { return nil }
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let first = t.split(separator: " ").first, first.first?.isLetter == true else { return nil }
             return String(first)
         }.filter { $0 != "See" && $0 != "help" }
         #expect(commands.count >= 13, "\(commands)")

@@ -36,6 +36,7 @@ public final class Trainer {
     public let tensorBoard = TensorBoardLogger()
     /// Further observers of training (progress pictures), called after the TensorBoard logger.
     public var observers: [any TrainingObserver] = []
+    private var allObservers: [any TrainingObserver] { [tensorBoard as any TrainingObserver] + observers }
 
     /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
     public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
@@ -111,7 +112,7 @@ public final class Trainer {
         }
         try strategy.willStartRun(run)
         try preflight?(checkpointBytes())
-        for o in [tensorBoard] + observers { try o.trainingWillStart(run, epochsDone: epochsDone) }
+        for o in allObservers { try o.trainingWillStart(run, epochsDone: epochsDone) }
         while epochsDone < config.epochs && !stopped {
             try trainEpoch()
         }
@@ -177,7 +178,7 @@ public final class Trainer {
         // drops what they logged for it (`TrainingObserver.trainingWillStart`).
         let history = log.epochMetrics()
         if let current = history.last {
-            for o in [tensorBoard] + observers { try o.epochDidEnd(run, epoch: current, history: history, validation: validation) }
+            for o in allObservers { try o.epochDidEnd(run, epoch: current, history: history, validation: validation) }
         }
         var improved = false
         if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
