@@ -97,13 +97,13 @@ public enum GIF {
 }
 
 extension GIF {
-    /// The palette of training-progress frames: 0...239 grey levels (black to white), 240 the reference-contour green,
-    /// 241 the prediction-contour red, 242...253 the label colours 1...12 (`LabelPalette`), 254...255 black.
+    /// The palette of training-progress frames: 0...239 grey levels (black to white), 240...245 the reference green
+    /// for classes 1...6, 246...251 the prediction red for classes 1...6 (`TrainingProgress.shade`), 252...255 black.
     public static func progressPalette() -> [RGB] {
         var p = (0..<240).map { i -> RGB in let g = UInt8((i * 255 + 119) / 239); return RGB(g, g, g) }
-        let ref = ValidationSnapshot.referenceColour, pred = ValidationSnapshot.predictionColour
-        p.append(RGB(ref.0, ref.1, ref.2)); p.append(RGB(pred.0, pred.1, pred.2))
-        for l in 1...12 { let (r, g, b) = LabelPalette.rgb(l); p.append(RGB(r, g, b)) }
+        for colour in [ValidationSnapshot.referenceColour, ValidationSnapshot.predictionColour] {
+            for k in 1...6 { p.append(TrainingProgress.shade(colour, class: k)) }
+        }
         while p.count < 256 { p.append(.black) }
         return p
     }

@@ -5,7 +5,8 @@ import Training
 /// Pictures of a run while it trains, in `RUN/figures/`:
 ///
 /// - `val-progress/epoch-NNNN.png`: per validation, the first validation case's most-foreground slice as four panels
-///   (image, reference labels, predicted labels, overlay with the reference contour green and the prediction red),
+///   (image, reference labels in green, predicted labels in red (darker shades for classes 2...6), overlay with the
+///   reference contour green and the prediction contour red),
 ///   titled with the epoch and the validation Dice;
 /// - `val-progress.gif`: those frames in epoch order, one per validation (rebuilt at each validation, 0.5 s a frame);
 /// - `curves.png`: training and validation loss, and validation Dice, against epoch.
@@ -47,13 +48,30 @@ public final class TrainingProgress: TrainingObserver {
         let factor = max(1, (minimumPanelHeight + s.height - 1) / s.height)
         let panels = [
             ("image", Colormap.gray.render(s.image, width: s.width, height: s.height, window: s.window)),
-            ("reference", LabelPalette.render(s.reference, width: s.width, height: s.height)),
-            ("prediction", LabelPalette.render(s.prediction, width: s.width, height: s.height)),
+            ("reference", TrainingProgress.render(s.reference, width: s.width, height: s.height, colour: ValidationSnapshot.referenceColour)),
+            ("prediction", TrainingProgress.render(s.prediction, width: s.width, height: s.height, colour: ValidationSnapshot.predictionColour)),
             ("overlay", s.overlay()),
         ].map { Canvas.titled($0.1.scaled(by: factor), [$0.0], scale: 1, margin: 4) }
         let diceText = dice.map { String(format: "val Dice %.3f", $0) } ?? "val Dice n/a"
         return Canvas.titled(Canvas.hstack(panels, gap: 4),
                              ["epoch \(epoch)  \(diceText)", "\(s.caseID) slice \(s.slice)  reference green, prediction red"], scale: 2, margin: 6)
+    }
+
+    /// Class `k` (>= 1) in a shade of `colour`: class 1 the colour itself, higher classes darker (up to class 6).
+    public static func shade(_ colour: (UInt8, UInt8, UInt8), class k: Int) -> RGB {
+        let f = [1.0, 0.7, 0.5, 0.38, 0.3, 0.24][min(max(k, 1), 6) - 1]
+        func s(_ v: UInt8) -> UInt8 { UInt8((Double(v) * f).rounded()) }
+        return RGB(s(colour.0), s(colour.1), s(colour.2))
+    }
+
+    /// A label map on black, class k in `shade(colour, class: k)`.
+    static func render(_ labels: [Int], width: Int, height: Int, colour: (UInt8, UInt8, UInt8)) -> PixelImage {
+        var px = [UInt8](repeating: 0, count: width * height * 3)
+        for i in 0..<labels.count where labels[i] > 0 {
+            let c = shade(colour, class: labels[i])
+            px[3 * i] = c.r; px[3 * i + 1] = c.g; px[3 * i + 2] = c.b
+        }
+        return PixelImage(width: width, height: height, channels: 3, pixels: px)
     }
 
     /// Training and validation loss (left) and validation Dice (right) against epoch.

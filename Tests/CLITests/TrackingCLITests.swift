@@ -160,6 +160,8 @@ struct TrackingCLITests {
         labeled: 2
         validation: 1
         augmentation: none
+        strategy: uda
+        strategy_options: {weight: 0.5}
 
         """.utf8).write(to: yaml)
         let run = dir.appendingPathComponent("run").path
@@ -167,6 +169,12 @@ struct TrackingCLITests {
         #expect(ok.status == 0, "\(ok.stderr)")
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as? [String: Any]
         #expect(saved?["model"] as? String == "unet2d" && saved?["iterationsPerEpoch"] as? Int == 1 && saved?["data"] as? String == data)
+        #expect((saved?["strategyOptions"] as? [String: String]) == ["weight": "0.5"])
+        // Strategy values reach TensorBoard under strategy/<key>.
+        if let tb = try reference(["tensorboard", run + "/tensorboard"]) {
+            let tags = (tb["scalars"] as? [String: Any] ?? [:]).keys
+            #expect(tags.contains("strategy/uda_consistency") && tags.contains("strategy/uda_weight"), "\(tags.sorted())")
+        }
 
         let bad = dir.appendingPathComponent("bad.yaml")
         try Data("model: unet2d\nepochs: ten\nlearning_rat: 0.01\n".utf8).write(to: bad)
