@@ -148,4 +148,33 @@ struct TrackingTests {
         #expect(problems("a.json", "{\n \"epochs\": 2,\n \"learning_rate\": \"fast\"\n}") == ["\(j):3: key 'learning_rate' must be a number, got the string \"fast\""])
         #expect(problems("a.json", "{\"epochs\": 0}") == ["\(j): epochs and iterationsPerEpoch must be >= 1"])
     }
+
+    // MARK: 2D summary metrics in a comparison
+
+    @Test func comparisonSummaryCarriesTheSemanticMetricsOfEverySeed() throws {
+        // Two seeds with fixed 2-class confusion matrices (rows = reference, columns = prediction).
+        func summary(_ m: [[Int]], seed: UInt64) throws -> RunSummary {
+            var ref: [UInt8] = [], pred: [UInt8] = []
+            for r in 0..<2 { for c in 0..<2 { ref += [UInt8](repeating: UInt8(r), count: m[r][c]); pred += [UInt8](repeating: UInt8(c), count: m[r][c]) } }
+            let cm = try ConfusionMatrix(prediction: pred, reference: ref, classes: 2)
+            let result = CaseResult(caseID: "a.nii.gz", metrics: [1: MetricValues([.dice: 0.5])], counts: [:], confusion: cm)
+            return RunSummary(strategy: "supervised", seed: seed, bestValidationDice: nil, bestEpoch: nil, trainSeconds: 1,
+                              test: try EvaluationReport(results: [result], includeSemantic: true), ece: nil, brier: nil, uncertaintyMean: [:])
+        }
+        let m0 = [[80, 5], [10, 5]], m1 = [[70, 10], [0, 20]]
+        let cells = [ComparisonSummary.Cell(strategy: "supervised", seed: 0, folder: "cells/s0", summary: try summary(m0, seed: 0)),
+                     ComparisonSummary.Cell(strategy: "supervised", seed: 1, folder: "cells/s1", summary: try summary(m1, seed: 1))]
+        let s = ComparisonSummary.summarise(cells)
+        // numpy, FCN label_accuracy_score: m0 -> acc 0.85, mean IoU (80/95 + 5/20)/2; m1 -> acc 0.90, mean IoU (70/80 + 20/30)/2.
+        #expect(abs((s.perSeed[0].semantic?.overallAccuracy ?? 0) - 0.85) < 1e-12)
+        #expect(abs((s.perSeed[1].semantic?.meanIoU ?? 0) - (70.0 / 80 + 20.0 / 30) / 2) < 1e-12)
+        let mean = try #require(s.semantic?["mean_iou"]?.mean)
+        #expect(abs(mean - ((80.0 / 95 + 5.0 / 20) / 2 + (70.0 / 80 + 20.0 / 30) / 2) / 2) < 1e-12)
+        #expect(s.semantic?["overall_accuracy"]?.n == 2 && abs((s.semantic?["overall_accuracy"]?.mean ?? 0) - 0.875) < 1e-12)
+        // In summary.json as "semantic" (per seed and mean ± std).
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(s)) as? [String: Any]
+        #expect((json?["semantic"] as? [String: Any])?.keys.sorted()
+                == ["frequency_weighted_iou", "mean_accuracy", "mean_dice", "mean_iou", "overall_accuracy"])
+        #expect(((json?["per_seed"] as? [[String: Any]])?.first?["semantic"] as? [String: Any])?["mean_dice"] != nil)
+    }
 }
