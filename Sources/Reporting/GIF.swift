@@ -8,6 +8,32 @@ import Training
 public enum GIF {
     /// Encodes the frames as a looping animation with `delay` hundredths of a second per frame.
     public static func encode(frames: [[UInt8]], width: Int, height: Int, palette: [RGB], delay: Int = 10) -> Data {
+        assemble(encodedFrames: frames.map { f in
+            precondition(f.count == width * height, "GIF: frame size differs")
+            return encodeFrame(f, width: width, height: height, delay: delay)
+        }, width: width, height: height, palette: palette)
+    }
+
+    /// One frame's bytes (graphic control extension, image descriptor, LZW data in sub-blocks), for `assemble`:
+    /// animations that grow frame by frame encode each frame once.
+    public static func encodeFrame(_ f: [UInt8], width: Int, height: Int, delay: Int) -> [UInt8] {
+        var d: [UInt8] = []
+        func u16(_ v: Int) { d.append(UInt8(v & 0xFF)); d.append(UInt8((v >> 8) & 0xFF)) }
+        d.append(contentsOf: [0x21, 0xF9, 0x04, 0x00]); u16(delay); d.append(contentsOf: [0x00, 0x00])
+        d.append(0x2C); u16(0); u16(0); u16(width); u16(height); d.append(0x00)
+        d.append(8)  // LZW minimum code size
+        let bytes = lzw(f)
+        var i = 0
+        while i < bytes.count {
+            let n = min(255, bytes.count - i)
+            d.append(UInt8(n)); d.append(contentsOf: bytes[i..<(i + n)]); i += n
+        }
+        d.append(0)
+        return d
+    }
+
+    /// The file: header, global palette, loop extension, the encoded frames, trailer.
+    public static func assemble(encodedFrames: [[UInt8]], width: Int, height: Int, palette: [RGB]) -> Data {
         precondition(palette.count == 256, "GIF: the palette needs 256 colours")
         var d = Data("GIF89a".utf8)
         func u16(_ v: Int) { d.append(UInt8(v & 0xFF)); d.append(UInt8((v >> 8) & 0xFF)) }
@@ -17,19 +43,7 @@ public enum GIF {
         for c in palette { d.append(c.r); d.append(c.g); d.append(c.b) }
         // NETSCAPE2.0 application extension: loop forever.
         d.append(contentsOf: [0x21, 0xFF, 0x0B] + Array("NETSCAPE2.0".utf8) + [0x03, 0x01, 0x00, 0x00, 0x00])
-        for f in frames {
-            precondition(f.count == width * height, "GIF: frame size differs")
-            d.append(contentsOf: [0x21, 0xF9, 0x04, 0x00]); u16(delay); d.append(contentsOf: [0x00, 0x00])
-            d.append(0x2C); u16(0); u16(0); u16(width); u16(height); d.append(0x00)
-            d.append(8)  // LZW minimum code size
-            let bytes = lzw(f)
-            var i = 0
-            while i < bytes.count {
-                let n = min(255, bytes.count - i)
-                d.append(UInt8(n)); d.append(contentsOf: bytes[i..<(i + n)]); i += n
-            }
-            d.append(0)
-        }
+        for f in encodedFrames { d.append(contentsOf: f) }
         d.append(0x3B)
         return d
     }

@@ -17,6 +17,11 @@ public final class TrainingProgress: TrainingObserver {
     /// Smallest panel height in pixels (small slices are enlarged by an integer factor).
     public var minimumPanelHeight = 128
 
+    /// Encoded GIF frames by epoch file name (each frame PNG is read and LZW-encoded once per process).
+    private var encoded: [String: (width: Int, height: Int, bytes: [UInt8])] = [:]
+    private let palette = GIF.progressPalette()
+    private lazy var quantizer = GIF.Quantizer(palette: palette)
+
     public init() {}
 
     static func figures(_ run: RunContext) -> URL { run.runDirectory.appendingPathComponent("figures") }
@@ -26,7 +31,7 @@ public final class TrainingProgress: TrainingObserver {
         let dir = TrainingProgress.framesFolder(run)
         let frames = TrainingProgress.frameFiles(dir)
         let stale = frames.filter { $0.epoch > epochsDone }
-        for f in stale { try? FileManager.default.removeItem(at: f.url) }
+        for f in stale { try? FileManager.default.removeItem(at: f.url); encoded[f.url.lastPathComponent] = nil }
         if !stale.isEmpty { try writeGIF(run) }
     }
 
@@ -40,6 +45,7 @@ public final class TrainingProgress: TrainingObserver {
         let frame = self.frame(snap, epoch: epoch.epoch, dice: v.dice)
         let name = String(format: "epoch-%04d.png", epoch.epoch)
         try PNG.write(frame, to: TrainingProgress.framesFolder(run).appendingPathComponent(name).path)
+        encoded[name] = nil
         try writeGIF(run)
     }
 
@@ -95,13 +101,18 @@ public final class TrainingProgress: TrainingObserver {
         let frames = TrainingProgress.frameFiles(TrainingProgress.framesFolder(run))
         let gifURL = TrainingProgress.figures(run).appendingPathComponent("val-progress.gif")
         guard !frames.isEmpty else { try? FileManager.default.removeItem(at: gifURL); return }
-        let images = try frames.map { try PNG.read($0.url.path, channels: 3) }
-        guard let last = images.last else { return }
-        let palette = GIF.progressPalette()
-        var quantizer = GIF.Quantizer(palette: palette)
-        let indices = images.filter { $0.width == last.width && $0.height == last.height }.map { quantizer.indices($0) }
-        let data = GIF.encode(frames: indices, width: last.width, height: last.height, palette: palette, delay: 50)
-        try writeAtomically(data, to: gifURL)
+        var list: [(width: Int, height: Int, bytes: [UInt8])] = []
+        for f in frames {
+            let key = f.url.lastPathComponent
+            if let e = encoded[key] { list.append(e); continue }
+            let image = try PNG.read(f.url.path, channels: 3)
+            let e = (image.width, image.height, GIF.encodeFrame(quantizer.indices(image), width: image.width, height: image.height, delay: 50))
+            encoded[key] = e
+            list.append(e)
+        }
+        guard let last = list.last else { return }
+        let same = list.filter { $0.width == last.width && $0.height == last.height }.map(\.bytes)
+        try writeAtomically(GIF.assemble(encodedFrames: same, width: last.width, height: last.height, palette: palette), to: gifURL)
     }
 
     /// Frame files `epoch-NNNN.png` in `dir` with their epochs, in epoch order.
