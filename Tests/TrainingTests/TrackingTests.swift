@@ -176,5 +176,10 @@ struct TrackingTests {
         #expect((json?["semantic"] as? [String: Any])?.keys.sorted()
                 == ["frequency_weighted_iou", "mean_accuracy", "mean_dice", "mean_iou", "overall_accuracy"])
         #expect(((json?["per_seed"] as? [[String: Any]])?.first?["semantic"] as? [String: Any])?["mean_dice"] != nil)
+        // And in report.md's table.
+        let full = try ComparisonSummary.make(split: split, strategies: ["supervised"], seeds: [0, 1], cells: cells)
+        let md = ComparisonReport.semanticTable(full)
+        #expect(md.contains("| strategy | mean IoU | mean Dice | mean acc | FreqW IoU | overall acc |"))
+        #expect(md.contains("| supervised | "), "\(md)")
     }
 }
