@@ -262,6 +262,11 @@ def config_corpus(folder):
     }
     for name, v in variants.items():
         write(folder, name, json.dumps(v, indent=1).encode())
+    # YAML (the harness reads an input not starting with '{' as config.yaml).
+    write(folder, "minimal.yaml", b"data: /data/Task09_Spleen\nout: runs/x\n")
+    write(folder, "full.yaml", b"data: d\nout: o\nmodel: unet2d\npatch: [1, 64, 64]\nstrategy: uda\nstrategy_options:\n  weight: 0.5\n"
+          b"learning_rate: 1.0e-3\nseed: 7\nhu_window:\n  - -160\n  - 240\nnormalization: window\n# comment\nmirror_tta: yes\n")
+    write(folder, "bad.yaml", b"data: d\nout: o\nepochs: [1\n")
 
 
 def split_corpus(folder):

@@ -18,7 +18,7 @@ struct ReaderFuzzRegressionTests {
         ],
         "config": [
             // LeakSanitizer: Data(contentsOf:) leaked its 4 KiB buffer for an empty file (now FileBytes.read).
-            "leak-foundation-empty-file-da39a3ee": "not a JSON object",
+            "leak-foundation-empty-file-da39a3ee": "not valid JSON",
         ],
         "split": ["review-empty-file": "not a valid split file"],
         "compare": ["review-empty-file": "not a readable comparison settings file"],

@@ -33,9 +33,11 @@ public enum RunPipeline {
     /// - Parameters:
     ///   - logSteps: also log one line per optimizer step.
     ///   - keepCheckpoints: `last` plus this many minus one older checkpoints are kept (`--keep-checkpoints`).
+    ///   - observers: watchers of training besides the TensorBoard logger (progress pictures).
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
                            resume: Bool = false, logSteps: Bool = false, keepCheckpoints: Int = 2,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           log: @escaping (String) -> Void = { print($0) },
+                           observers: [any TrainingObserver] = []) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
@@ -75,6 +77,9 @@ public enum RunPipeline {
         let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
         trainer.logSteps = logSteps
         trainer.keepCheckpoints = keepCheckpoints
+        trainer.observers = observers
+        trainer.tensorBoard.classNames = Dictionary(loaded.preprocessing.labelNames.compactMap { k, v in Int(k).map { ($0, v) } },
+                                                    uniquingKeysWith: { a, _ in a })
         let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
         let result = try trainer.train(resume: resume) { checkpointBytes in
             let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: max(keepCheckpoints, 1) + 2,
@@ -127,7 +132,8 @@ public enum RunPipeline {
             }
             for (k, v) in prediction.uncertainty { uncertaintySums[k, default: 0] += Double(v.mean().item) }
         }
-        let report = results.isEmpty ? nil : try EvaluationReport(results: results)
+        // The 2D summary metrics (pixel-pooled mean IoU / Dice / accuracy, frequency-weighted IoU, overall accuracy) too.
+        let report = results.isEmpty ? nil : try EvaluationReport(results: results, includeSemantic: true)
         var ece: Double?, brier: Double?
         if !refs.isEmpty {
             let pooled = perClass.flatMap { $0 }
