@@ -43,12 +43,12 @@ struct CheckpointIntegrityTests {
 
     func tensors(_ url: URL) throws -> [String: [Float]] { try SafeTensors.read(contentsOf: url).tensors.mapValues { $0.scalars } }
 
+    /// metrics.csv without the seconds column (found by its header name).
     func metrics(_ dir: URL) throws -> [String] {
-        try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n").map {
-            var f = $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            f.remove(at: 5)  // seconds
-            return f.joined(separator: ",")
-        }
+        let rows = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let seconds = try #require(rows.first?.firstIndex(of: "seconds"))
+        return rows.map { r in r.enumerated().filter { $0.offset != seconds }.map(\.element).joined(separator: ",") }
     }
 
     /// Same weights, same tensors in `last` and `best`, same metrics.csv (without seconds) as the uninterrupted run.

@@ -77,10 +77,11 @@ public enum PNG {
             png_image_write_to_file(&png, tmp, 0, buf.baseAddress, Int32(image.width * image.channels), nil)
         }
         guard ok != 0 else {
-            let why = message(&png)
+            let full = errno == ENOSPC || errno == EDQUOT  // libpng's fwrite failed on a full disk: say so, like every writer
+            let why = full ? "no space left on device" : message(&png)
             png_image_free(&png)
             try? FileManager.default.removeItem(atPath: tmp)
-            throw MedIOError(path, "could not write PNG: \(why.isEmpty ? "libpng error" : why)")
+            throw MedIOError(path, full ? why : "could not write PNG: \(why.isEmpty ? "libpng error" : why)")
         }
         do {
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }

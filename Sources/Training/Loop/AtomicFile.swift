@@ -81,6 +81,17 @@ public enum AtomicFile {
         guard rename(tmp.path, url.path) == 0 else { throw fail(reason(errno)) }
     }
 
+    /// True when a Foundation write error means a full file system or quota (ENOSPC, EDQUOT), so writers that do not
+    /// go through `write` (appends) report it as "`<file>`: no space left on device" too.
+    public static func isNoSpace(_ error: Error) -> Bool {
+        if let c = error as? CocoaError, c.code == .fileWriteOutOfSpace { return true }
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain && (ns.code == Int(ENOSPC) || ns.code == Int(EDQUOT)) { return true }
+        if ns.domain == NSCocoaErrorDomain && ns.code == CocoaError.fileWriteOutOfSpace.rawValue { return true }
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? Error { return isNoSpace(u) }
+        return false
+    }
+
     /// True for the hidden temporary names of `write`, MedIO's image writers and older notebook exports.
     public static func isTemporaryName(_ name: String) -> Bool {
         name.hasPrefix(".") && (name.contains(".tmp-") || name.hasPrefix(".tmp-") || name.contains(".partial-"))

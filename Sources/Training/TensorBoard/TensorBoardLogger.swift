@@ -15,6 +15,7 @@ public final class TensorBoardLogger: TrainingObserver {
     /// Class index -> name used in `val/dice/<name>` tags.
     public var classNames: [Int: String]
     private var handle: FileHandle?
+    private var eventFile: URL?
     private var directory: URL?
 
     public init(classNames: [Int: String] = [:]) { self.classNames = classNames }
@@ -42,6 +43,7 @@ public final class TensorBoardLogger: TrainingObserver {
             throw TrainingError("\(url.path): cannot create the TensorBoard event file")
         }
         handle = h
+        eventFile = url
         directory = dir
         try append(EventProto.fileVersionEvent(wallTime: Date().timeIntervalSince1970), to: url)
     }
@@ -73,6 +75,8 @@ public final class TensorBoardLogger: TrainingObserver {
     private func append(_ payload: [UInt8], to url: URL) throws {
         guard let h = handle else { return }
         do { try h.write(contentsOf: Data(TFRecord.frame(payload))) } catch {
+            // A full disk gets the one message every writer gives (the run keeps its last good checkpoint, see AtomicFile).
+            if AtomicFile.isNoSpace(error) { throw TrainingError("\((eventFile ?? url).path): no space left on device") }
             throw TrainingError("\(url.path): cannot write the TensorBoard event file (\(error.localizedDescription))")
         }
     }
