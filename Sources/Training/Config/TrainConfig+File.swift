@@ -102,12 +102,21 @@ extension TrainConfig {
     }
 
     /// The line of `"key":` in JSON text (first occurrence), nil when not found.
+    /// A plain search, no NSRegularExpression: creating one leaked on Linux for some keys (LeakSanitizer, config fuzzer:
+    /// Fuzz/regressions/config/leak-regex-*).
     static func jsonLine(of key: String, in text: String) -> Int? {
-        let escaped = NSRegularExpression.escapedPattern(for: key)
-        guard let re = try? NSRegularExpression(pattern: "\"\(escaped)\"\\s*:"),
-              let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-              let r = Range(m.range, in: text) else { return nil }
-        return text[..<r.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+        let needle = Array("\"\(key)\"".utf8), bytes = Array(text.utf8)
+        guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle {
+                var j = i + needle.count
+                while j < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[j]) { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: ":") { return bytes[..<i].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// A known key within edit distance 2 of `key` (case-insensitive), for "did you mean".
