@@ -46,6 +46,7 @@ struct Compare: ParsableCommand {
                       + "\(plan.split.unlabeled.count) unlabeled, \(plan.split.validation.count) validation, \(plan.split.test.count) test cases -> \(out)")
                 fflush(stdout)
             }
+            if let w = ComparisonReport.seedWarning(seeds: settings.seeds.count) { printError("warning: \(w)") }
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
                                              cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in },

@@ -55,6 +55,8 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("validate-every"), help: "Validate every N epochs.") var validateEvery: Int?
     @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step.") var nonFinite: String?
     @Option(help: "Random seed.") var seed: UInt64?
+    @Option(name: .customLong("split-seed"), help: "Seed of the data split (default: --seed); fix it to train several seeds on one split.") var splitSeed: UInt64?
+    @Option(help: "Checkpoint kept as best and evaluated: ema (highest 0.9-EMA of validation Dice, default), best (highest raw validation Dice) or last.") var select: CheckpointSelect?
     @Option(help: "Worker threads.") var threads: Int = 2
     @Flag(help: "Only print the final line.") var quiet = false
     @Flag(name: .customLong("log-steps"), help: "Also log one line per optimizer step (step N, epoch, loss).") var logSteps = false
@@ -98,6 +100,8 @@ struct RunOptions: ParsableArguments {
         if let validateEvery { c.validateEvery = validateEvery }
         if let nonFinite { c.nonFinite = nonFinite }
         if let seed { c.seed = seed }
+        if let splitSeed { c.splitSeed = splitSeed }
+        if let select { c.select = select }
         guard strategyType(named: c.strategy) != nil else {
             throw CLIError(file: "semiseg", problem: "unknown strategy '\(c.strategy)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
         }

@@ -75,6 +75,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var windowStep: Double = 0.5
     public var mirrorTTA: Bool = false
     public var seed: UInt64 = 0
+    /// Seed of the data split when it is drawn from the counts (nil = `seed`). Fix it to train several seeds on one
+    /// split with `semiseg train` (`compare` always uses one split: `splitSeed`, else its first seed).
+    public var splitSeed: UInt64? = nil
+    /// Which epoch's weights are kept as `best` and evaluated: `ema` (default, nnU-Net's 0.9 EMA of the validation
+    /// Dice), `best` (raw validation Dice) or `last` (see `CheckpointSelect`).
+    public var select: CheckpointSelect = .ema
     /// What to do on a NaN/Inf loss or gradient: "stop" (default, keep the last good checkpoint) or "skip" the step.
     public var nonFinite: String = "stop"
 
@@ -203,5 +209,6 @@ extension TrainConfig {
         augmentationSettings = try c.decodeIfPresent(AugmentationConfig.self, forKey: .augmentationSettings)
         try get(.validateEvery, &validateEvery); try get(.windowStep, &windowStep); try get(.mirrorTTA, &mirrorTTA)
         try get(.seed, &seed); try get(.nonFinite, &nonFinite)
+        splitSeed = try c.decodeIfPresent(UInt64.self, forKey: .splitSeed); try get(.select, &select)
     }
 }

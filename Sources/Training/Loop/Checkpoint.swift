@@ -19,6 +19,8 @@ struct TrainerState: Codable {
     /// Worker threads the run trained with (`Parallel.threads`): parallel reductions split work by thread count, so
     /// only a resume with the same count is bit-identical. nil in checkpoints written before this field existed.
     var threads: Int?
+    /// Checkpoint selection state (EMA of the validation Dice, selected score); nil in checkpoints written before it.
+    var selection: CheckpointSelection? = nil
 }
 
 /// Run checkpoints: one safetensors file each (`model.*`, `optim.*`, `strategy.*` tensors + JSON trainer state in

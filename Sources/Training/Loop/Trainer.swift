@@ -27,6 +27,8 @@ public final class Trainer {
     private var log = MetricsLog()
     private var bestMetric: Double?
     private var bestEpoch: Int?
+    /// `--select`: EMA / best / last validation Dice (CheckpointSelection.swift).
+    private var selection: CheckpointSelection
     private var epochsDone = 0
     private var stopped = false
     private let schedule: LRSchedule
@@ -44,6 +46,7 @@ public final class Trainer {
         }
         self.config = config
         self.strategy = strategy
+        selection = CheckpointSelection(mode: config.select)
         var unet = config.unetConfig(inChannels: data.channels)
         strategy.configure(model: &unet)
         let netConfig = unet
@@ -102,6 +105,7 @@ public final class Trainer {
             epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
             bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
             stopped = s.stopped
+            selection = s.selection ?? CheckpointSelection(resumingBest: bestMetric, mode: config.select)
             // metrics.csv again from the checkpoint's log: a kill between the `last` checkpoint and the csv write must
             // not leave the final epoch's row missing.
             try writeAtomically(Data(log.csv().utf8), to: run.runDirectory.appendingPathComponent("metrics.csv"))
@@ -112,6 +116,7 @@ public final class Trainer {
             }
         }
         try strategy.willStartRun(run)
+        if epochsDone == 0, let note = CheckpointSelection.note(mode: config.select, validationCases: run.data.validation.count) { run.log(note) }
         try preflight?(checkpointBytes())
         while epochsDone < config.epochs && !stopped {
             try trainEpoch()
@@ -170,10 +175,11 @@ public final class Trainer {
         run.validationHistory.append(valDice)
         epochsDone = epoch + 1
         let seconds = Date().timeIntervalSince(t0)
+        let improved = !run.data.validation.isEmpty && selection.update(validationDice: valDice)
+        if improved { bestMetric = valDice ?? bestMetric; bestEpoch = epochsDone }
         log.rows.append(.init(epoch: epochsDone, loss: lossSum / Double(max(counted, 1)), supervised: supSum / Double(max(counted, 1)),
-                              lr: Double(run.optimizer.learningRate), validationDice: valDice, seconds: seconds, extra: run.epochValues))
-        var improved = false
-        if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
+                              lr: Double(run.optimizer.learningRate), validationDice: valDice, seconds: seconds, extra: run.epochValues,
+                              validationDiceEMA: valDice == nil ? nil : selection.ema))
         let control = try strategy.didFinishEpoch(run)
         if case .stop = control { stopped = true }
         // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included. `best` is written BEFORE
@@ -181,7 +187,8 @@ public final class Trainer {
         // whereas the other order would resume past an epoch whose `best` was never written.
         let state = TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
                                  dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
-                                 log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads)
+                                 log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads,
+                                 selection: selection)
         if improved || (run.data.validation.isEmpty && epochsDone == config.epochs) {
             try Checkpoint.save(to: checkpointDir.appendingPathComponent("best.safetensors"), model: run.model, optimizer: run.optimizer, strategy: strategy, state: state)
         }
