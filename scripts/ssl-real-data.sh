@@ -10,13 +10,15 @@
 #   OUT   study folder (default runs/ssl-real-data); re-running resumes/skips finished cells (compare is resumable).
 # env:    SEMISEG (default .build/release/semiseg), SEEDS (0,1,2), STRATEGIES (every strategy of the study),
 #         SELECT (ema; pass `best` to reproduce the behaviour before issue #20), THREADS (1 per seed), EXTRA (more
-#         flags), PARALLEL (1: the seeds train in parallel processes; 0: one after the other).
+#         flags), PARALLEL (1: the seeds train in parallel processes; 0: one after the other), EPOCHS (15),
+#         ITERATIONS (10), TABLE_ONLY=1 (only print the table of an existing OUT).
 #         DIMS=phantom2d runs the same study on 2D phantoms (`semiseg synth --dims 2`) instead of the CT.
 #
-# Budget (documented in the README): U-Net 2D, base 8, depth 4, slices resized to 64x64, 15 epochs x 10 steps,
-# batch 4 labeled + 2 unlabeled, Adam 1e-3, validation on 8 slices every epoch; split: 10 labeled, 8 validation,
-# the rest unlabeled; test = the dataset's imagesTs (56 slices of the fourth CT). About 40 min per seed-set of
-# all strategies on one busy core.
+# Budget (documented in the README): U-Net 2D, base 8, depth 4, slices resized to 64x64, 15 epochs x 10 steps
+# (EPOCHS, ITERATIONS), batch 4 labeled + 4 unlabeled, Adam 1e-3 constant, validation on 8 slices every epoch;
+# split: 10 labeled, 8 validation, the rest unlabeled; test = the dataset's imagesTs (56 slices of the fourth CT).
+# Sized for a shared 2-core machine (about 30 min for CT and phantoms together, 6 processes); far from converged:
+# give it EPOCHS=50 ITERATIONS=20 for conclusions about the methods rather than about short schedules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${SEMISEG:-$PWD/.build/release/semiseg}
@@ -45,7 +47,7 @@ fi
 INPUT=(--resize 1,64,64 --normalization ct)
 SEL=()
 [ -n "$SELECT" ] && SEL=(--select "$SELECT")
-COMMON=(--data "$DATA" --model unet2d --base 8 --depth 4 --epochs 15 --iterations 10 --batch-size 4
+COMMON=(--data "$DATA" --model unet2d --base 8 --depth 4 --epochs "${EPOCHS:-15}" --iterations "${ITERATIONS:-10}" --batch-size 4
         --validation 8 --threads "$THREADS" "${INPUT[@]}" "${SEL[@]+"${SEL[@]}"}")
 EXTRA_FLAGS=()
 [ -n "${EXTRA:-}" ] && read -r -a EXTRA_FLAGS <<<"$EXTRA"
@@ -93,12 +95,14 @@ study() {
     "${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}" --out "$OUT/$name" | tail -1
 }
 
-echo "== $STRATEGIES, seeds $SEEDS, 10 labeled slices ($OUT/ssl)"
-study ssl 10 "$STRATEGIES"
-# The same validation and test cases, every other training slice labeled.
-jq '.labeled = (.labeled + .unlabeled | sort) | .unlabeled = []' "$OUT/ssl/split.json" >"$OUT/all-labels-split.json"
-echo "== supervised with every label, seeds $SEEDS ($OUT/all-labels)"
-study all-labels "$OUT/all-labels-split.json" supervised
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+  echo "== $STRATEGIES, seeds $SEEDS, 10 labeled slices ($OUT/ssl)"
+  study ssl 10 "$STRATEGIES"
+  # The same validation and test cases, every other training slice labeled.
+  jq '.labeled = (.labeled + .unlabeled | sort) | .unlabeled = []' "$OUT/ssl/split.json" >"$OUT/all-labels-split.json"
+  echo "== supervised with every label, seeds $SEEDS ($OUT/all-labels)"
+  study all-labels "$OUT/all-labels-split.json" supervised
+fi
 
 echo
 echo "== test Dice (foreground), $(jq -r '.split.labeled | length' "$OUT/ssl/summary.json") labeled slices; seeds $SEEDS"
@@ -106,14 +110,17 @@ echo "== test Dice (foreground), $(jq -r '.split.labeled | length' "$OUT/ssl/sum
 # then test cases); p_wilcoxon = case-level paired Wilcoxon (case variation only); seed std = std over seeds of the
 # per-seed difference of test means.
 jq -r --slurpfile all "$OUT/all-labels/summary.json" '
-  def f3: if . == null then "-" else (. * 1000 | round / 1000 | tostring) end;
+  def f3: if . == null then "-" else (. * 1000 | round) as $i | ($i | fabs) as $a
+    | (if $i < 0 then "-" else "" end) + ($a / 1000 | floor | tostring) + "." + ("00" + ($a % 1000 | tostring))[-3:] end;
+  def s3: if . == null then "-" elif . >= 0 then "+" + f3 else f3 end;
+  def p3: if . == null then "-" elif . < 0.001 then "<0.001" else f3 end;
   def pm(m): (m.mean | f3) + " ± " + (m.std | f3);
   . as $s
   | (["strategy", "Dice (mean ± seed std)", "Δ vs supervised", "seed std of Δ", "bootstrap 95% CI", "p (bootstrap)", "p (Wilcoxon, cases)"] | @tsv),
     ($s.order[] as $k | $s.strategies[$k] as $r | ($r.vs_supervised["1"].dice // {}) as $d
-     | [$k, pm($r.mean["1"].dice), ($d.diff | f3), ($d.seed_std | f3),
-        (if $d.bootstrap then "[" + ($d.bootstrap.ci_low | f3) + ", " + ($d.bootstrap.ci_high | f3) + "]" else "-" end),
-        ($d.bootstrap.p_value | f3), ($d.p_value | f3)] | @tsv),
+     | [$k, pm($r.mean["1"].dice), ($d.diff | s3), ($d.seed_std | f3),
+        (if $d.bootstrap then "[" + ($d.bootstrap.ci_low | s3) + ", " + ($d.bootstrap.ci_high | s3) + "]" else "-" end),
+        ($d.bootstrap.p_value | p3), ($d.p_value | p3)] | @tsv),
     (["supervised, all \($all[0].split.labeled | length) labels", pm($all[0].strategies.supervised.mean["1"].dice), "", "", "", "", ""] | @tsv)
 ' "$OUT/ssl/summary.json" | column -t -s $'\t'
 echo

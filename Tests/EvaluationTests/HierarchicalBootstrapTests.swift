@@ -46,6 +46,8 @@ struct HierarchicalBootstrapTests {
         // seeds (which covers the seed-noise-dominated truth only rarely).
         let three = Self.coverage(seeds: 3, cases: 20, effect: 0.01, draws: 400, seed: 3)
         #expect(three.covered >= 0.70 && three.covered < c.covered, "coverage \(three.covered) with 3 seeds")
+        print("bootstrap 95% interval coverage: \(c.covered) with 10 seeds x 20 cases, \(three.covered) with 3 seeds; "
+              + "null rejection rate \(null.rejected) (seed noise 0.02, case effect 0.01, residual 0.03, 400 studies)")
     }
 
     @Test func ignoringSeedsWouldUnderCover() {

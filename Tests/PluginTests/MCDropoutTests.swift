@@ -61,7 +61,7 @@ struct MCDropoutTests {
         let s0 = MCStatistics.summarize(try MCDropout.sample(img, model: m0, classes: 2, window: w, samples: 4, batchPasses: 0, seed: 1))
         #expect((s0.uncertainty["variance"]?.scalars.max() ?? 1) < 1e-12)
         #expect((s0.uncertainty["mutual_information"]?.scalars.max() ?? 1) < 1e-5)
-        let half = try strategy(["p": "0.5"])
+        let half = try strategy(["p": "0.5", "where": "both"])
         let (m1, _, _) = net(half)
         let s1 = MCStatistics.summarize(try MCDropout.sample(img, model: m1, classes: 2, window: w, samples: 4, batchPasses: 0, seed: 1))
         #expect((s1.uncertainty["variance"]?.mean().item ?? 0) > 1e-6)

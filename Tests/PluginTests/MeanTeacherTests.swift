@@ -80,7 +80,7 @@ struct MeanTeacherTests {
     }
 
     @Test func decayScheduleWarmsUpAndSwitchesAfterRampUp() throws {
-        let s = try MeanTeacher(options: StrategyOptions(["alpha-final": "0.999"], owner: "mean-teacher"))
+        let s = try MeanTeacher(options: StrategyOptions(["alpha-final": "0.999", "ramp-up": "0.3"], owner: "mean-teacher"))
         #expect(s.decay(step: 1, progress: 0) == 0.5)
         #expect(s.decay(step: 1000, progress: 0.1) == 0.99)
         #expect(s.decay(step: 5000, progress: 0.5) == 0.999)

@@ -1,7 +1,7 @@
 import Evaluation
 import Foundation
 import Testing
-import Training
+@testable import Training
 @testable import Reporting
 
 @Suite struct NotebookExportTests {

@@ -111,27 +111,30 @@ public enum ComparisonReport {
                     guard let d = v[c]?[m.rawValue] else { continue }
                     var cells = [s]
                     if classes.count > 1 { cells.append(className(c, summary)) }
-                    let b = d.bootstrap
-                    let ci = b.map { "[" + signed($0.ciLow, digits) + ", " + signed($0.ciHigh, digits) + "]" } ?? "-"
-                    cells += [name, d.diff.map { signed($0, digits) } ?? "-",
-                              d.seedStd.map { String(format: "%.\(digits)f", $0) } ?? "-", ci,
-                              pText(b?.pValue, bold: verdicts), pText(d.pValue, bold: false),
-                              String(d.n) + (d.dropped > 0 ? " (\(d.dropped) undefined)" : ""), d.seeds.map(String.init) ?? "-"]
+                    let b: BootstrapResult? = d.bootstrap
+                    var ci = "-"
+                    if let b { ci = "[" + signed(b.ciLow, digits) + ", " + signed(b.ciHigh, digits) + "]" }
+                    let diff: String = d.diff.map { signed($0, digits) } ?? "-"
+                    let sd: String = d.seedStd.map { String(format: "%.\(digits)f", $0) } ?? "-"
+                    let n: String = String(d.n) + (d.dropped > 0 ? " (\(d.dropped) undefined)" : "")
+                    let seeds: String = d.seeds.map { String($0) } ?? "-"
+                    cells += [name, diff, sd, ci, pText(b?.pValue, bold: verdicts), pText(d.pValue, bold: false), n, seeds]
                     md += "| " + cells.joined(separator: " | ") + " |\n"
                 }
             }
         }
         let minP = summary.split.test.count >= 1 ? 2 / pow(2, Double(summary.split.test.count)) : 1
-        md += "\nΔ = strategy − supervised (for HD95/ASSD a negative Δ is an improvement), averaged over test cases and seeds. "
-            + "**Which test is which:** the *bootstrap* resamples training seeds and, within them, test cases (paired by seed "
-            + "and case), so its interval and p-value include the run-to-run variance of training (initialisation, data order, "
-            + "augmentation, checkpoint choice); it is the verdict, and "
-            + (verdicts ? "p < 0.05 is shown in bold. " : "it is shown in bold only with 3 or more seeds (none here). ")
-            + "*seed std of Δ* is the spread of the difference between seeds: a Δ smaller than it is within training noise. "
-            + "The *Wilcoxon* signed-rank test over the n test cases (seed-averaged) sees only case-to-case variation: it is "
-            + "never a verdict on its own and is never bold. "
-            + String(format: "With %d test cases its smallest possible p is %.2g. ", summary.split.test.count, min(minP, 1))
-            + "n cases = test cases where the metric is defined for both strategies (HD95/ASSD are undefined on empty masks).\n"
+        let bold: String = verdicts ? "p < 0.05 is shown in bold. " : "it is shown in bold only with 3 or more seeds (none here). "
+        let smallest: String = String(format: "With %d test cases its smallest possible p is %.2g. ", summary.split.test.count, min(minP, 1))
+        var guide = "\nΔ = strategy − supervised (for HD95/ASSD a negative Δ is an improvement), averaged over test cases and seeds. "
+        guide += "**Which test is which:** the *bootstrap* resamples training seeds and, within them, test cases (paired by seed "
+        guide += "and case), so its interval and p-value include the run-to-run variance of training (initialisation, data order, "
+        guide += "augmentation, checkpoint choice); it is the verdict, and " + bold
+        guide += "*seed std of Δ* is the spread of the difference between seeds: a Δ smaller than it is within training noise. "
+        guide += "The *Wilcoxon* signed-rank test over the n test cases (seed-averaged) sees only case-to-case variation: it is "
+        guide += "never a verdict on its own and is never bold. " + smallest
+        guide += "n cases = test cases where the metric is defined for both strategies (HD95/ASSD are undefined on empty masks).\n"
+        md += guide
         return md
     }
 

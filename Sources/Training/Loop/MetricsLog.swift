@@ -18,9 +18,9 @@ struct MetricsLog: Codable {
     /// CSV text with a stable column order (extra columns sorted by name).
     func csv() -> String {
         let extraKeys = Array(Set(rows.flatMap { $0.extra.keys })).sorted()
-        var s = (["epoch", "loss", "supervised_loss", "lr", "val_dice", "val_dice_ema", "seconds"] + extraKeys).joined(separator: ",") + "\n"
+        var s = (["epoch", "loss", "supervised_loss", "lr", "val_dice", "seconds", "val_dice_ema"] + extraKeys).joined(separator: ",") + "\n"
         for r in rows {
-            var f = [String(r.epoch), fmt(r.loss), fmt(r.supervised), fmt(r.lr), r.validationDice.map(fmt) ?? "", r.validationDiceEMA.map(fmt) ?? "", String(format: "%.2f", r.seconds)]
+            var f = [String(r.epoch), fmt(r.loss), fmt(r.supervised), fmt(r.lr), r.validationDice.map(fmt) ?? "", String(format: "%.2f", r.seconds), r.validationDiceEMA.map(fmt) ?? ""]
             f += extraKeys.map { r.extra[$0].map(fmt) ?? "" }
             s += f.joined(separator: ",") + "\n"
         }
