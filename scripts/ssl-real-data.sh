@@ -5,7 +5,7 @@
 # and p-value (seeds, then test cases) and the case-level Wilcoxon p-value.
 #
 # usage: scripts/ssl-real-data.sh [DATA [OUT]]
-#   DATA  MSD folder of the lung-GTV slices (default data/lung-gtv); built with ../shared/data/lung-gtv.sh
+#   DATA  MSD folder of the lung-GTV slices (default runs/lung-gtv, git-ignored: the data is CC BY-NC); built with ../shared/data/lung-gtv.sh
 #         (or $LUNG_GTV_SCRIPT) when it has no dataset.json.
 #   OUT   study folder (default runs/ssl-real-data); re-running resumes/skips finished cells (compare is resumable).
 # env:    SEMISEG (default .build/release/semiseg), SEEDS (0,1,2), STRATEGIES (every strategy of the study),
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${SEMISEG:-$PWD/.build/release/semiseg}
 [ -x "$B" ] || { echo "error: $B not found (run \`make release\` first)" >&2; exit 1; }
-DATA=${1:-data/lung-gtv}
+DATA=${1:-runs/lung-gtv}
 OUT=${2:-runs/ssl-real-data}
 SEEDS=${SEEDS:-0,1,2}
 STRATEGIES=${STRATEGIES:-supervised,uda,pseudo-label,mean-teacher,mc-dropout,checkpoint-ensemble}
