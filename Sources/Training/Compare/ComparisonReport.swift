@@ -14,7 +14,7 @@ public enum ComparisonReport {
         md += "Every strategy trained on the same split, model, budget and seeds; test metrics on \(sp.test.count) held-out cases.\n\n"
         if let w = seedWarning(seeds: summary.seeds.count) { md += "> **Note:** \(w)\n\n" }
         md += "## Configuration\n\n" + configurationTable(summary: summary, settings: settings)
-        md += "\n## Results (test set, mean ± std over seeds)\n\n" + resultsTable(summary)
+        md += "\n## Results (test set, mean ± std over seeds)\n\n" + resultsTable(summary) + semanticTable(summary)
         md += differenceSection(summary, classes: foregroundClasses(summary))
 
         if !figures.isEmpty {
