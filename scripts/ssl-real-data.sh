@@ -61,7 +61,7 @@ study() {
   mkdir -p "$OUT/$name-seeds"
   if [ -f "$labeled" ]; then split=(--split "$labeled"); else split=(--labeled "$labeled"); count=(--labeled "$labeled"); fi
   # The first seed draws the split (quickly, before the others start).
-  "$B" compare --strategies "$strategies" --seeds "$first" "${split[@]}" "${COMMON[@]}" "${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}" \
+  "$B" compare --strategies "$strategies" --seeds "$first" "${split[@]}" "${COMMON[@]}" "${FLAGS[@]+"${FLAGS[@]}"}" \
     --out "$OUT/$name-seeds/$first" >"$OUT/$name-seeds/$first.log" 2>&1 &
   local pids=($!)
   while [ ! -f "$OUT/$name-seeds/$first/split.json" ]; do
@@ -72,7 +72,7 @@ study() {
     [ "$s" = "$first" ] && continue
     if [ "${PARALLEL:-1}" = 0 ]; then wait "${pids[@]}"; pids=(); fi
     "$B" compare --strategies "$strategies" --seeds "$s" --split "$OUT/$name-seeds/$first/split.json" "${count[@]+"${count[@]}"}" "${COMMON[@]}" \
-      "${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}" --out "$OUT/$name-seeds/$s" >"$OUT/$name-seeds/$s.log" 2>&1 &
+      "${FLAGS[@]+"${FLAGS[@]}"}" --out "$OUT/$name-seeds/$s" >"$OUT/$name-seeds/$s.log" 2>&1 &
     pids+=($!)
   done
   local bad=0
@@ -92,12 +92,21 @@ study() {
     done
   done
   "$B" compare --strategies "$strategies" --seeds "$SEEDS" --split "$OUT/$name/split.json" "${count[@]+"${count[@]}"}" "${COMMON[@]}" \
-    "${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}" --out "$OUT/$name" | tail -1
+    "${FLAGS[@]+"${FLAGS[@]}"}" --out "$OUT/$name" | tail -1
 }
 
+# EXTRA's strategy options (--opt s:k=v) apply to the semi-supervised study only; other flags to both.
+SUP_EXTRA=() skip=0
+for a in "${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
+  if [ "$a" = --opt ]; then skip=1; continue; fi
+  SUP_EXTRA+=("$a")
+done
 if [ "${TABLE_ONLY:-0}" != 1 ]; then
   echo "== $STRATEGIES, seeds $SEEDS, 10 labeled slices ($OUT/ssl)"
+  FLAGS=("${EXTRA_FLAGS[@]+"${EXTRA_FLAGS[@]}"}")
   study ssl 10 "$STRATEGIES"
+  FLAGS=("${SUP_EXTRA[@]+"${SUP_EXTRA[@]}"}")
   # The same validation and test cases, every other training slice labeled.
   jq '.labeled = (.labeled + .unlabeled | sort) | .unlabeled = []' "$OUT/ssl/split.json" >"$OUT/all-labels-split.json"
   echo "== supervised with every label, seeds $SEEDS ($OUT/all-labels)"
