@@ -64,7 +64,7 @@ struct Predict: ParsableCommand {
                 guard volume.channels == prep.channels else {
                     throw CLIError(file: path, problem: "has \(volume.channels) channel(s), the run was trained on \(prep.channels)")
                 }
-                let prediction = try trainer.predict(prep.imageTensor(volume))
+                let prediction = try MirroredBorder.predict(trainer, prep.imageTensor(volume))
                 let labels = prep.restoreLabels(probabilities: prediction.probabilities, like: volume)
                 try Nifti.write(labels, to: outDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .uint8)
                 var heat: [CaseMontage.HeatMap] = []

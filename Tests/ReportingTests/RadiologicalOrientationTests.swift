@@ -9,7 +9,7 @@ import Testing
 /// from either file must show the bright marker top-right and the dark one bottom-left.
 @Suite("Radiological orientation of slice pictures")
 struct RadiologicalOrientationTests {
-    let (nx, ny, nz) = (24, 20, 3)
+    let nx = 24, ny = 20, nz = 3
 
     /// RAS: x = 2i - 23 (towards the patient's left as i decreases), y = 2j - 19. LPS: both axes reversed.
     func affine(_ code: String) -> [[Double]] {
@@ -46,7 +46,7 @@ struct RadiologicalOrientationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("orient-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (image, label) = try files(code, dir)
+        let (image, _) = try files(code, dir)
         let picture = CaseMontage.render(image: image, caseName: "marker_case", overlays: [], heatmaps: [], classes: 2,
                                          labelNames: [1: "marker"], scale: 4)
         let png = dir.appendingPathComponent("m.png").path

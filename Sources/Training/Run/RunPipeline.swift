@@ -112,7 +112,7 @@ public enum RunPipeline {
         var uncertaintySums: [String: Double] = [:]
         for c in loaded.store.test {
             guard let src = loaded.testSources[c.id], let labelPath = src.label else { continue }
-            let prediction = try trainer.predict(c.image)
+            let prediction = try MirroredBorder.predict(trainer, c.image)
             let rawImage = try Nifti.read(src.image)
             let restored = loaded.preprocessing.restoreLabels(probabilities: prediction.probabilities, like: rawImage)
             try Nifti.write(restored, to: predDir.appendingPathComponent(c.id).path, datatype: .uint8)
