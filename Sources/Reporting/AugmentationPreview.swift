@@ -40,9 +40,11 @@ public enum AugmentationPreview {
         }
         let rows = Canvas.vstack([Canvas.hstack(top, gap: 4), Canvas.hstack(bottom, gap: 4)], gap: 4)
         let name = caseName.map { "\($0): " } ?? ""
-        return Canvas.titled(rows, ["\(name)\(SliceDecorations.sliceText(z: z, slices: s[2])): the case, then \(count) augmented draws",
-                                    "top: image + label; bottom: a regular grid through the same warp; " + SliceDecorations.conventionText],
-                             scale: Charts.textScale)
+        var framed = Canvas(width: rows.width + 24, height: rows.height + 12)
+        framed.paste(rows, x: 12, y: 0)
+        return ComparisonFigures.titledBlock(framed.image, [
+            "\(name)\(SliceDecorations.sliceText(z: z, slices: s[2])): the case, then \(count) augmented draws",
+            "top: image + label; bottom: a regular grid through the same warp", SliceDecorations.conventionText])
     }
 
     /// A `[D, H, W]` volume of thin bright lines every 8 voxels in-plane, offset from the border so edge clamping adds no lines.

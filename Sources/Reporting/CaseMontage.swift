@@ -69,21 +69,13 @@ public enum CaseMontage {
         let scale = scaleIn ?? displayScale(image.spatialShape)
         let base = image.axialSlice(z)
         let win = window(base)
-        let m = SliceDecorations.markerMargin
         func framed(_ p: PixelImage) -> PixelImage { SliceDecorations.withOrientationMarkers(rgb(p).scaled(by: scale)) }
         var panels: [(caption: String, image: PixelImage)] = [("image", framed(Overlay.render(image: base, labels: nil, window: win)))]
         for o in overlays { panels.append((o.caption, framed(Overlay.render(image: base, labels: o.labels.axialSlice(z), window: win)))) }
         for h in rawHeat {
             let s = h.map.reorientedToRAS().volume.axialSlice(z)
             let top = max(h.top ?? s.values.filter { $0.isFinite }.max() ?? 0, 1e-6)
-            let heat = framed(h.colormap.render(s.values, width: s.width, height: s.height, window: (0, top)))
-            let bar = Charts.colorBar(h.colormap, lo: 0, hi: Double(top), height: heat.height - 2 * m, label: h.barLabel)
-            // The bar's scale spans the image rows (its own top margin is half a text line).
-            let barTop = m - (BitmapFont.height(scale: Charts.textScale) / 2 + 1)
-            var c = Canvas(width: heat.width + bar.width, height: max(heat.height, barTop + bar.height))
-            c.paste(heat, x: 0, y: 0)
-            c.paste(bar, x: heat.width, y: barTop)
-            panels.append((h.caption, c.image))
+            panels.append((h.caption, ComparisonFigures.heatPanel(s, scale: scale, top: top, colormap: h.colormap, barLabel: h.barLabel)))
         }
         let ts = Charts.textScale, th = BitmapFont.height(scale: ts)
         let captioned = panels.map { p -> PixelImage in

@@ -112,12 +112,17 @@ extension ComparisonFigures {
     /// the top, so they line up in one row.
     static func alignedWithHeat(_ image: PixelImage) -> PixelImage { image }
 
-    /// A heat map of `slice` over `0...top` framed by the orientation letters, with its colour bar (scale aligned with
-    /// the slice rows) on the right.
+    /// A heat map of `slice` over `0...top` framed by the orientation letters, with its colour bar on the right.
     static func heatPanel(_ d: CaseData, _ slice: Slice, top: Float, colormap: Colormap, barLabel: String) -> PixelImage {
+        heatPanel(slice, scale: d.scale, top: top, colormap: colormap, barLabel: barLabel)
+    }
+
+    /// A heat map of `slice` (enlarged by `scale`) over `0...top` framed by the orientation letters, with its colour
+    /// bar on the right, the bar's scale spanning exactly the slice's rows.
+    static func heatPanel(_ slice: Slice, scale: Int, top: Float, colormap: Colormap, barLabel: String) -> PixelImage {
         let m = SliceDecorations.markerMargin
         let heat = SliceDecorations.withOrientationMarkers(
-            colormap.render(slice.values, width: slice.width, height: slice.height, window: (0, top)).scaled(by: d.scale))
+            colormap.render(slice.values, width: slice.width, height: slice.height, window: (0, top)).scaled(by: scale))
         let bar = Charts.colorBar(colormap, lo: 0, hi: Double(top), height: heat.height - 2 * m, label: barLabel)
         let barTop = m - (BitmapFont.height(scale: Charts.textScale) / 2 + 1)
         var c = Canvas(width: heat.width + bar.width, height: max(heat.height, barTop + bar.height))

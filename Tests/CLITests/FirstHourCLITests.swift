@@ -39,6 +39,11 @@ struct FirstHourCLITests {
         #expect(cmp.status == 1 && cmp.stderr.contains("use --model unet2d"), "\(cmp.stderr)")
         #expect(!fm.fileExists(atPath: bad))
 
+        // A run refused after the data were loaded (the pseudo-label teacher run does not exist) leaves no folder either.
+        let late = try CLI.run(["train", "--data", data, "--out", bad, "--strategy", "pseudo-label", "--opt", "teacher=\(dir.path)/no-run"] + tiny)
+        #expect(late.status == 1 && late.stderr.hasPrefix("error: "), "\(late.stderr)")
+        #expect(!fm.fileExists(atPath: bad), "a refused run left \(bad) behind")
+
         // A 2D network on whole 3D volumes: refused, naming --patch and --model.
         let vol = dir.appendingPathComponent("vol").path
         let s3 = try CLI.run(["synth", "--out", vol, "--cases", "3", "--test-cases", "1", "--dims", "3", "--seed", "2"])
@@ -93,7 +98,7 @@ struct FirstHourCLITests {
         #expect(h.status == 0)
         let text = h.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
         for expected in ["(default auto: unet2d for 2D data", "(default 4)", "(default 20)", "(default 0.001)", "(default standard)",
-                         "(default dice-ce)", "(default adam)", "(default ct)", "(default supervised", "--overwrite"] {
+                         "(default dice-ce)", "(default adam)", "(default ct)", "default supervised)", "--overwrite"] {
             #expect(text.contains(expected), "train --help lacks \(expected)")
         }
     }

@@ -96,7 +96,10 @@ struct RadiologicalOrientationTests {
                                           classes: 2, labelNames: [1: "marker"], scale: 4)
         let plain = CaseMontage.render(image: image, caseName: "marker_case", overlays: [("prediction", label)], heatmaps: [],
                                        classes: 2, labelNames: [1: "marker"], scale: 4)
-        #expect(withHeat.width > plain.width + nx * 4)
+        // The colour bar runs up to inferno's top colour (ln 2 nats); the picture without heat maps has none of it.
+        let (tr, tg, tb) = Colormap.inferno.rgb(1)
+        func hasTop(_ p: PixelImage) -> Bool { (0..<p.height).contains { r in (0..<p.width).contains { p[r, $0] == [tr, tg, tb] } } }
+        #expect(hasTop(withHeat) && !hasTop(plain))
         #expect(SliceDecorations.sliceText(z: 1, slices: 3, why: "most foreground") == "axial slice 2 of 3 (most foreground)")
         #expect(SliceDecorations.sliceText(z: 0, slices: 1) == "2D image")
         #expect(CaseMontage.heatMap(named: "entropy", map: entropy, classes: 3).top == Float(log(3.0)))
