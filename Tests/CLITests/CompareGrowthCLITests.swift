@@ -70,6 +70,11 @@ struct CompareGrowthCLITests {
         #expect(other.stderr.contains("epochs: 2 -> 3") && other.stderr.contains("learningRate: 0.001 -> 0.01"), "\(other.stderr)")
         #expect(!other.stderr.contains("[\"") && !other.stderr.contains("Optional("), "\(other.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/compare.json")) == before)
+        // Without --model the default follows the data (2D -> unet2d), which is what the folder holds: nothing to train.
+        let auto = try CLI.run(["compare", "--data", data, "--strategies", "supervised", "--seeds", "0", "--out", run] + Array(tiny.dropFirst(2)))
+        #expect(auto.status == 0 && auto.stdout.contains("(0 cells run, 6 skipped, 0 failed)"), "\(auto.stdout) \(auto.stderr)")
+        let base = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/compare.json"))) as? [String: Any])?["base"] as? [String: Any])
+        #expect(base["model"] as? String == "unet2d")
         // Changing an existing strategy's options is refused too; a new strategy's options are fine to give.
         let opts = try compare("uda", "0", ["--opt", "uda:weight=0.5"])
         #expect(opts.status == 1 && opts.stderr.contains("uda options: none -> weight=0.5"), "\(opts.stderr)")

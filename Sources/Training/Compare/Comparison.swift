@@ -54,12 +54,18 @@ public enum Comparison {
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        // The dataset once (every file validated), and the model it implies: compare.json records the resolved model.
+        let (ds, requestedSplit) = try DatasetLoader.openAndSplit(settings.base)
+        var resolved = settings.base
+        try ModelDims.resolve(&resolved, datasetIs2D: try ModelDims.datasetIs2D(ds))
+        settings.base.model = resolved.model
         let fm = FileManager.default
         let run = settings.runDirectory
         let saved = run.appendingPathComponent("compare.json")
         var grownFrom: CompareSettings?
         if fm.fileExists(atPath: saved.path) {
-            let old = try CompareSettings.load(saved)
+            var old = try CompareSettings.load(saved)
+            if old.base.model == "auto" { old.base.model = resolved.model }  // a folder written before models were resolved
             let diffs = sharedDifferences(old, settings)
             if !diffs.isEmpty {
                 throw TrainingError("\(run.path): holds a comparison with other shared settings (\(diffs.joined(separator: "; "))); "
@@ -71,9 +77,8 @@ public enum Comparison {
         } else if let items = try? fm.contentsOfDirectory(atPath: run.path), !items.filter({ !$0.hasPrefix(".") }).isEmpty {
             throw TrainingError("\(run.path): exists and is not a comparison folder (no compare.json); use another --out")
         }
-        let (ds, split) = try DatasetLoader.openAndSplit(settings.base)
-        var resolved = settings.base
-        try ModelDims.resolve(&resolved, datasetIs2D: try ModelDims.datasetIs2D(ds))
+        // The split comes from the shared counts and the first seed; growing keeps the folder's first seed.
+        let split = settings.seeds.first == requested.seeds.first ? requestedSplit : try DatasetLoader.openAndSplit(settings.base).1
         let savedSplit = run.appendingPathComponent("split.json")
         if fm.fileExists(atPath: savedSplit.path) {
             guard try DataSplit.load(savedSplit) == split else {
