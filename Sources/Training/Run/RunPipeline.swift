@@ -33,9 +33,11 @@ public enum RunPipeline {
     /// - Parameters:
     ///   - logSteps: also log one line per optimizer step.
     ///   - overwrite: remove what an earlier run left in the folder (`RunFolder.clear`) once everything is validated.
+    ///   - observers: watchers of training besides the TensorBoard logger (progress pictures).
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
                            resume: Bool = false, overwrite: Bool = false, logSteps: Bool = false,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           log: @escaping (String) -> Void = { print($0) },
+                           observers: [any TrainingObserver] = []) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
@@ -56,6 +58,9 @@ public enum RunPipeline {
         // The trainer checks the cases against the network (shapes, patch) before the folder exists.
         let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
         trainer.logSteps = logSteps
+        trainer.observers = observers
+        trainer.tensorBoard.classNames = Dictionary(loaded.preprocessing.labelNames.compactMap { k, v in Int(k).map { ($0, v) } },
+                                                    uniquingKeysWith: { a, _ in a })
         // Preflight: the output folder must be creatable and writable before hours of training.
         let createdHere = !fm.fileExists(atPath: out.path), wasEmpty = RunFolder.state(out) == .absent
         if overwrite { try RunFolder.clear(out) }
@@ -138,7 +143,8 @@ public enum RunPipeline {
             try evaluateCase($0.id, prediction: $0.prediction, reference: $0.reference, classes: loaded.preprocessing.classes,
                              options: MetricOptions(nsdTolerance: tolerance))
         }
-        let report = results.isEmpty ? nil : try EvaluationReport(results: results)
+        // The 2D summary metrics (pixel-pooled mean IoU / Dice / accuracy, frequency-weighted IoU, overall accuracy) too.
+        let report = results.isEmpty ? nil : try EvaluationReport(results: results, includeSemantic: true)
         var ece: Double?, brier: Double?
         if !refs.isEmpty {
             let pooled = perClass.flatMap { $0 }
