@@ -7,7 +7,9 @@
 #
 # Runs, ROUNDS times alternately, `semiseg bench --json --net NET` and the reference network of
 # ../shared/bench/torch_unet_step.py (each in its own process under /usr/bin/time -f %M for the peak RSS), then
-# prints the median train step, inference and peak RSS of each and the ratios ours / PyTorch (lower is better).
+# prints the median train step, inference and peak RSS of each and the ratios ours / PyTorch (lower is better), plus
+# the CPU seconds (user + system, all threads) of the train step and the inference pass, which a loaded machine barely
+# changes (the PyTorch side runs scripts/reference/torch_unet_timed.py: torch_unet_step.py's network and step, both clocks).
 # unet3d-s8-sliding compares `semiseg bench --net unet3d-s8 --sliding $SLIDING` (Gaussian sliding window, patch
 # 64x128x128, overlap 0.5) with MONAI's sliding_window_inference on the same network (scripts/reference/monai_sliding.py).
 # Not part of `make test`: it needs PyTorch and MONAI (python3 -m venv /tmp/torchref && /tmp/torchref/bin/pip install
@@ -45,8 +47,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 for net in "${NETS[@]}"; do
     case "$net" in
-        unet3d-s8) args='"unet3d-s8", 3, 8, (1, 1, 64, 128, 128)' ;;
-        unet2d-s16) args='"unet2d-s16", 2, 16, (8, 1, 256, 256)' ;;
+        unet3d-s8 | unet2d-s16) ;;
         unet3d-s8-sliding)
             if ! "$TORCH_PY" -c "import monai" 2>/dev/null; then
                 echo "bench-vs-torch: $net skipped: no MONAI at $TORCH_PY ($TORCH_PY -m pip install monai)"
@@ -67,11 +68,8 @@ for net in "${NETS[@]}"; do
             /usr/bin/time -f "RSS_KB %M" -o "$tmp/time" "$TORCH_PY" scripts/reference/monai_sliding.py --torch-ref "$TORCH_REF" \
                 --volume "$SLIDING" --threads "$THREADS" >"$tmp/out"
         else
-            /usr/bin/time -f "RSS_KB %M" -o "$tmp/time" "$TORCH_PY" -c "
-import sys; sys.path.insert(0, '$TORCH_REF')
-import torch, torch_unet_step as t
-torch.set_num_threads($THREADS)
-t.run($args)" >"$tmp/out"
+            /usr/bin/time -f "RSS_KB %M" -o "$tmp/time" "$TORCH_PY" scripts/reference/torch_unet_timed.py "$TORCH_REF" "$net" \
+                "$THREADS" >"$tmp/out"
         fi
         echo "$(grep '^{' "$tmp/out") $(cat "$tmp/time")" >>"$tmp/torch.txt"
         echo "round $r: ours $(tail -1 "$tmp/ours.txt")"
@@ -87,10 +85,12 @@ def load(path):
         d = json.loads(js)
         d["rss_mb"] = int(rss) / 1024
         rows.append(d)
-    return {k: statistics.median(r[k] for r in rows) for k in ("train_step_s", "infer_s", "rss_mb") if k in rows[0]}
+    keys = ("train_step_s", "infer_s", "train_cpu_s", "infer_cpu_s", "rss_mb")
+    return {k: statistics.median(r[k] for r in rows) for k in keys if k in rows[0]}
 o, t = load(ours_path), load(torch_path)
 print(f"{net}: medians over {sum(1 for _ in open(ours_path))} alternating rounds" + (" (reference: MONAI)" if "sliding" in net else ""))
-for k, label in (("train_step_s", "train step s"), ("infer_s", "inference s"), ("rss_mb", "peak RSS MB")):
+for k, label in (("train_step_s", "train step s"), ("infer_s", "inference s"), ("train_cpu_s", "train CPU s"),
+                 ("infer_cpu_s", "infer CPU s"), ("rss_mb", "peak RSS MB")):
     if k in o and k in t:
         print(f"  {label:13s} ours {o[k]:9.3f}  torch {t[k]:9.3f}  ratio {o[k] / t[k]:.2f}x")
 EOF

@@ -32,21 +32,23 @@ extension Bench {
             .reduce(1, *)
         // Warm-up: one patch through the network (as the reference does), then the timed pass over the whole volume.
         _ = withNoGrad { model(Tensor.randn([1, 1] + Bench.slidingPatch, rng: &rng)) }
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         for _ in 0..<reps {
-            let t = DispatchTime.now().uptimeNanoseconds
+            let t = DispatchTime.now().uptimeNanoseconds, c = processCPUSeconds()
             let probs = window.predict(image, classes: config.classes) { model($0) }
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+            cpuTimes.append(processCPUSeconds() - c)
             precondition(probs.shape == [config.classes] + volume, "bench: sliding window returned \(probs.shape)")
         }
-        let infer = times.sorted()[times.count / 2], rss = peakRSSMegabytes()
+        let infer = times.sorted()[times.count / 2], inferCPU = cpuTimes.sorted()[cpuTimes.count / 2], rss = peakRSSMegabytes()
         let vol = volume.map(String.init).joined(separator: ",")
         if json {
             print(String(format: "{\"net\":\"%@-sliding\",\"volume\":[%@],\"patch\":[64,128,128],\"overlap\":0.5,\"windows\":%d,"
-                         + "\"threads\":%d,\"infer_s\":%.4f,\"peak_rss_mb\":%.1f}", net, vol, windows, threads, infer, rss))
+                         + "\"threads\":%d,\"infer_s\":%.4f,\"infer_cpu_s\":%.4f,\"peak_rss_mb\":%.1f}", net, vol, windows, threads, infer,
+                         inferCPU, rss))
         } else {
-            print(String(format: "%@ sliding window over %@: %d windows of 64x128x128 (overlap 0.5, Gaussian), %.3f s, peak RSS %.0f MB (%d threads)",
-                         net, volume.map(String.init).joined(separator: "x"), windows, infer, rss, threads))
+            print(String(format: "%@ sliding window over %@: %d windows of 64x128x128 (overlap 0.5, Gaussian), %.3f s (%.3f CPU s), peak RSS %.0f MB (%d threads)",
+                         net, volume.map(String.init).joined(separator: "x"), windows, infer, inferCPU, rss, threads))
         }
         fflush(stdout)
     }

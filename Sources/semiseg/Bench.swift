@@ -85,21 +85,33 @@ struct Bench: ParsableCommand {
         step()
         if layers {
             let peak = Profiler.sgemmPeakGFLOPS(threads: Parallel.threads)
-            print(String(format: "sgemm peak (OpenBLAS, 2048^3, %d threads, best of 3): %.1f GFLOP/s", Parallel.threads, peak))
-            printLayers(net: net, model: model, adam: adam, x: x, y: y, peak: peak)
+            print(String(format: "sgemm peak (OpenBLAS, 2048^3, %d threads, best of 3): %.1f GFLOP/s, %.1f GFLOP per CPU second (per core); "
+                         + "%%pk below = a layer's GFLOP per CPU second / the latter (steady under machine load)",
+                         Parallel.threads, peak.wall, peak.perCPUSecond))
+            printLayers(net: net, model: model, adam: adam, x: x, y: y, peak: peak.perCPUSecond)
             return
         }
-        let train = (0..<reps).map { _ in timed(step) }.sorted()[reps / 2]
+        // Wall seconds and process CPU seconds (user + system, all threads) of each repetition; medians of each.
+        func timedBoth(_ body: () -> Void) -> (Double, Double) {
+            let c = processCPUSeconds()
+            let w = timed(body)
+            return (w, processCPUSeconds() - c)
+        }
+        let trainRuns = (0..<reps).map { _ in timedBoth(step) }
         model.eval()
         _ = withNoGrad { model(x) }
-        let infer = (0..<reps).map { _ in timed { _ = withNoGrad { model(x) } } }.sorted()[reps / 2]
+        let inferRuns = (0..<reps).map { _ in timedBoth { _ = withNoGrad { model(x) } } }
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        let train = median(trainRuns.map(\.0)), infer = median(inferRuns.map(\.0))
+        let trainCPU = median(trainRuns.map(\.1)), inferCPU = median(inferRuns.map(\.1))
         let rss = peakRSSMegabytes()
         if json {
-            print(String(format: "{\"net\":\"%@\",\"threads\":%d,\"train_step_s\":%.4f,\"infer_s\":%.4f,\"peak_rss_mb\":%.1f,\"params\":%d}",
-                         net, threads, train, infer, rss, model.parameterCount))
+            print(String(format: "{\"net\":\"%@\",\"threads\":%d,\"train_step_s\":%.4f,\"infer_s\":%.4f,\"train_cpu_s\":%.4f,"
+                         + "\"infer_cpu_s\":%.4f,\"peak_rss_mb\":%.1f,\"params\":%d}",
+                         net, threads, train, infer, trainCPU, inferCPU, rss, model.parameterCount))
         } else {
-            print(String(format: "%@  train step %.3f s  inference %.3f s  peak RSS %.0f MB  (%d parameters, %d threads)",
-                         net, train, infer, rss, model.parameterCount, threads))
+            print(String(format: "%@  train step %.3f s (%.3f CPU s)  inference %.3f s (%.3f CPU s)  peak RSS %.0f MB  (%d parameters, %d threads)",
+                         net, train, trainCPU, infer, inferCPU, rss, model.parameterCount, threads))
         }
         fflush(stdout)
     }
@@ -172,12 +184,12 @@ extension Bench {
             byKey[e.key]?[e.name] = e
         }
         // GF/s per wall second, per CPU second of the process (steady when other processes load the machine), and the
-        // wall GF/s as a percentage of the sgemm peak.
+        // latter as a percentage of the sgemm peak per CPU second.
         func cell(_ e: Profiler.Entry?) -> String {
             guard let e, e.seconds > 0 else { return String(repeating: " ", count: 28) }
-            let gf = e.flops / e.seconds / 1e9
-            return String(format: "%7.1f ms %5.1f %5.1f %3.0f%%", e.seconds * 1e3, gf, e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9,
-                          100 * gf / Swift.max(peak, 1e-9))
+            let perCPU = e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9
+            return String(format: "%7.1f ms %5.1f %5.1f %3.0f%%", e.seconds * 1e3, e.flops / e.seconds / 1e9, perCPU,
+                          100 * perCPU / Swift.max(peak, 1e-9))
         }
         print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s /cpu %pk | bwd-data ms GF/s /cpu %pk"
               + " | bwd-wght ms GF/s /cpu %pk")
@@ -213,9 +225,11 @@ extension Bench {
         let accounted = fam.values.reduce(0, +)
         famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
         let convCPU = entries.filter { $0.name.hasPrefix("conv.") }.reduce(0) { $0 + $1.cpuSeconds }
-        print(String(format: "convolution kernels: %.3f s (%.0f%% of the pass), %.3f CPU s (%.2f cores busy), %.1f GFLOP/s = %.0f%% of the sgemm peak",
+        print(String(format: "convolution kernels: %.3f s (%.0f%% of the pass), %.3f CPU s (%.2f cores busy), %.1f GFLOP/s, "
+                     + "%.1f GFLOP per CPU second = %.0f%% of the sgemm peak",
                      convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9),
-                     convFlops / Swift.max(convTotal, 1e-9) / 1e9, 100 * convFlops / Swift.max(convTotal, 1e-9) / 1e9 / Swift.max(peak, 1e-9)))
+                     convFlops / Swift.max(convTotal, 1e-9) / 1e9, convFlops / Swift.max(convCPU, 1e-9) / 1e9,
+                     100 * convFlops / Swift.max(convCPU, 1e-9) / 1e9 / Swift.max(peak, 1e-9)))
         print("op family                      seconds  share")
         for f in famOrder {
             let s = fam[f] ?? 0
