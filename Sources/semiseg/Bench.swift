@@ -84,11 +84,13 @@ struct Bench: ParsableCommand {
         model.train()
         step()
         if layers {
-            let peak = Profiler.sgemmPeakGFLOPS(threads: Parallel.threads)
-            print(String(format: "sgemm peak (OpenBLAS, 2048^3, %d threads, best of 3): %.1f GFLOP/s, %.1f GFLOP per CPU second (per core); "
-                         + "%%pk below = a layer's GFLOP per CPU second / the latter (steady under machine load)",
-                         Parallel.threads, peak.wall, peak.perCPUSecond))
-            printLayers(net: net, model: model, adam: adam, x: x, y: y, peak: peak.perCPUSecond)
+            // The machine's peak on all threads (wall clock), and one core's (single-threaded, per CPU second: OpenBLAS's
+            // waiting threads spin, which inflates a multi-threaded run's CPU seconds when other processes load the machine).
+            let peak = Profiler.sgemmPeakGFLOPS(threads: Parallel.threads), core = Profiler.sgemmPeakGFLOPS(threads: 1)
+            print(String(format: "sgemm peak (OpenBLAS, 2048^3, best of 3): %.1f GFLOP/s on %d threads; %.1f GFLOP per CPU second on 1 thread "
+                         + "(one core); %%pk below = a layer's GFLOP per CPU second / the one-core figure (steady under machine load)",
+                         peak.wall, Parallel.threads, core.perCPUSecond))
+            printLayers(net: net, model: model, adam: adam, x: x, y: y, peak: core.perCPUSecond)
             return
         }
         // Wall seconds and process CPU seconds (user + system, all threads) of each repetition; medians of each.
