@@ -49,7 +49,7 @@ struct Compare: ParsableCommand {
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
                                              cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in },
-                                             logSteps: options.logSteps)
+                                             logSteps: options.logSteps, observers: { [TrainingProgress()] })
             // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
             let runURL = URL(fileURLWithPath: out)
             do {

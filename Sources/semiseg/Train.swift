@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MedIO
+import Reporting
 import Training
 
 /// `semiseg train`: one run of one strategy on an MSD dataset (ARCHITECTURE §4).
@@ -16,7 +17,8 @@ struct Train: ParsableCommand {
             let config = try options.trainConfig()
             Parallel.threads = options.threads
             let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume,
-                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
+                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) },
+                                              observers: [TrainingProgress()])
             if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
         }
     }
@@ -24,7 +26,7 @@ struct Train: ParsableCommand {
 
 /// Flags shared by `train` and `compare`; each maps onto a `TrainConfig` field (a `--config` file gives the base).
 struct RunOptions: ParsableArguments {
-    @Option(help: "JSON experiment config (keys as in TrainConfig); flags given here override it.") var config: String?
+    @Option(help: "Experiment config, JSON or YAML (.yaml/.yml; keys as in TrainConfig); flags given here override it.") var config: String?
     @Option(help: "MSD dataset folder (with dataset.json).") var data: String?
     @Option(help: "Output run folder.") var out: String?
     @Option(help: "Strategy name (see `semiseg strategies`).") var strategy: String?
@@ -63,7 +65,7 @@ struct RunOptions: ParsableArguments {
     func trainConfig() throws -> TrainConfig {
         var c: TrainConfig
         if let path = config {
-            c = try TrainConfig.load(URL(fileURLWithPath: path))
+            c = try TrainConfig.load(URL(fileURLWithPath: path), data: data, out: out)
         } else {
             guard let data, let out else { throw CLIError(file: "semiseg", problem: "--data and --out are required (or --config FILE)") }
             c = TrainConfig(data: data, out: out)

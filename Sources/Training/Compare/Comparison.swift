@@ -95,9 +95,10 @@ public enum Comparison {
     ///   - progress: one line per cell (`[3/12] uda seed 1: test Dice 0.912 (85 s)`).
     ///   - cellLog: the cell's own log lines (epochs, ...); they are also appended to `cells/<name>/log.txt`.
     ///   - logSteps: cells also log one line per optimizer step.
+    ///   - observers: builds the training observers of each cell (progress pictures).
     public static func run(_ plan: Plan, makeStrategy: @escaping (String, StrategyOptions) throws -> any Strategy,
                            progress: (String) -> Void, cellLog: @escaping (String) -> Void = { _ in },
-                           logSteps: Bool = false) throws -> Outcome {
+                           logSteps: Bool = false, observers: () -> [any TrainingObserver] = { [] }) throws -> Outcome {
         let settings = plan.settings
         let run = settings.runDirectory
         let fm = FileManager.default
@@ -126,7 +127,8 @@ public enum Comparison {
             do {
                 if resume { try checkCellConfig(dir, expected: config) }
                 let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(cell.strategy, $0) }, resume: resume,
-                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) })
+                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) },
+                                                  observers: observers())
                 let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
                 progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
                 ran.append(name)

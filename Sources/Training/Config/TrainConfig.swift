@@ -1,7 +1,7 @@
 import Foundation
 import NN
 
-/// Everything that defines a training run; the CLI flags and `--config FILE` (JSON) map onto it 1:1.
+/// Everything that defines a training run; the CLI flags and `--config FILE` (JSON or YAML) map onto it 1:1.
 ///
 /// Units: `spacing` in mm (x, y, z); `resize` and `patch` in voxels as `[D, H, W]` (D = slices);
 /// `huWindow` in Hounsfield units. Keys in JSON are the property names (snake_case accepted).
@@ -136,27 +136,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     // MARK: JSON
 
-    /// Reads a JSON config file; unknown keys are errors (typos must not pass silently). Paths stay as written.
-    public static func load(_ url: URL) throws -> TrainConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigError(problems: ["\(url.path): cannot read config file"]) }
-        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ConfigError(problems: ["\(url.path): not a JSON object"])
-        }
-        let known = Set(Mirror(reflecting: TrainConfig(data: "", out: "")).children.compactMap { $0.label })
-        let normalized = Dictionary(obj.map { (camel($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-        let unknown = normalized.keys.filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty { throw ConfigError(problems: unknown.map { "\(url.path): unknown key '\($0)'" }) }
-        do {
-            let re = try JSONSerialization.data(withJSONObject: normalized)
-            let c = try JSONDecoder().decode(TrainConfig.self, from: re)
-            let p = c.problems()
-            if !p.isEmpty { throw ConfigError(problems: p.map { "\(url.path): \($0)" }) }
-            return c
-        } catch let e as ConfigError { throw e } catch {
-            throw ConfigError(problems: ["\(url.path): \(describe(error))"])
-        }
-    }
+    // `load(_:data:out:)` (JSON or YAML files): TrainConfig+File.swift.
 
     /// Writes the config as pretty JSON.
     public func save(_ url: URL) throws {
@@ -168,15 +148,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         let parts = k.split(separator: "_")
         guard parts.count > 1 else { return k }
         return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
-            return "key '\(c.codingPath.map { $0.stringValue }.joined(separator: "."))': \(c.debugDescription)"
-        case DecodingError.keyNotFound(let k, _): return "missing key '\(k.stringValue)'"
-        default: return "\(error)"
-        }
     }
 }
 

@@ -29,9 +29,11 @@ public enum RunPipeline {
     /// Every file is written atomically (`AtomicFile`). Before the first training step the preflight checks that the
     /// folder is writable and that its file system has room for the checkpoints and predictions (`Preflight`).
     /// - Parameter logSteps: also log one line per optimizer step.
+    /// - Parameter observers: watchers of training besides the TensorBoard logger (progress pictures).
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
                            resume: Bool = false, logSteps: Bool = false,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           log: @escaping (String) -> Void = { print($0) },
+                           observers: [any TrainingObserver] = []) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
@@ -61,6 +63,9 @@ public enum RunPipeline {
 
         let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
         trainer.logSteps = logSteps
+        trainer.observers = observers
+        trainer.tensorBoard.classNames = Dictionary(loaded.preprocessing.labelNames.compactMap { k, v in Int(k).map { ($0, v) } },
+                                                    uniquingKeysWith: { a, _ in a })
         let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
         let result = try trainer.train(resume: resume) { checkpointBytes in
             let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: 3,
@@ -113,7 +118,8 @@ public enum RunPipeline {
             }
             for (k, v) in prediction.uncertainty { uncertaintySums[k, default: 0] += Double(v.mean().item) }
         }
-        let report = results.isEmpty ? nil : try EvaluationReport(results: results)
+        // The 2D summary metrics (pixel-pooled mean IoU / Dice / accuracy, frequency-weighted IoU, overall accuracy) too.
+        let report = results.isEmpty ? nil : try EvaluationReport(results: results, includeSemantic: true)
         var ece: Double?, brier: Double?
         if !refs.isEmpty {
             let pooled = perClass.flatMap { $0 }
