@@ -6,9 +6,14 @@ import Training
 /// training, and at inference the mean of T stochastic forward passes with uncertainty maps.
 ///
 /// Options (`--opt key=value`):
-/// - `p` (0.5, in 0...0.95): dropout probability at the end of every selected DoubleConv (seed workflow: 0.5);
-/// - `where` (`both`): `encoder` (`inc` + `down.*`), `decoder` (`dec.*`) or `both`;
-/// - `samples` (10, 1...1000): stochastic passes T per prediction;
+/// - `p` (0.5, in 0...0.95): dropout probability at the end of every selected DoubleConv (seed workflow: 0.5); with
+///   `where=encoder-ramp` the probability of the deepest encoder block;
+/// - `where` (`encoder-ramp`; was `both`): `encoder` (`inc` + `down.*`), `decoder` (`dec.*`), `both`, or
+///   `encoder-ramp`: encoder blocks only, rising with depth as p × (0.1, 0.2, 0.4, 0.6, 1.0) from `inc` to the
+///   bottleneck (interpolated for other depths) — SSL4MIS's U-Net (`networks/unet.py`, `dropout [0.05, 0.1, 0.2,
+///   0.3, 0.5]`, no decoder dropout), the MC-dropout network of its UA-MT; p = 0.5 everywhere (`both`) regularises a
+///   small U-Net far more than the references do;
+/// - `samples` (8, 1...1000; was 10): stochastic passes T per prediction, as UA-MT (`T = 8` in SSL4MIS);
 /// - `batch-passes` (0 = all T, 0...1000): passes sent through the network in one batch (lower it to save memory);
 /// - `sample-seed` (0): seed of the dropout masks at inference. Every `predict` call restarts the masks from it,
 ///   so a case's prediction does not depend on what was predicted before; the training masks are restored after.
@@ -31,8 +36,8 @@ public final class MCDropout: Strategy {
 
     public init(options: StrategyOptions) throws {
         p = options.double("p", default: 0.5, in: 0...0.95)
-        placement = options.choice("where", default: "both", from: ["encoder", "decoder", "both"])
-        samples = options.int("samples", default: 10, in: 1...1000)
+        placement = options.choice("where", default: "encoder-ramp", from: ["encoder", "decoder", "both", "encoder-ramp"])
+        samples = options.int("samples", default: 8, in: 1...1000)
         batchPasses = options.int("batch-passes", default: 0, in: 0...1000)
         sampleSeed = UInt64(options.int("sample-seed", default: 0, in: 0...Int.max))
         try options.finish()
@@ -41,8 +46,21 @@ public final class MCDropout: Strategy {
     /// Sets the dropout probabilities of the selected blocks (all others keep their configured values).
     public func configure(model: inout UNetConfig) {
         guard p > 0 else { return }
+        if placement == "encoder-ramp" {
+            model.encoderDropout = (0...model.depth).map { Float(p * Self.rampRatio(Double($0) / Double(max(model.depth, 1)))) }
+            return
+        }
         if placement != "decoder" { model.encoderDropout = [Float](repeating: Float(p), count: model.depth + 1) }
         if placement != "encoder" { model.decoderDropout = [Float](repeating: Float(p), count: model.depth) }
+    }
+
+    /// SSL4MIS's encoder dropout profile relative to its deepest value, (0.1, 0.2, 0.4, 0.6, 1.0) at depth fractions
+    /// 0, ¼, ½, ¾, 1, linearly interpolated in between.
+    static func rampRatio(_ x: Double) -> Double {
+        let r = [0.1, 0.2, 0.4, 0.6, 1.0]
+        let pos = min(max(x, 0), 1) * 4
+        let i = min(Int(pos), 3), f = pos - Double(i)
+        return r[i] * (1 - f) + r[i + 1] * f
     }
 
     /// Mean probabilities of `samples` stochastic passes over `image` `[C, D, H, W]` with the run's model and sliding window.

@@ -5,21 +5,29 @@ import Training
 /// Mean Teacher (Tarvainen & Valpola 2017): an exponential-moving-average copy of the network (the teacher)
 /// gives consistency targets on unlabeled images; the student is trained to agree with it.
 ///
-/// Per step, on the unlabeled batch: the student sees one view (its own Gaussian input noise, and optionally a
-/// random spatial/intensity augmentation), the teacher (no gradient) sees the un-augmented image with independent
-/// noise; the teacher's softmax is moved into the student's frame through the augmentation's `SamplingGrid`.
+/// Per step, on the unlabeled batch: the student sees one view (optionally a random spatial/intensity augmentation),
+/// the teacher (no gradient) sees the un-augmented image; Gaussian input noise goes on the view(s) `noise-on` names;
+/// the teacher's softmax is moved into the student's frame through the augmentation's `SamplingGrid`.
 /// Loss = `weight · sigmoidRampUp(progress / ramp-up) · MSE(softmax_student, softmax_teacher)` (or KL).
 /// After every optimizer step: teacher ← α·teacher + (1 − α)·student, with α = min(1 − 1/(t + 1), alpha) while
 /// `ema-warmup` (the original implementation's warm-up) and `alpha-final` after the ramp-up phase.
 ///
-/// Options (`--opt key=value`): `weight` 1 (0...1000), `ramp-up` 0.3 (fraction of the run, 0 = none), `alpha` 0.99,
-/// `alpha-final` = alpha (the paper: 0.999 after the ramp-up), `ema-warmup` true, `noise` 0.1 (Gaussian std on both
-/// views), `loss` mse|kl, `augment` none|standard|run (spatial+intensity augmentation of the student's view, mapped
-/// to the teacher's prediction through its `SamplingGrid`), `predict-with` teacher|student.
-/// `horizon` 0.1 (0...1; 0 = off) caps the EMA's averaging horizon 1/(1 − α) at that fraction of the run's steps, so
-/// short schedules do not predict with a teacher that still averages early, bad weights: on 2D phantoms with a
-/// 120-step run, α = 0.99 gave test Dice 0.43 (teacher) vs 0.93 (student); α capped to 1 − 1/12 gives 0.94.
-/// Long runs (≥ 1000 steps) keep α = 0.99.
+/// Defaults follow SSL4MIS `code/train_mean_teacher_2D.py` (HiLab-git/SSL4MIS, the implementation the medical
+/// segmentation literature compares against; issue #20 audit), not the phantom-tuned values used before:
+/// - `weight` 0.1 (0...1000): SSL4MIS `--consistency 0.1` (was 1);
+/// - `ramp-up` 1.0 (fraction of the run, 0 = none): SSL4MIS ramps `sigmoid_rampup(iter // 150, 200)`, i.e. over
+///   200 × 150 = 30000 iterations = its whole `max_iterations` (was 0.3);
+/// - `alpha` 0.99 and `ema-warmup` true: SSL4MIS `--ema_decay 0.99` with `min(1 − 1/(step + 1), α)`;
+///   `alpha-final` = alpha (the paper: 0.999 after the ramp-up; SSL4MIS keeps 0.99);
+/// - `noise` 0.1 with `noise-on` teacher (teacher|student|both): SSL4MIS adds `clamp(randn · 0.1, −0.2, 0.2)` to the
+///   teacher's input only (`ema_inputs`); the noise is clamped at ±2 std here too (was: both views, unclamped);
+/// - `loss` mse|kl: mse on softmax probabilities, as SSL4MIS `--consistency_type mse`;
+/// - `augment` none|standard|run: SSL4MIS augments the batch once (both views see the same augmented image, as the
+///   run's own augmentation does here), so none;
+/// - `predict-with` student|teacher: student, as SSL4MIS validates and saves `model` (the student) (was teacher);
+/// - `horizon` 0 (0...1; 0 = off; was 0.1): caps the EMA's averaging horizon 1/(1 − α) at that fraction of the run's
+///   steps. Not in SSL4MIS; it matters only when the teacher predicts on a short run (2D phantoms, 120 steps,
+///   α = 0.99: teacher test Dice 0.43 vs student 0.93; capped to 1 − 1/12: 0.94).
 public final class MeanTeacher: Strategy {
     public static let name = "mean-teacher"
     public static let summary = "Mean Teacher: consistency with an EMA teacher network (Tarvainen & Valpola 2017)"
@@ -31,6 +39,9 @@ public final class MeanTeacher: Strategy {
     let emaWarmup: Bool
     let horizon: Double
     let noise: Double
+    /// Which views get the input noise.
+    let noiseOnStudent: Bool
+    let noiseOnTeacher: Bool
     let lossKind: String
     let augment: String
     let predictWithTeacher: Bool
@@ -42,16 +53,19 @@ public final class MeanTeacher: Strategy {
     private var augmenter: Augmenter?
 
     public init(options: StrategyOptions) throws {
-        weight = options.double("weight", default: 1, in: 0...1000)
-        rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
+        weight = options.double("weight", default: 0.1, in: 0...1000)
+        rampUp = options.double("ramp-up", default: 1, in: 0...1)
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         alphaFinal = options.double("alpha-final", default: alpha, in: 0...1)
         emaWarmup = options.bool("ema-warmup", default: true)
-        horizon = options.double("horizon", default: 0.1, in: 0...1)
+        horizon = options.double("horizon", default: 0, in: 0...1)
         noise = options.double("noise", default: 0.1, in: 0...10)
+        let noiseOn = options.choice("noise-on", default: "teacher", from: ["teacher", "student", "both"])
+        noiseOnStudent = noiseOn != "teacher"
+        noiseOnTeacher = noiseOn != "student"
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
-        predictWithTeacher = options.choice("predict-with", default: "teacher", from: ["teacher", "student"]) == "teacher"
+        predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
         try options.finish()
     }
 
@@ -111,7 +125,8 @@ public final class MeanTeacher: Strategy {
         let per = sampleShape.reduce(1, *)
         let spatial = run.config.dims == 2 ? [1] + Array(sampleShape.dropFirst()) : Array(sampleShape.dropFirst())
         let channels = sampleShape[0]
-        // Student view: augmented (optional), then noise. Teacher view: original image, independent noise.
+        // Student view: augmented (optional), then noise (if `noise-on` includes it). Teacher view: original image,
+        // independent noise (if included). Noise is N(0, noise²) clamped to ±2·noise, as SSL4MIS.
         var studentInput = u
         var grids: [SamplingGrid]? = nil
         if let aug = augmenter {
@@ -129,8 +144,8 @@ public final class MeanTeacher: Strategy {
         }
         var teacherInput = u
         if noise > 0 {
-            studentInput = studentInput + Tensor.randn(u.shape, std: Float(noise), rng: &run.rng)
-            teacherInput = u + Tensor.randn(u.shape, std: Float(noise), rng: &run.rng)
+            if noiseOnStudent { studentInput = studentInput + clampedNoise(u.shape, &run.rng) }
+            if noiseOnTeacher { teacherInput = u + clampedNoise(u.shape, &run.rng) }
         }
         var target = withNoGrad { () -> Tensor in
             let wasTraining = t.training
@@ -157,6 +172,13 @@ public final class MeanTeacher: Strategy {
         case "kl": return Losses.klDivergence(logits: logits, target: target)
         default: return Losses.mse(logits.softmax(axis: 1), target)
         }
+    }
+
+    /// Gaussian noise of std `noise`, clamped to ±2·noise (SSL4MIS: `clamp(randn · 0.1, −0.2, 0.2)`).
+    func clampedNoise(_ shape: [Int], _ rng: inout RNG) -> Tensor {
+        let limit = Float(2 * noise)
+        let n = Tensor.randn(shape, std: Float(noise), rng: &rng)
+        return Tensor(n.scalars.map { min(max($0, -limit), limit) }, shape: shape)
     }
 
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {

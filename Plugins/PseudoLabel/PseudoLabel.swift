@@ -50,14 +50,21 @@ public final class PseudoLabel: Strategy {
     /// only foreground voxels and the student over-segments — measured on 2D phantoms, test Dice 0.30 at 0.9 vs 0.94 at 0),
     /// `portion` (0 = off, 0...1: class-balanced selection instead of `threshold`: keep the most confident `portion`
     /// of the voxels predicted as each class, pooled over all unlabeled cases offline or over the batch online),
-    /// online only: `weight` (1, 0...100), `ramp-up` (0.3, 0...1); offline only: `rounds` (1, 1...100),
+    /// online only: `weight` (0.1, 0...100), `ramp-up` (1, 0...1); offline only: `rounds` (1, 1...100),
     /// `labeled-share` (0, 0...0.95: repeat the real labeled cases so they make up about this share of the training
     /// cases, which the trainer samples uniformly; 0 = labeled + pseudo-labeled cases as they are).
+    ///
+    /// Sources of the defaults (issue #20 audit): online, the SSL4MIS recipe for pseudo-label losses
+    /// (`train_fixmatch_standard_augs.py`, `train_cross_pseudo_supervision_2D.py`): weight 0.1 (`--consistency 0.1`,
+    /// was 1) ramped with a sigmoid over the whole run (`sigmoid_rampup(iter // 150, 200)` = 30000 iterations =
+    /// `max_iterations`; was 0.3 of the run); threshold 0.9 (was and stays: between SSL4MIS FixMatch's 0.8 on
+    /// min-max-normalised probabilities and FixMatch's 0.95). Offline (nnU-Net-style teacher/student, noisy student):
+    /// plain hard labels (threshold 0) of a finished teacher run, one round.
     public init(options: StrategyOptions) throws {
         teacher = options.string("teacher", default: nil)
         threshold = options.double("threshold", default: teacher == nil ? 0.9 : 0, in: 0...1)
-        weight = options.double("weight", default: 1, in: 0...100)
-        rampUp = options.double("ramp-up", default: 0.3, in: 0...1)
+        weight = options.double("weight", default: 0.1, in: 0...100)
+        rampUp = options.double("ramp-up", default: 1, in: 0...1)
         rounds = options.int("rounds", default: 1, in: 1...100)
         portion = options.double("portion", default: 0, in: 0...1)
         labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)

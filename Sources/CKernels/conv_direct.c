@@ -8,6 +8,9 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 #define LOADU(p) (*(const v16u *)(p))
 #define STOREU(p, v) (*(v16u *)(p) = (v))
+typedef int v16i __attribute__((vector_size(64)));
+/// max(v, 0) per lane (+0 for -0 and negatives), the value `Swift.max(v, 0)` gives.
+#define MAX0(v) ((v16)((v16i)(v) & ((v) > (v16){})))
 // ThreadSanitizer instruments the ifunc resolver that target_clones generates (__tsan_func_entry), and the dynamic
 // loader runs that resolver during relocation, before the TSan runtime exists: the process died with SIGSEGV at load
 // (scripts/sanitize.sh thread). Under TSan the kernels are plain, instrumented functions built for the given flags.
@@ -55,7 +58,7 @@ INLINE int tap_row(int z, int yy, int kz, int ky, int D, int H, int W, int KD, i
 
 /// Output block of one row: CB channels from co0, XB vectors from x0. L / R: the block holds the row's first / last vector.
 INLINE void fwd_block(const float *x, const long *rowOff, const int *valid, const float *wpack, const float *bias,
-                      float *yrow, long plane, int cin, int cout, int taps, int co0, int x0,
+                      const ssk_epilogue *ep, float *yrow, long plane, int cin, int cout, int taps, int co0, int x0,
                       const int CB, const int XB, const int L, const int R) {
     v16 acc[8][4];
     for (int cb = 0; cb < CB; cb++)
@@ -78,34 +81,47 @@ INLINE void fwd_block(const float *x, const long *rowOff, const int *valid, cons
         }
     }
     // The bias is added last, as the im2col + sgemm path does (same rounding for a single input channel).
+    // Epilogue (inference): (y + bias) * scale, then + shift, then max(., 0) as three separately rounded steps, the
+    // values the unfused conv -> eval batch norm -> ReLU ops produce (separate statements: no FMA contraction).
     for (int cb = 0; cb < CB; cb++) {
         const float b = bias ? bias[co0 + cb] : 0.0f;
-        for (int xb = 0; xb < XB; xb++) STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, acc[cb][xb] + b);
+        const float sc = ep && ep->scale ? ep->scale[co0 + cb] : 1.0f, sh = ep && ep->shift ? ep->shift[co0 + cb] : 0.0f;
+        for (int xb = 0; xb < XB; xb++) {
+            v16 v = acc[cb][xb] + b;
+            if (ep) {
+                if (ep->scale) {
+                    const v16 m = v * sc;
+                    v = m + sh;
+                }
+                if (ep->relu) v = MAX0(v);
+            }
+            STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, v);
+        }
     }
 }
 
 /// All blocks of CB channels from co0 across one row, XB vectors at a time (then single vectors).
 INLINE void fwd_row(const float *x, const long *rowOff, const int *valid, const float *wpack, const float *bias,
-                    float *yrow, long plane, int cin, int cout, int taps, int W, int co0, const int CB, const int XB) {
+                    const ssk_epilogue *ep, float *yrow, long plane, int cin, int cout, int taps, int W, int co0, const int CB, const int XB) {
     int x0 = 0;
     for (; x0 + 16 * XB <= W; x0 += 16 * XB) {
         const int l = x0 == 0, r = x0 + 16 * XB == W;
-        if (l && r) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 1, 1);
-        else if (l) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 1, 0);
-        else if (r) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 0, 1);
-        else fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 0, 0);
+        if (l && r) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 1, 1);
+        else if (l) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 1, 0);
+        else if (r) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 0, 1);
+        else fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, XB, 0, 0);
     }
     for (; x0 < W; x0 += 16) {
         const int l = x0 == 0, r = x0 + 16 == W;
-        if (l && r) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 1, 1);
-        else if (l) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 1, 0);
-        else if (r) fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 0, 1);
-        else fwd_block(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 0, 0);
+        if (l && r) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 1, 1);
+        else if (l) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 1, 0);
+        else if (r) fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 0, 1);
+        else fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, co0, x0, CB, 1, 0, 0);
     }
 }
 
 CLONES
-void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float *y,
+void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
                     int cin, int cout, int D, int H, int W, int KD, int KH, long row0, long row1) {
     const long plane = (long)D * H * W;
     const int taps = KD * KH;
@@ -118,9 +134,9 @@ void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float
                 valid[kz * KH + ky] = tap_row(z, yy, kz, ky, D, H, W, KD, KH, &rowOff[kz * KH + ky]);
         float *yrow = y + row * W;
         int co0 = 0;
-        for (; co0 + 8 <= cout; co0 += 8) fwd_row(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, W, co0, 8, 2);
-        for (; co0 + 4 <= cout; co0 += 4) fwd_row(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, W, co0, 4, 4);
-        for (; co0 < cout; co0++) fwd_row(x, rowOff, valid, wpack, bias, yrow, plane, cin, cout, taps, W, co0, 1, 4);
+        for (; co0 + 8 <= cout; co0 += 8) fwd_row(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, co0, 8, 2);
+        for (; co0 + 4 <= cout; co0 += 4) fwd_row(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, co0, 4, 4);
+        for (; co0 < cout; co0++) fwd_row(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, co0, 1, 4);
     }
 }
 

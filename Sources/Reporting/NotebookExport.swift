@@ -26,9 +26,7 @@ public enum NotebookExport {
         the figures are the PNGs in `figures/` (regenerate them with `semiseg figures \(run.path)`). The last \
         cells reload `summary.csv` with pandas and re-plot the Dice bars with matplotlib.
         """)
-        nb.markdown("## Configuration\n\n" + configurationTable(folder))
-        nb.markdown("## Data split\n\n" + splitTable(folder))
-        nb.markdown("## Results (test set)\n\n" + resultsTable(folder))
+        for section in reportSections(run, folder: folder) { nb.markdown(section) }
         let rel = relativePath(from: notebookDir, to: run)
         nb.code("""
         # Where the comparison folder is: the absolute path it was exported from, else the same folder relative to
@@ -87,12 +85,29 @@ public enum NotebookExport {
 
     // MARK: - Markdown tables
 
+    /// The configuration, split, results and difference sections. One source for every number: when the folder holds
+    /// a typed `summary.json` and `compare.json` (written by `semiseg compare`), the tables are exactly those of
+    /// `report.md` (`ComparisonReport`), so the notebook and the report cannot disagree; older or hand-made folders
+    /// fall back to tables read from the JSON files as they are.
+    static func reportSections(_ run: URL, folder: CompareFolder) -> [String] {
+        if let summary = try? JSONDecoder().decode(ComparisonSummary.self, from: Data(contentsOf: run.appendingPathComponent("summary.json"))),
+           let settings = try? CompareSettings.load(run.appendingPathComponent("compare.json")) {
+            let note = ComparisonReport.seedWarning(seeds: summary.seeds.count).map { "> **Note:** \($0)\n\n" } ?? ""
+            return ["## Configuration\n\n" + ComparisonReport.configurationTable(summary: summary, settings: settings),
+                    "## Data split\n\n" + splitTable(folder),
+                    "## Results (test set, mean ± std over seeds)\n\n" + note + ComparisonReport.resultsTable(summary),
+                    ComparisonReport.differenceSection(summary).trimmingCharacters(in: .newlines)]
+        }
+        return ["## Configuration\n\n" + configurationTable(folder), "## Data split\n\n" + splitTable(folder),
+                "## Results (test set)\n\n" + resultsTable(folder)]
+    }
+
     static func configurationTable(_ f: CompareFolder) -> String {
         var settings = f.settings
         if settings.isEmpty, let cell = f.strategies.lazy.compactMap({ f.cells[$0]?.first }).first { settings = f.cellConfig(cell) }
         guard !settings.isEmpty else { return "_No compare.json found._" }
         var rows = ["| setting | value |", "|---|---|"]
-        for (k, v) in settings.sorted(by: { $0.key < $1.key }) { rows.append("| \(escape(k)) | \(escape(compactJSON(v))) |") }
+        for (k, v) in flatten(settings).sorted(by: { $0.key < $1.key }) { rows.append("| \(escape(k)) | \(escape(compactJSON(v))) |") }
         return rows.joined(separator: "\n")
     }
 
@@ -114,13 +129,26 @@ public enum NotebookExport {
         for s in f.strategies {
             let b = f.strategySummary(s), d = f.foregroundDice(s)
             let dice = d.mean.map { m in String(format: "%.3f", m) + (d.std.map { String(format: " ± %.3f", $0) } ?? "") } ?? "n/a"
-            let vs = b["vs_supervised"] as? [String: Any]
+            // `vs_supervised` is per class, then per metric (`{"1": {"dice": {"diff": ..}}}`); the first foreground class.
+            var vs = b["vs_supervised"] as? [String: Any]
+            if let nested = vs, nested["diff"] == nil, let key = nested.keys.sorted().first(where: { $0 != "0" }),
+               let dice = (nested[key] as? [String: Any])?["dice"] as? [String: Any] { vs = dice }
             let diff = vs.flatMap { v in number(v["diff"] ?? v["difference"] ?? v["mean_difference"] ?? v["dice_diff"]) }
             let p = vs.flatMap { v in number(v["p_value"] ?? v["p"]) }
             rows.append("| \(escape(s)) | \(dice) | \(d.seeds.count) | \(fmt(stat(b["ece"]))) | \(fmt(stat(b["brier"]))) | "
                 + "\(stat(b["train_seconds"]).map { String(format: "%.0f", $0) } ?? "n/a") | \(diff.map { String(format: "%+.3f", $0) } ?? (s == "supervised" ? "(reference)" : "n/a")) | \(fmt(p)) |")
         }
         return rows.joined(separator: "\n") + "\n\nDice on the held-out test cases, averaged over foreground classes; ± is the standard deviation over seeds."
+    }
+
+    /// Nested objects as dotted keys (`base.epochs`), so a configuration reads as one row per setting.
+    static func flatten(_ d: [String: Any], prefix: String = "") -> [String: Any] {
+        var out: [String: Any] = [:]
+        for (k, v) in d {
+            if let sub = v as? [String: Any], !sub.isEmpty { out.merge(flatten(sub, prefix: prefix + k + "."), uniquingKeysWith: { a, _ in a }) }
+            else { out[prefix + k] = v }
+        }
+        return out
     }
 
     /// A number or `{"mean": ..}` block.

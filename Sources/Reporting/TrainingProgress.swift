@@ -29,6 +29,8 @@ public final class TrainingProgress: TrainingObserver {
 
     public func trainingWillStart(_ run: RunContext, epochsDone: Int) throws {
         let dir = TrainingProgress.framesFolder(run)
+        // Temporary files of a writer killed mid-write (never under a final name) are removed, as in the run folder.
+        for d in [TrainingProgress.figures(run), dir] { AtomicFile.removeStaleTemporaries(in: d) }
         let frames = TrainingProgress.frameFiles(dir)
         let stale = frames.filter { $0.epoch > epochsDone }
         for f in stale { try? FileManager.default.removeItem(at: f.url); encoded[f.url.lastPathComponent] = nil }

@@ -17,6 +17,10 @@ struct Bench: ParsableCommand {
     var layers = false
     @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only) or direct (direct SIMD kernels wherever possible).")
     var conv = "auto"
+    @Option(help: "Gaussian-weighted sliding-window inference (patch 64x128x128, overlap 0.5) of a random volume of this size D,H,W (e.g. 96,384,384) with the 3D network (default unet3d-s8).")
+    var sliding: String?
+    @Option(help: "MC-dropout inference of one 64x128x128 case with this many stochastic passes: one batched forward against separate forwards (3D network, default unet3d-s8).")
+    var mcSamples: Int?
 
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
 
@@ -26,7 +30,7 @@ struct Bench: ParsableCommand {
 
     private func bench() throws {
         guard reps >= 1 else { throw CLIError(file: "bench", problem: "--reps must be >= 1") }
-        guard let net else {
+        guard let net = net ?? (sliding != nil || mcSamples != nil ? "unet3d-s8" : nil) else {
             // One child process per network so each peak RSS is that network's alone.
             for name in ["unet3d-s8", "unet2d-s16"] {
                 let p = Process()
@@ -52,6 +56,14 @@ struct Bench: ParsableCommand {
         case "direct": ConvKernels.algorithm = .direct
         default: throw CLIError(file: "bench", problem: "--conv must be auto, gemm or direct, got '\(conv)'")
         }
+        if let sliding {
+            try benchSliding(net: net, config: config, volume: try Bench.parseVolume(sliding))
+            return
+        }
+        if let mcSamples {
+            try benchMCDropout(net: net, config: config, samples: mcSamples)
+            return
+        }
         let model = UNet(config, seed: 0)
         let adam = Adam(model.namedParameters(), learningRate: 1e-3)
         var rng = RNG(seed: 0)
@@ -72,20 +84,36 @@ struct Bench: ParsableCommand {
         model.train()
         step()
         if layers {
-            printLayers(net: net, model: model, adam: adam, x: x, y: y)
+            // The machine's peak on all threads (wall clock), and one core's (single-threaded, per CPU second: OpenBLAS's
+            // waiting threads spin, which inflates a multi-threaded run's CPU seconds when other processes load the machine).
+            let peak = Profiler.sgemmPeakGFLOPS(threads: Parallel.threads), core = Profiler.sgemmPeakGFLOPS(threads: 1)
+            print(String(format: "sgemm peak (OpenBLAS, 2048^3, best of 3): %.1f GFLOP/s on %d threads; %.1f GFLOP per CPU second on 1 thread "
+                         + "(one core); %%pk below = a layer's GFLOP per CPU second / the one-core figure (steady under machine load)",
+                         peak.wall, Parallel.threads, core.perCPUSecond))
+            printLayers(net: net, model: model, adam: adam, x: x, y: y, peak: core.perCPUSecond)
             return
         }
-        let train = (0..<reps).map { _ in timed(step) }.sorted()[reps / 2]
+        // Wall seconds and process CPU seconds (user + system, all threads) of each repetition; medians of each.
+        func timedBoth(_ body: () -> Void) -> (Double, Double) {
+            let c = processCPUSeconds()
+            let w = timed(body)
+            return (w, processCPUSeconds() - c)
+        }
+        let trainRuns = (0..<reps).map { _ in timedBoth(step) }
         model.eval()
         _ = withNoGrad { model(x) }
-        let infer = (0..<reps).map { _ in timed { _ = withNoGrad { model(x) } } }.sorted()[reps / 2]
+        let inferRuns = (0..<reps).map { _ in timedBoth { _ = withNoGrad { model(x) } } }
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        let train = median(trainRuns.map(\.0)), infer = median(inferRuns.map(\.0))
+        let trainCPU = median(trainRuns.map(\.1)), inferCPU = median(inferRuns.map(\.1))
         let rss = peakRSSMegabytes()
         if json {
-            print(String(format: "{\"net\":\"%@\",\"threads\":%d,\"train_step_s\":%.4f,\"infer_s\":%.4f,\"peak_rss_mb\":%.1f,\"params\":%d}",
-                         net, threads, train, infer, rss, model.parameterCount))
+            print(String(format: "{\"net\":\"%@\",\"threads\":%d,\"train_step_s\":%.4f,\"infer_s\":%.4f,\"train_cpu_s\":%.4f,"
+                         + "\"infer_cpu_s\":%.4f,\"peak_rss_mb\":%.1f,\"params\":%d}",
+                         net, threads, train, infer, trainCPU, inferCPU, rss, model.parameterCount))
         } else {
-            print(String(format: "%@  train step %.3f s  inference %.3f s  peak RSS %.0f MB  (%d parameters, %d threads)",
-                         net, train, infer, rss, model.parameterCount, threads))
+            print(String(format: "%@  train step %.3f s (%.3f CPU s)  inference %.3f s (%.3f CPU s)  peak RSS %.0f MB  (%d parameters, %d threads)",
+                         net, train, trainCPU, infer, inferCPU, rss, model.parameterCount, threads))
         }
         fflush(stdout)
     }
@@ -107,8 +135,9 @@ func peakRSSMegabytes() -> Double {
 }
 
 extension Bench {
-    /// Profiles one training step (after the warm-up) and prints the per-shape convolution table and op-family shares.
-    func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor) {
+    /// Profiles one training step and one inference pass (after the warm-up) against the sgemm peak `peak` (GFLOP/s)
+    /// and prints, for each, the per-shape convolution table and the op-family shares.
+    func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor, peak: Double) {
         Profiler.reset()
         Profiler.isEnabled = true
         let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
@@ -122,28 +151,55 @@ extension Bench {
         let t3 = DispatchTime.now().uptimeNanoseconds, c3 = processCPUSeconds()
         Profiler.isEnabled = false
         let total = Double(t3 - t0) / 1e9
-        let entries = Profiler.report
         print("\(net): one training step \(String(format: "%.3f", total)) s (forward+loss \(String(format: "%.3f", Double(t1 - t0) / 1e9)), "
               + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9))); "
               + String(format: "%.3f CPU s (user + system, all threads)", c3 - c0))
-        // Convolutions per shape.
+        printProfile(Profiler.report, total: total, extra: [("optimizer (Adam)", Double(t3 - t2) / 1e9)], peak: peak)
+
+        // Inference: eval mode, no recording (the fused conv + batch norm + ReLU path), after one warm-up pass.
+        model.eval()
+        _ = withNoGrad { model(x) }
+        Profiler.reset()
+        Profiler.isEnabled = true
+        let i0 = DispatchTime.now().uptimeNanoseconds, ic0 = processCPUSeconds()
+        Profiler.restartLap()
+        _ = withNoGrad { model(x) }
+        let i1 = DispatchTime.now().uptimeNanoseconds, ic1 = processCPUSeconds()
+        Profiler.isEnabled = false
+        let inferTotal = Double(i1 - i0) / 1e9
+        print("")
+        print("\(net): one inference pass (eval, no grad) \(String(format: "%.3f", inferTotal)) s; "
+              + String(format: "%.3f CPU s (user + system, all threads)", ic1 - ic0))
+        printProfile(Profiler.report, total: inferTotal, extra: [], peak: peak)
+        model.train()
+        print(String(format: "peak RSS %.0f MB", peakRSSMegabytes()))
+        fflush(stdout)
+    }
+
+    /// The per-shape convolution table (ms, GFLOP/s per wall and per CPU second, percent of `peak`) and the op-family
+    /// shares of one profiled pass lasting `total` seconds; `extra` adds families timed outside the profiler.
+    func printProfile(_ entries: [Profiler.Entry], total: Double, extra: [(String, Double)], peak: Double) {
         var keys: [String] = []
         var byKey: [String: [String: Profiler.Entry]] = [:]
         for e in entries where e.name.hasPrefix("conv.") {
             if byKey[e.key] == nil { keys.append(e.key); byKey[e.key] = [:] }
             byKey[e.key]?[e.name] = e
         }
-        // GF/s per wall second, and per CPU second of the process (steady when other processes load the machine).
+        // GF/s per wall second, per CPU second of the process (steady when other processes load the machine), and the
+        // latter as a percentage of the sgemm peak per CPU second.
         func cell(_ e: Profiler.Entry?) -> String {
-            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 23) }
-            return String(format: "%7.1f ms %5.1f %5.1f", e.seconds * 1e3, e.flops / e.seconds / 1e9, e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9)
+            guard let e, e.seconds > 0 else { return String(repeating: " ", count: 28) }
+            let perCPU = e.flops / Swift.max(e.cpuSeconds, 1e-9) / 1e9
+            return String(format: "%7.1f ms %5.1f %5.1f %3.0f%%", e.seconds * 1e3, e.flops / e.seconds / 1e9, perCPU,
+                          100 * perCPU / Swift.max(peak, 1e-9))
         }
-        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s /cpu | bwd-data ms GF/s /cpu | bwd-wght ms GF/s /cpu")
-        var convTotal = 0.0
+        print("convolution (cin->cout kernel @output batch)  calls |  forward ms GF/s /cpu %pk | bwd-data ms GF/s /cpu %pk"
+              + " | bwd-wght ms GF/s /cpu %pk")
+        var convTotal = 0.0, convFlops = 0.0
         for k in keys {
             let row = byKey[k] ?? [:]
             let f = row["conv.forward"], d = row["conv.backward_data"], w = row["conv.backward_weight"]
-            convTotal += (f?.seconds ?? 0) + (d?.seconds ?? 0) + (w?.seconds ?? 0)
+            for e in [f, d, w] { convTotal += e?.seconds ?? 0; convFlops += e?.flops ?? 0 }
             print(k.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %5d", f?.calls ?? 0)
                   + " | " + cell(f) + " | " + cell(d) + " | " + cell(w))
         }
@@ -167,18 +223,19 @@ extension Bench {
             if fam[f] == nil { famOrder.append(f) }
             fam[f, default: 0] += e.seconds
         }
-        famOrder.append("optimizer (Adam)"); fam["optimizer (Adam)"] = Double(t3 - t2) / 1e9
+        for (name, seconds) in extra { famOrder.append(name); fam[name] = seconds }
         let accounted = fam.values.reduce(0, +)
         famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
         let convCPU = entries.filter { $0.name.hasPrefix("conv.") }.reduce(0) { $0 + $1.cpuSeconds }
-        print(String(format: "convolution kernels: %.3f s (%.0f%% of the step), %.3f CPU s (%.2f cores busy)",
-                     convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9)))
+        print(String(format: "convolution kernels: %.3f s (%.0f%% of the pass), %.3f CPU s (%.2f cores busy), %.1f GFLOP/s, "
+                     + "%.1f GFLOP per CPU second = %.0f%% of the sgemm peak",
+                     convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9),
+                     convFlops / Swift.max(convTotal, 1e-9) / 1e9, convFlops / Swift.max(convCPU, 1e-9) / 1e9,
+                     100 * convFlops / Swift.max(convCPU, 1e-9) / 1e9 / Swift.max(peak, 1e-9)))
         print("op family                      seconds  share")
         for f in famOrder {
             let s = fam[f] ?? 0
             print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total))
         }
-        print(String(format: "peak RSS %.0f MB", peakRSSMegabytes()))
-        fflush(stdout)
     }
 }

@@ -35,6 +35,7 @@ struct CompareCLITests {
         let args = ["compare", "--data", data, "--strategies", "supervised,uda", "--seeds", "0", "--out", run] + tiny
         let first = try CLI.run(args)
         #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("warning: one seed: training variance"), "\(first.stderr)")
         #expect(first.stdout.contains("[1/2] supervised seed 0: test Dice"), "\(first.stdout)")
         #expect(first.stdout.contains("[2/2] uda seed 0: test Dice"), "\(first.stdout)")
         for f in ["compare.json", "split.json", "summary.json", "summary.csv", "report.md", "cells/supervised-seed0/summary.json",
@@ -61,10 +62,12 @@ struct CompareCLITests {
         let vs = try #require(((uda["vs_supervised"] as? [String: Any])?["1"] as? [String: Any])?["dice"] as? [String: Any])
         #expect(vs["n"] as? Int == 3 && vs.keys.contains("p_value") && vs.keys.contains("diff"))
         let csv = try String(contentsOfFile: run + "/summary.csv", encoding: .utf8)
-        #expect(csv.hasPrefix("strategy,class,metric,mean,std,diff_vs_supervised,p_value,n\n"))
+        #expect(csv.hasPrefix("strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value\n"))
         #expect(csv.contains("\nuda,1,dice,"))
         let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
-        #expect(report.contains("| supervised |") && report.contains("p < 0.05"))
+        #expect(report.contains("| supervised |") && report.contains("Which test is which"))
+        // One seed: the warning, and no bold verdict.
+        #expect(report.contains("one seed: training variance") && !report.contains("**0.") && !report.contains("**<"))
 
         // Interrupted study: one cell lost its summary; a re-run finishes only that cell and gives the same summary.
         try fm.removeItem(atPath: run + "/cells/uda-seed0/summary.json")
@@ -82,7 +85,7 @@ struct CompareCLITests {
         // The same folder with other settings is refused and left alone.
         let before = try Data(contentsOf: URL(fileURLWithPath: run + "/compare.json"))
         let other = try CLI.run(["compare", "--data", data, "--strategies", "supervised,uda", "--seeds", "0", "--out", run] + tinyArgs(epochs: 3))
-        #expect(other.status == 1 && other.stderr.contains("holds a different comparison"), "\(other.stderr)")
+        #expect(other.status == 1 && other.stderr.contains("holds a comparison with other shared settings (epochs: 2 -> 3)"), "\(other.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/compare.json")) == before)
     }
 

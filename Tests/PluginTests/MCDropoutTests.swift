@@ -28,9 +28,18 @@ struct MCDropoutTests {
         try strategy(["where": "encoder", "p": "0.3"]).configure(model: &cfg)
         #expect(cfg.encoderDropout == [0.3, 0.3, 0.3] && cfg.decoderDropout.isEmpty)
         var both = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
-        try strategy([:]).configure(model: &both)
+        try strategy(["where": "both"]).configure(model: &both)
         #expect(both.encoderDropout == [0.5, 0.5, 0.5] && both.decoderDropout == [0.5, 0.5])
         #expect(UNet(both).namedModules().filter { $0.module is Dropout }.count == 5)
+        // Default: SSL4MIS's U-Net, encoder dropout [0.05, 0.1, 0.2, 0.3, 0.5] at depth 4, none in the decoder.
+        var ramp = UNetConfig(dims: 2, baseChannels: 4, depth: 4)
+        try strategy([:]).configure(model: &ramp)
+        #expect(zip(ramp.encoderDropout, [0.05, 0.1, 0.2, 0.3, 0.5] as [Float]).allSatisfy { abs($0 - $1) < 1e-7 } && ramp.decoderDropout.isEmpty)
+        #expect(ramp.encoderDropout.count == 5)
+        var ramp2 = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
+        try strategy([:]).configure(model: &ramp2)
+        #expect(zip(ramp2.encoderDropout, [0.05, 0.2, 0.5] as [Float]).allSatisfy { abs($0 - $1) < 1e-7 })
+        #expect(try strategy([:]).samples == 8)
     }
 
     @Test func statisticsOnKnownSamples() {
@@ -52,7 +61,7 @@ struct MCDropoutTests {
         let s0 = MCStatistics.summarize(try MCDropout.sample(img, model: m0, classes: 2, window: w, samples: 4, batchPasses: 0, seed: 1))
         #expect((s0.uncertainty["variance"]?.scalars.max() ?? 1) < 1e-12)
         #expect((s0.uncertainty["mutual_information"]?.scalars.max() ?? 1) < 1e-5)
-        let half = try strategy(["p": "0.5"])
+        let half = try strategy(["p": "0.5", "where": "both"])
         let (m1, _, _) = net(half)
         let s1 = MCStatistics.summarize(try MCDropout.sample(img, model: m1, classes: 2, window: w, samples: 4, batchPasses: 0, seed: 1))
         #expect((s1.uncertainty["variance"]?.mean().item ?? 0) > 1e-6)

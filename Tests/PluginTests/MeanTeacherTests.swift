@@ -32,11 +32,24 @@ struct MeanTeacherTests {
         #expect(throws: ConfigError.self) { try MeanTeacher(options: StrategyOptions(["predict-with": "both"], owner: "mean-teacher")) }
     }
 
+    @Test func defaultsFollowSSL4MIS() throws {
+        // SSL4MIS train_mean_teacher_2D.py: consistency 0.1 ramped over the run, ema_decay 0.99 with warm-up, noise
+        // clamp(randn * 0.1, -0.2, 0.2) on the teacher's input only, MSE on softmax, the student predicts.
+        let s = try MeanTeacher(options: StrategyOptions([:], owner: "mean-teacher"))
+        #expect(s.weight == 0.1 && s.rampUp == 1 && s.alpha == 0.99 && s.alphaFinal == 0.99 && s.emaWarmup && s.horizon == 0)
+        #expect(s.noise == 0.1 && s.noiseOnTeacher && !s.noiseOnStudent && s.lossKind == "mse" && s.augment == "none")
+        #expect(!s.predictWithTeacher)
+        var rng = RNG(seed: 3)
+        let n = s.clampedNoise([4000], &rng).scalars
+        #expect(n.allSatisfy { abs($0) <= 0.2 } && n.contains { abs($0) == 0.2 } && n.contains { abs($0) < 0.2 && $0 != 0 })
+        #expect(throws: ConfigError.self) { try MeanTeacher(options: StrategyOptions(["noise-on": "neither"], owner: "mean-teacher")) }
+    }
+
     @Test func horizonCapsTheDecayToAFractionOfTheRun() throws {
-        let capped = try MeanTeacher(options: StrategyOptions([:], owner: "mean-teacher"))
+        let capped = try MeanTeacher(options: StrategyOptions(["horizon": "0.1"], owner: "mean-teacher"))
         #expect(abs(capped.decay(step: 1000, progress: 0.5, totalSteps: 120) - Float(1 - 1.0 / 12)) < 1e-6, "horizon 10% of 120 steps")
         #expect(abs(capped.decay(step: 1000, progress: 0.5, totalSteps: 100_000) - 0.99) < 1e-6, "long runs keep alpha")
-        let off = try MeanTeacher(options: StrategyOptions(["horizon": "0"], owner: "mean-teacher"))
+        let off = try MeanTeacher(options: StrategyOptions([:], owner: "mean-teacher"))
         #expect(abs(off.decay(step: 1000, progress: 0.5, totalSteps: 120) - 0.99) < 1e-6)
     }
 
@@ -67,7 +80,7 @@ struct MeanTeacherTests {
     }
 
     @Test func decayScheduleWarmsUpAndSwitchesAfterRampUp() throws {
-        let s = try MeanTeacher(options: StrategyOptions(["alpha-final": "0.999"], owner: "mean-teacher"))
+        let s = try MeanTeacher(options: StrategyOptions(["alpha-final": "0.999", "ramp-up": "0.3"], owner: "mean-teacher"))
         #expect(s.decay(step: 1, progress: 0) == 0.5)
         #expect(s.decay(step: 1000, progress: 0.1) == 0.99)
         #expect(s.decay(step: 5000, progress: 0.5) == 0.999)
@@ -90,11 +103,13 @@ struct MeanTeacherTests {
             for p in teacher.parameters() { p.withMutableData { for i in 0..<$0.count { $0[i] *= 0.5 } } }
             #expect(try s.consistencyLoss(u, t.run).item > 1e-6, "\(loss): different teacher")
         }
-        // Noise -> positive even with identical weights.
-        let (s, t, dir) = try make(["noise": "0.3"])
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try s.willStartRun(t.run)
-        #expect(try s.consistencyLoss(u, t.run).item > 0)
+        // Noise on either view -> positive even with identical weights.
+        for view in ["teacher", "student", "both"] {
+            let (s, t, dir) = try make(["noise": "0.3", "noise-on": view])
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try s.willStartRun(t.run)
+            #expect(try s.consistencyLoss(u, t.run).item > 0, "noise on \(view)")
+        }
     }
 
     @Test func gradientsReachOnlyTheStudent() throws {
@@ -118,8 +133,7 @@ struct MeanTeacherTests {
     }
 
     @Test func trainsThroughTheTrainerAndPredictsWithTheTeacher() throws {
-        // horizon=0: on this 6-step toy run the default cap would make the teacher an exact copy of the student.
-        for opts in [["horizon": "0"], ["loss": "kl", "augment": "standard", "predict-with": "student", "alpha-final": "0.999"]] {
+        for opts in [["predict-with": "teacher"], ["loss": "kl", "augment": "standard", "alpha-final": "0.999"]] {
             let (s, t, dir) = try make(opts)
             defer { try? FileManager.default.removeItem(at: dir) }
             let r = try t.train()
@@ -136,10 +150,12 @@ struct MeanTeacherTests {
                                  split: emptySplit, runDirectory: dir, forInference: true, log: { _ in })
             try t2.loadBest()
             #expect(try t2.predict(image).probabilities.scalars == p1)
-            if opts.isEmpty {
-                let teacherP = t.run.plainProbabilities(image, model: try #require(s.teacher)).scalars
-                #expect(p1 == teacherP, "default predicts with the teacher")
+            let teacherP = t.run.plainProbabilities(image, model: try #require(s.teacher)).scalars
+            if opts["predict-with"] == "teacher" {
+                #expect(p1 == teacherP, "predict-with=teacher predicts with the teacher")
                 #expect(p1 != t.run.plainProbabilities(image).scalars, "teacher differs from the student")
+            } else {
+                #expect(p1 == t.run.plainProbabilities(image).scalars && p1 != teacherP, "the default predicts with the student")
             }
         }
     }

@@ -1,5 +1,7 @@
+import Evaluation
 import Foundation
 import Testing
+@testable import Training
 @testable import Reporting
 
 @Suite struct NotebookExportTests {
@@ -23,6 +25,47 @@ import Testing
         #expect(text.contains("| mc-dropout | 0.710 ± 0.014 | 2 |"))
         #expect(text.contains("pd.read_csv(RUN / \"summary.csv\")"))
         #expect(text.contains("RUN = Path(\"../run\")"), "relative fallback from export/ to run/")
+    }
+
+    /// Issue #13 item 6: the notebook's tables are report.md's tables (one typed source), the configuration is a
+    /// table of settings, and the difference to supervised is never `n/a` when the report has a number.
+    @Test func notebookTablesAreTheReportTables() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nb-typed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ids = ["a.nii.gz", "b.nii.gz", "c.nii.gz", "d.nii.gz"]
+        func run(_ s: String, _ seed: UInt64, _ shift: Double) throws -> RunSummary {
+            let results = ids.enumerated().map { i, id in
+                var v = MetricValues()
+                v[.dice] = 0.6 + 0.05 * Double(i) + shift + 0.01 * Double(seed)
+                v[.hd95] = i == 0 ? nil : 3 - shift
+                return CaseResult(caseID: id, metrics: [1: v], counts: [:], confusion: ConfusionMatrix(classes: 2))
+            }
+            return RunSummary(strategy: s, seed: seed, bestValidationDice: 0.7, bestEpoch: 2, trainSeconds: 5,
+                              test: try EvaluationReport(results: results), ece: 0.1, brier: 0.05, uncertaintyMean: [:])
+        }
+        var cells: [ComparisonSummary.Cell] = []
+        for seed in [UInt64(0), 1, 2] {
+            cells.append(.init(strategy: "supervised", seed: seed, folder: "cells/supervised-seed\(seed)", summary: try run("supervised", seed, 0)))
+            cells.append(.init(strategy: "uda", seed: seed, folder: "cells/uda-seed\(seed)", summary: try run("uda", seed, 0.02 + 0.005 * Double(seed))))
+        }
+        let split = DataSplit(seed: 0, labeled: ["l.nii.gz"], unlabeled: ["u.nii.gz"], validation: ["v.nii.gz"], test: ids)
+        let summary = try ComparisonSummary.make(split: split, strategies: ["supervised", "uda"], seeds: [0, 1, 2], labels: ["1": "tumour"], cells: cells)
+        let settings = CompareSettings(strategies: ["supervised", "uda"], seeds: [0, 1, 2], base: TrainConfig(data: "data", out: dir.path))
+        try summary.jsonData().write(to: dir.appendingPathComponent("summary.json"))
+        try settings.save(dir.appendingPathComponent("compare.json"))
+        try split.save(dir.appendingPathComponent("split.json"))
+        let sections = NotebookExport.reportSections(dir, folder: try CompareFolder(dir))
+        let report = ComparisonReport.markdown(summary: summary, settings: settings)
+        #expect(sections.count == 4)
+        #expect(report.contains(ComparisonReport.configurationTable(summary: summary, settings: settings)))
+        #expect(sections[0].hasSuffix(ComparisonReport.configurationTable(summary: summary, settings: settings)))
+        #expect(sections[0].contains("| checkpoint selection |") && !sections[0].contains("{\""), "a table, not a JSON blob")
+        #expect(sections[2].hasSuffix(ComparisonReport.resultsTable(summary)) && report.contains(ComparisonReport.resultsTable(summary)))
+        #expect(report.contains(sections[3]) && sections[3].contains("| uda | Dice | +0.025 |"))
+        // n per metric: HD95 is undefined on case a, so its row says 3 cases while Dice has 4.
+        #expect(sections[3].contains("| 4 | 3 |") && sections[3].contains("| 3 (1 undefined) | 3 |"))
+        #expect(!sections.joined().contains("n/a"))
     }
 
     @Test func relativePathsClimbToTheCommonFolder() {

@@ -40,6 +40,45 @@ struct SlidingWindowTests {
         #expect(p.shape == [2, 1, 30, 30])
     }
 
+    /// Gaussian weighting against a direct computation: a model whose probabilities are constant per window (window i
+    /// predicts class 1 with probability p_i) gives, at every voxel, sum_i w_i(v) p_i / sum_i w_i(v) with w_i the
+    /// importance map (sigma 1/8 of the patch, MONAI's and nnU-Net's sigma_scale 0.125) placed at window i.
+    @Test func gaussianWeightsBlendOverlappingWindows() {
+        let sw = SlidingWindow(patch: [4, 8, 8], stepFraction: 0.5)
+        let size = [6, 12, 20]
+        let img = Tensor(zeros: [1] + size)
+        var calls = 0
+        var starts: [[Int]] = []
+        for z in SlidingWindow.starts(size: 6, p: 4, step: 0.5) {
+            for y in SlidingWindow.starts(size: 12, p: 8, step: 0.5) {
+                for x in SlidingWindow.starts(size: 20, p: 8, step: 0.5) { starts.append([z, y, x]) }
+            }
+        }
+        func logit(_ i: Int) -> Float { Float(i % 5) * 0.7 - 1.3 }
+        let p = sw.predict(img, classes: 2) { x in
+            let l = logit(calls)
+            calls += 1
+            let ones = Tensor(repeating: l, shape: x.shape)
+            return Tensor.concat([x * 0, ones], axis: 1)
+        }
+        #expect(calls == starts.count)
+        let w = sw.importanceMap()
+        // The map: Gaussian along each axis around the patch centre, sigma = patch / 8, maximum 1.
+        let s = 8.0 / 8, c = 3.5
+        #expect(abs(Double(w[(1 * 8 + 3) * 8 + 0]) / Double(w[(1 * 8 + 3) * 8 + 3]) - _exp(-(c * c - 0.25) / (2 * s * s))) < 1e-5)
+        #expect(w.max() == 1)
+        var num = [Double](repeating: 0, count: 6 * 12 * 20), den = num
+        for (i, st) in starts.enumerated() {
+            let q = 1 / (1 + _exp(-Double(logit(i))))
+            for zz in 0..<4 { for yy in 0..<8 { for xx in 0..<8 {
+                let v = ((st[0] + zz) * 12 + st[1] + yy) * 20 + st[2] + xx, wt = Double(w[(zz * 8 + yy) * 8 + xx])
+                num[v] += wt * q; den[v] += wt
+            } } }
+        }
+        let expected = zip(num, den).map { Float($0 / $1) }
+        expectClose(Array(p.scalars[(6 * 12 * 20)...]), expected, atol: 1e-5)
+    }
+
     @Test func flipIsAnInvolution() {
         var rng = RNG(seed: 1)
         let t = Tensor.uniform([2, 1, 3, 4, 5], 0, 1, rng: &rng)

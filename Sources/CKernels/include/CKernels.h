@@ -8,9 +8,18 @@
 
 /// Input rows are read in place (no copies); the zero padding is made in registers.
 
-/// y[co][row] = bias[co] + sum over (ci, taps) of wpack[ci][kz][ky][kx][co] * x[ci][shifted row].
-/// wpack is the weight in [cin][KD][KH][3][cout] order; bias may be NULL. Overwrites the rows [row0, row1) of y.
-void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, float *y,
+/// Per-output-channel epilogue of an inference convolution: y = relu((conv + bias) * scale[co] + shift[co]) (an eval
+/// batch norm and ReLU folded into the store). scale and shift are NULL together (no affine step); relu != 0 clamps.
+typedef struct {
+    const float *scale;
+    const float *shift;
+    int relu;
+} ssk_epilogue;
+
+/// y[co][row] = bias[co] + sum over (ci, taps) of wpack[ci][kz][ky][kx][co] * x[ci][shifted row], then the epilogue
+/// `ep` when not NULL. wpack is the weight in [cin][KD][KH][3][cout] order; bias may be NULL. Overwrites the rows
+/// [row0, row1) of y.
+void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
                     int cin, int cout, int D, int H, int W, int KD, int KH,
                     long row0, long row1);
 

@@ -13,17 +13,7 @@ extension Tensor {
     /// - Returns: `[N, Cout, *out]` with `out = (in + 2*padding - dilation*(kernel-1) - 1) / stride + 1`.
     ///   `self` is `[N, Cin, H, W]` or `[N, Cin, D, H, W]` and must be finite.
     public func conv(_ weight: Tensor, bias: Tensor?, stride: [Int]? = nil, padding: [Int]? = nil, dilation: [Int]? = nil) -> Tensor {
-        precondition(rank == 4 || rank == 5, "conv: input must be [N, Cin, H, W] or [N, Cin, D, H, W], got \(shape)")
-        precondition(weight.rank == rank,
-                     "conv: weight \(weight.shape) must be [Cout, Cin, *kernel] with rank \(rank) for input \(shape)")
-        let batch = shape[0], cin = shape[1], cout = weight.shape[0]
-        precondition(weight.shape[1] == cin,
-                     "conv: input \(shape) has \(cin) channels but weight \(weight.shape) expects \(weight.shape[1])")
-        precondition(cout > 0, "conv: weight \(weight.shape) has no output channels")
-        if let bias { precondition(bias.shape == [cout], "conv: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
-        precondition(Tensor.allFinite(storage.pointer, count), "conv: input \(shape) contains NaN or Inf")
-        let g = WindowGeometry(op: "conv", inputSpatial: Array(shape[2...]), kernel: Array(weight.shape[2...]),
-                               stride: stride, padding: padding, dilation: dilation)
+        let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
         let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
@@ -57,6 +47,23 @@ extension Tensor {
             }
             return bias == nil ? [gx, gw] : [gx, gw, gb]
         }
+    }
+
+    /// Checks the arguments of a convolution of `self` with `weight` (see `conv`); returns (N, Cin, Cout, geometry).
+    func convArguments(_ op: String, _ weight: Tensor, bias: Tensor?, stride: [Int]?, padding: [Int]?, dilation: [Int]?)
+        -> (Int, Int, Int, WindowGeometry) {
+        precondition(rank == 4 || rank == 5, "\(op): input must be [N, Cin, H, W] or [N, Cin, D, H, W], got \(shape)")
+        precondition(weight.rank == rank,
+                     "\(op): weight \(weight.shape) must be [Cout, Cin, *kernel] with rank \(rank) for input \(shape)")
+        let batch = shape[0], cin = shape[1], cout = weight.shape[0]
+        precondition(weight.shape[1] == cin,
+                     "\(op): input \(shape) has \(cin) channels but weight \(weight.shape) expects \(weight.shape[1])")
+        precondition(cout > 0, "\(op): weight \(weight.shape) has no output channels")
+        if let bias { precondition(bias.shape == [cout], "\(op): bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
+        precondition(Tensor.allFinite(storage.pointer, count), "\(op): input \(shape) contains NaN or Inf")
+        let g = WindowGeometry(op: op, inputSpatial: Array(shape[2...]), kernel: Array(weight.shape[2...]),
+                               stride: stride, padding: padding, dilation: dilation)
+        return (batch, cin, cout, g)
     }
 
     // MARK: - Transposed convolution

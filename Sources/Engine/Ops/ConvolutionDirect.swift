@@ -69,16 +69,22 @@ extension ConvKernels {
 
     /// Direct forward (or, with `flipped`, backward data) over every sample: y `[N, cout, D, H, W]` from x `[N, cin, D, H, W]`.
     /// Input rows are read in place (no im2col, no per-row copies); rows are split across the workers.
+    /// `epilogue` (inference) is applied in the store of each output vector.
     static func directConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                           batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, _ g: WindowGeometry) {
+                           batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, epilogue: Epilogue? = nil,
+                           _ g: WindowGeometry) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
         let vol = d * h * wd, taps = kd * kh
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: taps, flipped: flipped)
+        var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
         packed.withUnsafeBufferPointer { wp in
             guard let wb = wp.baseAddress else { return }
-            _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
-                ssk_conv3_rows(x + s * cin * vol, wb, bias, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd),
-                               Int32(kd), Int32(kh), r0, r1)
+            withUnsafePointer(to: &ep) { epp in
+                let epArg = epilogue == nil ? nil : epp
+                _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
+                    ssk_conv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                                   Int32(wd), Int32(kd), Int32(kh), r0, r1)
+                }
             }
         }
     }
@@ -128,7 +134,7 @@ extension ConvKernels {
     /// y[n, co, p] = sum_ci w[co * wsCo + ci * wsCi] * x[n, ci, p] (+ bias[co]) for a 1-wide convolution; `wsCo`/`wsCi`
     /// let the backward-data pass reuse it with the transposed weight. Overwrites `y`.
     static func pointwiseSmall(x: UnsafePointer<Float>, w: UnsafePointer<Float>, wsCo: Int, wsCi: Int, bias: UnsafePointer<Float>?,
-                               y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, positions p: Int) {
+                               y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, positions p: Int, epilogue: Epilogue? = nil) {
         let blocks = (p + pointwiseBlock - 1) / pointwiseBlock
         Parallel.forEachChunk(batch * blocks) { range in
             for job in range {
@@ -143,6 +149,7 @@ extension ConvKernels {
                         for j in 0..<len { row[j] += wv * src[j] }
                     }
                     if bias != nil { for j in 0..<len { row[j] += b } }
+                    epilogue?.apply(row, len, channel: co)
                 }
             }
         }

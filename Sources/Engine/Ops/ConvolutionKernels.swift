@@ -10,6 +10,24 @@ import CBLAS
 // MARK: - Tiling
 
 public enum ConvKernels {
+    /// Per-output-channel step after the bias of an inference convolution: `v = (v * scale[co]) + shift[co]` (two
+    /// roundings, as an eval batch norm computes it), then `max(v, 0)` with `relu`. `scale` / `shift` are nil together.
+    struct Epilogue {
+        var scale: UnsafePointer<Float>?
+        var shift: UnsafePointer<Float>?
+        var relu: Bool
+
+        /// Applies the epilogue of channel `co` to `n` values at `row` in place.
+        @inline(__always) func apply(_ row: UnsafeMutablePointer<Float>, _ n: Int, channel co: Int) {
+            if let scale, let shift {
+                let a = scale[co], b = shift[co]
+                if relu { for j in 0..<n { row[j] = Swift.max(row[j] * a + b, 0) } } else { for j in 0..<n { row[j] = row[j] * a + b } }
+            } else if relu {
+                for j in 0..<n { row[j] = Swift.max(row[j], 0) }
+            }
+        }
+    }
+
     /// The spatial kernels split work across cores themselves (`Parallel`); OpenBLAS threads inside each worker's
     /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use.
     static let blasSingleThreaded: Bool = {
@@ -107,15 +125,18 @@ public enum ConvKernels {
     // MARK: - Forward
 
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
+    /// `epilogue` (inference only) is applied to every output value after the bias.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
-                        allowDirect: Bool = true) {
+                        allowDirect: Bool = true, epilogue: Epilogue? = nil) {
         if allowDirect && useDirect(g) {
-            directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
+            directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
+                       epilogue: epilogue, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
-            pointwiseSmall(x: x, w: w, wsCo: cin, wsCi: 1, bias: bias, y: y, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
+            pointwiseSmall(x: x, w: w, wsCo: cin, wsCi: 1, bias: bias, y: y, batch: batch, cin: cin, cout: cout, positions: g.outputVolume,
+                           epilogue: epilogue)
             return
         }
         _ = blasSingleThreaded
@@ -142,6 +163,7 @@ public enum ConvKernels {
                         for j in 0..<len { row[j] += b }
                     }
                 }
+                if let epilogue { for co in 0..<cout { epilogue.apply(ys + co * p, len, channel: co) } }
             }
         }
     }

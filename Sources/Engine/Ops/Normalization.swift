@@ -86,6 +86,14 @@ enum NormKernels {
         for j in 0..<n { out[j] = k1 * (y[j] > 0 ? g[j] : 0) + k2 * (x[j] - mean) + k3 }
     }
 
+    /// (1 / sqrt(variance + eps), scale, shift) of a normalization: y = x * scale + shift with scale = gamma * istd and
+    /// shift = beta - mean * scale.
+    @inline(__always) static func affine(mean: Float, variance: Float, gamma: Float, beta: Float, eps: Float) -> (Float, Float, Float) {
+        let istd = 1 / (variance + eps).squareRoot()
+        let a = istd * gamma
+        return (istd, a, beta - mean * a)
+    }
+
     /// out = max(x * a + b, 0).
     @inline(__always) static func scaleShiftReLU(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, a: Float, b: Float) {
         for j in 0..<n { out[j] = Swift.max(x[j] * a + b, 0) }
@@ -136,9 +144,8 @@ extension Tensor {
                     } else {
                         mu = rm[ch]; variance = rv[ch]
                     }
-                    let istd = 1 / (variance + eps).squareRoot()
+                    let (istd, a, b) = NormKernels.affine(mean: mu, variance: variance, gamma: pw?[ch] ?? 1, beta: pb?[ch] ?? 0, eps: eps)
                     pm[ch] = mu; pi[ch] = istd
-                    let a = istd * (pw?[ch] ?? 1), b = (pb?[ch] ?? 0) - mu * a
                     for n in 0..<batch {
                         if fusedReLU {
                             NormKernels.scaleShiftReLU(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b)
@@ -187,6 +194,23 @@ extension Tensor {
             if bias != nil { grads.append(gb) }
             return grads
         }
+    }
+
+    /// Per-channel `(scale, shift)` `[C]` each of an eval-mode batch norm, `y = x * scale + shift` with
+    /// `scale = weight / sqrt(runningVar + eps)` and `shift = bias - runningMean * scale`: exactly the values
+    /// `batchNorm(training: false, ...)` applies (for `convInference`). `weight` / `bias` nil mean 1 / 0.
+    public static func batchNormEvalAffine(weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor,
+                                           eps: Float = 1e-5) -> (scale: [Float], shift: [Float]) {
+        let c = runningMean.count
+        precondition(runningMean.shape == [c] && runningVar.shape == [c] && (weight?.shape ?? [c]) == [c] && (bias?.shape ?? [c]) == [c],
+                     "batchNormEvalAffine: running stats \(runningMean.shape), \(runningVar.shape), weight \(weight?.shape ?? []), bias \(bias?.shape ?? []) must all be [C]")
+        var scale = [Float](repeating: 1, count: c), shift = [Float](repeating: 0, count: c)
+        let rm = runningMean.storage.pointer, rv = runningVar.storage.pointer, pw = weight?.storage.pointer, pb = bias?.storage.pointer
+        for ch in 0..<c {
+            let (_, a, b) = NormKernels.affine(mean: rm[ch], variance: rv[ch], gamma: pw?[ch] ?? 1, beta: pb?[ch] ?? 0, eps: eps)
+            scale[ch] = a; shift[ch] = b
+        }
+        return (scale, shift)
     }
 
     // MARK: - Instance and group norm

@@ -40,6 +40,18 @@ public final class Conv: Module {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         x.conv(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     }
+
+    /// Inference pass of this convolution followed by `norm` (an eval-mode batch norm, or nil) and, with `relu`, a
+    /// ReLU, as one fused op (`Tensor.convInference`): the values of `relu(norm(self(x)))` without the intermediate
+    /// tensors. Returns nil when the fused op does not apply: history is being recorded (`GradMode.isEnabled`) or
+    /// `norm` is in training mode (batch statistics); the caller then runs the layers one by one.
+    public func fusedInference(_ x: Tensor, norm: BatchNorm?, relu: Bool) -> Tensor? {
+        guard !GradMode.isEnabled, norm?.training != true else { return nil }
+        let affine = norm.map { Tensor.batchNormEvalAffine(weight: $0.weight, bias: $0.bias, runningMean: $0.runningMean,
+                                                           runningVar: $0.runningVar, eps: $0.eps) }
+        return x.convInference(weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,
+                               stride: stride, padding: padding, dilation: dilation)
+    }
 }
 
 // MARK: - ConvTranspose

@@ -9,16 +9,37 @@ public enum ComparisonReport {
 
     /// The Markdown text. `figures`: PNG paths relative to the comparison folder (`figures/dice.png`), linked at the end.
     public static func markdown(summary: ComparisonSummary, settings: CompareSettings, figures: [String] = []) -> String {
-        let b = settings.base, sp = summary.split
+        let sp = summary.split
         var md = "# Comparison of \(summary.order.count) strategies\n\n"
         md += "Every strategy trained on the same split, model, budget and seeds; test metrics on \(sp.test.count) held-out cases.\n\n"
-        md += "## Configuration\n\n"
-        md += "| setting | value |\n| --- | --- |\n"
+        if let w = seedWarning(seeds: summary.seeds.count) { md += "> **Note:** \(w)\n\n" }
+        md += "## Configuration\n\n" + configurationTable(summary: summary, settings: settings)
+        md += "\n## Results (test set, mean ± std over seeds)\n\n" + resultsTable(summary) + semanticTable(summary)
+        md += differenceSection(summary, classes: foregroundClasses(summary))
+
+        if !figures.isEmpty {
+            md += "\n## Figures\n\n"
+            for f in figures {
+                let name = (f as NSString).lastPathComponent.replacingOccurrences(of: ".png", with: "")
+                md += "![\(name)](\(f))\n\n"
+            }
+        }
+        md += "\nFiles: `summary.json` (all numbers), `summary.csv` (one row per strategy, class and metric), "
+            + "`cells/<strategy>-seed<S>/` (each run: config, metrics.csv, predictions, checkpoints).\n"
+        return md
+    }
+
+    /// The configuration as a two-column Markdown table (plus the missing cells, if any). The notebook export shows
+    /// the same table.
+    public static func configurationTable(summary: ComparisonSummary, settings: CompareSettings) -> String {
+        let b = settings.base, sp = summary.split
+        var md = "| setting | value |\n| --- | --- |\n"
         var rows: [(String, String)] = [
             ("data", "`\(b.data)`"),
             ("strategies", settings.strategies.joined(separator: ", ")),
             ("seeds", settings.seeds.map(String.init).joined(separator: ", ")),
             ("split (cases)", "\(sp.labeled.count) labeled, \(sp.unlabeled.count) unlabeled, \(sp.validation.count) validation, \(sp.test.count) test (`split.json`)"),
+            ("checkpoint selection", CheckpointSelection.describe(mode: b.select, validationCases: sp.validation.count)),
             ("model", "\(b.model), base \(b.base), depth \(b.depth), \(b.norm) norm, \(b.upsampling)"),
             ("budget", "\(b.epochs) epochs x \(b.iterationsPerEpoch) steps, batch \(b.batchSize) labeled + \(b.unlabeledBatchSize) unlabeled"),
             ("optimisation", "\(b.optimizer), lr \(b.learningRate), \(b.schedule) schedule, \(b.loss) loss, augmentation \(b.augmentation)"),
@@ -33,9 +54,13 @@ public enum ComparisonReport {
         if !summary.missingCells.isEmpty {
             md += "\n**Missing cells** (failed or not yet run; re-run the same command to finish them): \(summary.missingCells.joined(separator: ", "))\n"
         }
+        return md
+    }
 
+    /// Mean ± std over seeds per strategy (test set), with the reading note.
+    public static func resultsTable(_ summary: ComparisonSummary) -> String {
         let classes = foregroundClasses(summary)
-        md += "\n## Results (test set, mean ± std over seeds)\n\n"
+        var md = ""
         var header = ["strategy"]
         for c in classes { for (_, name, _) in tableMetrics { header.append(classes.count > 1 ? "\(name) (\(className(c, summary)))" : name) } }
         header += ["ECE", "Brier", "train s"]
@@ -49,50 +74,67 @@ public enum ComparisonReport {
         }
         md += "\nECE/Brier: 15-bin expected calibration error and Brier score over all test voxels (lower is better; "
             + "`-` = no probabilities). HD95/ASSD in mm (lower is better). std needs two or more seeds.\n"
+        return md
+    }
 
-        md += semanticTable(summary)
-        md += "\n## Difference to supervised (paired over test cases)\n\n"
+    /// The warning `compare` prints and the report carries when fewer than `verdictSeeds` seeds are compared.
+    public static func seedWarning(seeds: Int) -> String? {
+        guard seeds < ComparisonSummary.verdictSeeds else { return nil }
+        if seeds <= 1 {
+            return "one seed: training variance (initialisation, data order, augmentation) is not captured. "
+                + "The case-level p-values below only measure case-to-case variation and are far too confident; "
+                + "they are not a verdict. Use --seeds 0,1,2 (or more) for a bootstrap interval over seeds and cases."
+        }
+        return "\(seeds) seeds: the bootstrap over seeds has too few seeds to be trusted and no difference is marked "
+            + "significant; use 3 or more (--seeds 0,1,2)."
+    }
+
+    /// The paired differences to `supervised`: one row per strategy (and class) and metric with the mean difference,
+    /// its seed std, the bootstrap interval and p-value, the case-level Wilcoxon p-value and the number of cases.
+    public static func differenceSection(_ summary: ComparisonSummary, classes: [String]? = nil) -> String {
+        let classes = classes ?? foregroundClasses(summary)
+        var md = "\n## Difference to supervised (paired by seed and test case)\n\n"
         let others = summary.order.filter { $0 != "supervised" && summary.strategies[$0]?.vsSupervised != nil }
         if summary.strategies["supervised"] == nil {
-            md += "No `supervised` baseline in this comparison; add it to `--strategies` to get differences and p-values.\n"
-        } else if others.isEmpty {
-            md += "Only the baseline finished.\n"
-        } else {
-            var h = ["strategy"]
-            for c in classes { for (_, name, _) in tableMetrics { h += [(classes.count > 1 ? "Δ\(name) (\(className(c, summary)))" : "Δ\(name)"), "p"] } }
-            h.append("n")
-            md += "| " + h.joined(separator: " | ") + " |\n|" + String(repeating: " --- |", count: h.count) + "\n"
-            for s in others {
-                guard let v = summary.strategies[s]?.vsSupervised else { continue }
-                var cells = [s]
-                var n = 0
-                for c in classes {
-                    for (m, _, digits) in tableMetrics {
-                        let d = v[c]?[m.rawValue]
-                        cells += [d?.diff.map { signed($0, digits) } ?? "-", pText(d?.pValue)]
-                        n = max(n, d?.n ?? 0)
-                    }
+            return md + "No `supervised` baseline in this comparison; add it to `--strategies` to get differences and p-values.\n"
+        }
+        if others.isEmpty { return md + "Only the baseline finished.\n" }
+        let verdicts = summary.seeds.count >= ComparisonSummary.verdictSeeds
+        var h = ["strategy"]
+        if classes.count > 1 { h.append("class") }
+        h += ["metric", "Δ", "seed std of Δ", "95% CI (bootstrap)", "p (bootstrap)", "p (Wilcoxon, cases)", "n cases", "seeds"]
+        md += "| " + h.joined(separator: " | ") + " |\n|" + String(repeating: " --- |", count: h.count) + "\n"
+        for s in others {
+            guard let v = summary.strategies[s]?.vsSupervised else { continue }
+            for c in classes {
+                for (m, name, digits) in tableMetrics {
+                    guard let d = v[c]?[m.rawValue] else { continue }
+                    var cells = [s]
+                    if classes.count > 1 { cells.append(className(c, summary)) }
+                    let b: BootstrapResult? = d.bootstrap
+                    var ci = "-"
+                    if let b { ci = "[" + signed(b.ciLow, digits) + ", " + signed(b.ciHigh, digits) + "]" }
+                    let diff: String = d.diff.map { signed($0, digits) } ?? "-"
+                    let sd: String = d.seedStd.map { String(format: "%.\(digits)f", $0) } ?? "-"
+                    let n: String = String(d.n) + (d.dropped > 0 ? " (\(d.dropped) undefined)" : "")
+                    let seeds: String = d.seeds.map { String($0) } ?? "-"
+                    cells += [name, diff, sd, ci, pText(b?.pValue, bold: verdicts), pText(d.pValue, bold: false), n, seeds]
+                    md += "| " + cells.joined(separator: " | ") + " |\n"
                 }
-                cells.append(String(n))
-                md += "| " + cells.joined(separator: " | ") + " |\n"
-            }
-            let minP = summary.split.test.count >= 1 ? 2 / pow(2, Double(summary.split.test.count)) : 1
-            md += "\nΔ = strategy − supervised, per test case averaged over seeds; p = two-sided paired Wilcoxon signed-rank "
-                + "test over the n test cases. **p < 0.05: the difference is unlikely to be noise; a larger p means this "
-                + "comparison cannot tell it from chance.** "
-                + String(format: "With %d test cases the smallest possible p is %.2g.", summary.split.test.count, min(minP, 1))
-                + " For HD95/ASSD a negative Δ is an improvement.\n"
-        }
-
-        if !figures.isEmpty {
-            md += "\n## Figures\n\n"
-            for f in figures {
-                let name = (f as NSString).lastPathComponent.replacingOccurrences(of: ".png", with: "")
-                md += "![\(name)](\(f))\n\n"
             }
         }
-        md += "\nFiles: `summary.json` (all numbers), `summary.csv` (one row per strategy, class and metric), "
-            + "`cells/<strategy>-seed<S>/` (each run: config, metrics.csv, predictions, checkpoints).\n"
+        let minP = summary.split.test.count >= 1 ? 2 / pow(2, Double(summary.split.test.count)) : 1
+        let bold: String = verdicts ? "p < 0.05 is shown in bold. " : "it is shown in bold only with 3 or more seeds (none here). "
+        let smallest: String = String(format: "With %d test cases its smallest possible p is %.2g. ", summary.split.test.count, min(minP, 1))
+        var guide = "\nΔ = strategy − supervised (for HD95/ASSD a negative Δ is an improvement), averaged over test cases and seeds. "
+        guide += "**Which test is which:** the *bootstrap* resamples training seeds and, within them, test cases (paired by seed "
+        guide += "and case), so its interval and p-value include the run-to-run variance of training (initialisation, data order, "
+        guide += "augmentation, checkpoint choice); it is the verdict, and " + bold
+        guide += "*seed std of Δ* is the spread of the difference between seeds: a Δ smaller than it is within training noise. "
+        guide += "The *Wilcoxon* signed-rank test over the n test cases (seed-averaged) sees only case-to-case variation: it is "
+        guide += "never a verdict on its own and is never bold. " + smallest
+        guide += "n cases = test cases where the metric is defined for both strategies (HD95/ASSD are undefined on empty masks).\n"
+        md += guide
         return md
     }
 
@@ -114,9 +156,10 @@ public enum ComparisonReport {
 
     static func signed(_ v: Double, _ digits: Int) -> String { String(format: "%+.\(digits)f", v) }
 
-    static func pText(_ p: Double?) -> String {
+    /// `0.012`, `<0.001`, `-`; bold below 0.05 only when `bold` (a verdict the comparison can support).
+    static func pText(_ p: Double?, bold: Bool) -> String {
         guard let p, p.isFinite else { return "-" }
-        if p < 0.001 { return "**<0.001**" }
-        return String(format: p < 0.05 ? "**%.3f**" : "%.3f", p)
+        let text = p < 0.001 ? "<0.001" : String(format: "%.3f", p)
+        return bold && p < 0.05 ? "**\(text)**" : text
     }
 }

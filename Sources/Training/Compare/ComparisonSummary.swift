@@ -73,13 +73,29 @@ public struct PairedDifference: Codable, Equatable, Sendable {
     public var dropped: Int
     /// The Wilcoxon method used (`exact`, `permutation`, `asymptotic`), null without a test.
     public var method: String?
+    /// Seeds both strategies finished (the pairs behind `seedStd` and `bootstrap`).
+    public var seeds: Int?
+    /// Sample std over seeds of the per-seed difference of test means (training noise of the difference); null for
+    /// one seed.
+    public var seedStd: Double?
+    /// Hierarchical paired bootstrap over seeds, then test cases (`HierarchicalBootstrap`): interval and p-value that
+    /// include training variance; null with fewer than 2 seeds.
+    public var bootstrap: BootstrapResult?
 
-    enum CodingKeys: String, CodingKey { case diff, pValue = "p_value", n, dropped, method }
+    enum CodingKeys: String, CodingKey { case diff, pValue = "p_value", n, dropped, method, seeds, seedStd = "seed_std", bootstrap }
+
+    public init(diff: Double?, pValue: Double?, n: Int, dropped: Int, method: String?, seeds: Int? = nil,
+                seedStd: Double? = nil, bootstrap: BootstrapResult? = nil) {
+        self.diff = diff; self.pValue = pValue; self.n = n; self.dropped = dropped; self.method = method
+        self.seeds = seeds; self.seedStd = seedStd; self.bootstrap = bootstrap
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(diff.flatMap(finite), forKey: .diff); try c.encode(pValue.flatMap(finite), forKey: .pValue)
         try c.encode(n, forKey: .n); try c.encode(dropped, forKey: .dropped); try c.encode(method, forKey: .method)
+        try c.encode(seeds, forKey: .seeds); try c.encode(seedStd.flatMap(finite), forKey: .seedStd)
+        try c.encode(bootstrap, forKey: .bootstrap)
     }
 }
 
@@ -146,7 +162,13 @@ public struct ComparisonSummary: Codable, Equatable, Sendable {
         "mean_std": "mean and sample standard deviation (ddof=1) over seeds of each seed's test-set mean; std is null for one seed",
         "vs_supervised": "per test case, the metric averaged over the seeds both strategies finished; diff = mean over test cases of (strategy - supervised); p_value = two-sided paired Wilcoxon signed-rank test over those test cases (scipy.stats.wilcoxon, zero_method='wilcox', method 'auto'); n = paired test cases; cases where the metric is undefined on either side are dropped",
         "pairing": "by case id (Evaluation.pairedMetric); seeds are averaged per case rather than pooled as (case, seed) pairs, because pairs sharing a case are not independent",
+        "seed_std": "sample std (ddof=1) over the common seeds of each seed's mean over test cases of (strategy - supervised): the training noise of the difference; null for one seed",
+        "bootstrap": "hierarchical paired bootstrap (Evaluation.HierarchicalBootstrap): each of 4000 deterministic replicates draws the common seeds with replacement and the test cases with replacement (one case draw shared by every drawn seed: each seed was evaluated on the same cases) and averages the paired differences; replicates widened by sqrt(S/(S-1)) around the estimate; 95 % percentile interval; p = twice the smaller share of replicates on either side of 0. Cases undefined in any seed are left out (bootstrap.cases). Captures training (seed) variance and case variance; computed from 2 seeds, trusted from 3 (report verdicts need 3 seeds)",
+        "wilcoxon_scope": "the Wilcoxon p-value treats the seed-averaged test cases as the only source of noise: it does not capture training variance and is far too confident with one seed",
     ]
+
+    /// Seeds a comparison needs before its bootstrap p-values are presented as verdicts (bold in the report).
+    public static let verdictSeeds = 3
 }
 
 // MARK: - Computation
@@ -234,7 +256,12 @@ extension ComparisonSummary {
                 let seedPairs = try common.map { (x, y) in
                     try pairedMetric(caseResults(x.summary), caseResults(y.summary), class: c, metric: m)
                 }
-                row[m.rawValue] = try pairedDifference(seedPairs)
+                var d = try pairedDifference(seedPairs)
+                let overSeeds = seedLevel(seedPairs)
+                d.seeds = seedPairs.count
+                d.seedStd = overSeeds.seedStd
+                d.bootstrap = overSeeds.bootstrap
+                row[m.rawValue] = d
             }
             out[String(c)] = row
         }
@@ -262,6 +289,22 @@ extension ComparisonSummary {
                                 method: w.pValue.isFinite ? w.method.rawValue : nil)
     }
 
+    /// The seed-level view of the paired differences: std over seeds of each seed's mean difference, and the
+    /// hierarchical bootstrap over seeds and cases (from 2 seeds; cases missing in any seed are left out).
+    public static func seedLevel(_ seedPairs: [(ids: [String], a: [Double], b: [Double], dropped: [String])])
+        -> (seedStd: Double?, bootstrap: BootstrapResult?) {
+        let perSeed = seedPairs.compactMap { p in Statistics.mean(zip(p.a, p.b).map { $0 - $1 }) }
+        let std = perSeed.count == seedPairs.count ? Statistics.sampleStd(perSeed) : nil
+        guard seedPairs.count >= 2 else { return (std, nil) }
+        let ids = Set(seedPairs.flatMap(\.ids)).sorted()
+        let matrix = seedPairs.map { p -> [Double] in
+            var byID: [String: Double] = [:]
+            for (i, id) in p.ids.enumerated() { byID[id] = p.a[i] - p.b[i] }
+            return ids.map { byID[$0] ?? .nan }
+        }
+        return (std, HierarchicalBootstrap.test(matrix))
+    }
+
     /// Case results of a run's test report (metrics only; enough for `pairedMetric`).
     static func caseResults(_ s: RunSummary) -> [CaseResult] {
         (s.test?.cases ?? []).map { c in
@@ -281,28 +324,30 @@ extension ComparisonSummary {
     }
 
     /// `summary.csv`: one row per strategy x class x metric —
-    /// `strategy,class,metric,mean,std,diff_vs_supervised,p_value,n` (n = paired test cases of the difference).
+    /// `strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value`
+    /// (n = paired test cases of the difference; p_value = case-level Wilcoxon; boot_* = hierarchical bootstrap).
     /// Class `foreground` rows hold the foreground mean; class `all` rows ECE, Brier, training seconds and
     /// `uncertainty_<map>` means. Empty field = not available.
     public func csv() -> String {
         func num(_ v: Double?) -> String { v.flatMap(finite).map { "\($0)" } ?? "" }
-        var lines = ["strategy,class,metric,mean,std,diff_vs_supervised,p_value,n"]
+        var lines = ["strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value"]
         for s in order {
             guard let r = strategies[s] else { continue }
             for k in r.mean.keys.sorted(by: { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }) {
                 for m in Metric.allCases {
                     let v = r.mean[k]?[m.rawValue], d = r.vsSupervised?[k]?[m.rawValue]
-                    lines.append([s, k, m.rawValue, num(v?.mean), num(v?.std), num(d?.diff), num(d?.pValue), d.map { String($0.n) } ?? ""].joined(separator: ","))
+                    lines.append([s, k, m.rawValue, num(v?.mean), num(v?.std), num(d?.diff), num(d?.pValue), d.map { String($0.n) } ?? "",
+                                  num(d?.seedStd), num(d?.bootstrap?.ciLow), num(d?.bootstrap?.ciHigh), num(d?.bootstrap?.pValue)].joined(separator: ","))
                 }
             }
             for m in Metric.allCases {
                 let v = r.foregroundMean[m.rawValue]
-                lines.append([s, "foreground", m.rawValue, num(v?.mean), num(v?.std), "", "", ""].joined(separator: ","))
+                lines.append([s, "foreground", m.rawValue, num(v?.mean), num(v?.std), "", "", "", "", "", "", ""].joined(separator: ","))
             }
             var extra: [(String, Double?, Double?)] = [("ece", r.ece.mean, r.ece.std), ("brier", r.brier.mean, r.brier.std),
                                                       ("train_seconds", r.trainSeconds, r.trainSecondsStd)]
             for k in r.uncertaintyMean.keys.sorted() { extra.append(("uncertainty_\(k)", r.uncertaintyMean[k]?.mean, r.uncertaintyMean[k]?.std)) }
-            for (name, m, sd) in extra { lines.append([s, "all", name, num(m), num(sd), "", "", ""].joined(separator: ",")) }
+            for (name, m, sd) in extra { lines.append([s, "all", name, num(m), num(sd), "", "", "", "", "", "", ""].joined(separator: ",")) }
         }
         return lines.joined(separator: "\n") + "\n"
     }

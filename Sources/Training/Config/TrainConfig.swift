@@ -30,8 +30,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var huWindow: [Double]? = nil
 
     // MARK: Model
-    /// "unet2d" or "unet3d".
-    public var model: String = "unet3d"
+    /// "unet2d", "unet3d", or "auto" (the default): the dimensionality follows the dataset (`ModelDims.resolve`:
+    /// 2D data -> unet2d, 3D volumes -> unet3d, or unet2d on slices when `patch` is `[1, H, W]`). A run folder's
+    /// config.json always holds the resolved name.
+    public var model: String = "auto"
     public var base: Int = 8
     public var depth: Int = 4
     /// "batch", "instance" or "none".
@@ -75,19 +77,25 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var windowStep: Double = 0.5
     public var mirrorTTA: Bool = false
     public var seed: UInt64 = 0
+    /// Seed of the data split when it is drawn from the counts (nil = `seed`). Fix it to train several seeds on one
+    /// split with `semiseg train` (`compare` always uses one split: `splitSeed`, else its first seed).
+    public var splitSeed: UInt64? = nil
+    /// Which epoch's weights are kept as `best` and evaluated: `ema` (default, nnU-Net's 0.9 EMA of the validation
+    /// Dice), `best` (raw validation Dice) or `last` (see `CheckpointSelect`).
+    public var select: CheckpointSelect = .ema
     /// What to do on a NaN/Inf loss or gradient: "stop" (default, keep the last good checkpoint) or "skip" the step.
     public var nonFinite: String = "stop"
 
     public init(data: String, out: String) { self.data = data; self.out = out }
 
-    /// Spatial rank of the model.
+    /// Spatial rank of the model (3 for an unresolved "auto").
     public var dims: Int { model == "unet2d" ? 2 : 3 }
 
     /// Every problem with the values, one sentence each (empty = valid).
     public func problems() -> [String] {
         var p: [String] = []
         func check(_ ok: Bool, _ m: @autoclosure () -> String) { if !ok { p.append(m()) } }
-        check(["unet2d", "unet3d"].contains(model), "model must be unet2d or unet3d, got '\(model)'")
+        check(["unet2d", "unet3d", "auto"].contains(model), "model must be unet2d, unet3d or auto, got '\(model)'")
         check(base >= 1 && base <= 256, "base must be in 1...256, got \(base)")
         check(depth >= 1 && depth <= 6, "depth must be in 1...6, got \(depth)")
         check(NormKind(rawValue: norm) != nil, "norm must be batch, instance or none, got '\(norm)'")
@@ -109,7 +117,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if let s = spacing { check(s.count == 3 && s.allSatisfy { $0 > 0 }, "spacing must be 3 positive mm values, got \(s)") }
         if let pt = patch {
             check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)")
-            if pt.count == 3 {
+            if pt.count == 3 && model != "auto" {  // "auto" is checked once resolved (ModelDims.resolve)
                 let f = 1 << depth
                 let sp = dims == 2 ? Array(pt.dropFirst()) : pt
                 check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by 2^depth = \(f) in every model axis")
@@ -174,5 +182,6 @@ extension TrainConfig {
         augmentationSettings = try c.decodeIfPresent(AugmentationConfig.self, forKey: .augmentationSettings)
         try get(.validateEvery, &validateEvery); try get(.windowStep, &windowStep); try get(.mirrorTTA, &mirrorTTA)
         try get(.seed, &seed); try get(.nonFinite, &nonFinite)
+        splitSeed = try c.decodeIfPresent(UInt64.self, forKey: .splitSeed); try get(.select, &select)
     }
 }

@@ -26,7 +26,7 @@ public enum DatasetLoader {
             if !missing.isEmpty { throw SplitError("\(path): cases not in \(config.data): \(missing.joined(separator: ", "))") }
         } else {
             split = try DataSplit.make(training: ds.training.map(\.id), labeledTest: ds.test.filter { $0.label != nil }.map(\.id),
-                                       labeled: config.labeled, validation: config.validation, testCount: config.testCount, seed: config.seed)
+                                       labeled: config.labeled, validation: config.validation, testCount: config.testCount, seed: config.splitSeed ?? config.seed)
         }
         return (ds, split)
     }

@@ -20,7 +20,7 @@ public struct SlidingWindow: Sendable {
     }
 
     /// Window start positions along one axis covering `size` with windows of `p` (nnU-Net's rule).
-    static func starts(size: Int, p: Int, step: Double) -> [Int] {
+    public static func starts(size: Int, p: Int, step: Double) -> [Int] {
         if size <= p { return [0] }
         let target = Double(p) * step
         let n = Int((Double(size - p) / target).rounded(.up)) + 1
@@ -50,20 +50,29 @@ public struct SlidingWindow: Sendable {
     ///
     /// `forward` maps a batch `[B, C, pD, pH, pW]` (2D models receive `[B, C, pH, pW]` when `patch[0] == 1`) to logits of the
     /// same spatial size with K channels. Inputs smaller than the patch are padded with their minimum and cropped back.
+    /// Each window's softmax probabilities are weighted by the Gaussian importance map (`importanceMap`) and the sum is
+    /// divided by the summed weights per voxel. Memory besides the network: the image, the `[K, D, H, W]` result and one
+    /// `[D, H, W]` weight sum.
     public func predict(_ image: Tensor, classes K: Int, forward: (Tensor) -> Tensor) -> Tensor {
         precondition(image.rank == 4, "SlidingWindow.predict: image must be [C, D, H, W], got \(image.shape)")
         let C = image.shape[0]
         let orig = Array(image.shape[1...])
         // Pad up to the patch size where needed.
         let padAfter = zip(orig, patch).map { max($1 - $0, 0) }
-        let minValue = image.scalars.min() ?? 0
-        let img = padAfter.allSatisfy { $0 == 0 } ? image : image.padded([(0, 0)] + padAfter.map { (0, $0) }, value: minValue)
+        let img: Tensor
+        if padAfter.allSatisfy({ $0 == 0 }) {
+            img = image
+        } else {
+            let minValue = image.withData { $0.min() } ?? 0
+            img = image.padded([(0, 0)] + padAfter.map { (0, $0) }, value: minValue)
+        }
         let size = Array(img.shape[1...])
         let (D, H, W) = (size[0], size[1], size[2])
         let (pD, pH, pW) = (patch[0], patch[1], patch[2])
+        let n = D * H * W, pv = pD * pH * pW
         let weight = importanceMap()
-        var acc = [Float](repeating: 0, count: K * D * H * W)
-        var norm = [Float](repeating: 0, count: D * H * W)
+        let out = Tensor(zeros: [K, D, H, W])
+        var norm = [Float](repeating: 0, count: n)
         var windows: [(Int, Int, Int)] = []
         for z in SlidingWindow.starts(size: D, p: pD, step: stepFraction) {
             for y in SlidingWindow.starts(size: H, p: pH, step: stepFraction) {
@@ -77,30 +86,43 @@ public struct SlidingWindow: Sendable {
             let batch = Array(windows[i..<min(i + batchSize, windows.count)])
             i += batch.count
             let crops = batch.map { w in img.sliced([0..<C, w.0..<(w.0 + pD), w.1..<(w.1 + pH), w.2..<(w.2 + pW)]) }
-            let x = Tensor.concat(crops.map { $0.reshaped([1, C, pD, pH, pW]) }, axis: 0)
-            var probs = [Float](repeating: 0, count: batch.count * K * pD * pH * pW)
+            let x = crops.count == 1 ? crops[0].reshaped([1, C, pD, pH, pW]) : Tensor.concat(crops.map { $0.reshaped([1, C, pD, pH, pW]) }, axis: 0)
+            var probs: Tensor?
             for f in flips {
                 let xin = SlidingWindow.flip(x, axes: f)
                 let input = is2D ? xin.reshaped([batch.count, C, pH, pW]) : xin
-                let logits = withNoGrad { forward(input) }
-                precondition(logits.count == probs.count, "SlidingWindow: model returned \(logits.shape), expected \(batch.count) x \(K) x \(patch)")
-                let p = SlidingWindow.flip(logits.reshaped([batch.count, K, pD, pH, pW]).softmax(axis: 1), axes: f).scalars
-                for j in 0..<probs.count { probs[j] += p[j] / Float(flips.count) }
+                let p = withNoGrad { () -> Tensor in
+                    let logits = forward(input)
+                    precondition(logits.count == batch.count * K * pv,
+                                 "SlidingWindow: model returned \(logits.shape), expected \(batch.count) x \(K) x \(patch)")
+                    return SlidingWindow.flip(logits.reshaped([batch.count, K, pD, pH, pW]).softmax(axis: 1), axes: f)
+                }
+                if flips.count == 1 { probs = p; break }
+                let scaled = p.scalars.map { $0 / Float(flips.count) }
+                if let acc = probs { probs = Tensor(zip(acc.scalars, scaled).map { $0 + $1 }, shape: p.shape) } else { probs = Tensor(scaled, shape: p.shape) }
             }
-            let pv = pD * pH * pW
-            for (b, w) in batch.enumerated() {
-                for zz in 0..<pD { for yy in 0..<pH { for xx in 0..<pW {
-                    let pi = (zz * pH + yy) * pW + xx
-                    let vi = ((w.0 + zz) * H + (w.1 + yy)) * W + (w.2 + xx)
-                    let wt = weight[pi]
-                    norm[vi] += wt
-                    for k in 0..<K { acc[k * D * H * W + vi] += wt * probs[(b * K + k) * pv + pi] }
-                } } }
-            }
+            guard let probs else { continue }
+            out.withMutableData { ob in norm.withUnsafeMutableBufferPointer { nb in weight.withUnsafeBufferPointer { wb in probs.withData { pb in
+                guard let o = ob.baseAddress, let nm = nb.baseAddress, let wt = wb.baseAddress, let pr = pb.baseAddress else { return }
+                for (b, w) in batch.enumerated() {
+                    for zz in 0..<pD {
+                        for yy in 0..<pH {
+                            let pi = (zz * pH + yy) * pW, vi = ((w.0 + zz) * H + (w.1 + yy)) * W + w.2
+                            let wrow = wt + pi, nrow = nm + vi
+                            for xx in 0..<pW { nrow[xx] += wrow[xx] }
+                            for k in 0..<K {
+                                let orow = o + k * n + vi, prow = pr + (b * K + k) * pv + pi
+                                for xx in 0..<pW { orow[xx] += wrow[xx] * prow[xx] }
+                            }
+                        }
+                    }
+                }
+            } } } }
         }
-        let n = D * H * W
-        for k in 0..<K { for v in 0..<n { acc[k * n + v] /= norm[v] } }
-        let out = Tensor(acc, shape: [K, D, H, W])
+        out.withMutableData { ob in norm.withUnsafeBufferPointer { nb in
+            guard let o = ob.baseAddress, let nm = nb.baseAddress else { return }
+            for k in 0..<K { let row = o + k * n; for v in 0..<n { row[v] /= nm[v] } }
+        } }
         if size == orig { return out }
         return out.sliced([0..<K, 0..<orig[0], 0..<orig[1], 0..<orig[2]])
     }

@@ -21,6 +21,8 @@ struct TrainerState: Codable {
     var threads: Int?
     /// Set in a mid-epoch checkpoint (SIGINT/SIGTERM): how far epoch `epochsDone + 1` got. nil at epoch boundaries.
     var epochProgress: EpochProgress? = nil
+    /// Checkpoint selection state (EMA of the validation Dice, selected score); nil in checkpoints written before it.
+    var selection: CheckpointSelection? = nil
 }
 
 /// Run checkpoints: one safetensors file each (`model.*`, `optim.*`, `strategy.*` tensors + JSON trainer state in

@@ -12,15 +12,18 @@ struct MetricsLog: Codable {
         var validationLoss: Double? = nil
         var seconds: Double
         var extra: [String: Double]
+        /// EMA (0.9) of the validation Dice after this epoch, the value `--select ema` ranks (CheckpointSelection).
+        var validationDiceEMA: Double? = nil
     }
     var rows: [Row] = []
 
     /// CSV text with a stable column order (extra columns sorted by name).
     func csv() -> String {
         let extraKeys = Array(Set(rows.flatMap { $0.extra.keys })).sorted()
-        var s = (["epoch", "loss", "supervised_loss", "lr", "val_dice", "val_loss", "seconds"] + extraKeys).joined(separator: ",") + "\n"
+        var s = (["epoch", "loss", "supervised_loss", "lr", "val_dice", "val_dice_ema", "val_loss", "seconds"] + extraKeys).joined(separator: ",") + "\n"
         for r in rows {
-            var f = [String(r.epoch), fmt(r.loss), fmt(r.supervised), fmt(r.lr), r.validationDice.map(fmt) ?? "", r.validationLoss.map(fmt) ?? "", String(format: "%.2f", r.seconds)]
+            var f = [String(r.epoch), fmt(r.loss), fmt(r.supervised), fmt(r.lr), r.validationDice.map(fmt) ?? "", r.validationDiceEMA.map(fmt) ?? "",
+                     r.validationLoss.map(fmt) ?? "", String(format: "%.2f", r.seconds)]
             f += extraKeys.map { r.extra[$0].map(fmt) ?? "" }
             s += f.joined(separator: ",") + "\n"
         }

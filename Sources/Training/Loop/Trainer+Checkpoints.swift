@@ -26,7 +26,7 @@ extension Trainer {
         TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
                      dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
                      log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads,
-                     epochProgress: progress)
+                     epochProgress: progress, selection: selection)
     }
 
     /// Writes `state` as the new `last` checkpoint, keeping older ones as `CheckpointFiles` says.
@@ -56,6 +56,7 @@ extension Trainer {
             epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
             bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
             stopped = s.stopped
+            selection = s.selection ?? CheckpointSelection(resumingBest: bestMetric, mode: config.select)
             epochProgress = s.epochProgress
             lastCheckpointPosition = url == files.last ? CheckpointPosition(epochs: s.epochsDone, step: s.globalStep) : nil
             if !damaged.isEmpty {

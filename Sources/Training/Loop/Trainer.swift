@@ -27,6 +27,8 @@ public final class Trainer {
     var log = MetricsLog()
     var bestMetric: Double?
     var bestEpoch: Int?
+    /// `--select`: EMA / best / last validation Dice (CheckpointSelection.swift).
+    var selection: CheckpointSelection
     var epochsDone = 0
     var stopped = false
     private let schedule: LRSchedule
@@ -54,6 +56,7 @@ public final class Trainer {
         }
         self.config = config
         self.strategy = strategy
+        selection = CheckpointSelection(mode: config.select)
         var unet = config.unetConfig(inChannels: data.channels)
         strategy.configure(model: &unet)
         let netConfig = unet
@@ -102,6 +105,7 @@ public final class Trainer {
         AtomicFile.removeStaleTemporaries(in: checkpointDir)
         if resume { try restoreNewestIntactCheckpoint() } else { checkpointFiles.removeOlder() }
         try strategy.willStartRun(run)
+        if epochsDone == 0, let note = CheckpointSelection.note(mode: config.select, validationCases: run.data.validation.count) { run.log(note) }
         try preflight?(checkpointBytes())
         for o in allObservers { try o.trainingWillStart(run, epochsDone: epochsDone) }
         try Interrupt.deferringSignals {
@@ -167,17 +171,17 @@ public final class Trainer {
         run.validationHistory.append(valDice)
         epochsDone = epoch + 1
         let seconds = p.seconds + Date().timeIntervalSince(t0)
+        let improved = !run.data.validation.isEmpty && selection.update(validationDice: valDice)
+        if improved { bestMetric = valDice ?? bestMetric; bestEpoch = epochsDone }
         log.rows.append(.init(epoch: epochsDone, loss: p.lossSum / Double(max(p.counted, 1)), supervised: p.supervisedSum / Double(max(p.counted, 1)),
                               lr: Double(run.optimizer.learningRate), validationDice: valDice, validationLoss: validation?.loss,
-                              seconds: seconds, extra: run.epochValues))
+                              seconds: seconds, extra: run.epochValues, validationDiceEMA: valDice == nil ? nil : selection.ema))
         // Observers (TensorBoard, pictures) before the checkpoint: a kill in between redoes the epoch, and the resume
         // drops what they logged for it (`TrainingObserver.trainingWillStart`).
         let history = log.epochMetrics()
         if let current = history.last {
             for o in allObservers { try o.epochDidEnd(run, epoch: current, history: history, validation: validation) }
         }
-        var improved = false
-        if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
         let control = try strategy.didFinishEpoch(run)
         if case .stop = control { stopped = true }
         // Checkpoints after the strategy's epoch hook, so its state (snapshots) is included. `best` is written BEFORE

@@ -1,0 +1,43 @@
+/// Inference-only convolution with the following eval batch norm and ReLU folded into the kernel's store: one pass
+/// over the output instead of three, no tape node, no saved tensors.
+
+extension Tensor {
+    /// `relu(((conv(self, weight) + bias) * scale[co]) + shift[co])` in one op, for inference (nothing records).
+    ///
+    /// Gives bit for bit the values of `conv` followed by `batchNorm(training: false, ...)` (whose per-channel
+    /// `scale` / `shift` come from `Tensor.batchNormEvalAffine`) and `relu()`: the same kernels, with the two batch-norm
+    /// roundings and the clamp applied to each output vector before it is stored.
+    ///
+    /// - Parameters:
+    ///   - weight: `[Cout, Cin, *kernel]`; `bias`: `[Cout]` or nil (as `conv`).
+    ///   - scale, shift: `[Cout]` each, or both nil (no affine step).
+    ///   - relu: clamp at 0 after the affine step.
+    /// - Returns: `[N, Cout, *out]` for `self` `[N, Cin, *spatial]` (geometry as `conv`).
+    /// - Precondition: no history is being recorded for a tensor that requires gradients (call under `withNoGrad`):
+    ///   this op has no backward rule.
+    public func convInference(_ weight: Tensor, bias: Tensor?, scale: [Float]?, shift: [Float]?, relu: Bool,
+                              stride: [Int]? = nil, padding: [Int]? = nil, dilation: [Int]? = nil) -> Tensor {
+        precondition(!GradMode.isEnabled || !(requiresGrad || weight.requiresGrad || bias?.requiresGrad == true),
+                     "convInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
+        let (batch, cin, cout, g) = convArguments("convInference", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+        precondition((scale == nil) == (shift == nil), "convInference: scale and shift must be given together")
+        precondition(scale.map { $0.count == cout } ?? true && shift.map { $0.count == cout } ?? true,
+                     "convInference: scale and shift must have \(cout) entries for weight \(weight.shape)")
+        let out = Tensor.empty([batch, cout] + g.outputSpatial)
+        let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
+        let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
+        let sc = scale ?? [], sh = shift ?? []
+        sc.withUnsafeBufferPointer { ps in
+            sh.withUnsafeBufferPointer { pt in
+                let ep = ConvKernels.Epilogue(scale: scale == nil ? nil : ps.baseAddress, shift: shift == nil ? nil : pt.baseAddress, relu: relu)
+                Profiler.measure("conv.forward", key: key, flops: flops) {
+                    ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
+                                        y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g,
+                                        epilogue: scale == nil && !relu ? nil : ep)
+                }
+            }
+        }
+        if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("conv") }
+        return out
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import Training
+
+/// `--select ema|best|last`.
+extension CheckpointSelect: @retroactive ExpressibleByArgument {}
