@@ -47,10 +47,6 @@ struct Predict: ParsableCommand {
             let trainer = try Trainer(config: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
                                       runDirectory: dir, forInference: true, log: { _ in })
             let outDir = URL(fileURLWithPath: out)
-            // One writer per output folder (FolderLock): a second predict, or a run training there, is refused.
-            try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-            let lock = try FolderLock.acquire(outDir, command: "predict")
-            defer { lock.release() }
             try trainer.loadBest()
             let files = try inputImages(input)
             let uncertaintyDir = outDir.appendingPathComponent("uncertainty"), probDir = outDir.appendingPathComponent("probabilities")
@@ -60,6 +56,9 @@ struct Predict: ParsableCommand {
             if probabilities { folders.append(probDir) }
             if let png { folders.append(URL(fileURLWithPath: png)) }
             for f in folders { try ensureWritableFolder(f) }
+            // One writer per output folder (FolderLock): a second predict, or a run training there, is refused.
+            let lock = try FolderLock.acquire(outDir, command: "predict")
+            defer { lock.release() }
             let labelNames = Dictionary(uniqueKeysWithValues: prep.labelNames.compactMap { k, v in Int(k).map { ($0, v) } })
             for path in files {
                 let name = URL(fileURLWithPath: path).lastPathComponent

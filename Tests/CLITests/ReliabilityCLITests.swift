@@ -104,7 +104,7 @@ extension KillResumeCLITests {
         let run = dir.appendingPathComponent("run").path
         var second: CLI.Result?
         var holder: Int32 = 0
-        let (_, acted) = try whenOutput(trainArgs(data, out: run), contains: "step 2 (", log: dir.appendingPathComponent("first.log")) { pid in
+        let (_, acted) = try whenOutput(trainArgs(data, out: run), contains: "epoch 1/3  loss", log: dir.appendingPathComponent("first.log")) { pid in
             holder = pid
             kill(pid, SIGSTOP)  // keep the first process inside its run while the second tries
             second = try CLI.run(trainArgs(data, out: run) + ["--resume"])
