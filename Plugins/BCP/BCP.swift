@@ -32,6 +32,9 @@ public final class BCP: Strategy {
     let alpha: Double
     let predictWithTeacher: Bool
     let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
+    /// Whether self-training has started (the teacher then holds the pre-trained student and follows it by EMA). The
+    /// teacher exists from the start so every checkpoint has the same size (the run's disk preflight stays right).
+    private(set) var teacherReady = false
 
     public init(options: StrategyOptions) throws {
         pretrain = options.double("pretrain", default: 0.25, in: 0...1)
@@ -43,6 +46,8 @@ public final class BCP: Strategy {
     }
 
     public var wantsUnlabeledBatch: Bool { true }
+
+    public func willStartRun(_ run: RunContext) throws { try teacher.ensure(run) }
 
     /// Whether optimizer step `globalStep` (0-based, about to be taken) belongs to pre-training.
     func isPretraining(_ run: RunContext) -> Bool { Double(run.globalStep) < pretrain * Double(run.totalSteps) }
@@ -98,7 +103,7 @@ public final class BCP: Strategy {
         }
         guard let u = step.unlabeledImages else { return nil }
         run.record("bcp_stage", 1)
-        if teacher.network == nil && !teacher.isBuilt { try teacher.reset(copying: run.model, run) }
+        if !teacherReady { try teacher.reset(copying: run.model, run); teacherReady = true }
         let t = try teacher.ensure(run)
         let n = min(nl, u.shape[0])
         let pseudo = withNoGrad { () -> Tensor in
@@ -122,16 +127,22 @@ public final class BCP: Strategy {
     }
 
     public func didFinishStep(_ run: RunContext, _ step: StepContext) throws {
-        if teacher.isBuilt { try teacher.updateEMA(from: run.model, decay: Float(alpha), run) }
+        if teacherReady { try teacher.updateEMA(from: run.model, decay: Float(alpha), run) }
     }
 
     public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
-        guard predictWithTeacher, teacher.isBuilt else { return nil }
+        guard predictWithTeacher, teacherReady else { return nil }
         let p = try teacher.probabilities(image, run)
         return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
     }
 
-    public func stateDict() -> [String: Tensor] { teacher.stateDict() }
+    public func stateDict() -> [String: Tensor] {
+        teacher.stateDict().merging(["teacher_ready": Tensor(scalar: teacherReady ? 1 : 0)]) { a, _ in a }
+    }
 
-    public func load(stateDict: [String: Tensor]) throws { try teacher.load(stateDict: stateDict) }
+    public func load(stateDict: [String: Tensor]) throws {
+        guard let ready = stateDict["teacher_ready"] else { throw TrainingError("bcp: the checkpoint has no strategy.teacher_ready") }
+        try teacher.load(stateDict: stateDict)
+        teacherReady = ready.item == 1
+    }
 }

@@ -55,9 +55,10 @@ struct BCPTests {
         let s = try BCP(options: StrategyOptions(["pretrain": "0.5"], owner: "bcp"))
         let t = try strategyTrainer(s, dir: dir, epochs: 2)    // 6 steps: 3 pre-training, 3 self-training
         try s.willStartRun(t.run)
-        #expect(!s.teacher.isBuilt && s.stateDict().isEmpty, "no teacher during pre-training")
+        #expect(!s.teacherReady && s.stateDict()["teacher_ready"]?.item == 0, "no teacher during pre-training")
         _ = try t.train()
-        #expect(s.teacher.isBuilt)
+        #expect(s.teacherReady && s.stateDict()["teacher_ready"]?.item == 1)
+        #expect(try s.predict(toyStore().validation[0].image, t.run) == nil, "predicts with the student by default")
         let csv = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)
         #expect(csv.contains("bcp_stage") && csv.contains("bcp_loss"))
     }
