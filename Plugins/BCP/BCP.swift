@@ -132,8 +132,7 @@ public final class BCP: Strategy {
 
     public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
         guard predictWithTeacher, teacherReady else { return nil }
-        let p = try teacher.probabilities(image, run)
-        return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
+        return try teacher.prediction(image, run)
     }
 
     public func stateDict() -> [String: Tensor] {

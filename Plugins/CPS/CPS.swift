@@ -78,13 +78,13 @@ public final class CPS: Strategy {
     public func didFinishStep(_ run: RunContext, _ step: StepContext) throws { try second.step(run) }
 
     public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
-        let p: Tensor
         switch predictWith {
         case .first: return nil
-        case .second: p = try second.probabilities(image, run)
-        case .mean: p = (run.plainProbabilities(image) + (try second.probabilities(image, run))) * 0.5
+        case .second: return try second.prediction(image, run)
+        case .mean:
+            let p = (run.plainProbabilities(image) + (try second.probabilities(image, run))) * 0.5
+            return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
         }
-        return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
     }
 
     public func stateDict() -> [String: Tensor] { second.stateDict() }

@@ -127,8 +127,7 @@ public final class UAMT: Strategy {
 
     public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
         guard predictWithTeacher else { return nil }
-        let p = try teacher.probabilities(image, run)
-        return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
+        return try teacher.prediction(image, run)
     }
 
     public func stateDict() -> [String: Tensor] { teacher.stateDict() }

@@ -100,6 +100,13 @@ public final class StrategyNetwork {
         run.plainProbabilities(image, model: try ensure(run))
     }
 
+    /// This network's prediction for `image` `[C, D, H, W]` (probabilities and their entropy), for a strategy's
+    /// `predict` when this network is the one that predicts.
+    public func prediction(_ image: Tensor, _ run: RunContext) throws -> Prediction {
+        let p = try probabilities(image, run)
+        return Prediction(probabilities: p, uncertainty: ["entropy": Prediction.entropy(p)])
+    }
+
     // MARK: - State
 
     /// Weights, optimizer state and dropout generators under `<name>.` (empty when never built).
