@@ -16,7 +16,12 @@ import Training
 /// gradient, train mode as in the reference). This replaces the trainer's supervised loss (BCP has no separate one).
 ///
 /// Options: `pretrain` 0.25 (fraction of the run's steps; ACDC: 10000 of 40000 iterations), `box` 2/3 (box side fraction),
-/// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student).
+/// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student), `loss` run|reference.
+/// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background (batch Dice over all classes); on
+/// the real lung-tumour slices (tumour a few percent of a slice, 10 labeled) it collapsed to all-background during
+/// pre-training in one of two seeds (validation Dice 0 from epoch 2). `run` applies the run's configured loss (nnU-Net
+/// Dice-CE without background unless `--loss` says otherwise) to each region with the same region weights, for small
+/// structures.
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
 /// one run (the reference trains two and reloads). The reference's largest-connected-component filter on ACDC
 /// pseudo-labels (`nms`) is not applied. Labeled and unlabeled batches are split in halves a/b as in the reference; with
@@ -31,6 +36,15 @@ public final class BCP: Strategy {
     let unlabeledWeight: Double
     let alpha: Double
     let predictWithTeacher: Bool
+    let lossKind: RegionLoss
+
+    /// The loss of one region of a mixed image.
+    enum RegionLoss: String, CaseIterable {
+        /// The run's configured supervised loss with the region as mask (nnU-Net's Dice-CE without background by default).
+        case run
+        /// The reference's mix_loss: Dice over the whole (sub-)batch with the background included, plus CE.
+        case reference
+    }
     let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
     /// Whether self-training has started (the teacher then holds the pre-trained student and follows it by EMA). The
     /// teacher exists from the start so every checkpoint has the same size (the run's disk preflight stays right).
@@ -42,6 +56,7 @@ public final class BCP: Strategy {
         unlabeledWeight = options.double("u-weight", default: 0.5, in: 0...10)
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        lossKind = RegionLoss(rawValue: options.choice("loss", default: RegionLoss.reference.rawValue, from: RegionLoss.allCases.map(\.rawValue))) ?? .reference
         try options.finish()
     }
 
@@ -66,11 +81,13 @@ public final class BCP: Strategy {
     }
 
     /// BCP's mix_loss halved: ½ Σ_region w_region·(Dice(region) + CE(region)), Dice over the whole (sub-)batch with the
-    /// background included, CE averaged over the region's voxels.
-    static func loss(_ logits: Tensor, _ m: Mix) -> Tensor {
+    /// background included, CE averaged over the region's voxels (`.reference`); or ½ Σ_region w_region·L(region) with
+    /// L the run's configured loss masked to the region (`.run`, given `config`).
+    static func loss(_ logits: Tensor, _ m: Mix, kind: RegionLoss = .reference, config: TrainConfig? = nil) -> Tensor {
         let outsideMask = withNoGrad { 1 - m.region }
         func part(_ mask: Tensor) -> Tensor {
-            Losses.softDice(logits, m.target, includeBackground: true, batchDice: true, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
+            if kind == .run, let config { return config.supervisedLoss(logits, m.target, mask: mask) }
+            return Losses.softDice(logits, m.target, includeBackground: true, batchDice: true, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
         }
         return (part(outsideMask) * m.outsideWeight + part(m.region) * m.insideWeight) * 0.5
     }
@@ -97,7 +114,7 @@ public final class BCP: Strategy {
             let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
             let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
                             region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
-            let l = BCP.loss(run.model(m.images), m)
+            let l = BCP.loss(run.model(m.images), m, kind: lossKind, config: run.config)
             run.record("bcp_loss", Double(l.item))
             return l
         }
@@ -121,7 +138,8 @@ public final class BCP: Strategy {
                          region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)
         let ml = BCP.mix(outside: (BCP.rows(x, second), BCP.rows(y, second)), inside: (BCP.rows(u, second), BCP.rows(pseudo, second)),
                          region: BCP.region(b, count: second.count, like: x), outsideWeight: 1, insideWeight: w)
-        let l = BCP.loss(run.model(mu.images), mu) + BCP.loss(run.model(ml.images), ml)
+        let l = BCP.loss(run.model(mu.images), mu, kind: lossKind, config: run.config)
+            + BCP.loss(run.model(ml.images), ml, kind: lossKind, config: run.config)
         run.record("bcp_loss", Double(l.item))
         return l
     }

@@ -49,6 +49,23 @@ struct BCPTests {
         #expect(g[0] != 0)
     }
 
+    /// `loss=run`: each region's term is the run's configured loss masked to the region, with the region weights.
+    @Test func runLossAppliesTheConfiguredLossPerRegion() throws {
+        var rng = RNG(seed: 8)
+        let x = Tensor.randn([2, 1, 4, 4], rng: &rng)
+        let region = Mixing.region([MixBox(start: [0, 0, 0], size: [1, 2, 4]), MixBox(start: [0, 1, 1], size: [1, 2, 2])], like: x)
+        let target = Tensor((0..<32).map { Float($0 % 5 == 0 ? 1 : 0) }, shape: [2, 4, 4])
+        let logits = Tensor.randn([2, 2, 4, 4], rng: &rng)
+        let m = BCP.Mix(images: x, target: target, region: region, outsideWeight: 0.5, insideWeight: 1)
+        var cfg = toyConfig(tempRunDir()); cfg.loss = "dice-ce"
+        let got = BCP.loss(logits, m, kind: .run, config: cfg).item
+        let expected = (cfg.supervisedLoss(logits, target, mask: 1 - region).item * 0.5 + cfg.supervisedLoss(logits, target, mask: region).item) * 0.5
+        #expect(abs(got - expected) < 1e-6)
+        #expect(abs(got - BCP.loss(logits, m).item) > 1e-4, "differs from the reference's background-inclusive Dice")
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).lossKind == .reference)
+        #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["loss": "dice"], owner: "bcp")) }
+    }
+
     @Test func teacherIsBuiltFromThePretrainedStudentAfterPretraining() throws {
         let dir = tempRunDir()
         defer { try? FileManager.default.removeItem(at: dir) }
