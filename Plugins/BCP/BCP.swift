@@ -20,8 +20,8 @@ import Training
 /// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background (batch Dice over all classes); on
 /// the real lung-tumour slices (tumour a few percent of a slice, 10 labeled) it collapsed to all-background during
 /// pre-training in one of two seeds (validation Dice 0 from epoch 2). `run` applies the run's configured loss (nnU-Net
-/// Dice-CE without background unless `--loss` says otherwise) to each region with the same region weights, for small
-/// structures.
+/// Dice-CE without background unless `--loss` says otherwise) to each region with the same region weights; it did not
+/// prevent that collapse either (docs/sota-strategies.md).
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
 /// one run (the reference trains two and reloads). The reference's largest-connected-component filter on ACDC
 /// pseudo-labels (`nms`) is not applied. Labeled and unlabeled batches are split in halves a/b as in the reference; with
