@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML experiment configs (`--config exp.yaml`).
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // MARK: - System libraries (installed by scripts/install-deps.sh)
@@ -26,7 +28,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),
-        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation"]),
+        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reporting", dependencies: ["MedIO", "Evaluation", "Training"]),
 
         // MARK: - Strategy plugins (each depends on the core only, never on another plugin)

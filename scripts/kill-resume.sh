@@ -3,7 +3,8 @@
 # same command, and require exactly the result of an uninterrupted run: identical tensors in every checkpoint
 # (model, optimizer, strategy state; safetensors metadata holds timings and is ignored), identical prediction and
 # uncertainty voxels (NIfTI data after the header), identical per-case metrics (summary.json without timings) and
-# identical metrics.csv rows (without the seconds column; no duplicated or missing epoch).
+# identical metrics.csv rows (without the seconds column; no duplicated or missing epoch), and TensorBoard event files
+# holding every epoch exactly once.
 # A control run with another seed must be reported as different (the comparison can fail).
 # (The preflight on real tmpfs mounts is tested in Tests/CLITests/KillResumeCLITests.swift.)
 #
@@ -79,6 +80,46 @@ def metrics_rows(path):
     epochs = [int(r['epoch']) for r in rows]
     return cols, [{k: v for k, v in r.items() if k != 'seconds'} for r in rows], epochs
 
+def varint(b, i):
+    v = s = 0
+    while True:
+        x = b[i]; i += 1; v |= (x & 0x7F) << s; s += 7
+        if x < 0x80: return v, i
+
+def fields(b):
+    """(field, wire type, value) of a protobuf message: ints for varints, bytes for length-delimited fields."""
+    i, out = 0, []
+    while i < len(b):
+        k, i = varint(b, i)
+        f, t = k >> 3, k & 7
+        if t == 0: v, i = varint(b, i)
+        elif t == 1: v, i = b[i:i + 8], i + 8
+        elif t == 5: v, i = b[i:i + 4], i + 4
+        elif t == 2:
+            n, i = varint(b, i); v, i = b[i:i + n], i + n
+        else: raise ValueError('wire type %d' % t)
+        out.append((f, t, v))
+    return out
+
+def tensorboard_steps(run):
+    """tag -> steps over the run's TensorBoard event files in name order (TFRecord: u64 length, u32 crc, data, u32 crc;
+    Event.step = 2, Event.summary = 5, Summary.value = 1, Value.tag = 1)."""
+    d, steps = os.path.join(run, 'tensorboard'), {}
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        raw, i = open(os.path.join(d, name), 'rb').read(), 0
+        while i + 12 <= len(raw):
+            n = struct.unpack('<Q', raw[i:i + 8])[0]
+            data = raw[i + 12:i + 12 + n]
+            i += 16 + n
+            ev = fields(data)
+            step = next((v for f, t, v in ev if f == 2 and t == 0), 0)
+            for f, t, v in ev:
+                if f == 5 and t == 2:
+                    for vf, _, val in fields(v):
+                        tag = next((x for g, tt, x in fields(val) if g == 1 and tt == 2), b'').decode()
+                        steps.setdefault(tag, []).append(step)
+    return steps
+
 def compare_run(ref, got, epochs, problems):
     """Returns (weights_same, predictions_same, metrics_same)."""
     w = p = m = True
@@ -109,6 +150,12 @@ def compare_run(ref, got, epochs, problems):
         problems.append(f'{got}: metrics.csv epochs {eb} (duplicated or missing rows)'); m = False
     elif (ca, ra) != (cb, rb):
         problems.append(f'{got}: metrics.csv rows differ'); m = False
+    # TensorBoard: every epoch logged exactly once, in order, however the run was killed and resumed.
+    tb = tensorboard_steps(got)
+    if tb.get('train/loss') != list(range(1, epochs + 1)):
+        problems.append(f'{got}: TensorBoard train/loss steps {tb.get("train/loss")} (duplicated or missing epochs)'); m = False
+    if tb.get('val/dice') != tensorboard_steps(ref).get('val/dice'):
+        problems.append(f'{got}: TensorBoard val/dice steps {tb.get("val/dice")} differ from the uninterrupted run'); m = False
     for d, _, fs in os.walk(got):
         for f in fs:
             if f.startswith('.') and ('.tmp-' in f or '.partial-' in f):

@@ -27,14 +27,7 @@ enum TeacherCheck {
             if t.huWindow != s.huWindow { p.append("HU window differs (teacher \(describe(t.huWindow)), student \(describe(s.huWindow)))") }
         }
         if teacher.config.dims != run.config.dims { p.append("model dimensionality differs (teacher \(teacher.config.model), student \(run.config.model))") }
-        if teacher.config.patch == nil {
-            let f = 1 << teacher.config.depth
-            if let c = run.data.unlabeled.first(where: { c in
-                let sp = teacher.config.dims == 2 ? Array(c.spatialShape.dropFirst()) : c.spatialShape
-                return !sp.allSatisfy { $0 % f == 0 } }) {
-                p.append("case \(c.id) shape \(c.spatialShape) is not divisible by the teacher's 2^depth = \(f)")
-            }
-        }
+        // Whole images of any size: TrainedRun pads them to the teacher's divisor (DivisorPadding).
         let test = Set(run.split.test)
         let leaked = (teacher.split.labeled + teacher.split.validation).filter { test.contains($0) }
         if !leaked.isEmpty {

@@ -7,7 +7,10 @@ import Training
 public enum AugmentationPreview {
     /// Renders the preview. `image` and `label` are volumes on one grid (`[x, y, z]`); draws come from `seed`.
     /// Both are reoriented to RAS first (display convention: anterior up).
-    public static func render(image rawImage: Volume, label rawLabel: Volume, augmenter: Augmenter, count: Int, seed: UInt64, scale: Int = 2) -> PixelImage {
+    /// Every panel is radiological (patient's right on the viewer's left, anterior up) with R/L/A/P letters; the title
+    /// names `caseName` (when given) and the slice.
+    public static func render(image rawImage: Volume, label rawLabel: Volume, augmenter: Augmenter, count: Int, seed: UInt64, scale: Int = 2,
+                              caseName: String? = nil) -> PixelImage {
         let image = rawImage.reorientedToRAS().volume, label = rawLabel.reorientedToRAS().volume
         let s = image.spatialShape
         let spatial = [s[2], s[1], s[0]]
@@ -21,11 +24,12 @@ public enum AugmentationPreview {
         func panel(_ i: Tensor, _ l: Tensor) -> PixelImage {
             let iv = volume(i)
             let sl = iv.axialSlice(z)
-            return Overlay.render(image: sl, labels: volume(l).axialSlice(z), window: CaseMontage.window(image.axialSlice(z))).scaled(by: scale)
+            return SliceDecorations.withOrientationMarkers(CaseMontage.rgb(
+                Overlay.render(image: sl, labels: volume(l).axialSlice(z), window: CaseMontage.window(image.axialSlice(z))).scaled(by: scale)))
         }
         func gridPanel(_ g: Tensor) -> PixelImage {
             let sl = volume(g).axialSlice(z)
-            return Colormap.gray.render(sl.values, width: sl.width, height: sl.height, window: (0, 1)).scaled(by: scale)
+            return SliceDecorations.withOrientationMarkers(Colormap.gray.render(sl.values, width: sl.width, height: sl.height, window: (0, 1)).scaled(by: scale))
         }
         top.append(panel(img, lab))
         bottom.append(gridPanel(grid))
@@ -34,18 +38,13 @@ public enum AugmentationPreview {
             top.append(panel(a.image, a.label ?? lab))
             bottom.append(gridPanel(a.grid.apply(grid, interpolation: .linear)))
         }
-        let gap = 4
-        let w = top.reduce(0) { $0 + $1.width } + gap * (top.count - 1)
-        let h = (top.map(\.height).max() ?? 0) * 2 + gap
-        var out = PixelImage(width: w, height: h, channels: 3)
-        for i in 0..<out.pixels.count { out.pixels[i] = 255 }
-        var col = 0
-        for (t, b) in zip(top, bottom) {
-            out.paste(CaseMontage.rgb(t), row: 0, col: col)
-            out.paste(CaseMontage.rgb(b), row: t.height + gap, col: col)
-            col += t.width + gap
-        }
-        return out
+        let rows = Canvas.vstack([Canvas.hstack(top, gap: 4), Canvas.hstack(bottom, gap: 4)], gap: 4)
+        let name = caseName.map { "\($0): " } ?? ""
+        var framed = Canvas(width: rows.width + 24, height: rows.height + 12)
+        framed.paste(rows, x: 12, y: 0)
+        return ComparisonFigures.titledBlock(framed.image, [
+            "\(name)\(SliceDecorations.sliceText(z: z, slices: s[2])): the case, then \(count) augmented draws",
+            "top: image + label; bottom: a regular grid through the same warp", SliceDecorations.conventionText])
     }
 
     /// A `[D, H, W]` volume of thin bright lines every 8 voxels in-plane, offset from the border so edge clamping adds no lines.

@@ -1,6 +1,7 @@
+import Foundation
 import MedIO
 
-/// Side-by-side PNG panels of one case: image, label overlays, uncertainty heat maps, on one axial slice.
+/// Side-by-side PNG panels of one case: image, label overlays, uncertainty heat maps, on one axial slice, radiologically.
 public enum CaseMontage {
     /// The axial slice index with the most voxels of `labels > 0` (the middle slice when there are none).
     ///
@@ -25,36 +26,73 @@ public enum CaseMontage {
         return hi > lo ? (lo, hi) : (first, max(last, first + 1))
     }
 
-    /// Panels left to right: image, image + each label map in `overlays`, each heat map in `heatmaps`
-    /// (inferno over `[0, top]`: the given top, e.g. ln K for entropy, or the map's own maximum when nil);
-    /// every panel enlarged by `scale`, separated by 4 white pixels.
+    /// A heat map to show next to the label panels: `map` on the image grid, drawn with `colormap` over `0...top` (nil:
+    /// the map's own maximum on the shown slice), with a colour bar labelled `barLabel` (name and unit, e.g.
+    /// "entropy (nats)").
+    public struct HeatMap {
+        public var caption: String
+        public var map: Volume
+        public var top: Float?
+        public var barLabel: String
+        public var colormap: Colormap
+        public init(caption: String, map: Volume, top: Float?, barLabel: String, colormap: Colormap = .inferno) {
+            self.caption = caption; self.map = map; self.top = top; self.barLabel = barLabel; self.colormap = colormap
+        }
+    }
+
+    /// The heat map of an uncertainty map called `name` (as the strategies name them): entropy-type maps in nats over
+    /// their fixed range `0...ln K` (`classes` = K), others (variance) over their own maximum.
+    public static func heatMap(named name: String, map: Volume, classes: Int) -> HeatMap {
+        let lnK = Float(log(Double(max(classes, 2))))
+        let (caption, bar) = ComparisonFigures.mapCaption(name)
+        let fixed = ["entropy", "mutual_information", "disagreement"].contains(name)
+        return HeatMap(caption: caption, map: map, top: fixed ? lnK : nil, barLabel: bar)
+    }
+
+    /// Integer enlargement so that a slice of `shape` (`[x, y, ...]`) is about 240 pixels wide.
+    public static func displayScale(_ shape: [Int]) -> Int { max(1, Int((240.0 / Double(max(shape[0], shape[1], 1))).rounded())) }
+
+    /// One case on one axial slice, left to right: image | image + each label map of `overlays` | each heat map with
+    /// its colour bar. Every panel is drawn radiologically (patient's right on the viewer's left, anterior up) with
+    /// R/L/A/P letters around it; the title names the case and the slice, a legend below names the label colours.
     ///
-    /// All volumes share the image's grid; they are reoriented to RAS first so the slice is shown radiologically
-    /// consistent (anterior up) whatever the stored voxel order. `z` indexes the RAS volume's axial slices; nil picks
-    /// the slice with most foreground in the first overlay.
-    public static func render(image rawImage: Volume, z zIn: Int? = nil, overlays rawOverlays: [Volume],
-                              heatmaps rawHeat: [(map: Volume, top: Float?)], scale: Int = 2) -> PixelImage {
+    /// All volumes share the image's grid (`[x, y, z]`, any orientation); they are reoriented to RAS first. `z` indexes
+    /// the RAS volume's axial slices; nil picks the slice with most foreground in the first overlay. `labelNames` maps
+    /// label values to names (from dataset.json); `classes` includes background.
+    public static func render(image rawImage: Volume, caseName: String, z zIn: Int? = nil,
+                              overlays rawOverlays: [(caption: String, labels: Volume)], heatmaps rawHeat: [HeatMap],
+                              classes: Int, labelNames: [Int: String], scale scaleIn: Int? = nil) -> PixelImage {
         let image = rawImage.reorientedToRAS().volume
-        let overlays = rawOverlays.map { $0.reorientedToRAS().volume }
-        let heatmaps = rawHeat.map { (map: $0.map.reorientedToRAS().volume, top: $0.top) }
-        let z = zIn ?? overlays.first.map { slice(withMostForeground: $0) } ?? image.spatialShape[2] / 2
+        let overlays = rawOverlays.map { (caption: $0.caption, labels: $0.labels.reorientedToRAS().volume) }
+        let nz = image.spatialShape[2]
+        let z = zIn ?? overlays.first.map { slice(withMostForeground: $0.labels) } ?? nz / 2
+        let scale = scaleIn ?? displayScale(image.spatialShape)
         let base = image.axialSlice(z)
         let win = window(base)
-        var panels = [Overlay.render(image: base, labels: nil, window: win)]
-        for o in overlays { panels.append(Overlay.render(image: base, labels: o.axialSlice(z), window: win)) }
-        for (h, fixedTop) in heatmaps {
-            let s = h.axialSlice(z)
-            let top = max(fixedTop ?? s.values.max() ?? 0, 1e-6)
-            panels.append(Colormap.inferno.render(s.values, width: s.width, height: s.height, window: (0, top)))
+        func framed(_ p: PixelImage) -> PixelImage { SliceDecorations.withOrientationMarkers(rgb(p).scaled(by: scale)) }
+        var panels: [(caption: String, image: PixelImage)] = [("image", framed(Overlay.render(image: base, labels: nil, window: win)))]
+        for o in overlays { panels.append((o.caption, framed(Overlay.render(image: base, labels: o.labels.axialSlice(z), window: win)))) }
+        for h in rawHeat {
+            let s = h.map.reorientedToRAS().volume.axialSlice(z)
+            let top = max(h.top ?? s.values.filter { $0.isFinite }.max() ?? 0, 1e-6)
+            panels.append((h.caption, ComparisonFigures.heatPanel(s, scale: scale, top: top, colormap: h.colormap, barLabel: h.barLabel)))
         }
-        let scaled = panels.map { $0.channels == 3 ? $0 : rgb($0) }.map { $0.scaled(by: scale) }
-        let gap = 4
-        let w = scaled.reduce(0) { $0 + $1.width } + gap * (scaled.count - 1), h = scaled.map(\.height).max() ?? 0
-        var out = PixelImage(width: w, height: h, channels: 3)
-        for i in 0..<out.pixels.count { out.pixels[i] = 255 }
-        var col = 0
-        for p in scaled { out.paste(p, row: 0, col: col); col += p.width + gap }
-        return out
+        let ts = Charts.textScale, th = BitmapFont.height(scale: ts)
+        let captioned = panels.map { p -> PixelImage in
+            var c = Canvas(width: max(p.image.width, BitmapFont.width(p.caption, scale: ts)), height: th + 4 + p.image.height)
+            c.text(p.caption, x: min(p.image.width, c.width) / 2, y: 0, scale: ts, .black, anchor: .topCenter)
+            c.paste(p.image, x: 0, y: th + 4)
+            return c.image
+        }
+        var rows = [Canvas.hstack(captioned, gap: 12)]
+        if !overlays.isEmpty { rows.append(SliceDecorations.labelLegend(classes: classes, names: labelNames)) }
+        let body = Canvas.vstack(rows, gap: 10)
+        var framedBody = Canvas(width: body.width + 24, height: body.height + 12)
+        framedBody.paste(body, x: 12, y: 0)
+        return ComparisonFigures.titledBlock(framedBody.image, [
+            "\(caseName): \(SliceDecorations.sliceText(z: z, slices: nz, why: zIn == nil && !overlays.isEmpty ? "most foreground" : nil))",
+            SliceDecorations.conventionText,
+        ])
     }
 
     /// Grey or RGBA to RGB.

@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import Training
 
 /// Everything the case figures need about one test case, reoriented to RAS (anterior up) and sliced once.
 struct CaseData {
@@ -50,6 +51,11 @@ struct CaseData {
             rows.append((cell, pred, maps))
         }
         self.rows = rows
+        if let prep = try? Preprocessing.load(first.directory.appendingPathComponent("preprocessing.json")) {
+            labelNames = Dictionary(uniqueKeysWithValues: prep.labelNames.compactMap { k, v in Int(k).map { ($0, v) } })
+        } else {
+            labelNames = ds.labels
+        }
         let nz = image.spatialShape[2]
         is2D = nz == 1
         z = truth.map { CaseMontage.slice(withMostForeground: $0) } ?? rows.compactMap(\.prediction).first.map { CaseMontage.slice(withMostForeground: $0) } ?? nz / 2
@@ -64,13 +70,23 @@ struct CaseData {
         return v.axialSlice(z)
     }
 
-    var where_: String { is2D ? "2D image" : "axial slice \(z) of \(image.spatialShape[2]) (most foreground)" }
+    var where_: String { SliceDecorations.sliceText(z: z, slices: image.spatialShape[2], why: "most foreground") }
+
+    /// Label names by value, from the first cell's preprocessing.json (dataset.json's labels).
+    var labelNames: [Int: String] = [:]
+
+    /// The legend of label colours, plus the ground-truth line when `boundary`.
+    func legend(boundary: Bool) -> PixelImage {
+        SliceDecorations.labelLegend(classes: classes, names: labelNames,
+                                     extra: boundary ? [(ComparisonFigures.yellow, "ground-truth boundary")] : [])
+    }
 }
 
 extension ComparisonFigures {
     static let yellow = RGB(255, 225, 25)
 
-    /// Grey image with optional label overlay and an optional ground-truth boundary drawn in yellow.
+    /// Grey image with optional label overlay and an optional ground-truth boundary drawn in yellow, framed by the
+    /// R/L/A/P orientation letters (radiological view).
     static func labelPanel(_ d: CaseData, labels: Slice?, boundary: Slice?) -> PixelImage {
         let base = d.image.axialSlice(d.z)
         var p = Overlay.render(image: base, labels: labels, window: d.window).scaled(by: d.scale)
@@ -89,29 +105,34 @@ extension ComparisonFigures {
                 }
             }
         }
-        return p
+        return SliceDecorations.withOrientationMarkers(p)
     }
 
-    /// `image` moved down by the colour bar's top margin, so plain panels line up with heat panels in one row.
-    static func alignedWithHeat(_ image: PixelImage) -> PixelImage {
-        let pad = BitmapFont.height(scale: Charts.textScale) / 2 + 1
-        var c = Canvas(width: image.width, height: image.height + pad)
-        c.paste(image, x: 0, y: pad)
-        return c.image
-    }
+    /// `image` unchanged: label panels and heat panels both start their slice `SliceDecorations.markerMargin` below
+    /// the top, so they line up in one row.
+    static func alignedWithHeat(_ image: PixelImage) -> PixelImage { image }
 
-    /// A heat map of `slice` over `0...top` with its colour bar on the right.
+    /// A heat map of `slice` over `0...top` framed by the orientation letters, with its colour bar on the right.
     static func heatPanel(_ d: CaseData, _ slice: Slice, top: Float, colormap: Colormap, barLabel: String) -> PixelImage {
-        let heat = colormap.render(slice.values, width: slice.width, height: slice.height, window: (0, top)).scaled(by: d.scale)
-        let bar = Charts.colorBar(colormap, lo: 0, hi: Double(top), height: heat.height, label: barLabel)
-        var c = Canvas(width: heat.width + 4 + bar.width, height: max(heat.height, bar.height))
-        c.paste(heat, x: 0, y: (bar.height - heat.height) / 2)
-        c.paste(bar, x: heat.width + 4, y: 0)
+        heatPanel(slice, scale: d.scale, top: top, colormap: colormap, barLabel: barLabel)
+    }
+
+    /// A heat map of `slice` (enlarged by `scale`) over `0...top` framed by the orientation letters, with its colour
+    /// bar on the right, the bar's scale spanning exactly the slice's rows.
+    static func heatPanel(_ slice: Slice, scale: Int, top: Float, colormap: Colormap, barLabel: String) -> PixelImage {
+        let m = SliceDecorations.markerMargin
+        let heat = SliceDecorations.withOrientationMarkers(
+            colormap.render(slice.values, width: slice.width, height: slice.height, window: (0, top)).scaled(by: scale))
+        let bar = Charts.colorBar(colormap, lo: 0, hi: Double(top), height: heat.height - 2 * m, label: barLabel)
+        let barTop = m - (BitmapFont.height(scale: Charts.textScale) / 2 + 1)
+        var c = Canvas(width: heat.width + bar.width, height: max(heat.height, barTop + bar.height))
+        c.paste(heat, x: 0, y: 0)
+        c.paste(bar, x: heat.width, y: barTop)
         return c.image
     }
 
     /// Lays out rows of captioned panels under a title: each row has a label line, each panel a caption above it.
-    static func grid(title: [String], rows: [(label: String, panels: [(caption: String, image: PixelImage)])]) -> PixelImage {
+    static func grid(title: [String], rows: [(label: String, panels: [(caption: String, image: PixelImage)])], legend: PixelImage? = nil) -> PixelImage {
         let s = Charts.textScale, th = BitmapFont.height(scale: s), gap = 22
         var rowImages: [PixelImage] = []
         for row in rows {
@@ -129,7 +150,7 @@ extension ComparisonFigures {
             c.paste(body, x: 0, y: th + 8)
             rowImages.append(c.image)
         }
-        let body = Canvas.vstack(rowImages, gap: 18)
+        let body = Canvas.vstack(rowImages + (legend.map { [$0] } ?? []), gap: 18)
         var framed = Canvas(width: body.width + 24, height: body.height + 12)
         framed.paste(body, x: 12, y: 0)
         return titledBlock(framed.image, title)
@@ -162,7 +183,8 @@ extension ComparisonFigures {
             ]))
         }
         return grid(title: ["\(d.role.prefix(1).uppercased() + d.role.dropFirst()) \(NiftiFiles.stem(d.caseID)): \(d.where_)",
-                            "coloured = segmentation; yellow line = ground-truth boundary"], rows: rows)
+                            "coloured = segmentation; yellow line = ground-truth boundary", SliceDecorations.conventionText],
+                    rows: rows, legend: d.legend(boundary: true))
     }
 
     // MARK: - Uncertainty
@@ -199,8 +221,9 @@ extension ComparisonFigures {
         }
         return grid(title: ["Uncertainty, \(d.role) \(NiftiFiles.stem(d.caseID)): \(d.where_)",
                             "bright = uncertain; entropies run from 0 (sure) to ln \(d.classes) = \(String(format: "%.2f", lnK)) nats (coin flip)",
-                            "variance = spread of the class probabilities over MC samples or ensemble members (one scale for all rows)"],
-                    rows: rows)
+                            "variance = spread of the class probabilities over MC samples or ensemble members (one scale for all rows)",
+                            SliceDecorations.conventionText],
+                    rows: rows, legend: d.legend(boundary: true))
     }
 
     // MARK: - MC mask sum
@@ -226,9 +249,10 @@ extension ComparisonFigures {
         }
         guard !rows.isEmpty else { return nil }
         let tText = ts.count == 1 ? "T = \(ts.first ?? 0)" : "T"
-        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, \(d.role) \(NiftiFiles.stem(d.caseID))",
-                            "white = all samples say foreground (certain centre), grey = samples disagree (uncertain border), black = none"],
-                    rows: rows)
+        return grid(title: ["MC dropout: sum of the \(tText) sampled masks, \(d.role) \(NiftiFiles.stem(d.caseID)): \(d.where_)",
+                            "white = all samples say foreground (certain centre), grey = samples disagree (uncertain border), black = none",
+                            SliceDecorations.conventionText],
+                    rows: rows, legend: d.legend(boundary: false))
     }
 }
 
@@ -250,7 +274,7 @@ extension ComparisonFigures {
             var frame = [UInt8](repeating: 0, count: w * h)
             var caption = Canvas(width: w, height: strip, background: .black)
             caption.text("\(best.cell.strategy) (seed \(best.cell.seed))", x: 4, y: 3, scale: 1, .white)
-            caption.text("slice \(z + 1) of \(nz)", x: 4, y: 4 + BitmapFont.height(scale: 1), scale: 1, .white)
+            caption.text("slice \(z + 1) of \(nz), radiological (R left)", x: 4, y: 4 + BitmapFont.height(scale: 1), scale: 1, .white)
             for i in 0..<(w * strip) where caption.image.pixels[3 * i] > 127 { frame[i] = 127 }
             for r in 0..<(s[1] * sc) {
                 for c in 0..<w { frame[(strip + r) * w + c] = small[(r / sc) * s[0] + c / sc] }

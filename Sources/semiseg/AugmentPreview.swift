@@ -33,7 +33,8 @@ struct AugmentPreview: ParsableCommand {
             }
             let (image, label) = try ds.read(c)
             guard let label else { throw CLIError(file: c.image, problem: "case has no label") }
-            let png = AugmentationPreview.render(image: image, label: label, augmenter: augmenter, count: count, seed: seed)
+            let png = AugmentationPreview.render(image: image, label: label, augmenter: augmenter, count: count, seed: seed,
+                                                 caseName: NiftiFiles.stem(c.id))
             try PNG.write(png, to: out)
             print("wrote \(out) (\(c.id), \(count) draws of '\(augmentation)'\(elasticAlpha.map { ", elastic alpha \($0)" } ?? ""))")
         }

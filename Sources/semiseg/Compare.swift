@@ -13,6 +13,8 @@ struct Compare: ParsableCommand {
         RUN/split.json (made from --labeled/--validation/--test-count and the first seed, or copied from --split). \
         Seeds vary model initialisation, data order and augmentation, never the split. Re-running the same command \
         skips finished cells (those with a summary.json) and resumes an interrupted one from its last checkpoint. \
+        The same command with more strategies or seeds (and otherwise the same settings) grows a finished \
+        comparison: only the new cells train; other shared settings are refused, listed as key: old -> new. \
         Strategy options: --opt STRATEGY:KEY=VALUE (e.g. --opt uda:weight=0.5), repeatable. Every other flag is \
         shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here.
         """)
@@ -41,15 +43,22 @@ struct Compare: ParsableCommand {
                 _ = try makeStrategy(config.strategy, StrategyOptions(config.strategyOptions, owner: config.strategy))
             }
             let out = settings.base.out
+            let planned = plan.settings
             if !options.quiet {
-                print("comparing \(names.count) strategies x \(settings.seeds.count) seeds on \(plan.split.labeled.count) labeled, "
-                      + "\(plan.split.unlabeled.count) unlabeled, \(plan.split.validation.count) validation, \(plan.split.test.count) test cases -> \(out)")
+                if let old = plan.grownFrom {
+                    print("growing \(out) from \(count(old.strategies.count, "strategy", "strategies")) x \(count(old.seeds.count, "seed", "seeds")) "
+                          + "to \(count(planned.strategies.count, "strategy", "strategies")) x \(count(planned.seeds.count, "seed", "seeds")) "
+                          + "(same shared settings; finished cells are kept)")
+                }
+                print("comparing \(count(planned.strategies.count, "strategy", "strategies")) x \(count(planned.seeds.count, "seed", "seeds")) on "
+                      + "\(plan.split.labeled.count) labeled, \(plan.split.unlabeled.count) unlabeled, \(plan.split.validation.count) validation, "
+                      + "\(plan.split.test.count) test cases -> \(out)")
                 fflush(stdout)
             }
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
                                              cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in },
-                                             logSteps: options.logSteps)
+                                             logSteps: options.logSteps, observers: { [TrainingProgress()] })
             // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
             let runURL = URL(fileURLWithPath: out)
             do {
@@ -68,3 +77,6 @@ struct Compare: ParsableCommand {
         }
     }
 }
+
+/// "1 strategy", "3 strategies".
+func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }

@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Folder of reference label maps (for an MSD folder: its labelsTs).") var gt: String
     @Option(help: "Output JSON file.") var out: String
     @Option(help: "Classes including background (default: largest label seen + 1).") var classes: Int?
-    @Option(name: .customLong("nsd-tolerance"), help: "Surface Dice tolerance in mm.") var nsdTolerance: Double = 1
+    @Option(name: .customLong("nsd-tolerance"), help: "Surface Dice tolerance in mm (default: the largest voxel spacing of the references).") var nsdTolerance: Double?
     @Flag(help: "Also report the 2D summary metrics (mean IoU, mean Dice, mean/frequency-weighted/overall accuracy).") var semantic = false
 
     func run() throws {
@@ -45,9 +45,21 @@ struct Evaluate: ParsableCommand {
             }
             let k = classes ?? max(maxLabel + 1, 2)
             guard maxLabel < k else { throw CLIError(file: pred, problem: "label \(maxLabel) is not below --classes \(k)") }
+            let voxel = RunPipeline.defaultNSDTolerance(refMaps.map(\.value))
+            let smallest = refMaps.flatMap(\.value.spacing).filter { $0 > 0 }.min() ?? voxel
+            let tolerance = nsdTolerance ?? voxel
+            if let t = nsdTolerance {
+                guard t > 0, t.isFinite else { throw CLIError(file: "--nsd-tolerance", problem: "must be a positive number of mm, got \(t)") }
+                if t < smallest {
+                    printError(String(format: "warning: --nsd-tolerance %g mm is below the voxel size of the references (%.3g mm): NSD then counts "
+                                      + "only surface points that coincide exactly", t, smallest))
+                }
+            } else {
+                print(String(format: "note: NSD tolerance %.3g mm, the largest voxel spacing of the references (--nsd-tolerance to change it)", tolerance))
+            }
             let results: [CaseResult]
             do {
-                results = try evaluateCases(predictions: predMaps, references: refMaps, classes: k, options: MetricOptions(nsdTolerance: nsdTolerance))
+                results = try evaluateCases(predictions: predMaps, references: refMaps, classes: k, options: MetricOptions(nsdTolerance: tolerance))
             } catch let e as EvaluationError { throw CLIError(file: pred, problem: "\(e)") }
             let report = try EvaluationReport(results: results, includeSemantic: semantic)
             try writeAtomically(try report.jsonData(), to: URL(fileURLWithPath: out))

@@ -50,9 +50,13 @@ struct Predict: ParsableCommand {
             let files = try inputImages(input)
             let outDir = URL(fileURLWithPath: out)
             let uncertaintyDir = outDir.appendingPathComponent("uncertainty"), probDir = outDir.appendingPathComponent("probabilities")
-            try FileManager.default.createDirectory(at: uncertaintyDir, withIntermediateDirectories: true)
-            if probabilities { try FileManager.default.createDirectory(at: probDir, withIntermediateDirectories: true) }
-            if let png { try FileManager.default.createDirectory(atPath: png, withIntermediateDirectories: true) }
+            // Every output folder is created and probed before the first (slow) prediction: a read-only or
+            // impossible path is one `error: <path>: ...` line, not an error from deep inside a write.
+            var folders = [outDir, uncertaintyDir]
+            if probabilities { folders.append(probDir) }
+            if let png { folders.append(URL(fileURLWithPath: png)) }
+            for f in folders { try ensureWritableFolder(f) }
+            let labelNames = Dictionary(uniqueKeysWithValues: prep.labelNames.compactMap { k, v in Int(k).map { ($0, v) } })
             for path in files {
                 let name = URL(fileURLWithPath: path).lastPathComponent
                 let stem = NiftiFiles.stem(name)
@@ -60,14 +64,14 @@ struct Predict: ParsableCommand {
                 guard volume.channels == prep.channels else {
                     throw CLIError(file: path, problem: "has \(volume.channels) channel(s), the run was trained on \(prep.channels)")
                 }
-                let prediction = try trainer.predict(prep.imageTensor(volume))
+                let prediction = try MirroredBorder.predict(trainer, prep.imageTensor(volume))
                 let labels = prep.restoreLabels(probabilities: prediction.probabilities, like: volume)
                 try Nifti.write(labels, to: outDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .uint8)
-                var heat: [(map: Volume, top: Float?)] = []
+                var heat: [CaseMontage.HeatMap] = []
                 for (key, map) in prediction.uncertainty.sorted(by: { $0.key < $1.key }) {
                     let v = prep.restore(maps: map.reshaped([1] + map.shape), like: volume)
                     // Entropy-type maps have the fixed range [0, ln K] (nats); others use their own maximum.
-                    heat.append((v, ["entropy", "mutual_information"].contains(key) ? Float(log(Double(prep.classes))) : nil))
+                    heat.append(CaseMontage.heatMap(named: key, map: v, classes: prep.classes))
                     try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
                 }
                 if probabilities {
@@ -75,12 +79,41 @@ struct Predict: ParsableCommand {
                                     to: probDir.appendingPathComponent(stem + ".nii.gz").path, datatype: .float32)
                 }
                 if let png {
-                    let img = CaseMontage.render(image: volume.channel(0), overlays: [labels], heatmaps: heat)
+                    let img = CaseMontage.render(image: volume.channel(0), caseName: stem, overlays: [("prediction", labels)],
+                                                 heatmaps: heat, classes: prep.classes, labelNames: labelNames)
                     try PNG.write(img, to: URL(fileURLWithPath: png).appendingPathComponent("\(stem).png").path)
                 }
                 print("\(name): \(labels.data.filter { $0 > 0 }.count) foreground voxels")
             }
         }
+    }
+}
+
+/// Creates `folder` (with parents) and checks that a file can be written in it.
+/// - Throws: `CLIError` "`<folder>`: cannot create the folder (...)" or "`<folder>`: not writable (...)".
+func ensureWritableFolder(_ folder: URL) throws {
+    do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+        throw CLIError(file: folder.path, problem: "cannot create the folder (\(posixReason(error)))")
+    }
+    do { try Preflight.checkWritable(folder) } catch {
+        throw CLIError(file: folder.path, problem: "not writable (permission denied or read-only file system)")
+    }
+}
+
+/// The short reason of a Foundation file error ("Permission denied", "Read-only file system", ...), never the
+/// `NSCocoaErrorDomain Code=...` dump.
+func posixReason(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+       let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+        return String(cString: strerror(code.rawValue))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    switch ns.code {
+    case NSFileWriteNoPermissionError: return "Permission denied"
+    case NSFileWriteVolumeReadOnlyError: return "Read-only file system"
+    case NSFileWriteOutOfSpaceError: return "No space left on device"
+    default: return ns.localizedDescription
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MedIO
+import Reporting
 import Training
 
 /// `semiseg train`: one run of one strategy on an MSD dataset (ARCHITECTURE §4).
@@ -10,13 +11,16 @@ struct Train: ParsableCommand {
 
     @OptionGroup var options: RunOptions
     @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split).") var resume = false
+    @Flag(help: "Replace the run already in --out (refused without it; removed only once the new run's settings and data are valid).") var overwrite = false
 
     func run() throws {
         try reportingFailures {
             let config = try options.trainConfig()
+            try RunFolder.checkTrain(URL(fileURLWithPath: config.out), resume: resume, overwrite: overwrite)
             Parallel.threads = options.threads
-            let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume,
-                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) })
+            let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume, overwrite: overwrite,
+                                              logSteps: options.logSteps, log: options.quiet ? { _ in } : { print($0); fflush(stdout) },
+                                              observers: [TrainingProgress()])
             if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
         }
     }
@@ -24,37 +28,39 @@ struct Train: ParsableCommand {
 
 /// Flags shared by `train` and `compare`; each maps onto a `TrainConfig` field (a `--config` file gives the base).
 struct RunOptions: ParsableArguments {
-    @Option(help: "JSON experiment config (keys as in TrainConfig); flags given here override it.") var config: String?
+    /// The defaults the help shows: those of a config with no key set.
+    static let D = TrainConfig(data: "", out: "")
+    @Option(help: "Experiment config, JSON or YAML (.yaml/.yml; keys as in TrainConfig); flags given here override it.") var config: String?
     @Option(help: "MSD dataset folder (with dataset.json).") var data: String?
     @Option(help: "Output run folder.") var out: String?
-    @Option(help: "Strategy name (see `semiseg strategies`).") var strategy: String?
+    @Option(help: "Strategy name (see `semiseg strategies`; default \(RunOptions.D.strategy)).") var strategy: String?
     @Option(name: .customLong("opt"), help: "Strategy option key=value (repeatable).") var opts: [String] = []
-    @Option(help: "Labeled training cases.") var labeled: Int?
-    @Option(help: "Validation cases.") var validation: Int?
-    @Option(name: .customLong("test-count"), help: "Test cases held out when the dataset has no labelsTs.") var testCount: Int?
+    @Option(help: "Labeled training cases (default \(RunOptions.D.labeled)).") var labeled: Int?
+    @Option(help: "Validation cases (default \(RunOptions.D.validation)).") var validation: Int?
+    @Option(name: .customLong("test-count"), help: "Test cases held out when the dataset has no labelsTs (default \(RunOptions.D.testCount)).") var testCount: Int?
     @Option(help: "Reuse a split file (RUN/split.json).") var split: String?
-    @Option(help: "unet2d or unet3d.") var model: String?
-    @Option(help: "Base channels.") var base: Int?
-    @Option(help: "U-Net depth (down-samplings).") var depth: Int?
-    @Option(help: "batch, instance or none.") var norm: String?
-    @Option(help: "nearest-conv or transposed.") var upsampling: String?
-    @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Optimizer steps per epoch.") var iterations: Int?
-    @Option(name: .customLong("batch-size"), help: "Labeled batch size.") var batchSize: Int?
-    @Option(help: "Training patch D,H,W (2D: 1,H,W); default: whole volumes.") var patch: String?
-    @Option(help: "Resize every case to D,H,W voxels (e.g. 64,128,128).") var resize: String?
-    @Option(help: "Resample to spacing x,y,z in mm.") var spacing: String?
-    @Option(help: "ct, mri, mri-nonzero, window or none.") var normalization: String?
+    @Option(help: "unet2d or unet3d (default \(RunOptions.D.model): unet2d for 2D data or a 1,H,W patch, else unet3d).") var model: String?
+    @Option(help: "Base channels (default \(RunOptions.D.base)).") var base: Int?
+    @Option(help: "U-Net depth, down-samplings (default \(RunOptions.D.depth)).") var depth: Int?
+    @Option(help: "batch, instance or none (default \(RunOptions.D.norm)).") var norm: String?
+    @Option(help: "nearest-conv or transposed (default \(RunOptions.D.upsampling)).") var upsampling: String?
+    @Option(help: "Epochs (default \(RunOptions.D.epochs)).") var epochs: Int?
+    @Option(help: "Optimizer steps per epoch (default \(RunOptions.D.iterationsPerEpoch)).") var iterations: Int?
+    @Option(name: .customLong("batch-size"), help: "Labeled batch size (default \(RunOptions.D.batchSize)).") var batchSize: Int?
+    @Option(help: "Training patch D,H,W (2D: 1,H,W) (default: whole volumes).") var patch: String?
+    @Option(help: "Resize every case to D,H,W voxels, e.g. 64,128,128 (default: keep the grid).") var resize: String?
+    @Option(help: "Resample to spacing x,y,z in mm (default: keep the spacing).") var spacing: String?
+    @Option(help: "ct, mri, mri-nonzero, window or none (default \(RunOptions.D.normalization)).") var normalization: String?
     @Option(name: .customLong("hu-window"), help: "lo,hi HU for --normalization window.") var huWindow: String?
-    @Option(help: "ce, dice, dice-ce or topk10.") var loss: String?
-    @Option(help: "adam, adamw or sgd.") var optimizer: String?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Double?
-    @Option(help: "constant, poly, step or cosine-restarts.") var schedule: String?
-    @Option(help: "Augmentation preset: none, standard, seed-workflow.") var augmentation: String?
-    @Option(name: .customLong("validate-every"), help: "Validate every N epochs.") var validateEvery: Int?
-    @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step.") var nonFinite: String?
-    @Option(help: "Random seed.") var seed: UInt64?
+    @Option(help: "ce, dice, dice-ce or topk10 (default \(RunOptions.D.loss)).") var loss: String?
+    @Option(help: "adam, adamw or sgd (default \(RunOptions.D.optimizer)).") var optimizer: String?
+    @Option(help: "Learning rate (default \(RunOptions.D.learningRate)).") var lr: Double?
+    @Option(name: .customLong("weight-decay"), help: "Weight decay (default \(RunOptions.D.weightDecay)).") var weightDecay: Double?
+    @Option(help: "constant, poly, step or cosine-restarts (default \(RunOptions.D.schedule)).") var schedule: String?
+    @Option(help: "Augmentation preset: none, standard, seed-workflow (default \(RunOptions.D.augmentation)).") var augmentation: String?
+    @Option(name: .customLong("validate-every"), help: "Validate every N epochs (default \(RunOptions.D.validateEvery)).") var validateEvery: Int?
+    @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step (default \(RunOptions.D.nonFinite)).") var nonFinite: String?
+    @Option(help: "Random seed (default \(RunOptions.D.seed)).") var seed: UInt64?
     @Option(help: "Worker threads.") var threads: Int = 2
     @Flag(help: "Only print the final line.") var quiet = false
     @Flag(name: .customLong("log-steps"), help: "Also log one line per optimizer step (step N, epoch, loss).") var logSteps = false
@@ -63,7 +69,7 @@ struct RunOptions: ParsableArguments {
     func trainConfig() throws -> TrainConfig {
         var c: TrainConfig
         if let path = config {
-            c = try TrainConfig.load(URL(fileURLWithPath: path))
+            c = try TrainConfig.load(URL(fileURLWithPath: path), data: data, out: out)
         } else {
             guard let data, let out else { throw CLIError(file: "semiseg", problem: "--data and --out are required (or --config FILE)") }
             c = TrainConfig(data: data, out: out)

@@ -82,7 +82,7 @@ struct CompareCLITests {
         // The same folder with other settings is refused and left alone.
         let before = try Data(contentsOf: URL(fileURLWithPath: run + "/compare.json"))
         let other = try CLI.run(["compare", "--data", data, "--strategies", "supervised,uda", "--seeds", "0", "--out", run] + tinyArgs(epochs: 3))
-        #expect(other.status == 1 && other.stderr.contains("holds a different comparison"), "\(other.stderr)")
+        #expect(other.status == 1 && other.stderr.contains("holds a comparison with other shared settings (epochs: 2 -> 3)"), "\(other.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/compare.json")) == before)
     }
 

@@ -14,7 +14,8 @@ struct InspectTests {
         let r = try CLI.run(["inspect", Self.fixtures.appendingPathComponent(name).path, "--json"])
         #expect(r.status == 0 && r.stderr.isEmpty)
         let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
-        #expect(j.keys.sorted() == ["affine", "datatype", "max", "mean", "min", "shape", "spacing"])
+        #expect(j.keys.sorted() == ["affine", "datatype", "inf_count", "max", "mean", "min", "nan_count", "shape", "spacing"])
+        #expect(j["nan_count"] as? Int == 0 && j["inf_count"] as? Int == 0)
         #expect(j["shape"] as? [Int] == e["shape"] as? [Int])
         #expect(j["datatype"] as? String == e["datatype"] as? String)
         for key in ["min", "max", "mean"] {

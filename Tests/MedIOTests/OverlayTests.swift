@@ -3,14 +3,15 @@ import Testing
 
 @Suite("Slices and overlays")
 struct OverlayTests {
-    @Test func axialSliceFlipsY() {
+    @Test func axialSliceIsRadiological() {
         // 2x3x2 volume, value = x + 10*y + 100*z
         var data = [Float]()
         for z in 0..<2 { for y in 0..<3 { for x in 0..<2 { data.append(Float(x + 10 * y + 100 * z)) } } }
         let v = Volume(shape: [2, 3, 2], data: data, geometry: Geometry(spacing: [1, 1, 1]))
         let s = v.axialSlice(1)
         #expect(s.width == 2 && s.height == 3)
-        #expect(s.values == [120, 121, 110, 111, 100, 101])
+        // Top row = largest y (anterior), left column = largest x (patient's right).
+        #expect(s.values == [121, 120, 111, 110, 101, 100])
     }
 
     @Test func blendAndContours() {

@@ -179,6 +179,20 @@ struct CompareSettingsTests {
         #expect(s.cellConfig(strategy: "supervised", seed: 2).strategyOptions.isEmpty)
         var other = s
         other.base.epochs = 4
-        #expect(Comparison.differences(s, other) == ["epochs 3 vs 4"])
+        #expect(Comparison.differences(s, other) == ["epochs: 3 -> 4"])
+        other.base.patch = [1, 64, 64]
+        other.seeds = [2, 5]
+        other.strategyOptions["uda"] = ["weight": "1", "ramp-up": "0"]
+        #expect(Comparison.differences(s, other) == ["seeds: 2,3 -> 2,5", "epochs: 3 -> 4", "patch: none -> [1,64,64]",
+                                                     "uda options: weight=0.5 -> ramp-up=0,weight=1"])
+        // Growing keeps the old order and the old shared settings, and appends what is new.
+        var more = s
+        more.strategies = ["mean-teacher", "uda"]
+        more.seeds = [4, 2]
+        more.strategyOptions = ["uda": ["weight": "0.5"], "mean-teacher": ["ema": "0.9"]]
+        #expect(Comparison.sharedDifferences(s, more).isEmpty)
+        let g = Comparison.grown(s, with: more)
+        #expect(g.strategies == ["supervised", "uda", "mean-teacher"] && g.seeds == [2, 3, 4] && g.base == s.base)
+        #expect(g.strategyOptions == ["uda": ["weight": "0.5"], "mean-teacher": ["ema": "0.9"]])
     }
 }

@@ -56,7 +56,7 @@ struct TrainerTests {
         #expect(r.epochs == 3 && r.bestValidationDice != nil)
         let csv = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 4)
-        #expect(csv.hasPrefix("epoch,loss,supervised_loss,lr,val_dice,seconds"))
+        #expect(csv.hasPrefix("epoch,loss,supervised_loss,lr,val_dice,val_loss,seconds"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/last.safetensors").path))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints/best.safetensors").path))
     }

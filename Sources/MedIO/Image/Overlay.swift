@@ -20,9 +20,10 @@ public struct Slice: Sendable, Equatable {
 }
 
 extension Volume {
-    /// Axial slice `z` of channel `channel` for display: columns = x (left to right), rows = y flipped so
-    /// that +y is at the top. For a RAS-aligned volume that is anterior up with the patient's right drawn on
-    /// the right (neurological convention); reorient to RAS first for other orientations.
+    /// Axial slice `z` of channel `channel` for display in the radiological convention: rows = y flipped so that
+    /// +y is at the top, columns = x flipped so that +x is on the left. For a RAS-aligned volume (reorient to RAS
+    /// first, `reorientedToRAS()`) that is anterior up and the patient's right on the viewer's left (the patient's
+    /// left on the viewer's right), as a radiologist reads an axial CT slice from the feet.
     public func axialSlice(_ z: Int, channel: Int = 0) -> Slice {
         let nx = shape[0], ny = shape[1], nz = shape[2]
         precondition(z >= 0 && z < nz && channel >= 0 && channel < channels, "axialSlice: index out of range")
@@ -30,7 +31,7 @@ extension Volume {
         let base = (channel * nz + z) * nx * ny
         for y in 0..<ny {
             let row = ny - 1 - y
-            for x in 0..<nx { out[row * nx + x] = data[base + y * nx + x] }
+            for x in 0..<nx { out[row * nx + (nx - 1 - x)] = data[base + y * nx + x] }
         }
         return Slice(width: nx, height: ny, values: out)
     }

@@ -12,6 +12,8 @@ public struct NiftiFile: Sendable {
     /// NaN/Inf voxels found in the file's float data. They are read as 0 (before scaling), so `volume`
     /// holds `scl_inter` there; dataset validation reports them.
     public var nonFiniteCount: Int = 0
+    /// Their positions and kinds (NaN, +Inf, -Inf); nil when there are none.
+    public var nonFiniteVoxels: NonFiniteVoxels? = nil
 }
 
 /// NIfTI-1/NIfTI-2 reading and writing (`.nii`, `.nii.gz`) through libnifti (nifti2_io).
@@ -71,7 +73,7 @@ public enum Nifti {
         let g = Geometry(affine: affine, spacing: pix, qformCode: qformCode, sformCode: sformCode,
                          qform: qform, sform: sform)
         return NiftiFile(volume: Volume(shape: shape, data: values, geometry: g), datatype: summary.datatype,
-                         version: summary.version, nonFiniteCount: summary.nonFinite)
+                         version: summary.version, nonFiniteCount: summary.nonFinite, nonFiniteVoxels: summary.nonFiniteVoxels)
     }
 
     /// Writes `volume` to `path` (`.nii` or `.nii.gz`, chosen by the name) with the volume's geometry

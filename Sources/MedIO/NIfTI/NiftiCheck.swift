@@ -15,6 +15,8 @@ struct NiftiHeaderSummary {
     var swapped: Bool
     /// NaN/Inf voxels in float data (read as 0, before scaling).
     var nonFinite = 0
+    /// Where they are and which kind (nil when there are none).
+    var nonFiniteVoxels: NonFiniteVoxels? = nil
     /// The header's bytes (348 for NIfTI-1, 540 for NIfTI-2), for libnifti's header conversion.
     var header: [UInt8] = []
 }
@@ -157,7 +159,7 @@ enum NiftiCheck {
             }
             let summary = NiftiHeaderSummary(version: h.version, dims: h.dims, datatype: h.datatype, voxOffset: h.voxOffset,
                                              fileSize: size, swapped: h.swapped, nonFinite: decoder.nonFinite,
-                                             header: Array(header.prefix(h.version == 1 ? 348 : 540)))
+                                             nonFiniteVoxels: decoder.nonFiniteVoxels, header: Array(header.prefix(h.version == 1 ? 348 : 540)))
             return (summary, decoder.values)
         }
     }
@@ -171,6 +173,7 @@ enum NiftiCheck {
         /// First byte position not decoded yet.
         var next: Int
         var nonFinite = 0
+        var nonFiniteVoxels: NonFiniteVoxels? = nil
         /// Decoded values are `values[0..<filled]`.
         var values: [Float] = []
         var filled = 0
@@ -213,6 +216,7 @@ enum NiftiCheck {
                 values.append(contentsOf: repeatElement(0, count: want - values.count))
             }
             let (dt, swapped, scale, at) = (datatype, swapped, scale, filled)
+            var found: [(Int, Float)] = []
             let bad = values.withUnsafeMutableBufferPointer { v -> Int in
                 let out = v.baseAddress! + at
                 switch dt {
@@ -230,7 +234,7 @@ enum NiftiCheck {
                         var bits = b.loadUnaligned(fromByteOffset: o + 4 * k, as: UInt32.self)
                         if swapped { bits = bits.byteSwapped }
                         let f = Float(bitPattern: bits)
-                        if f.isFinite { out[k] = scale.on ? scale.apply(Double(f)) : f } else { bad += 1; out[k] = scale.apply(0) }
+                        if f.isFinite { out[k] = scale.on ? scale.apply(Double(f)) : f } else { bad += 1; out[k] = scale.apply(0); found.append((at + k, f)) }
                     }
                     return bad
                 case .float64:
@@ -239,12 +243,17 @@ enum NiftiCheck {
                         var bits = b.loadUnaligned(fromByteOffset: o + 8 * k, as: UInt64.self)
                         if swapped { bits = bits.byteSwapped }
                         let f = Double(bitPattern: bits)
-                        if f.isFinite { out[k] = scale.apply(f) } else { bad += 1; out[k] = scale.apply(0) }
+                        if f.isFinite { out[k] = scale.apply(f) } else { bad += 1; out[k] = scale.apply(0); found.append((at + k, Float(f))) }
                     }
                     return bad
                 }
             }
             nonFinite += bad
+            if !found.isEmpty {
+                var nf = nonFiniteVoxels ?? NonFiniteVoxels(count: total)
+                for (i, f) in found { nf.insert(i, f) }
+                nonFiniteVoxels = nf
+            }
             filled += n
         }
 
@@ -366,4 +375,23 @@ enum NiftiCheck {
     private static func describe(_ bytes: [UInt8]) -> String {
         "\"" + bytes.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined() + "\""
     }
+}
+
+/// The NaN / ±Inf voxels of a file's float data (which the reader replaces by 0): counts by kind and a bit mask of
+/// their positions (voxel index, x fastest), so statistics can skip them (`semiseg inspect`).
+public struct NonFiniteVoxels: Sendable, Equatable {
+    public private(set) var nan = 0
+    public private(set) var positiveInf = 0
+    public private(set) var negativeInf = 0
+    private var mask: [UInt64]
+
+    init(count: Int) { mask = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+    mutating func insert(_ index: Int, _ value: Float) {
+        if value.isNaN { nan += 1 } else if value > 0 { positiveInf += 1 } else { negativeInf += 1 }
+        mask[index >> 6] |= 1 << UInt64(index & 63)
+    }
+
+    /// Whether voxel `index` was NaN or infinite in the file.
+    public func contains(_ index: Int) -> Bool { index >> 6 < mask.count && mask[index >> 6] & (1 << UInt64(index & 63)) != 0 }
 }

@@ -53,7 +53,7 @@ public enum SyntheticDataset {
           "description": "SemiSeg synthetic abdominal CT phantoms (kind \(kind.rawValue), seed \(seed)); labelsTs holds test labels",
           "reference": "semiseg synth",
           "licence": "CC0",
-          "tensorImageSize": "3D",
+          "tensorImageSize": "\(dims)D",
           "modality": {"0": "CT"},
           "labels": {\(labels)},
           "numTraining": \(training.count),

@@ -15,6 +15,9 @@ public enum Comparison {
         public var split: DataSplit
         /// Cells in run order: seed-major, so an interrupted study already has whole seeds.
         public var cells: [(strategy: String, seed: UInt64)]
+        /// The settings already in `RUN/compare.json` when this invocation adds strategies or seeds to them (nil for a
+        /// new comparison or the same one again).
+        public var grownFrom: CompareSettings? = nil
     }
 
     /// What happened to the cells of one `run`.
@@ -30,13 +33,18 @@ public enum Comparison {
     // MARK: - Validation
 
     /// Checks everything before anything is written: the lists, the shared config, every strategy's options
-    /// (`checkStrategy` instantiates it), the dataset (every file, via `MSDDataset.open`) and the split, and that an
-    /// existing `RUN` holds the same comparison.
+    /// (`checkStrategy` instantiates it), the dataset (every file, via `MSDDataset.open`), the model against the data
+    /// (`ModelDims`) and the split.
     ///
-    /// - Throws: `ConfigError` listing every problem of settings and options, `MSDValidationError`, `SplitError` or
-    ///   `TrainingError` (a different comparison already in `RUN`).
-    public static func prepare(_ settings: CompareSettings, knownStrategies: [String],
+    /// An existing `RUN/compare.json` with the same shared settings (data, split, model, budget, every training
+    /// flag, and the options of strategies in both) is grown: the plan holds the union of old and new strategies
+    /// and seeds (old order first), so only cells not finished yet train. Other shared settings are refused.
+    ///
+    /// - Throws: `ConfigError` listing every problem of settings, options and model/data, `MSDValidationError`,
+    ///   `SplitError` or `TrainingError` (other shared settings already in `RUN`, listed as `key: old -> new`).
+    public static func prepare(_ requested: CompareSettings, knownStrategies: [String],
                                checkStrategy: (TrainConfig) throws -> Void) throws -> Plan {
+        var settings = requested
         var problems = settings.problems(knownStrategies: knownStrategies)
         if problems.isEmpty {
             for s in settings.strategies {
@@ -46,19 +54,31 @@ public enum Comparison {
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        let (_, split) = try DatasetLoader.openAndSplit(settings.base)
+        // The dataset once (every file validated), and the model it implies: compare.json records the resolved model.
+        let (ds, requestedSplit) = try DatasetLoader.openAndSplit(settings.base)
+        var resolved = settings.base
+        try ModelDims.resolve(&resolved, datasetIs2D: try ModelDims.datasetIs2D(ds))
+        settings.base.model = resolved.model
         let fm = FileManager.default
         let run = settings.runDirectory
         let saved = run.appendingPathComponent("compare.json")
+        var grownFrom: CompareSettings?
         if fm.fileExists(atPath: saved.path) {
-            let old = try CompareSettings.load(saved)
-            let diffs = differences(old, settings)
+            var old = try CompareSettings.load(saved)
+            if old.base.model == "auto" { old.base.model = resolved.model }  // a folder written before models were resolved
+            let diffs = sharedDifferences(old, settings)
             if !diffs.isEmpty {
-                throw TrainingError("\(run.path): holds a different comparison (\(diffs.joined(separator: "; "))); use another --out or delete it")
+                throw TrainingError("\(run.path): holds a comparison with other shared settings (\(diffs.joined(separator: "; "))); "
+                                    + "strategies and seeds join a comparison only with the same settings: use another --out")
             }
+            let merged = grown(old, with: settings)
+            if merged.strategies != old.strategies || merged.seeds != old.seeds { grownFrom = old }
+            settings = merged
         } else if let items = try? fm.contentsOfDirectory(atPath: run.path), !items.filter({ !$0.hasPrefix(".") }).isEmpty {
             throw TrainingError("\(run.path): exists and is not a comparison folder (no compare.json); use another --out")
         }
+        // The split comes from the shared counts and the first seed; growing keeps the folder's first seed.
+        let split = settings.seeds.first == requested.seeds.first ? requestedSplit : try DatasetLoader.openAndSplit(settings.base).1
         let savedSplit = run.appendingPathComponent("split.json")
         if fm.fileExists(atPath: savedSplit.path) {
             guard try DataSplit.load(savedSplit) == split else {
@@ -66,22 +86,70 @@ public enum Comparison {
             }
         }
         let cells = settings.seeds.flatMap { seed in settings.strategies.map { (strategy: $0, seed: seed) } }
-        return Plan(settings: settings, split: split, cells: cells)
+        return Plan(settings: settings, split: split, cells: cells, grownFrom: grownFrom)
     }
 
-    /// Human-readable differences between two comparison settings (empty = same study).
-    public static func differences(_ a: CompareSettings, _ b: CompareSettings) -> [String] {
+    /// `old` with the strategies, seeds and strategy options of `new` that it does not have yet appended (old order
+    /// first, so the split's seed stays the first one). The shared settings are `old`'s (call only when
+    /// `sharedDifferences` is empty), with `new`'s folder path.
+    public static func grown(_ old: CompareSettings, with new: CompareSettings) -> CompareSettings {
+        let strategies = old.strategies + new.strategies.filter { !old.strategies.contains($0) }
+        let seeds = old.seeds + new.seeds.filter { !old.seeds.contains($0) }
+        var options = old.strategyOptions
+        for (s, o) in new.strategyOptions where !old.strategies.contains(s) { options[s] = o }
+        var base = old.base
+        base.out = new.base.out
+        return CompareSettings(strategies: strategies, seeds: seeds, strategyOptions: options, base: base)
+    }
+
+    /// The settings two comparisons must share to be one study, as `key: old -> new` lines (empty = compatible):
+    /// every field of the shared training configuration except the folder path and the per-cell placeholders
+    /// (strategy, its options, seed), and the options of every strategy both list.
+    public static func sharedDifferences(_ a: CompareSettings, _ b: CompareSettings) -> [String] {
         var d: [String] = []
-        if a.strategies != b.strategies { d.append("strategies \(a.strategies.joined(separator: ",")) vs \(b.strategies.joined(separator: ","))") }
-        if a.seeds != b.seeds { d.append("seeds \(a.seeds.map(String.init).joined(separator: ",")) vs \(b.seeds.map(String.init).joined(separator: ","))") }
-        if a.strategyOptions != b.strategyOptions { d.append("strategy options \(a.strategyOptions) vs \(b.strategyOptions)") }
-        if a.base != b.base {
-            let ma = Mirror(reflecting: a.base).children, mb = Mirror(reflecting: b.base).children
-            for (x, y) in zip(ma, mb) where "\(x.value)" != "\(y.value)" {
-                d.append("\(x.label ?? "?") \(x.value) vs \(y.value)")
-            }
+        let ja = jsonFields(a.base), jb = jsonFields(b.base)
+        for key in Set(ja.keys).union(jb.keys).sorted() where !["out", "strategy", "strategyOptions", "seed"].contains(key) {
+            let x = ja[key] ?? "none", y = jb[key] ?? "none"
+            if x != y { d.append("\(key): \(x) -> \(y)") }
+        }
+        for s in a.strategies where b.strategies.contains(s) {
+            let x = a.strategyOptions[s] ?? [:], y = b.strategyOptions[s] ?? [:]
+            if x != y { d.append("\(s) options: \(optionText(x)) -> \(optionText(y))") }
         }
         return d
+    }
+
+    /// Human-readable differences between two comparison settings (empty = same study), as `key: old -> new`.
+    public static func differences(_ a: CompareSettings, _ b: CompareSettings) -> [String] {
+        var d: [String] = []
+        if a.strategies != b.strategies { d.append("strategies: \(a.strategies.joined(separator: ",")) -> \(b.strategies.joined(separator: ","))") }
+        if a.seeds != b.seeds { d.append("seeds: \(a.seeds.map(String.init).joined(separator: ",")) -> \(b.seeds.map(String.init).joined(separator: ","))") }
+        for s in Set(a.strategyOptions.keys).union(b.strategyOptions.keys).sorted() where !(a.strategies.contains(s) && b.strategies.contains(s)) {
+            let x = a.strategyOptions[s] ?? [:], y = b.strategyOptions[s] ?? [:]
+            if x != y { d.append("\(s) options: \(optionText(x)) -> \(optionText(y))") }
+        }
+        return d + sharedDifferences(a, b)
+    }
+
+    /// `k=v,k2=v2` (sorted), or `none`.
+    static func optionText(_ o: [String: String]) -> String {
+        o.isEmpty ? "none" : o.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    /// Every field of `c` as compact JSON text (`[1,64,64]`, `"unet2d"`, `0.001`) by camelCase key; absent (nil) fields
+    /// are missing.
+    static func jsonFields(_ c: TrainConfig) -> [String: String] {
+        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+        guard let data = try? e.encode(c), let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in obj {
+            if v is NSNull { continue }
+            if let s = v as? String { out[k] = s; continue }
+            if let t = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]) {
+                out[k] = String(decoding: t, as: UTF8.self)
+            }
+        }
+        return out
     }
 
     // MARK: - Running
@@ -95,9 +163,10 @@ public enum Comparison {
     ///   - progress: one line per cell (`[3/12] uda seed 1: test Dice 0.912 (85 s)`).
     ///   - cellLog: the cell's own log lines (epochs, ...); they are also appended to `cells/<name>/log.txt`.
     ///   - logSteps: cells also log one line per optimizer step.
+    ///   - observers: builds the training observers of each cell (progress pictures).
     public static func run(_ plan: Plan, makeStrategy: @escaping (String, StrategyOptions) throws -> any Strategy,
                            progress: (String) -> Void, cellLog: @escaping (String) -> Void = { _ in },
-                           logSteps: Bool = false) throws -> Outcome {
+                           logSteps: Bool = false, observers: () -> [any TrainingObserver] = { [] }) throws -> Outcome {
         let settings = plan.settings
         let run = settings.runDirectory
         let fm = FileManager.default
@@ -126,7 +195,8 @@ public enum Comparison {
             do {
                 if resume { try checkCellConfig(dir, expected: config) }
                 let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(cell.strategy, $0) }, resume: resume,
-                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) })
+                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) },
+                                                  observers: observers())
                 let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
                 progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
                 ran.append(name)
@@ -147,6 +217,7 @@ public enum Comparison {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         var old = try TrainConfig.load(url)
         old.classes = expected.classes  // the run sets classes from the dataset
+        if expected.model == "auto" { old.model = "auto" }  // the run resolves "auto" from the dataset (ModelDims)
         guard old == expected else {
             throw TrainingError("\(dir.path): was started with other settings than compare.json; delete the folder to re-run it")
         }

@@ -50,6 +50,7 @@ public enum ComparisonReport {
         md += "\nECE/Brier: 15-bin expected calibration error and Brier score over all test voxels (lower is better; "
             + "`-` = no probabilities). HD95/ASSD in mm (lower is better). std needs two or more seeds.\n"
 
+        md += semanticTable(summary)
         md += "\n## Difference to supervised (paired over test cases)\n\n"
         let others = summary.order.filter { $0 != "supervised" && summary.strategies[$0]?.vsSupervised != nil }
         if summary.strategies["supervised"] == nil {

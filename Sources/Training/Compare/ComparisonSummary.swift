@@ -39,10 +39,14 @@ public struct SeedResult: Codable, Equatable, Sendable {
     public var trainSeconds: Double
     public var bestValidationDice: Double?
     public var bestEpoch: Int?
+    /// The test set's 2D summary metrics (pixel-pooled confusion matrix: mean IoU / Dice / accuracy, frequency-weighted
+    /// IoU, overall accuracy), when the run's summary has them.
+    public var semantic: SemanticSummary? = nil
 
     enum CodingKeys: String, CodingKey {
         case seed, cell, mean, foregroundMean = "foreground_mean", ece, brier, uncertaintyMean = "uncertainty_mean"
         case trainSeconds = "train_seconds", bestValidationDice = "best_validation_dice", bestEpoch = "best_epoch"
+        case semantic
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -53,6 +57,7 @@ public struct SeedResult: Codable, Equatable, Sendable {
         try c.encode(uncertaintyMean.compactMapValues(finite), forKey: .uncertaintyMean)
         try c.encode(trainSeconds, forKey: .trainSeconds)
         try c.encode(bestValidationDice, forKey: .bestValidationDice); try c.encode(bestEpoch, forKey: .bestEpoch)
+        try c.encodeIfPresent(semantic, forKey: .semantic)
     }
 }
 
@@ -96,10 +101,14 @@ public struct StrategySummary: Codable, Equatable, Sendable {
     /// Per class key and metric: difference to `supervised` with its p-value; null for `supervised` itself or
     /// when `supervised` is not part of the comparison.
     public var vsSupervised: [String: [String: PairedDifference]]?
+    /// The 2D summary metrics (`overall_accuracy`, `mean_accuracy`, `mean_iou`, `mean_dice`, `frequency_weighted_iou`):
+    /// mean ± std over seeds; nil when no seed's summary has them.
+    public var semantic: [String: MeanStd]? = nil
 
     enum CodingKeys: String, CodingKey {
         case perSeed = "per_seed", mean, foregroundMean = "foreground_mean", ece, brier, uncertaintyMean = "uncertainty_mean"
         case trainSeconds = "train_seconds", trainSecondsStd = "train_seconds_std", vsSupervised = "vs_supervised"
+        case semantic
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -108,6 +117,7 @@ public struct StrategySummary: Codable, Equatable, Sendable {
         try c.encode(foregroundMean, forKey: .foregroundMean); try c.encode(ece, forKey: .ece); try c.encode(brier, forKey: .brier)
         try c.encode(uncertaintyMean, forKey: .uncertaintyMean); try c.encode(trainSeconds, forKey: .trainSeconds)
         try c.encode(trainSecondsStd.flatMap(finite), forKey: .trainSecondsStd); try c.encode(vsSupervised, forKey: .vsSupervised)
+        try c.encodeIfPresent(semantic, forKey: .semantic)
     }
 }
 
@@ -180,10 +190,12 @@ extension ComparisonSummary {
     /// Mean ± std over seeds of one strategy's cells.
     static func summarise(_ cells: [Cell]) -> StrategySummary {
         let perSeed = cells.map { c in
-            SeedResult(seed: c.seed, cell: c.folder, mean: c.summary.test?.mean ?? [:],
+            var r = SeedResult(seed: c.seed, cell: c.folder, mean: c.summary.test?.mean ?? [:],
                        foregroundMean: c.summary.test?.foregroundMean ?? MetricValues(), ece: c.summary.ece, brier: c.summary.brier,
                        uncertaintyMean: c.summary.uncertaintyMean, trainSeconds: c.summary.trainSeconds,
                        bestValidationDice: c.summary.bestValidationDice, bestEpoch: c.summary.bestEpoch)
+            r.semantic = c.summary.test?.semantic
+            return r
         }
         let classKeys = Set(perSeed.flatMap { $0.mean.keys })
         var mean: [String: [String: MeanStd]] = [:]
@@ -194,10 +206,19 @@ extension ComparisonSummary {
         let maps = Set(perSeed.flatMap { $0.uncertaintyMean.keys })
         let unc = Dictionary(uniqueKeysWithValues: maps.map { k in (k, MeanStd(perSeed.compactMap { $0.uncertaintyMean[k] })) })
         let t = MeanStd(perSeed.map(\.trainSeconds))
-        return StrategySummary(perSeed: perSeed, mean: mean, foregroundMean: fg,
+        var summary = StrategySummary(perSeed: perSeed, mean: mean, foregroundMean: fg,
                                ece: MeanStd(perSeed.compactMap { $0.ece.flatMap(finite) }),
                                brier: MeanStd(perSeed.compactMap { $0.brier.flatMap(finite) }),
                                uncertaintyMean: unc, trainSeconds: t.mean ?? 0, trainSecondsStd: t.std, vsSupervised: nil)
+        let semantics = perSeed.compactMap(\.semantic)
+        if !semantics.isEmpty {
+            let fields: [(String, (SemanticSummary) -> Double?)] = [
+                ("overall_accuracy", { $0.overallAccuracy }), ("mean_accuracy", { $0.meanAccuracy }), ("mean_iou", { $0.meanIoU }),
+                ("mean_dice", { $0.meanDice }), ("frequency_weighted_iou", { $0.frequencyWeightedIoU }),
+            ]
+            summary.semantic = Dictionary(uniqueKeysWithValues: fields.map { k, f in (k, MeanStd(semantics.compactMap(f))) })
+        }
+        return summary
     }
 
     /// Per class and metric: the paired difference of `a` to `b` over test cases (seeds averaged per case).

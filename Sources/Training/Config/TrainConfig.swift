@@ -1,7 +1,7 @@
 import Foundation
 import NN
 
-/// Everything that defines a training run; the CLI flags and `--config FILE` (JSON) map onto it 1:1.
+/// Everything that defines a training run; the CLI flags and `--config FILE` (JSON or YAML) map onto it 1:1.
 ///
 /// Units: `spacing` in mm (x, y, z); `resize` and `patch` in voxels as `[D, H, W]` (D = slices);
 /// `huWindow` in Hounsfield units. Keys in JSON are the property names (snake_case accepted).
@@ -30,8 +30,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var huWindow: [Double]? = nil
 
     // MARK: Model
-    /// "unet2d" or "unet3d".
-    public var model: String = "unet3d"
+    /// "unet2d", "unet3d", or "auto" (the default): the dimensionality follows the dataset (`ModelDims.resolve`:
+    /// 2D data -> unet2d, 3D volumes -> unet3d, or unet2d on slices when `patch` is `[1, H, W]`). A run folder's
+    /// config.json always holds the resolved name.
+    public var model: String = "auto"
     public var base: Int = 8
     public var depth: Int = 4
     /// "batch", "instance" or "none".
@@ -80,14 +82,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     public init(data: String, out: String) { self.data = data; self.out = out }
 
-    /// Spatial rank of the model.
+    /// Spatial rank of the model (3 for an unresolved "auto").
     public var dims: Int { model == "unet2d" ? 2 : 3 }
 
     /// Every problem with the values, one sentence each (empty = valid).
     public func problems() -> [String] {
         var p: [String] = []
         func check(_ ok: Bool, _ m: @autoclosure () -> String) { if !ok { p.append(m()) } }
-        check(["unet2d", "unet3d"].contains(model), "model must be unet2d or unet3d, got '\(model)'")
+        check(["unet2d", "unet3d", "auto"].contains(model), "model must be unet2d, unet3d or auto, got '\(model)'")
         check(base >= 1 && base <= 256, "base must be in 1...256, got \(base)")
         check(depth >= 1 && depth <= 6, "depth must be in 1...6, got \(depth)")
         check(NormKind(rawValue: norm) != nil, "norm must be batch, instance or none, got '\(norm)'")
@@ -109,7 +111,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if let s = spacing { check(s.count == 3 && s.allSatisfy { $0 > 0 }, "spacing must be 3 positive mm values, got \(s)") }
         if let pt = patch {
             check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)")
-            if pt.count == 3 {
+            if pt.count == 3 && model != "auto" {  // "auto" is checked once resolved (ModelDims.resolve)
                 let f = 1 << depth
                 let sp = dims == 2 ? Array(pt.dropFirst()) : pt
                 check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by 2^depth = \(f) in every model axis")
@@ -136,27 +138,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     // MARK: JSON
 
-    /// Reads a JSON config file; unknown keys are errors (typos must not pass silently). Paths stay as written.
-    public static func load(_ url: URL) throws -> TrainConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigError(problems: ["\(url.path): cannot read config file"]) }
-        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ConfigError(problems: ["\(url.path): not a JSON object"])
-        }
-        let known = Set(Mirror(reflecting: TrainConfig(data: "", out: "")).children.compactMap { $0.label })
-        let normalized = Dictionary(obj.map { (camel($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-        let unknown = normalized.keys.filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty { throw ConfigError(problems: unknown.map { "\(url.path): unknown key '\($0)'" }) }
-        do {
-            let re = try JSONSerialization.data(withJSONObject: normalized)
-            let c = try JSONDecoder().decode(TrainConfig.self, from: re)
-            let p = c.problems()
-            if !p.isEmpty { throw ConfigError(problems: p.map { "\(url.path): \($0)" }) }
-            return c
-        } catch let e as ConfigError { throw e } catch {
-            throw ConfigError(problems: ["\(url.path): \(describe(error))"])
-        }
-    }
+    // `load(_:data:out:)` (JSON or YAML files): TrainConfig+File.swift.
 
     /// Writes the config as pretty JSON.
     public func save(_ url: URL) throws {
@@ -168,15 +150,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         let parts = k.split(separator: "_")
         guard parts.count > 1 else { return k }
         return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
-            return "key '\(c.codingPath.map { $0.stringValue }.joined(separator: "."))': \(c.debugDescription)"
-        case DecodingError.keyNotFound(let k, _): return "missing key '\(k.stringValue)'"
-        default: return "\(error)"
-        }
     }
 }
 

@@ -32,6 +32,11 @@ public final class Trainer {
     private let schedule: LRSchedule
     /// Log one line per optimizer step (`step N (epoch E/T, I/K)  loss L`), for progress on long epochs.
     public var logSteps = false
+    /// `RUN/tensorboard/` event files (always written by `train`); set its `classNames` for `val/dice/<name>` tags.
+    public let tensorBoard = TensorBoardLogger()
+    /// Further observers of training (progress pictures), called after the TensorBoard logger.
+    public var observers: [any TrainingObserver] = []
+    private var allObservers: [any TrainingObserver] { [tensorBoard as any TrainingObserver] + observers }
 
     /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
     public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
@@ -50,16 +55,10 @@ public final class Trainer {
         let model = UNet(netConfig, seed: config.seed)
         let optimizer = config.makeOptimizer(model.namedParameters())
         schedule = config.makeSchedule()
-        if config.patch == nil {
-            let f = 1 << config.depth
-            for c in data.labeled + data.unlabeled + data.validation {
-                let sp = config.dims == 2 ? Array(c.spatialShape.dropFirst()) : c.spatialShape
-                if config.dims == 2 && c.spatialShape[0] != 1 {
-                    throw TrainingError("case \(c.id): a 2D model on 3D volumes needs a patch [1, H, W] (slices)")
-                }
-                if !sp.allSatisfy({ $0 % f == 0 }) {
-                    throw TrainingError("case \(c.id): shape \(c.spatialShape) is not divisible by 2^depth = \(f); set resize or patch")
-                }
+        if config.patch == nil && config.dims == 2 {
+            // Whole images whose size is not divisible by 2^depth are padded (DivisorPadding); a 2D model still needs slices.
+            for c in data.labeled + data.unlabeled + data.validation where c.spatialShape[0] != 1 {
+                throw TrainingError("case \(c.id): a 2D model on 3D volumes needs a patch [1, H, W] (slices)")
             }
         }
         batcher = Batcher(config: config, augmenter: try Augmenter(config.augmentationConfig),
@@ -100,6 +99,7 @@ public final class Trainer {
         }
         try strategy.willStartRun(run)
         try preflight?(checkpointBytes())
+        for o in allObservers { try o.trainingWillStart(run, epochsDone: epochsDone) }
         while epochsDone < config.epochs && !stopped {
             try trainEpoch()
         }
@@ -150,15 +150,23 @@ public final class Trainer {
             }
         }
         // Validation.
-        var valDice: Double? = nil
+        var validation: ValidationResult? = nil
         if !run.data.validation.isEmpty && ((epoch + 1) % config.validateEvery == 0 || epoch + 1 == config.epochs) {
-            valDice = try validate()
+            validation = try validateDetailed()
         }
+        let valDice = validation?.dice
         run.validationHistory.append(valDice)
         epochsDone = epoch + 1
         let seconds = Date().timeIntervalSince(t0)
         log.rows.append(.init(epoch: epochsDone, loss: lossSum / Double(max(counted, 1)), supervised: supSum / Double(max(counted, 1)),
-                              lr: Double(run.optimizer.learningRate), validationDice: valDice, seconds: seconds, extra: run.epochValues))
+                              lr: Double(run.optimizer.learningRate), validationDice: valDice, validationLoss: validation?.loss,
+                              seconds: seconds, extra: run.epochValues))
+        // Observers (TensorBoard, pictures) before the checkpoint: a kill in between redoes the epoch, and the resume
+        // drops what they logged for it (`TrainingObserver.trainingWillStart`).
+        let history = log.epochMetrics()
+        if let current = history.last {
+            for o in allObservers { try o.epochDidEnd(run, epoch: current, history: history, validation: validation) }
+        }
         var improved = false
         if let v = valDice, v > (bestMetric ?? -1) { bestMetric = v; bestEpoch = epochsDone; improved = true }
         let control = try strategy.didFinishEpoch(run)
@@ -179,7 +187,7 @@ public final class Trainer {
         let meanEpoch = log.rows.suffix(5).map(\.seconds).reduce(0, +) / Double(min(log.rows.count, 5))
         let eta = meanEpoch * Double(config.epochs - epochsDone)
         run.log(String(format: "epoch %d/%d  loss %.4f  lr %.2e", epochsDone, config.epochs, log.rows.last?.loss ?? 0, Double(run.optimizer.learningRate))
-                + (valDice.map { String(format: "  val dice %.4f", $0) } ?? "") + extras + String(format: "  %.1fs", seconds)
+                + (valDice.map { String(format: "  val dice %.4f", $0) } ?? "") + (validation?.loss.map { String(format: "  val loss %.4f", $0) } ?? "") + extras + String(format: "  %.1fs", seconds)
                 + (epochsDone < config.epochs ? "  ETA \(Trainer.clock(eta))" : "") + (improved ? "  *best*" : ""))
     }
 
@@ -204,20 +212,7 @@ public final class Trainer {
     }
 
     /// Mean foreground Dice over the validation cases (strategy inference when it overrides `predict`).
-    public func validate() throws -> Double? {
-        var results: [CaseResult] = []
-        for c in run.data.validation {
-            guard let label = c.label else { continue }
-            let probs = try strategy.predict(c.image, run)?.probabilities ?? run.plainProbabilities(c.image)
-            let pred = probs.argmax(axis: 0)
-            let shape = c.spatialShape
-            let p = try LabelMap(labels: pred.scalars.map { UInt8($0) }, shape: shape)
-            let r = try LabelMap(labels: label.scalars.map { UInt8($0) }, shape: shape)
-            results.append(try evaluateCase(c.id, prediction: p, reference: r, classes: config.classes, options: MetricOptions(surfaceMetrics: false)))
-        }
-        guard !results.isEmpty else { return nil }
-        return try aggregate(results).foregroundMean[.dice]
-    }
+    public func validate() throws -> Double? { try validateDetailed()?.dice }
 }
 
 extension Trainer {

@@ -21,22 +21,29 @@ public struct RunSummary: Codable, Sendable {
 
 /// End-to-end runs: what `semiseg train` and `semiseg compare` execute.
 public enum RunPipeline {
-    /// Validates the dataset and split BEFORE creating anything under `config.out`, then trains (or resumes) and
-    /// evaluates the best checkpoint on the test cases in their original geometry. Writes `config.json`,
-    /// `split.json`, `preprocessing.json`, `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz` (labels, original
-    /// geometry), `predictions/uncertainty/<case>_<map>.nii.gz` (float32 maps and extras), `summary.json` under the run folder.
+    /// Validates the dataset, split, model and data BEFORE creating anything under `config.out`, then trains (or
+    /// resumes) and evaluates the best checkpoint on the test cases in their original geometry. Writes `config.json`
+    /// (with `model` resolved from the data when "auto", see `ModelDims`), `split.json`, `preprocessing.json`,
+    /// `metrics.csv`, `checkpoints/`, `predictions/*.nii.gz` (labels, original geometry),
+    /// `predictions/uncertainty/<case>_<map>.nii.gz` (float32 maps and extras), `summary.json` under the run folder.
     ///
     /// Every file is written atomically (`AtomicFile`). Before the first training step the preflight checks that the
-    /// folder is writable and that its file system has room for the checkpoints and predictions (`Preflight`).
-    /// - Parameter logSteps: also log one line per optimizer step.
+    /// folder is writable and that its file system has room for the checkpoints and predictions (`Preflight`). A run
+    /// refused before its first step leaves no folder behind when this call created it.
+    /// - Parameters:
+    ///   - logSteps: also log one line per optimizer step.
+    ///   - overwrite: remove what an earlier run left in the folder (`RunFolder.clear`) once everything is validated.
+    ///   - observers: watchers of training besides the TensorBoard logger (progress pictures).
     public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
-                           resume: Bool = false, logSteps: Bool = false,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           resume: Bool = false, overwrite: Bool = false, logSteps: Bool = false,
+                           log: @escaping (String) -> Void = { print($0) },
+                           observers: [any TrainingObserver] = []) throws -> RunSummary {
         var config = configIn
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         let strategy = try makeStrategy(StrategyOptions(config.strategyOptions, owner: config.strategy))
         let (ds, split) = try DatasetLoader.openAndSplit(config)
+        try ModelDims.resolve(&config, datasetIs2D: try ModelDims.datasetIs2D(ds))
         let out = URL(fileURLWithPath: config.out)
         let fm = FileManager.default
         let savedPrep = out.appendingPathComponent("preprocessing.json")
@@ -48,36 +55,52 @@ public enum RunPipeline {
         log("loading \(split.labeled.count) labeled, \(split.unlabeled.count) unlabeled, \(split.validation.count) validation, \(split.test.count) test cases")
         let loaded = try DatasetLoader.load(config, dataset: ds, split: split, preprocessing: prep)
         config.classes = loaded.preprocessing.classes
+        // The trainer checks the cases against the network (shapes, patch) before the folder exists.
+        let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
+        trainer.logSteps = logSteps
+        trainer.observers = observers
+        trainer.tensorBoard.classNames = Dictionary(loaded.preprocessing.labelNames.compactMap { k, v in Int(k).map { ($0, v) } },
+                                                    uniquingKeysWith: { a, _ in a })
         // Preflight: the output folder must be creatable and writable before hours of training.
+        let createdHere = !fm.fileExists(atPath: out.path), wasEmpty = RunFolder.state(out) == .absent
+        if overwrite { try RunFolder.clear(out) }
         do { try fm.createDirectory(at: out, withIntermediateDirectories: true) } catch {
             throw TrainingError("\(out.path): cannot create the output folder (\(error.localizedDescription))")
         }
-        try Preflight.checkWritable(out)
-        let predDir = out.appendingPathComponent("predictions")
-        for d in [out, predDir, predDir.appendingPathComponent("uncertainty")] { AtomicFile.removeStaleTemporaries(in: d) }
-        try config.save(out.appendingPathComponent("config.json"))
-        try split.save(out.appendingPathComponent("split.json"))
-        try loaded.preprocessing.save(savedPrep)
+        var started = false
+        do {
+            try Preflight.checkWritable(out)
+            let predDir = out.appendingPathComponent("predictions")
+            for d in [out, predDir, predDir.appendingPathComponent("uncertainty")] { AtomicFile.removeStaleTemporaries(in: d) }
+            try config.save(out.appendingPathComponent("config.json"))
+            try split.save(out.appendingPathComponent("split.json"))
+            try loaded.preprocessing.save(savedPrep)
 
-        let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
-        trainer.logSteps = logSteps
-        let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
-        let result = try trainer.train(resume: resume) { checkpointBytes in
-            let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: 3,
-                                              predictionBytes: Preflight.predictionBytes(testImages: testImages))
-            // Files of an interrupted invocation are replaced, not added.
-            let existing = Preflight.bytesUsed(under: out.appendingPathComponent("checkpoints")) + Preflight.bytesUsed(under: predDir)
-            try Preflight.checkSpace(out, estimate: estimate, alreadyWritten: existing)
+            let testImages = split.test.compactMap { loaded.testSources[$0]?.image }
+            let result = try trainer.train(resume: resume) { checkpointBytes in
+                let estimate = Preflight.Estimate(checkpointBytes: checkpointBytes, checkpointFiles: 3,
+                                                  predictionBytes: Preflight.predictionBytes(testImages: testImages))
+                // Files of an interrupted invocation are replaced, not added.
+                let existing = Preflight.bytesUsed(under: out.appendingPathComponent("checkpoints")) + Preflight.bytesUsed(under: predDir)
+                try Preflight.checkSpace(out, estimate: estimate, alreadyWritten: existing)
+                started = true
+            }
+            log(String(format: "training done in %.1f s; best validation Dice %@ (epoch %@)", result.seconds,
+                       result.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a", result.bestEpoch.map(String.init) ?? "n/a"))
+            var summary = try evaluateTest(trainer: trainer, loaded: loaded, log: log)
+            summary.bestValidationDice = result.bestValidationDice
+            summary.bestEpoch = result.bestEpoch
+            summary.trainSeconds = result.seconds
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try e.encode(summary), to: out.appendingPathComponent("summary.json"))
+            return summary
+        } catch {
+            // Refused before the first step (not writable, not enough space, a strategy's willStartRun): nothing stays.
+            if !started && !resume {
+                if createdHere { try? fm.removeItem(at: out) } else if overwrite || wasEmpty { try? RunFolder.clear(out) }
+            }
+            throw error
         }
-        log(String(format: "training done in %.1f s; best validation Dice %@ (epoch %@)", result.seconds,
-                   result.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a", result.bestEpoch.map(String.init) ?? "n/a"))
-        var summary = try evaluateTest(trainer: trainer, loaded: loaded, log: log)
-        summary.bestValidationDice = result.bestValidationDice
-        summary.bestEpoch = result.bestEpoch
-        summary.trainSeconds = result.seconds
-        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try e.encode(summary), to: out.appendingPathComponent("summary.json"))
-        return summary
     }
 
     /// Loads the best checkpoint and evaluates every test case: predictions restored to the original grid and
@@ -88,13 +111,13 @@ public enum RunPipeline {
         let predDir = run.runDirectory.appendingPathComponent("predictions")
         let uncertaintyDir = predDir.appendingPathComponent("uncertainty")
         try FileManager.default.createDirectory(at: uncertaintyDir, withIntermediateDirectories: true)
-        var results: [CaseResult] = []
+        var pairs: [(id: String, prediction: LabelMap, reference: LabelMap)] = []
         // Per-class probabilities of all test voxels (on the training grid), for pooled calibration.
         var perClass = [[Float]](repeating: [], count: loaded.preprocessing.classes), refs: [UInt8] = []
         var uncertaintySums: [String: Double] = [:]
         for c in loaded.store.test {
             guard let src = loaded.testSources[c.id], let labelPath = src.label else { continue }
-            let prediction = try trainer.predict(c.image)
+            let prediction = try MirroredBorder.predict(trainer, c.image)
             let rawImage = try Nifti.read(src.image)
             let restored = loaded.preprocessing.restoreLabels(probabilities: prediction.probabilities, like: rawImage)
             try Nifti.write(restored, to: predDir.appendingPathComponent(c.id).path, datatype: .uint8)
@@ -105,7 +128,7 @@ public enum RunPipeline {
                 try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
             }
             let ref = try Nifti.read(labelPath)
-            results.append(try evaluateCase(c.id, prediction: try labelMap(restored), reference: try labelMap(ref), classes: loaded.preprocessing.classes))
+            pairs.append((c.id, try labelMap(restored), try labelMap(ref)))
             if let lab = c.label {
                 let p = prediction.probabilities.scalars, n = lab.count
                 for k in 0..<perClass.count { perClass[k] += p[(k * n)..<((k + 1) * n)] }
@@ -113,7 +136,15 @@ public enum RunPipeline {
             }
             for (k, v) in prediction.uncertainty { uncertaintySums[k, default: 0] += Double(v.mean().item) }
         }
-        let report = results.isEmpty ? nil : try EvaluationReport(results: results)
+        // NSD at the data's resolution: a tolerance below the voxel size would count only coincident surfaces.
+        let tolerance = defaultNSDTolerance(pairs.map(\.reference))
+        if !pairs.isEmpty { log(String(format: "NSD tolerance %.3g mm (the largest voxel spacing of the test labels)", tolerance)) }
+        let results = try pairs.map {
+            try evaluateCase($0.id, prediction: $0.prediction, reference: $0.reference, classes: loaded.preprocessing.classes,
+                             options: MetricOptions(nsdTolerance: tolerance))
+        }
+        // The 2D summary metrics (pixel-pooled mean IoU / Dice / accuracy, frequency-weighted IoU, overall accuracy) too.
+        let report = results.isEmpty ? nil : try EvaluationReport(results: results, includeSemantic: true)
         var ece: Double?, brier: Double?
         if !refs.isEmpty {
             let pooled = perClass.flatMap { $0 }
@@ -124,6 +155,12 @@ public enum RunPipeline {
         return RunSummary(strategy: run.config.strategy, seed: run.config.seed, bestValidationDice: nil, bestEpoch: nil, trainSeconds: 0,
                           test: report, ece: ece, brier: brier,
                           uncertaintyMean: uncertaintySums.mapValues { $0 / Double(max(results.count, 1)) })
+    }
+
+    /// The default surface-Dice (NSD) tolerance in mm: the largest voxel spacing of the reference label maps (each
+    /// axis of each map; a 2D map's two axes), so a boundary one voxel off still counts as agreeing. 1 mm without maps.
+    public static func defaultNSDTolerance(_ references: [LabelMap]) -> Double {
+        references.flatMap(\.spacing).filter { $0.isFinite && $0 > 0 }.max() ?? 1
     }
 
     /// A `LabelMap` (`[D, H, W]`, spacing z y x in mm) from a label volume (`[x, y, z]`, spacing x y z).

@@ -40,7 +40,7 @@ public struct TrainedRun {
 
     /// Sliding-window class probabilities `[K, D, H, W]` of this run's network for a preprocessed image `[C, D, H, W]`.
     public func probabilities(_ image: Tensor) -> Tensor {
-        let window = SlidingWindow(patch: config.patch ?? Array(image.shape.dropFirst()), stepFraction: config.windowStep, mirror: config.mirrorTTA)
+        let window = SlidingWindow(patch: DivisorPadding.windowPatch(config: config, image: image), stepFraction: config.windowStep, mirror: config.mirrorTTA)
         return window.predict(image, classes: preprocessing.classes) { model($0) }
     }
 }

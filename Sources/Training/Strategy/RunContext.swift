@@ -43,9 +43,9 @@ public final class RunContext {
     }
 
     /// The run's sliding-window predictor for `image` `[C, D, H, W]`: the training patch, or the whole image when the
-    /// run trained on whole volumes.
+    /// run trained on whole volumes (padded to the network divisor, see `DivisorPadding`).
     public func window(for image: Tensor) -> SlidingWindow {
-        SlidingWindow(patch: config.patch ?? Array(image.shape.dropFirst()), stepFraction: config.windowStep, mirror: config.mirrorTTA)
+        SlidingWindow(patch: DivisorPadding.windowPatch(config: config, image: image), stepFraction: config.windowStep, mirror: config.mirrorTTA)
     }
 
     /// Progress through the run in [0, 1] (for ramp-ups).
