@@ -39,11 +39,16 @@ let package = Package(
         .target(name: "MCDropoutPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MCDropout"),
         .target(name: "EnsemblePlugin", dependencies: ["Training", "NN", "Engine", "Evaluation"], path: "Plugins/Ensemble"),
         .target(name: "MeanTeacherPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MeanTeacher"),
+        .target(name: "FixMatchPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/FixMatch"),
+        .target(name: "CPSPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/CPS"),
+        .target(name: "UAMTPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/UAMT"),
+        .target(name: "BCPPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/BCP"),
 
         // MARK: - CLI
         .executableTarget(name: "semiseg", dependencies: [
             "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
             "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
+            "FixMatchPlugin", "CPSPlugin", "UAMTPlugin", "BCPPlugin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -59,6 +64,7 @@ let package = Package(
         .testTarget(name: "PluginTests", dependencies: [
             "Training", "Engine", "NN", "TestSupport",
             "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
+            "FixMatchPlugin", "CPSPlugin", "UAMTPlugin", "BCPPlugin",
         ]),
     ],
     swiftLanguageModes: [.v5]

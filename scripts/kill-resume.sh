@@ -257,7 +257,7 @@ trial() {
   # Every kill point lies after the first epoch's checkpoint: a resume that starts over is a failure.
   [ -z "$from" ] && { from="start (did not resume)"; FAIL=1; }
   local res
-  if [ "$2" = train ]; then res=$(python3 "$W/same.py" train "$W/ref-train" "$out" $EPOCHS)
+  if [ "$2" = train ]; then res=$(python3 "$W/same.py" train "${REF_TRAIN:-$W/ref-train}" "$out" $EPOCHS)
   else res=$(python3 "$W/same.py" compare "$W/ref-compare" "$out" $EPOCHS "$(IFS=,; echo "${CELLS[*]}")"); fi
   local w p m; read -r w p m <<< "$res"
   local verdict=ok
@@ -299,6 +299,17 @@ trial compare-1 "step:$s2" "$W/c1" "$W/c1/cells/${CELLS[0]}" "$B" "${COMPARE[@]}
 trial compare-2 "step:$s3" "$W/c2" "$W/c2/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
 trial compare-3 "predict:$k2" "$W/c3" "$W/c3/cells/${CELLS[1]}" "$B" "${COMPARE[@]}"
 trial compare-4 "step:$s4" "$W/c4" "$W/c4/cells/${CELLS[2]}" "$B" "${COMPARE[@]}"
+
+# The strategies with extra networks, views and mixing (issue 19): per strategy one uninterrupted train run and one
+# killed mid-epoch in epochs 2..4 (BCP's teacher is built when its pre-training quarter, epoch 1, ends: a kill in epoch 2
+# resumes without it and rebuilds it, a later kill restores it from the checkpoint).
+for s in fixmatch cps ua-mt bcp; do
+  REF_TRAIN=$W/ref-$s
+  "$B" train --strategy $s "${COMMON[@]}" --out "$REF_TRAIN" > "$REF_TRAIN.log" 2>&1 || { cat "$REF_TRAIN.log"; exit 1; }
+  mid
+  trial "train-$s" "step:$MID" "$W/k-$s" "$W/k-$s" "$B" train --strategy $s "${COMMON[@]}"
+done
+unset REF_TRAIN
 
 echo
 echo "| trial | kill point | killed at | resumed from | weights identical | predictions identical | metrics identical | result |"

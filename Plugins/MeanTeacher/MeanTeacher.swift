@@ -120,26 +120,17 @@ public final class MeanTeacher: Strategy {
     /// Unweighted consistency loss on an unlabeled batch in model layout (student with gradient, teacher without).
     func consistencyLoss(_ u: Tensor, _ run: RunContext) throws -> Tensor {
         let t = try ensureTeacher(run)
-        let n = u.shape[0]
-        let sampleShape = Array(u.shape.dropFirst())                 // [C, H, W] or [C, D, H, W]
-        let per = sampleShape.reduce(1, *)
-        let spatial = run.config.dims == 2 ? [1] + Array(sampleShape.dropFirst()) : Array(sampleShape.dropFirst())
-        let channels = sampleShape[0]
         // Student view: augmented (optional), then noise (if `noise-on` includes it). Teacher view: original image,
         // independent noise (if included). Noise is N(0, noise²) clamped to ±2·noise, as SSL4MIS.
         var studentInput = u
         var grids: [SamplingGrid]? = nil
         if let aug = augmenter {
-            let src = u.scalars
-            var out = [Float](), gs = [SamplingGrid]()
-            out.reserveCapacity(src.count)
-            for i in 0..<n {
-                let img = Tensor(Array(src[(i * per)..<((i + 1) * per)]), shape: [channels] + spatial)
-                let a = aug(image: img, label: nil, rng: &run.rng)
-                out += a.image.scalars
-                gs.append(a.grid)
+            var views: [Tensor] = [], gs: [SamplingGrid] = []
+            for sample in BatchSamples.split(u) {
+                let a = aug(image: sample, label: nil, rng: &run.rng)
+                views.append(a.image); gs.append(a.grid)
             }
-            studentInput = Tensor(out, shape: u.shape)
+            studentInput = BatchSamples.stack(views, like: u.shape)
             grids = gs
         }
         var teacherInput = u
@@ -154,17 +145,10 @@ public final class MeanTeacher: Strategy {
             return t(teacherInput).softmax(axis: 1)
         }
         if let gs = grids {
-            let k = target.shape[1]
-            let mapShape = [k] + Array(target.shape.dropFirst(2))
-            let m = mapShape.reduce(1, *)
-            let src = target.scalars
-            var out = [Float]()
-            out.reserveCapacity(src.count)
-            for i in 0..<n {
-                let p = Tensor(Array(src[(i * m)..<((i + 1) * m)]), shape: mapShape)
-                out += gs[i].isIdentity() ? p.scalars : gs[i].apply(p, interpolation: .linear, padding: .border).scalars
+            let moved = zip(BatchSamples.split(target), gs).map { p, g in
+                g.isIdentity() ? p : g.apply(p, interpolation: .linear, padding: .border)
             }
-            target = Tensor(out, shape: target.shape)
+            target = BatchSamples.stack(moved, like: target.shape)
         }
         target = target.detached()
         let logits = run.model(studentInput)

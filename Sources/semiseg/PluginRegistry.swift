@@ -1,8 +1,12 @@
+import BCPPlugin
+import CPSPlugin
 import EnsemblePlugin
+import FixMatchPlugin
 import MCDropoutPlugin
 import MeanTeacherPlugin
 import PseudoLabelPlugin
 import SupervisedPlugin
+import UAMTPlugin
 import UDAPlugin
 import Training
 
@@ -15,6 +19,10 @@ let registeredStrategies: [any Strategy.Type] = [
     MCDropout.self,
     CheckpointEnsemble.self,
     MeanTeacher.self,
+    FixMatch.self,
+    CPS.self,
+    UAMT.self,
+    BCP.self,
 ]
 
 /// Looks up a strategy type by its registry name.

@@ -88,6 +88,9 @@ struct TrainCLITests {
         #expect(!fm.fileExists(atPath: run))
         let s = try CLI.run(["strategies"])
         #expect(s.stdout.contains("supervised"))
+        for name in ["fixmatch", "cps", "ua-mt", "bcp"] {
+            #expect(s.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "strategies lists \(name)")
+        }
     }
 
     @Test func benchRejectsBadOptionsWithOneErrorLine() throws {

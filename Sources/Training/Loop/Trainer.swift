@@ -61,21 +61,8 @@ public final class Trainer {
         strategy.configure(model: &unet)
         let netConfig = unet
         let model = UNet(netConfig, seed: config.seed)
-        let params = model.namedParameters()
-        let lr = Float(config.learningRate), wd = Float(config.weightDecay)
-        let optimizer: any Optimizer
-        switch config.optimizer {
-        case "sgd": optimizer = SGD(params, learningRate: lr, momentum: Float(config.momentum), weightDecay: wd, nesterov: true)
-        case "adamw": optimizer = Adam.adamW(params, learningRate: lr, weightDecay: wd)
-        default: optimizer = Adam(params, learningRate: lr, weightDecay: wd)
-        }
-        let steps = config.epochs * config.iterationsPerEpoch
-        switch config.schedule {
-        case "poly": schedule = .poly(base: lr, totalSteps: steps)
-        case "step": schedule = LRSchedule(base: lr, kind: .step(every: config.stepEvery * config.iterationsPerEpoch, gamma: Float(config.stepGamma)))
-        case "cosine-restarts": schedule = LRSchedule(base: lr, kind: .cosineRestarts(t0: config.cycleEpochs * config.iterationsPerEpoch, tMult: 1, etaMin: lr * 1e-2))
-        default: schedule = LRSchedule(base: lr)
-        }
+        let optimizer = config.makeOptimizer(model.namedParameters())
+        schedule = config.makeSchedule()
         if config.patch == nil && config.dims == 2 {
             // Whole images whose size is not divisible by 2^depth are padded (DivisorPadding); a 2D model still needs slices.
             for c in data.labeled + data.unlabeled + data.validation where c.spatialShape[0] != 1 {
@@ -219,12 +206,7 @@ public final class Trainer {
     /// The configured supervised loss on logits `[B, K, *sp]` and targets `[B, *sp]`; `mask` (0 = ignore a voxel) applies
     /// to ce, dice and dice-ce. Top-K CE ranks all voxels (strategies that mask voxels reject it).
     func defaultLoss(_ logits: Tensor, _ y: Tensor, mask: Tensor?) -> Tensor {
-        switch config.loss {
-        case "dice": return Losses.softDice(logits, y, includeBackground: false, mask: mask)
-        case "dice-ce": return Losses.diceCrossEntropy(logits, y, mask: mask)
-        case "topk10": return Losses.topKCrossEntropy(logits, y, percent: 10)
-        default: return Losses.crossEntropy(logits, y, mask: mask)
-        }
+        config.supervisedLoss(logits, y, mask: mask)
     }
 
     /// Mean foreground Dice over the validation cases (strategy inference when it overrides `predict`).

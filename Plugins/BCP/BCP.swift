@@ -1,0 +1,165 @@
+import Engine
+import NN
+import Training
+
+/// Bidirectional copy-paste (Bai et al. 2023, CVPR; github DeepMed-Lab-ECNU/BCP, ACDC_BCP_train.py / LA_BCP_train.py).
+///
+/// Two stages in one run. Pre-training (the first `pretrain` fraction of the steps): labeled images only, each batch
+/// mixed with itself by a random box (labeled half b pasted into labeled half a), supervised by the mixed ground truth.
+/// Self-training (the rest): the teacher starts as a copy of the pre-trained student and follows it by EMA (α = `alpha`
+/// after every step). One box per step (sides `box` × the patch's, random position) is used both ways:
+/// - unlabeled-outside image: u_a with the box taken from labeled x_a; target = teacher pseudo-label outside, GT inside;
+/// - labeled-outside image: x_b with the box taken from unlabeled u_b; target = GT outside, pseudo-label inside.
+/// The loss of each mixed image is ½(Dice + CE) of its two regions, each region's term weighted 1 when its target is
+/// ground truth and `u-weight` (0.5) when it is a pseudo-label: the supervision combines ground truth and pseudo-labels
+/// in the same proportions as the images. Pseudo-labels are the teacher's argmax on the un-mixed unlabeled images (no
+/// gradient, train mode as in the reference). This replaces the trainer's supervised loss (BCP has no separate one).
+///
+/// Options: `pretrain` 0.25 (fraction of the run's steps; ACDC: 10000 of 40000 iterations), `box` 2/3 (box side fraction),
+/// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student), `loss` run|reference.
+/// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background (batch Dice over all classes); on
+/// the real lung-tumour slices (tumour a few percent of a slice, 10 labeled) it collapsed to all-background during
+/// pre-training in one of two seeds (validation Dice 0 from epoch 2). `run` applies the run's configured loss (nnU-Net
+/// Dice-CE without background unless `--loss` says otherwise) to each region with the same region weights; it did not
+/// prevent that collapse either (docs/sota-strategies.md).
+/// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
+/// one run (the reference trains two and reloads). The reference's largest-connected-component filter on ACDC
+/// pseudo-labels (`nms`) is not applied. Labeled and unlabeled batches are split in halves a/b as in the reference; with
+/// one pair only, both directions use it. The trainer's forward pass on the plain labeled batch is unused here.
+/// Records `bcp_loss`, `bcp_stage` (0 pre-training, 1 self-training) in metrics.csv.
+public final class BCP: Strategy {
+    public static let name = "bcp"
+    public static let summary = "Bidirectional copy-paste: labeled/unlabeled boxes mixed both ways under a Mean Teacher (Bai et al. 2023)"
+
+    let pretrain: Double
+    let box: Double
+    let unlabeledWeight: Double
+    let alpha: Double
+    let predictWithTeacher: Bool
+    let lossKind: RegionLoss
+
+    /// The loss of one region of a mixed image.
+    enum RegionLoss: String, CaseIterable {
+        /// The run's configured supervised loss with the region as mask (nnU-Net's Dice-CE without background by default).
+        case run
+        /// The reference's mix_loss: Dice over the whole (sub-)batch with the background included, plus CE.
+        case reference
+    }
+    let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
+    /// Whether self-training has started (the teacher then holds the pre-trained student and follows it by EMA). The
+    /// teacher exists from the start so every checkpoint has the same size (the run's disk preflight stays right).
+    private(set) var teacherReady = false
+
+    public init(options: StrategyOptions) throws {
+        pretrain = options.double("pretrain", default: 0.25, in: 0...1)
+        box = options.double("box", default: 2.0 / 3.0, in: 0.01...1)
+        unlabeledWeight = options.double("u-weight", default: 0.5, in: 0...10)
+        alpha = options.double("alpha", default: 0.99, in: 0...1)
+        predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        lossKind = RegionLoss(rawValue: options.choice("loss", default: RegionLoss.reference.rawValue, from: RegionLoss.allCases.map(\.rawValue))) ?? .reference
+        try options.finish()
+    }
+
+    public var wantsUnlabeledBatch: Bool { true }
+
+    public func willStartRun(_ run: RunContext) throws { try teacher.ensure(run) }
+
+    /// Whether optimizer step `globalStep` (0-based, about to be taken) belongs to pre-training.
+    func isPretraining(_ run: RunContext) -> Bool { Double(run.globalStep) < pretrain * Double(run.totalSteps) }
+
+    /// A mixed training image and its target: `outside` everywhere except `region` (1 = inside the box), where
+    /// `inside` is pasted; targets likewise. Weights: of the outside and inside terms.
+    struct Mix {
+        var images: Tensor, target: Tensor, region: Tensor
+        var outsideWeight: Float, insideWeight: Float
+    }
+
+    /// Pastes `insideImages`/`insideTargets` into `outsideImages`/`outsideTargets` over `region` `[B, *spatial]`.
+    static func mix(outside: (Tensor, Tensor), inside: (Tensor, Tensor), region: Tensor, outsideWeight: Float, insideWeight: Float) -> Mix {
+        Mix(images: Mixing.paste(inside.0, into: outside.0, region: region), target: Mixing.paste(inside.1, into: outside.1, region: region),
+            region: region, outsideWeight: outsideWeight, insideWeight: insideWeight)
+    }
+
+    /// BCP's mix_loss halved: ½ Σ_region w_region·(Dice(region) + CE(region)), Dice over the whole (sub-)batch with the
+    /// background included, CE averaged over the region's voxels (`.reference`); or ½ Σ_region w_region·L(region) with
+    /// L the run's configured loss masked to the region (`.run`, given `config`).
+    static func loss(_ logits: Tensor, _ m: Mix, kind: RegionLoss = .reference, config: TrainConfig? = nil) -> Tensor {
+        let outsideMask = withNoGrad { 1 - m.region }
+        func part(_ mask: Tensor) -> Tensor {
+            if kind == .run, let config { return config.supervisedLoss(logits, m.target, mask: mask) }
+            return Losses.softDice(logits, m.target, includeBackground: true, batchDice: true, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
+        }
+        return (part(outsideMask) * m.outsideWeight + part(m.region) * m.insideWeight) * 0.5
+    }
+
+    /// Rows `range` of a model-layout batch.
+    static func rows(_ t: Tensor, _ range: Range<Int>) -> Tensor {
+        t.sliced([range] + t.shape.dropFirst().map { 0..<$0 }).detached()
+    }
+
+    /// The region `[n, *spatial]` of `box` for `n` samples shaped like `batch`.
+    static func region(_ b: MixBox, count n: Int, like batch: Tensor) -> Tensor {
+        Mixing.region(Array(repeating: b, count: n), like: rows(batch, 0..<n))
+    }
+
+    public func supervisedLoss(_ step: StepContext) throws -> Tensor? {
+        let run = step.run
+        let x = step.labeledImages, y = step.labeledTargets
+        let spatial = BatchSamples.spatialShape(x)
+        let b = MixBox.random(spatial: spatial, sideFraction: box, rng: &run.rng)
+        let nl = x.shape[0]
+        if isPretraining(run) || step.unlabeledImages == nil {
+            run.record("bcp_stage", 0)
+            // Labeled half b pasted into labeled half a (one sample: mixed with itself).
+            let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
+            let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
+                            region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
+            let l = BCP.loss(run.model(m.images), m, kind: lossKind, config: run.config)
+            run.record("bcp_loss", Double(l.item))
+            return l
+        }
+        guard let u = step.unlabeledImages else { return nil }
+        run.record("bcp_stage", 1)
+        if !teacherReady { try teacher.reset(copying: run.model, run); teacherReady = true }
+        let t = try teacher.ensure(run)
+        let n = min(nl, u.shape[0])
+        let pseudo = withNoGrad { () -> Tensor in
+            let was = t.training
+            t.train()
+            defer { t.setTraining(was) }
+            let logits = t(BCP.rows(u, 0..<n))
+            return logits.argmax(axis: 1).reshaped([n] + Array(logits.shape.dropFirst(2)))
+        }
+        let h = max(n / 2, 1)
+        let first = 0..<h, second = (n >= 2 ? h : 0)..<(n >= 2 ? min(2 * h, n) : 1)
+        let w = Float(unlabeledWeight)
+        // Unlabeled outside, labeled box inside; then labeled outside, unlabeled box inside.
+        let mu = BCP.mix(outside: (BCP.rows(u, first), BCP.rows(pseudo, first)), inside: (BCP.rows(x, first), BCP.rows(y, first)),
+                         region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)
+        let ml = BCP.mix(outside: (BCP.rows(x, second), BCP.rows(y, second)), inside: (BCP.rows(u, second), BCP.rows(pseudo, second)),
+                         region: BCP.region(b, count: second.count, like: x), outsideWeight: 1, insideWeight: w)
+        let l = BCP.loss(run.model(mu.images), mu, kind: lossKind, config: run.config)
+            + BCP.loss(run.model(ml.images), ml, kind: lossKind, config: run.config)
+        run.record("bcp_loss", Double(l.item))
+        return l
+    }
+
+    public func didFinishStep(_ run: RunContext, _ step: StepContext) throws {
+        if teacherReady { try teacher.updateEMA(from: run.model, decay: Float(alpha), run) }
+    }
+
+    public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
+        guard predictWithTeacher, teacherReady else { return nil }
+        return try teacher.prediction(image, run)
+    }
+
+    public func stateDict() -> [String: Tensor] {
+        teacher.stateDict().merging(["teacher_ready": Tensor(scalar: teacherReady ? 1 : 0)]) { a, _ in a }
+    }
+
+    public func load(stateDict: [String: Tensor]) throws {
+        guard let ready = stateDict["teacher_ready"] else { throw TrainingError("bcp: the checkpoint has no strategy.teacher_ready") }
+        try teacher.load(stateDict: stateDict)
+        teacherReady = ready.item == 1
+    }
+}
