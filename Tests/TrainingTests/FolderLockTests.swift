@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import NN
 @testable import Training
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,8 @@ struct FolderLockTests {
             #expect(e.description.hasSuffix("wait for it to finish or stop it (kill \(getpid()))"), "\(e)")
         }
         a.release()
-        let text = try String(contentsOf: dir.appendingPathComponent(FolderLock.fileName), encoding: .utf8)
+        // POSIX read: Foundation's String(contentsOf:) leaks its buffer on an empty file (ASan finding).
+        let text = String(decoding: try FileBytes.read(dir.appendingPathComponent(FolderLock.fileName)), as: UTF8.self)
         #expect(text.isEmpty, "a released lock file names no holder: \(text)")
         let b = try FolderLock.acquire(dir, command: "predict")
         #expect(b.tookOverFrom == nil)
@@ -41,7 +43,8 @@ struct FolderLockTests {
             .write(to: dir.appendingPathComponent(FolderLock.fileName), atomically: false, encoding: .utf8)
         let l = try FolderLock.acquire(dir, command: "train --resume")
         #expect(l.tookOverFrom?.pid == dead && l.tookOverFrom?.command == "train")
-        let text = try String(contentsOf: dir.appendingPathComponent(FolderLock.fileName), encoding: .utf8)
+        // POSIX read: Foundation's String(contentsOf:) leaks its buffer on an empty file (ASan finding).
+        let text = String(decoding: try FileBytes.read(dir.appendingPathComponent(FolderLock.fileName)), as: UTF8.self)
         #expect(text.hasPrefix("pid=\(getpid())\n") && text.contains("command=train --resume\n"), "\(text)")
         l.release()
     }
