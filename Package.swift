@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // SemiSeg: semi-supervised medical image segmentation in Swift.
-// Layers (dependencies point downward only): semiseg CLI -> Plugins -> Training -> Evaluation -> MedIO -> NN -> Engine -> C wrappers.
+// Module graph (a DAG; dependencies point downward only): docs/ARCHITECTURE.md §1.
 import PackageDescription
 
 let package = Package(

@@ -4,7 +4,7 @@
 
 /// One-vs-rest voxel counts for one class of one case.
 ///
-/// Conventions (nnU-Net / SemiSeg ARCHITECTURE §5):
+/// Conventions (nnU-Net / SemiSeg docs/ARCHITECTURE.md §8):
 /// - Dice = 2TP/(2TP+FP+FN) and IoU = TP/(TP+FP+FN); both masks empty -> `nil`;
 ///   reference empty and prediction non-empty -> 0.
 /// - precision = TP/(TP+FP) and recall = TP/(TP+FN); a zero denominator -> `nil`

@@ -1,4 +1,4 @@
-// The JSON report written by `semiseg evaluate` (ARCHITECTURE §4).
+// The JSON report written by `semiseg evaluate` (docs/ARCHITECTURE.md §7).
 
 import Foundation
 

@@ -1,7 +1,7 @@
 import Foundation
 import MedIO
 
-/// Read-only view of a `semiseg compare` output folder (ARCHITECTURE §4): `compare.json`, `split.json`,
+/// Read-only view of a `semiseg compare` output folder (docs/ARCHITECTURE.md §7): `compare.json`, `split.json`,
 /// `summary.json`, `summary.csv`, and one normal run folder per strategy and seed under `cells/<strategy>-seed<S>/`.
 ///
 /// JSON is read loosely (`JSONSerialization`) so that extra or missing optional keys never break figures.

@@ -4,7 +4,7 @@ import Foundation
 import NN
 
 /// `semiseg bench`: times one training step (forward + backward + Adam) and one inference pass of the benchmark
-/// U-Nets (ARCHITECTURE §6), median of `--reps` after a warm-up, with the peak RSS of a process running only that net.
+/// U-Nets (docs/ARCHITECTURE.md §9), median of `--reps` after a warm-up, with the peak RSS of a process running only that net.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the reference U-Nets (train step, inference, peak memory).")
 

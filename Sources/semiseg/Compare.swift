@@ -4,7 +4,7 @@ import Foundation
 import Reporting
 import Training
 
-/// `semiseg compare`: every strategy on the same split, model, budget and seeds (ARCHITECTURE §4); resumable.
+/// `semiseg compare`: every strategy on the same split, model, budget and seeds (docs/ARCHITECTURE.md §7); resumable.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare strategies on one split over several seeds: summary.json, summary.csv, report.md.",

@@ -4,7 +4,7 @@ import Foundation
 import MedIO
 import Training
 
-/// `semiseg evaluate`: metrics of a folder of predicted label maps against reference label maps (ARCHITECTURE §4, §5).
+/// `semiseg evaluate`: metrics of a folder of predicted label maps against reference label maps (docs/ARCHITECTURE.md §7, §8).
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Dice, IoU, HD95, ASSD, NSD, precision, recall per case and class, with means (JSON).",

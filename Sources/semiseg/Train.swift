@@ -5,7 +5,7 @@ import MedIO
 import Reporting
 import Training
 
-/// `semiseg train`: one run of one strategy on an MSD dataset (ARCHITECTURE §4).
+/// `semiseg train`: one run of one strategy on an MSD dataset (docs/ARCHITECTURE.md §7).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a U-Net with a strategy on an MSD dataset and evaluate it on the test cases.")
 

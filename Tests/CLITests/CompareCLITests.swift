@@ -47,7 +47,7 @@ struct CompareCLITests {
         let split = try json(run + "/split.json") as NSDictionary
         for c in ["supervised-seed0", "uda-seed0"] { #expect(try json(run + "/cells/\(c)/split.json") as NSDictionary == split) }
 
-        // ARCHITECTURE §4 shape.
+        // docs/ARCHITECTURE.md §7 shape.
         let summary = try json(run + "/summary.json")
         #expect((summary["split"] as? [String: Any])?["test"] as? [String] == ["spleen_10.nii.gz", "spleen_11.nii.gz", "spleen_12.nii.gz"])
         let sup = try #require((summary["strategies"] as? [String: Any])?["supervised"] as? [String: Any])

@@ -1,4 +1,4 @@
-// Tests of Report.swift: the ARCHITECTURE §4 `semiseg evaluate` JSON shape, with explicit nulls.
+// Tests of Report.swift: the docs/ARCHITECTURE.md §7 `semiseg evaluate` JSON shape, with explicit nulls.
 
 import Foundation
 import Testing

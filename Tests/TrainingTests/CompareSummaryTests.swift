@@ -4,7 +4,7 @@ import Testing
 @testable import Training
 
 /// The comparison math: mean ± std over seeds, the paired difference to supervised with its Wilcoxon p-value,
-/// the JSON shape of ARCHITECTURE §4 and the CSV rows.
+/// the JSON shape of docs/ARCHITECTURE.md §7 and the CSV rows.
 @Suite("Comparison summary")
 struct CompareSummaryTests {
     static let ids = (0..<6).map { "case_\($0).nii.gz" }

@@ -30,7 +30,7 @@ public struct SeedResult: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// The cell's run folder, relative to the comparison folder (`cells/uda-seed0`).
     public var cell: String
-    /// Test means per class key and metric (ARCHITECTURE §4 `evaluate` shape).
+    /// Test means per class key and metric (docs/ARCHITECTURE.md §7 `evaluate` shape).
     public var mean: [String: MetricValues]
     public var foregroundMean: MetricValues
     public var ece: Double?
@@ -137,7 +137,7 @@ public struct StrategySummary: Codable, Equatable, Sendable {
     }
 }
 
-/// `RUN/summary.json`: the ARCHITECTURE §4 `compare` shape plus calibration, uncertainty, timing and the paired
+/// `RUN/summary.json`: the docs/ARCHITECTURE.md §7 `compare` shape plus calibration, uncertainty, timing and the paired
 /// comparison to `supervised`.
 public struct ComparisonSummary: Codable, Equatable, Sendable {
     /// The one split every cell used.

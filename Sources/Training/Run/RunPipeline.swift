@@ -10,7 +10,7 @@ public struct RunSummary: Codable, Sendable {
     public var bestValidationDice: Double?
     public var bestEpoch: Int?
     public var trainSeconds: Double
-    /// Test-set report (ARCHITECTURE §4 `evaluate` shape).
+    /// Test-set report (docs/ARCHITECTURE.md §7 `evaluate` shape).
     public var test: EvaluationReport?
     /// Expected calibration error (15 bins) and Brier score over all test voxels, on the training grid.
     public var ece: Double?

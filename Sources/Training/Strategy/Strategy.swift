@@ -9,7 +9,7 @@ public enum TrainingControl: Sendable {
     case stop
 }
 
-/// A semi-supervised strategy: the base trainer plus a few hooks (ARCHITECTURE §3).
+/// A semi-supervised strategy: the base trainer plus a few hooks (docs/ARCHITECTURE.md §4).
 ///
 /// Every hook has a default no-op, so a strategy implements only what it changes. Hooks receive the shared
 /// `RunContext` (a reference: model, optimizer, data, RNG, log) and, per step, a `StepContext`.
