@@ -38,6 +38,9 @@ public enum NetworkRegistry {
     /// Every network, in listing order (one line per network).
     public static let entries: [NetworkEntry] = [
         UNet.registryEntry,
+        VNet.registryEntry,
+        AttentionUNet.registryEntry,
+        UNetPlusPlus.registryEntry,
     ]
 
     /// Benchmark presets by name (`semiseg bench --net unet3d-s8`, docs/ARCHITECTURE.md §9).
