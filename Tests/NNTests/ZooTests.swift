@@ -17,7 +17,7 @@ extension NNTests {
 
         static func spec(_ name: String, _ dims: Int, _ options: [String: String]) -> NetworkSpec {
             dims == 2 ? NetworkSpec(name: name, dims: 2, classes: 3, base: 4, depth: 2, options: options)
-                : NetworkSpec(name: name, dims: 3, classes: 2, base: 2, depth: 2, options: options)
+                : NetworkSpec(name: name, dims: 3, classes: 2, base: name == "attention-unet" ? 4 : 2, depth: 2, options: options)
         }
 
         @Test(arguments: 0..<6) func matchesPyTorchForwardAndGradients(_ index: Int) throws {
