@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the reference U-Nets (train step, inference, peak memory).")
 
     @Flag(help: "One JSON line per network.") var json = false
-    @Option(help: "Run only this network: a benchmark preset (unet3d-s8, unet2d-s16) or any network of `semiseg models` (with --dims, --base, --input); without it each preset runs in its own child process.")
+    @Option(name: [.customLong("net"), .customLong("model")], help: "Run only this network (--net or --model): a benchmark preset (unet3d-s8, unet2d-s16) or any network of `semiseg models` (with --dims, --base, --input); without it each preset runs in its own child process.")
     var net: String?
     @Option(help: "Rank of a registry network given to --net (default 3).") var dims = 3
     @Option(help: "Width of a registry network given to --net (default 8).") var base = 8

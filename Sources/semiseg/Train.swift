@@ -43,7 +43,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Validation cases (default \(RunOptions.D.validation)).") var validation: Int?
     @Option(name: .customLong("test-count"), help: "Test cases held out when the dataset has no labelsTs (default \(RunOptions.D.testCount)).") var testCount: Int?
     @Option(help: "Reuse a split file (RUN/split.json).") var split: String?
-    @Option(help: "Network (see `semiseg models`: unet, vnet, ...; unet2d/unet3d = unet at that rank) (default \(RunOptions.D.model): the U-Net, 2D for 2D data or a 1,H,W patch, else 3D).") var model: String?
+    @Option(help: "Network (see `semiseg models`: unet, vnet, ...; unet2d/unet3d = unet at that rank) (default \(RunOptions.D.model): unet2d for 2D data or a 1,H,W patch, else unet3d).") var model: String?
     @Option(help: "Rank of the network, 2 or 3 (default: from an alias like unet2d, else from the data).") var dims: Int?
     @Option(name: .customLong("model-opt"), help: "Network option key=value (repeatable; see `semiseg models`).") var modelOpts: [String] = []
     @Option(help: "Base channels (default \(RunOptions.D.base)).") var base: Int?
