@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import NN
 import Testing

@@ -2,6 +2,7 @@ import Engine
 import Evaluation
 import Foundation
 import MedIO
+import Training
 
 /// The result of a complete run: training plus evaluation of the best checkpoint on the split's test cases.
 public struct RunSummary: Codable, Sendable {
