@@ -15,8 +15,13 @@ import Foundation
 public struct SlurmScripts: Equatable, Sendable {
     /// Absolute path of the `semiseg` executable the tasks run.
     public var executable: String
-    /// Absolute path of the comparison folder.
+    /// Absolute path of the comparison folder (the scripts' and tasks' log files).
     public var run: String
+    /// The comparison folder as `compare.json` spells it (`--out` of the submitting command, maybe relative): every
+    /// task passes it on, so a cell's `config.json` is the same as under a local `compare`.
+    public var out: String
+    /// The submitting command's working directory: tasks start there (relative `--data` / `--out` paths).
+    public var directory: String
     /// Every cell name in the comparison's order (index = array task id).
     public var cells: [String]
     /// Indices into `cells` of the tasks to submit (the unfinished cells), ascending.
@@ -28,9 +33,10 @@ public struct SlurmScripts: Equatable, Sendable {
     /// Cells also log one line per optimizer step.
     public var logSteps: Bool
 
-    public init(executable: String, run: String, cells: [String], pending: [Int], threads: Int, options: [String] = [],
-                logSteps: Bool = false) {
-        self.executable = executable; self.run = run; self.cells = cells; self.pending = pending
+    public init(executable: String, run: String, out: String, directory: String, cells: [String], pending: [Int], threads: Int,
+                options: [String] = [], logSteps: Bool = false) {
+        self.executable = executable; self.run = run; self.out = out; self.directory = directory
+        self.cells = cells; self.pending = pending
         self.threads = threads; self.options = options; self.logSteps = logSteps
     }
 
@@ -68,6 +74,9 @@ public struct SlurmScripts: Equatable, Sendable {
         set -u
         SEMISEG=\(Self.quote(executable))
         RUN=\(Self.quote(run))
+        OUT=\(Self.quote(out))
+        # Relative paths in compare.json (--data, --out) are relative to the folder `compare --slurm` ran in.
+        cd \(Self.quote(directory)) || exit 1
         # Array task id = the cell's index in RUN/compare.json's seed-major order (`semiseg compare --cell INDEX`).
         case "${SLURM_ARRAY_TASK_ID:-}" in
 
@@ -82,7 +91,7 @@ public struct SlurmScripts: Equatable, Sendable {
         echo "slurm task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (job ${SLURM_JOB_ID}) on $(hostname), restart ${SLURM_RESTART_COUNT:-0}, $(date -u +%Y-%m-%dT%H:%M:%SZ): cell $CELL"
         # exec: SIGTERM (scancel, preemption, time limit) reaches semiseg itself, which checkpoints at the next step
         # boundary and exits 143; the requeued task resumes the cell from that checkpoint, bit-identically.
-        exec "$SEMISEG" compare --out "$RUN" --cell "$CELL" --threads \(threads)\(logSteps ? " --log-steps" : "")
+        exec "$SEMISEG" compare --out "$OUT" --cell "$CELL" --threads \(threads)\(logSteps ? " --log-steps" : "")
 
         """
         return s
@@ -101,9 +110,9 @@ public struct SlurmScripts: Equatable, Sendable {
 
         set -u
         SEMISEG=\(Self.quote(executable))
-        RUN=\(Self.quote(run))
+        cd \(Self.quote(directory)) || exit 1
         # summary.json, summary.csv, report.md, figures/; exit 1 (and a list) when a cell is unfinished or failed.
-        exec "$SEMISEG" compare --out "$RUN" --collect
+        exec "$SEMISEG" compare --out \(Self.quote(out)) --collect
 
         """
         return s
