@@ -36,7 +36,7 @@ fail() { echo "slurm-test: FAILED: $*" >&2; exit 1; }
 
 eval "$(bash scripts/slurm-local.sh start)"
 "$B" synth --out "$W/data" --cases 10 --test-cases 3 --dims 2 --seed 3 >/dev/null
-EPOCHS=3 ITERS=6
+EPOCHS=3 ITERS=20
 FLAGS=(--data "$W/data" --strategies supervised,mean-teacher --seeds 0,1 --model unet2d --base 4 --depth 2
        --epochs $EPOCHS --iterations $ITERS --batch-size 2 --labeled 3 --validation 2 --augmentation standard
        --threads 1 --log-steps)
@@ -81,7 +81,7 @@ wait_state "${A}_0" '^CANCELLED$' 60
 scontrol requeue "${A}_0"
 release "${A}_0"
 release "${A}_1"
-echo "slurm-test: task ${A}_0 (${CELLS[0]}) cancelled in epoch 2 and requeued; task ${A}_1 (${CELLS[1]}) requeued while running"
+echo "slurm-test: task ${A}_0 (${CELLS[0]}) cancelled mid-training and requeued; task ${A}_1 (${CELLS[1]}) requeued while running"
 
 wait_state "$C" '^(COMPLETED|FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL)$' 300
 slurm_s=$(secs "$t0" "$(now)")

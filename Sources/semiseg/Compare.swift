@@ -16,7 +16,10 @@ struct Compare: ParsableCommand {
         The same command with more strategies or seeds (and otherwise the same settings) grows a finished \
         comparison: only the new cells train; other shared settings are refused, listed as key: old -> new. \
         Strategy options: --opt STRATEGY:KEY=VALUE (e.g. --opt uda:weight=0.5), repeatable. Every other flag is \
-        shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here.
+        shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here. \
+        On a Slurm cluster, --slurm validates the same way, writes RUN/slurm/array.sbatch (one task per unfinished \
+        cell, each `compare --out RUN --cell NAME`) and collect.sbatch (`compare --out RUN --collect`, after the \
+        array) and submits both; --slurm-args "--partition=cpu --account=lab" adds sbatch options.
         """)
 
     @Option(help: "Comma-separated strategy names (see `semiseg strategies`), e.g. supervised,uda,mc-dropout.") var strategies: String?
