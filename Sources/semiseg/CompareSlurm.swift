@@ -38,7 +38,16 @@ extension Compare {
         let run = URL(fileURLWithPath: out).standardizedFileURL
         let fm = FileManager.default
         let names = plan.cells.map { CompareSettings.cellName(strategy: $0.strategy, seed: $0.seed) }
-        let pending = names.indices.filter { !fm.fileExists(atPath: run.appendingPathComponent("cells/\(names[$0])/summary.json").path) }
+        // Unfinished cells, except those a live process trains now (an earlier submission's task, a local run).
+        var busy: [String] = []
+        let pending = names.indices.filter { i in
+            let cell = run.appendingPathComponent("cells/\(names[i])")
+            if fm.fileExists(atPath: cell.appendingPathComponent("summary.json").path) { return false }
+            if let h = FolderLock.liveHolder(cell) { busy.append("\(names[i]) (\(h))"); return false }
+            return true
+        }
+        if !busy.isEmpty { print("not submitted, being trained now: \(busy.joined(separator: ", "))") }
+        if pending.isEmpty && !busy.isEmpty { print("nothing to submit"); return }
         if pending.isEmpty {
             print("every cell of \(out) is finished: nothing to submit; collecting here")
             return try collectCells(out)
