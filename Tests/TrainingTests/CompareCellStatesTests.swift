@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Experiments
 @testable import Training
 
 /// What `compare --collect` reports for each cell, from the cell folders alone; and `--cell NAME|INDEX`.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Experiments
 @testable import Training
 
 /// The batch scripts of `compare --slurm`, run by bash with a stand-in `semiseg` and the variables Slurm sets.

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// The two batch scripts of `semiseg compare --slurm` (docs/ARCHITECTURE.md §3): `RUN/slurm/array.sbatch`, a job
 /// array with one task per unfinished cell, and `RUN/slurm/collect.sbatch`, which writes the summary once the array

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// One cell of a comparison on its own: what `Comparison.run` does for each cell, what `semiseg compare --cell`
 /// (a Slurm array task) does for one, and the cell states `--collect` reports (docs/ARCHITECTURE.md §3).

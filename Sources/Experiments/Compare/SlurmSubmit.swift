@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// Submits the scripts of `SlurmScripts` with the cluster's own `sbatch` (docs/ARCHITECTURE.md §3): the array,
 /// then the collect job with `--dependency=afterany:<array>` (it runs once every task has ended, however it ended,
