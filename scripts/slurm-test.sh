@@ -6,9 +6,10 @@
 #  4. array task 0 is `scancel`led mid-training (SIGTERM: checkpoint at the next step boundary, exit 143), then
 #     `scontrol requeue`d; task 1 is requeued while it runs (what preemption does: SIGTERM, back to pending). Slurm
 #     holds a requeued job ~2 min (BeginTime); `scontrol update StartTime=now` releases it;
-#  5. waits for the collect job and requires: it succeeded, both cells resumed from their SIGTERM checkpoints, and
-#     every cell's summary.json, metrics.csv (without seconds) and checkpoint tensors, and the collected summary.json /
-#     summary.csv (without timings), are identical to the local compare; report.md and the same figures exist.
+#  5. waits for the collect job and requires: it succeeded, both cells resumed mid-epoch from their SIGTERM
+#     checkpoints, and every cell's checkpoint tensors, prediction voxels, summary.json, metrics.csv (without seconds)
+#     and TensorBoard epochs, and the collected summary.json / summary.csv (without timings), are identical to the
+#     local compare (scripts/same-run.py); report.md and the same figures exist.
 # Slurm missing is a failure, not a skip: scripts/install-deps.sh installs it (Debian's slurm-wlm and munge).
 #
 # usage: scripts/slurm-test.sh      env: SEMISEG (.build/release/semiseg), SLURM_TEST_KEEP=1 keeps the work folder.
@@ -96,58 +97,13 @@ for i in 0 1; do
     || fail "${CELLS[$i]}: did not resume mid-epoch from its SIGTERM checkpoint (log.txt)"
 done
 
-python3 - "$W/local" "$W/slurm" "${CELLS[@]}" <<'PY'
-import hashlib, json, os, struct, sys
-ref, got, cells = sys.argv[1], sys.argv[2], sys.argv[3:]
-problems = []
-
-def untimed(v):
-    if isinstance(v, dict):
-        return {k: untimed(x) for k, x in v.items() if 'seconds' not in k.lower()}
-    if isinstance(v, list):
-        return [untimed(x) for x in v]
-    return v
-
-def tensors(path):  # safetensors: name -> sha256(dtype, shape, bytes); metadata (timings) skipped
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    return {k: hashlib.sha256(json.dumps([v['dtype'], v['shape']]).encode() + raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]]).hexdigest()
-            for k, v in head.items() if k != '__metadata__'}
-
-def rows(path):
-    lines = open(path).read().strip().split('\n')
-    cols = lines[0].split(',')
-    return [{k: v for k, v in zip(cols, l.split(',')) if k != 'seconds'} for l in lines[1:]]
-
-for c in cells:
-    a, b = os.path.join(ref, 'cells', c), os.path.join(got, 'cells', c)
-    if untimed(json.load(open(os.path.join(a, 'summary.json')))) != untimed(json.load(open(os.path.join(b, 'summary.json')))):
-        problems.append(f'{c}: summary.json (test metrics) differs')
-    if rows(os.path.join(a, 'metrics.csv')) != rows(os.path.join(b, 'metrics.csv')):
-        problems.append(f'{c}: metrics.csv rows differ')
-    for ck in ('last', 'best'):
-        if tensors(os.path.join(a, 'checkpoints', ck + '.safetensors')) != tensors(os.path.join(b, 'checkpoints', ck + '.safetensors')):
-            problems.append(f'{c}: checkpoints/{ck}.safetensors tensors differ')
-sa, sb = json.load(open(os.path.join(ref, 'summary.json'))), json.load(open(os.path.join(got, 'summary.json')))
-if untimed(sa) != untimed(sb):
-    problems.append('summary.json differs')
-def csv_rows(p):
-    return [l for l in open(p).read().split('\n') if ',train_seconds,' not in l]
-if csv_rows(os.path.join(ref, 'summary.csv')) != csv_rows(os.path.join(got, 'summary.csv')):
-    problems.append('summary.csv differs')
-if not os.path.exists(os.path.join(got, 'report.md')):
-    problems.append('report.md missing')
-fa, fb = sorted(os.listdir(os.path.join(ref, 'figures'))), sorted(os.listdir(os.path.join(got, 'figures')))
-if fa != fb:
-    problems.append(f'figures differ: {sorted(set(fa) ^ set(fb))}')
-for p in problems:
-    print('    ' + p, file=sys.stderr)
-n = sum(len(s['per_seed']) for s in sb['strategies'].values())
-print(f'slurm-test: {n} cells collected; per cell summary.json, metrics.csv, checkpoints identical to the local compare: '
-      + ('yes' if not problems else 'NO'))
-sys.exit(1 if problems else 0)
-PY
+# Every cell's checkpoint tensors, prediction voxels, summary.json, metrics.csv and TensorBoard epochs, and the
+# collected summary.json / summary.csv, against the local compare (timings aside).
+read -r w p m <<< "$(python3 scripts/same-run.py compare "$W/local" "$W/slurm" $EPOCHS "$(IFS=,; echo "${CELLS[*]}")")"
+echo "slurm-test: ${#CELLS[@]} cells; identical to the local compare: weights $w, predictions $p, metrics $m"
+[ "$w$p$m" = yesyesyes ] || fail "the Slurm run differs from the local compare (above)"
+[ "$(ls "$W/local/figures")" = "$(ls "$W/slurm/figures")" ] || fail "figures differ: $(ls "$W/local/figures") vs $(ls "$W/slurm/figures")"
+[ -s "$W/slurm/report.md" ] || fail "report.md missing"
 
 echo "slurm-test: 2 strategies x 2 seeds, $EPOCHS epochs x $ITERS steps, --threads 1: local compare ${local_s} s (cells one after another),"
 echo "            --slurm on one 2-core node ${slurm_s} s from submission to the collect job's end (2 tasks at once, 2 requeues)"

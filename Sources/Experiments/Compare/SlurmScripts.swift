@@ -60,24 +60,12 @@ public struct SlurmScripts: Equatable, Sendable {
 
     /// `RUN/slurm/array.sbatch`.
     public func arrayScript() -> String {
-        var s = header("one array task per cell")
-        s += "#SBATCH --job-name=\(jobName)\n"
-        s += "#SBATCH --array=\(Self.arrayRange(pending))\n"
-        s += "#SBATCH --ntasks=1\n"
-        s += "#SBATCH --cpus-per-task=\(threads)\n"
-        s += "#SBATCH --requeue\n"
-        s += "#SBATCH --open-mode=append\n"
-        // Only what happens before the task's own log is opened (a missing folder) lands here.
-        s += "#SBATCH --output=\(run)/\(Self.folder)/array-%A_%a.out\n"
-        for o in options { s += "#SBATCH \(o)\n" }
+        // The array's own --output holds only what Slurm says about a task and what happens before its log opens.
+        var s = preamble("one array task per cell", name: jobName, output: "array-%A_%a.out",
+                         extra: ["--array=\(Self.arrayRange(pending))", "--requeue"], cpus: threads)
         s += """
-
-        set -u
-        SEMISEG=\(Self.quote(executable))
         RUN=\(Self.quote(run))
         OUT=\(Self.quote(out))
-        # Relative paths in compare.json (--data, --out) are relative to the folder `compare --slurm` ran in.
-        cd \(Self.quote(directory)) || exit 1
         # Array task id = the cell's index in RUN/compare.json's seed-major order (`semiseg compare --cell INDEX`).
         case "${SLURM_ARRAY_TASK_ID:-}" in
 
@@ -100,20 +88,27 @@ public struct SlurmScripts: Equatable, Sendable {
 
     /// `RUN/slurm/collect.sbatch`.
     public func collectScript() -> String {
-        var s = header("the summary of the finished cells, after the array")
-        s += "#SBATCH --job-name=\(jobName)-collect\n"
-        s += "#SBATCH --ntasks=1\n"
-        s += "#SBATCH --cpus-per-task=1\n"
-        s += "#SBATCH --open-mode=append\n"
-        s += "#SBATCH --output=\(run)/\(Self.folder)/collect-%j.out\n"
-        for o in options { s += "#SBATCH \(o)\n" }
+        preamble("the summary of the finished cells, after the array", name: jobName + "-collect", output: "collect-%j.out",
+                 extra: [], cpus: 1)
+        + """
+        # summary.json, summary.csv, report.md, figures/; exit 1 (and a list) when a cell is unfinished or failed.
+        exec "$SEMISEG" compare --out \(Self.quote(out)) --collect
+
+        """
+    }
+
+    /// The `#SBATCH` lines (ours, then the user's) and the first commands both scripts share.
+    private func preamble(_ what: String, name: String, output: String, extra: [String], cpus: Int) -> String {
+        var s = "#!/bin/bash\n# Written by `semiseg compare --slurm` for \(run): \(what) (docs/ARCHITECTURE.md §3).\n"
+        let ours = ["--job-name=\(name)"] + extra + ["--ntasks=1", "--cpus-per-task=\(cpus)", "--open-mode=append",
+                                                     "--output=\(run)/\(Self.folder)/\(output)"]
+        for o in ours + options { s += "#SBATCH \(o)\n" }
         s += """
 
         set -u
         SEMISEG=\(Self.quote(executable))
+        # Relative paths in compare.json (--data, --out) are relative to the folder `compare --slurm` ran in.
         cd \(Self.quote(directory)) || exit 1
-        # summary.json, summary.csv, report.md, figures/; exit 1 (and a list) when a cell is unfinished or failed.
-        exec "$SEMISEG" compare --out \(Self.quote(out)) --collect
 
         """
         return s
@@ -124,10 +119,6 @@ public struct SlurmScripts: Equatable, Sendable {
         let base = URL(fileURLWithPath: run).lastPathComponent
         let safe = String(base.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
         return "semiseg-" + (safe.isEmpty ? "compare" : safe)
-    }
-
-    private func header(_ what: String) -> String {
-        "#!/bin/bash\n# Written by `semiseg compare --slurm` for \(run): \(what) (docs/ARCHITECTURE.md §3).\n"
     }
 
     // MARK: - Helpers
