@@ -88,7 +88,7 @@ extension Compare {
     func writeFiguresAndReport(_ out: String) {
         let runURL = URL(fileURLWithPath: out)
         do {
-            let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, log: options.quiet ? { _ in } : { print("    " + $0) })
+            let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, maps: declaredUncertaintyMaps, log: options.quiet ? { _ in } : { print("    " + $0) })
             try Comparison.writeReport(runURL)
             if !options.quiet { print("wrote \(figures.count) figures to \(out)/figures") }
         } catch {
