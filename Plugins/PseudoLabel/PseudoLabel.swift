@@ -38,6 +38,7 @@ public final class PseudoLabel: Strategy {
     let weight: Double
     let rampUp: Double
     let rounds: Int
+    let forward: StudentForward
 
     /// Round whose labels are in use (0 = the teacher's), and the packed labels of student rounds (for checkpoints).
     private(set) var round = 0
@@ -68,10 +69,11 @@ public final class PseudoLabel: Strategy {
         rounds = options.int("rounds", default: 1, in: 1...100)
         portion = options.double("portion", default: 0, in: 0...1)
         labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)
+        forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
         if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {
-            for k in ["weight", "ramp-up"] where options.values[k] != nil {
+            for k in ["weight", "ramp-up", "forward"] where options.values[k] != nil {
                 options.fail("option '\(k)' applies to online mode only (without teacher=); offline pseudo-labels are plain labeled cases")
             }
         } else {
@@ -83,6 +85,9 @@ public final class PseudoLabel: Strategy {
 
     /// Offline mode uses no unlabeled batches (the pseudo-labeled cases are labeled cases).
     public var wantsUnlabeledBatch: Bool { teacher == nil }
+
+    /// Online: one student pass over labeled and unlabeled images (`forward` joint, as SSL4MIS's students) or two.
+    public var studentForward: StudentForward { teacher == nil ? forward : .labeled }
 
     // MARK: - Offline
 
@@ -192,7 +197,7 @@ public final class PseudoLabel: Strategy {
 
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard teacher == nil, let u = step.unlabeledImages else { return nil }
-        let (loss, kept) = onlineLoss(logits: step.run.model(u))
+        let (loss, kept) = onlineLoss(logits: step.unlabeledLogits ?? step.run.model(u))
         let w = rampedWeight(weight, progress: step.run.progress, rampUp: rampUp)
         step.run.record("pl_loss", Double(loss.item))
         step.run.record("pl_mask_ratio", kept)

@@ -122,11 +122,10 @@ public final class Trainer {
             run.optimizer.learningRate = lr
             let (x, y, mask) = batcher.labeledBatch(run.data.labeled, rng: &dataRNG)
             let u = strategy.wantsUnlabeledBatch ? batcher.unlabeledBatch(unlabeledPool, rng: &dataRNG) : nil
-            let logits = run.model(x)
-            let spatial = config.dims == 2 ? [1] + Array(x.shape.suffix(2)) : Array(x.shape.suffix(3))
-            let step = StepContext(labeledImages: x, labeledTargets: y, labeledMask: mask, logits: logits,
-                                   unlabeledImages: u, spatialShape: spatial, run: run)
-            let sup = try strategy.supervisedLoss(step) ?? defaultLoss(logits, y, mask: mask)
+            // The student's forward runs lazily (on first use of step.logits), over x alone or x and u together
+            // (StudentForward, docs/ARCHITECTURE.md §4).
+            let step = try StepContext.training(labeled: x, targets: y, mask: mask, unlabeled: u, strategy: strategy, model: run.model, run: run)
+            let sup = try strategy.supervisedLoss(step) ?? defaultLoss(step.logits, step.labeledTargets, mask: step.labeledMask)
             var total = sup
             if let extra = try strategy.additionalLoss(step) { total = total + extra }
             let lossValue = Double(total.item)

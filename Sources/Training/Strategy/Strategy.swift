@@ -27,6 +27,12 @@ public protocol Strategy: AnyObject {
     /// Whether test evaluation loads the last checkpoint instead of the best-validation one (default false).
     /// Snapshot ensembles set it: their members accumulate until the end of the run.
     var evaluatesLastCheckpoint: Bool { get }
+    /// How the trainer runs the student on a step (default `.labeled`; `.joint`: labeled and unlabeled images in one
+    /// pass, so BatchNorm sees both, as SSL4MIS; `StudentForward`).
+    var studentForward: StudentForward { get }
+    /// The student's view of the unlabeled batch for a `.joint` forward (e.g. noise or augmentation), same shape as
+    /// `unlabeled` `[B, C, *spatial]`. Called once per step before any loss hook. Default: `unlabeled` unchanged.
+    func studentInput(unlabeled: Tensor, _ run: RunContext) throws -> Tensor
     /// Adjusts the network before it is built (e.g. MC dropout sets dropout probabilities). Default: unchanged.
     func configure(model: inout UNetConfig)
     /// Called once before the first epoch (after the model, optimizer and data exist; also after a resume).
@@ -53,6 +59,8 @@ public protocol Strategy: AnyObject {
 extension Strategy {
     public var wantsUnlabeledBatch: Bool { false }
     public var evaluatesLastCheckpoint: Bool { false }
+    public var studentForward: StudentForward { .labeled }
+    public func studentInput(unlabeled: Tensor, _ run: RunContext) throws -> Tensor { unlabeled }
     public func configure(model: inout UNetConfig) {}
     public func willStartRun(_ run: RunContext) throws {}
     public func willStartEpoch(_ run: RunContext) throws {}
