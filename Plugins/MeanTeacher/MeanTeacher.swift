@@ -60,6 +60,8 @@ public final class MeanTeacher: Strategy {
     private var studentGrids: [SamplingGrid]?
     /// One student pass over labeled and unlabeled images (SSL4MIS) or two.
     let forward: StudentForward
+    /// Whether the separate unlabeled pass moves BatchNorm's running statistics.
+    let runningStatistics: RunningStatistics
 
     public init(options: StrategyOptions) throws {
         weight = options.double("weight", default: 0.1, in: 0...1000)
@@ -76,6 +78,8 @@ public final class MeanTeacher: Strategy {
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
         forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
         try options.finish()
     }
 
@@ -171,7 +175,7 @@ public final class MeanTeacher: Strategy {
             target = BatchSamples.stack(moved, like: target.shape)
         }
         target = target.detached()
-        let logits = studentLogits ?? run.model(studentView ?? u)
+        let logits = studentLogits ?? run.studentLogits(studentView ?? u, runningStatistics: runningStatistics)
         switch lossKind {
         case "kl": return Losses.klDivergence(logits: logits, target: target)
         default: return Losses.mse(logits.softmax(axis: 1), target)

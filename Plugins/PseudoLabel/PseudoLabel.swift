@@ -39,6 +39,7 @@ public final class PseudoLabel: Strategy {
     let rampUp: Double
     let rounds: Int
     let forward: StudentForward
+    let runningStatistics: RunningStatistics
 
     /// Round whose labels are in use (0 = the teacher's), and the packed labels of student rounds (for checkpoints).
     private(set) var round = 0
@@ -70,10 +71,12 @@ public final class PseudoLabel: Strategy {
         portion = options.double("portion", default: 0, in: 0...1)
         labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)
         forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
         if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {
-            for k in ["weight", "ramp-up", "forward"] where options.values[k] != nil {
+            for k in ["weight", "ramp-up", "forward", "running-stats"] where options.values[k] != nil {
                 options.fail("option '\(k)' applies to online mode only (without teacher=); offline pseudo-labels are plain labeled cases")
             }
         } else {
@@ -197,7 +200,7 @@ public final class PseudoLabel: Strategy {
 
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard teacher == nil, let u = step.unlabeledImages else { return nil }
-        let (loss, kept) = onlineLoss(logits: step.unlabeledLogits ?? step.run.model(u))
+        let (loss, kept) = onlineLoss(logits: step.unlabeledLogits ?? step.run.studentLogits(u, runningStatistics: runningStatistics))
         let w = rampedWeight(weight, progress: step.run.progress, rampUp: rampUp)
         step.run.record("pl_loss", Double(loss.item))
         step.run.record("pl_mask_ratio", kept)

@@ -97,6 +97,30 @@ struct StudentForwardTests {
     }
 }
 
+@Suite("RunningStatistics")
+struct RunningStatisticsTests {
+    @Test func frozenPassesNormaliseByTheBatchButKeepTheBuffers() throws {
+        let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try JointForwardStrategy(options: StrategyOptions([:], owner: "joint-forward"))
+        let t = try Trainer(config: toyConfig(dir), strategy: s, data: CaseStore(labeled: toyCases(2, seed: 1), unlabeled: toyCases(2, seed: 2), validation: [], test: []),
+                            split: DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: []), runDirectory: dir, log: { _ in })
+        let run = t.run, model = run.model
+        model.train()
+        let u = Tensor.concat(toyCases(2, seed: 5).map { $0.image.reshaped([1, 1, 32, 32]) }, axis: 0)
+        let before = model.stateDict().filter { $0.key.contains("running_") || $0.key.contains("num_batches") }.mapValues(\.scalars)
+        let frozen = run.studentLogits(u, runningStatistics: .labeled)
+        let after = model.stateDict().filter { $0.key.contains("running_") || $0.key.contains("num_batches") }.mapValues(\.scalars)
+        #expect(before == after, "no buffer moved")
+        #expect(frozen.requiresGrad)
+        // The same outputs as an updating pass (both use batch statistics), which then moves the buffers.
+        let updating = run.studentLogits(u, runningStatistics: .all)
+        #expect(zip(frozen.scalars, updating.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+        let moved = model.stateDict().filter { $0.key.contains("running_mean") }.mapValues(\.scalars)
+        #expect(moved != before.filter { $0.key.contains("running_mean") })
+        #expect(model.namedModules().compactMap { $0.module as? BatchNorm }.allSatisfy(\.updatesRunningStatistics), "flag restored")
+    }
+}
+
 /// Copies of a run's network (same weights and buffers) for reference forwards.
 enum Model {
     static func copy(_ m: UNet, _ run: RunContext) -> UNet {

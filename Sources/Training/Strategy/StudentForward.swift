@@ -82,3 +82,23 @@ extension StepContext {
         return BatchSamples.stack(maps.map { DivisorPadding.pad($0, to: spatial, value: 0) }, like: like)
     }
 }
+
+/// Which student passes move BatchNorm's running statistics (the statistics used at validation and test).
+public enum RunningStatistics: String, Codable, CaseIterable, Sendable {
+    /// Only the passes over labeled images, as in a supervised run: a strategy's own passes over unlabeled images
+    /// normalise with their batch statistics but leave the running averages alone (`RunContext.studentLogits`).
+    case labeled
+    /// Every training-mode pass (PyTorch's behaviour for any `model(u)` in train mode).
+    case all
+}
+
+extension RunContext {
+    /// The student's logits on `images` `[B, C, *spatial]` in a training-mode pass of their own (with gradient):
+    /// with `.labeled`, BatchNorm layers normalise by the batch statistics without updating their running statistics.
+    public func studentLogits(_ images: Tensor, runningStatistics: RunningStatistics) -> Tensor {
+        switch runningStatistics {
+        case .all: return model(images)
+        case .labeled: return model.withFrozenRunningStatistics { model(images) }
+        }
+    }
+}
