@@ -30,6 +30,7 @@ public final class CPS: Strategy {
     let onLabeled: Bool
     let predictWith: PredictWith
     let forward: StudentForward
+    let runningStatistics: RunningStatistics
     /// Network B.
     let second = StrategyNetwork(name: "net2", initialisation: .fresh(seedOffset: 1), trainable: true)
 
@@ -38,6 +39,8 @@ public final class CPS: Strategy {
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
         onLabeled = options.bool("on-labeled", default: true)
         forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
         predictWith = PredictWith(rawValue: options.choice("predict-with", default: "first", from: PredictWith.allCases.map(\.rawValue))) ?? .first
         try options.finish()
     }
@@ -77,7 +80,8 @@ public final class CPS: Strategy {
         let supB = run.config.supervisedLoss(logitsB, step.labeledTargets, mask: step.labeledMask)
         var cross: Tensor? = nil
         if let u = step.unlabeledImages {
-            let (ab, ba) = CPS.crossTerms(step.unlabeledLogits ?? run.model(u), logitsBu ?? netB(u))
+            let (ab, ba) = CPS.crossTerms(step.unlabeledLogits ?? run.studentLogits(u, runningStatistics: runningStatistics),
+                                          logitsBu ?? (runningStatistics == .labeled ? netB.withFrozenRunningStatistics { netB(u) } : netB(u)))
             cross = ab + ba
         }
         if onLabeled {

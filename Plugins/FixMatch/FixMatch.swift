@@ -28,6 +28,7 @@ public final class FixMatch: Strategy {
     let weight: Double
     let views: ViewAugmentation
     let forward: StudentForward
+    let runningStatistics: RunningStatistics
     /// Views made by `studentInput` for this step's `additionalLoss`.
     private var pendingViews: BatchViews?
 
@@ -36,6 +37,8 @@ public final class FixMatch: Strategy {
         weight = options.double("weight", default: 1, in: 0...100)
         let cutOut = options.double("cut-out", default: 0.5, in: 0...1)
         forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
         try options.finish()
         var v = ViewAugmentation.standard
         v.cutOutProbability = cutOut
@@ -79,9 +82,9 @@ public final class FixMatch: Strategy {
         // only give labels. Separate: the views are made here and the weak view runs without gradient.
         let v = pendingViews ?? views.views(of: u, rng: &run.rng)
         pendingViews = nil
-        let weakLogits = step.unlabeledLogits.map { $0.detached() } ?? withNoGrad { run.model(v.weak) }
+        let weakLogits = step.unlabeledLogits.map { $0.detached() } ?? withNoGrad { run.studentLogits(v.weak, runningStatistics: runningStatistics) }
         let (labels, mask, kept) = FixMatch.pseudoLabels(weakLogits, threshold: threshold)
-        let loss = FixMatch.unlabeledLoss(strongLogits: run.model(v.strong), labels: labels, mask: mask)
+        let loss = FixMatch.unlabeledLoss(strongLogits: run.studentLogits(v.strong, runningStatistics: runningStatistics), labels: labels, mask: mask)
         run.record("fixmatch_loss", Double(loss.item))
         run.record("fixmatch_kept", Double(kept) / Double(max(mask.count, 1)))
         return loss * Float(weight)

@@ -41,6 +41,7 @@ public final class UAMT: Strategy {
     let batchPasses: Int
     /// One student pass over labeled and unlabeled images (SSL4MIS `outputs = model(volume_batch)`) or two.
     let forward: StudentForward
+    let runningStatistics: RunningStatistics
     let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
 
     public init(options: StrategyOptions) throws {
@@ -55,6 +56,8 @@ public final class UAMT: Strategy {
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
         batchPasses = options.int("batch-passes", default: 0, in: 0...64)
         forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
         if thresholdEnd < thresholdStart { options.fail("threshold-end (\(thresholdEnd)) must be >= threshold-start (\(thresholdStart))") }
         try options.finish()
     }
@@ -133,7 +136,8 @@ public final class UAMT: Strategy {
         }
         let thr = threshold(progress: run.progress, classes: run.config.classes)
         let m = UAMT.mask(uncertainty: unc, threshold: thr)
-        let loss = UAMT.consistency(studentLogits: step.unlabeledLogits ?? run.model(u), target: target, mask: m)
+        let loss = UAMT.consistency(studentLogits: step.unlabeledLogits ?? run.studentLogits(u, runningStatistics: runningStatistics),
+                                    target: target, mask: m)
         let w = rampedWeight(weight, progress: run.progress, rampUp: rampUp)
         run.record("uamt_consistency", Double(loss.item))
         run.record("uamt_kept", Double(m.scalars.reduce(0, +)) / Double(max(m.count, 1)))

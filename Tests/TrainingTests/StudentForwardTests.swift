@@ -117,7 +117,7 @@ struct RunningStatisticsTests {
         #expect(zip(frozen.scalars, updating.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
         let moved = model.stateDict().filter { $0.key.contains("running_mean") }.mapValues(\.scalars)
         #expect(moved != before.filter { $0.key.contains("running_mean") })
-        #expect(model.namedModules().compactMap { $0.module as? BatchNorm }.allSatisfy(\.updatesRunningStatistics), "flag restored")
+        #expect(model.namedModules().compactMap { $0.module as? BatchNorm }.allSatisfy { $0.updatesRunningStatistics }, "flag restored")
     }
 }
 
@@ -160,12 +160,12 @@ struct LargestComponentTests {
     }
 
     @Test func connectsAcrossSlicesIn3D() {
-        // [1, 3, 3, 3]: a voxel at (0,0,0) touches (1,1,1) diagonally (26-connectivity); (2,2,2) too; (0,2,0) is alone.
-        var v = [Float](repeating: 0, count: 27)
-        for (z, y, x) in [(0, 0, 0), (1, 1, 1), (2, 2, 2), (0, 2, 0)] { v[(z * 3 + y) * 3 + x] = 1 }
-        let out = LargestComponent.filter(Tensor(v, shape: [1, 3, 3, 3]), classes: 2).scalars
-        #expect(out.reduce(0, +) == 3 && out[(0 * 3 + 2) * 3 + 0] == 0)
+        // [1, 4, 4, 4]: (0,0,0) touches (1,1,1) diagonally (26-connectivity), and (1,1,1) touches (2,2,2); (3,0,3) is alone.
+        var v = [Float](repeating: 0, count: 64)
+        for (z, y, x) in [(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 0, 3)] { v[(z * 4 + y) * 4 + x] = 1 }
+        let out = LargestComponent.filter(Tensor(v, shape: [1, 4, 4, 4]), classes: 2).scalars
+        #expect(out.reduce(0, +) == 3 && out[(3 * 4 + 0) * 4 + 3] == 0)
         // An empty class stays empty.
-        #expect(LargestComponent.filter(Tensor(zeros: [1, 3, 3, 3]), classes: 2).scalars.allSatisfy { $0 == 0 })
+        #expect(LargestComponent.filter(Tensor(zeros: [1, 4, 4, 4]), classes: 2).scalars.allSatisfy { $0 == 0 })
     }
 }
