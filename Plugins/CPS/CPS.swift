@@ -14,8 +14,10 @@ import Training
 /// over 200 × 150 of 30000 iterations, i.e. the whole run).
 ///
 /// Options: `weight` 0.1 (0...100), `ramp-up` 1 (fraction of the run, 0 = constant), `on-labeled` true,
-/// `predict-with` first|second|mean (default first: the paper infers with one network), `forward` joint|separate
-/// (default joint: each network runs once over the labeled and unlabeled batches together, as SSL4MIS; `StudentForward`).
+/// `predict-with` first|second|mean (default first: the paper infers with one network), `forward` separate|joint
+/// (default separate; joint: each network runs once over the labeled and unlabeled batches together, as SSL4MIS;
+/// `StudentForward`), `running-stats` labeled|all (default labeled: the unlabeled passes of both networks leave
+/// BatchNorm's running statistics to the labeled passes).
 /// Adapted for 3D: none needed (the same networks and losses on `[B, K, D, H, W]`). Both networks see the unlabeled
 /// batch un-augmented, as in SSL4MIS (the paper adds CutMix in its strongest variant; not here).
 /// Records `cps_loss` (unweighted, both directions), `cps_weight`, `cps_sup_second` in metrics.csv.
@@ -38,9 +40,9 @@ public final class CPS: Strategy {
         weight = options.double("weight", default: 0.1, in: 0...100)
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
         onLabeled = options.bool("on-labeled", default: true)
-        forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         predictWith = PredictWith(rawValue: options.choice("predict-with", default: "first", from: PredictWith.allCases.map(\.rawValue))) ?? .first
         try options.finish()
     }

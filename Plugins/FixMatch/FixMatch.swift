@@ -12,9 +12,10 @@ import Training
 /// UniMatch: the mean is over every voxel, not just the kept ones). Total loss = supervised + `weight`·that.
 ///
 /// Options (`--opt key=value`), the paper's defaults: `threshold` 0.95 (0...1), `weight` 1 (lambda_u, 0...100),
-/// `cut-out` 0.5 (probability of a CutOut box in the strong view), `forward` joint|separate (default joint, as
-/// UniMatch's fixmatch.py: the weak view goes through the student in one train-mode pass with the labeled batch and its
-/// detached logits give the pseudo-labels; separate: a no-gradient pass of its own).
+/// `cut-out` 0.5 (probability of a CutOut box in the strong view), `forward` separate|joint (default separate: the
+/// weak view runs in a no-gradient pass of its own; joint is UniMatch's fixmatch.py, the weak view in one train-mode
+/// pass with the labeled batch, whose detached logits give the pseudo-labels; `StudentForward`), `running-stats`
+/// labeled|all (default labeled: the weak and strong passes leave BatchNorm's running statistics to the labeled pass).
 /// Adapted for 3D: the weak/strong views, blur and CutOut box work on `[D, H, W]` volumes (the box takes the cube-root
 /// share of its volume fraction along depth); the colour jitter of natural images becomes intensity jitter on
 /// normalised CT/MR values. UniMatch's CutMix between unlabeled images and its feature perturbation are not part of
@@ -36,9 +37,9 @@ public final class FixMatch: Strategy {
         threshold = options.double("threshold", default: 0.95, in: 0...1)
         weight = options.double("weight", default: 1, in: 0...100)
         let cutOut = options.double("cut-out", default: 0.5, in: 0...1)
-        forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         try options.finish()
         var v = ViewAugmentation.standard
         v.cutOutProbability = cutOut

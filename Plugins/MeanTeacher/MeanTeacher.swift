@@ -5,9 +5,9 @@ import Training
 /// Mean Teacher (Tarvainen & Valpola 2017): an exponential-moving-average copy of the network (the teacher)
 /// gives consistency targets on unlabeled images; the student is trained to agree with it.
 ///
-/// Per step, on the unlabeled batch: the student sees one view (optionally a random spatial/intensity augmentation),
-/// in the same forward pass as the labeled batch (`forward` joint, `StudentForward`), the teacher (no gradient) sees
-/// the un-augmented image; Gaussian input noise goes on the view(s) `noise-on` names;
+/// Per step, on the unlabeled batch: the student sees one view (optionally a random spatial/intensity augmentation)
+/// in a pass of its own (`forward`), the teacher (no gradient) sees the un-augmented image; Gaussian input noise goes
+/// on the view(s) `noise-on` names;
 /// the teacher's softmax is moved into the student's frame through the augmentation's `SamplingGrid`.
 /// Loss = `weight · sigmoidRampUp(progress / ramp-up) · MSE(softmax_student, softmax_teacher)` (or KL).
 /// After every optimizer step: teacher ← α·teacher + (1 − α)·student, with α = min(1 − 1/(t + 1), alpha) while
@@ -26,10 +26,14 @@ import Training
 /// - `augment` none|standard|run: SSL4MIS augments the batch once (both views see the same augmented image, as the
 ///   run's own augmentation does here), so none;
 /// - `predict-with` student|teacher: student, as SSL4MIS validates and saves `model` (the student) (was teacher);
-/// - `forward` joint|separate: joint, as SSL4MIS (`outputs = model(volume_batch)`, labeled and unlabeled slices in one
-///   batch): one student pass over both batches, so BatchNorm's statistics see both. `separate` (the old behaviour: a
-///   second student pass over the unlabeled batch alone) was significantly worse than supervised on the real lung CT
-///   (README, "Semi-supervision on real CT");
+/// - `forward` separate|joint: separate (a student pass over the unlabeled view alone). `joint` is SSL4MIS's
+///   (`outputs = model(volume_batch)`: labeled and unlabeled slices in one batch, `StudentForward`); measured on the
+///   real lung CT with 10 labeled slices it breaks the network at inference even with the consistency weight at 0:
+///   the labeled loss reaches the unlabeled rows through BatchNorm's batch statistics, and validation Dice falls to
+///   the all-foreground level (README, "Semi-supervision on real CT");
+/// - `running-stats` labeled|all: labeled, the separate pass normalises by its batch statistics but leaves
+///   BatchNorm's running statistics (used at validation and test) to the labeled passes, so with `weight` 0 the
+///   student is exactly the supervised network of the same seed; `all` is PyTorch's behaviour for `model(u)`;
 /// - `horizon` 0 (0...1; 0 = off; was 0.1): caps the EMA's averaging horizon 1/(1 − α) at that fraction of the run's
 ///   steps. Not in SSL4MIS; it matters only when the teacher predicts on a short run (2D phantoms, 120 steps,
 ///   α = 0.99: teacher test Dice 0.43 vs student 0.93; capped to 1 − 1/12: 0.94).
@@ -77,9 +81,9 @@ public final class MeanTeacher: Strategy {
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
-        forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         try options.finish()
     }
 

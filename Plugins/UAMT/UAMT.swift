@@ -17,8 +17,10 @@ import Training
 /// Options: `weight` 0.1, `ramp-up` 1 (SSL4MIS: 200 "epochs" of 150 iterations = its 30000-iteration run), `alpha` 0.99,
 /// `passes` 8, `noise` 0.1, `noise-clip` 0.2, `threshold-start` 0.75, `threshold-end` 1, `predict-with` student|teacher
 /// (SSL4MIS evaluates and saves the student).
-/// `forward` joint|separate: joint (default), the student's logits on `u` come from one pass over the labeled and
-/// unlabeled batches together, as SSL4MIS (`outputs = model(volume_batch)`; `StudentForward`).
+/// `forward` separate|joint: separate (default), the student's logits on `u` come from a pass of their own; joint is
+/// SSL4MIS's one pass over labeled and unlabeled slices (`StudentForward`; with 10 labeled CT slices it broke
+/// inference for Mean Teacher, README). `running-stats` labeled|all: labeled (default), that pass leaves BatchNorm's
+/// running statistics to the labeled passes.
 /// `batch-passes` (0 = all T, 0...64): copies of `u`, each with its own noise, sent through the teacher in one call
 /// (as MC dropout batches its passes); the reference stacks 2 copies per call, so train-mode batch-norm statistics of
 /// those passes differ slightly with other values.
@@ -55,9 +57,9 @@ public final class UAMT: Strategy {
         thresholdEnd = options.double("threshold-end", default: 1, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
         batchPasses = options.int("batch-passes", default: 0, in: 0...64)
-        forward = options.choice("forward", default: "joint", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.all.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .all
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         if thresholdEnd < thresholdStart { options.fail("threshold-end (\(thresholdEnd)) must be >= threshold-start (\(thresholdStart))") }
         try options.finish()
     }

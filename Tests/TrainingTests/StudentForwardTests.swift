@@ -97,6 +97,36 @@ struct StudentForwardTests {
     }
 }
 
+/// The trainer's default step, nothing else (supervised training).
+final class PlainTestStrategy: Strategy {
+    static let name = "plain-test"
+    static let summary = "test strategy: the trainer's default"
+    init(options: StrategyOptions) throws { try options.finish() }
+}
+
+@Suite("Paired data order")
+struct PairedDataOrderTests {
+    /// Unlabeled batches come from their own generator: a strategy that draws them but adds nothing trains exactly the
+    /// supervised network of the same seed (same labeled batches, same augmentation).
+    @Test func drawingUnlabeledBatchesLeavesTheLabeledBatchesAlone() throws {
+        func weights(_ s: any Strategy) throws -> [String: [Float]] {
+            let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
+            var cfg = toyConfig(dir, epochs: 2); cfg.augmentation = "standard"
+            let store = CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(4, seed: 2), validation: toyCases(2, seed: 3), test: [])
+            let t = try Trainer(config: cfg, strategy: s, data: store, split: DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: []),
+                                runDirectory: dir, log: { _ in })
+            _ = try t.train()
+            return t.run.model.stateDict().mapValues(\.scalars)
+        }
+        let counting = try CountingStrategy(options: StrategyOptions([:], owner: "counting"))
+        #expect(counting.wantsUnlabeledBatch)
+        let a = try weights(try PlainTestStrategy(options: StrategyOptions([:], owner: "plain-test")))
+        let b = try weights(counting)
+        #expect(a == b)
+        #expect(counting.extraLosses == 8)
+    }
+}
+
 @Suite("RunningStatistics")
 struct RunningStatisticsTests {
     @Test func frozenPassesNormaliseByTheBatchButKeepTheBuffers() throws {
