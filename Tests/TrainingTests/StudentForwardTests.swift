@@ -111,7 +111,7 @@ struct PairedDataOrderTests {
     @Test func drawingUnlabeledBatchesLeavesTheLabeledBatchesAlone() throws {
         func weights(_ s: any Strategy) throws -> [String: [Float]] {
             let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
-            var cfg = toyConfig(dir, epochs: 2); cfg.augmentation = "standard"
+            var cfg = toyConfig(dir, epochs: 2); cfg.augmentation = .standard
             let store = CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(4, seed: 2), validation: toyCases(2, seed: 3), test: [])
             let t = try Trainer(config: cfg, strategy: s, data: store, split: DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: []),
                                 runDirectory: dir, log: { _ in })
