@@ -16,16 +16,18 @@ import Training
 /// gradient, train mode as in the reference). This replaces the trainer's supervised loss (BCP has no separate one).
 ///
 /// Options: `pretrain` 0.25 (fraction of the run's steps; ACDC: 10000 of 40000 iterations), `box` 2/3 (box side fraction),
-/// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student), `loss` run|reference.
-/// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background (batch Dice over all classes); on
-/// the real lung-tumour slices (tumour a few percent of a slice, 10 labeled) it collapsed to all-background during
-/// pre-training in one of two seeds (validation Dice 0 from epoch 2). `run` applies the run's configured loss (nnU-Net
-/// Dice-CE without background unless `--loss` says otherwise) to each region with the same region weights; it did not
-/// prevent that collapse either (docs/sota-strategies.md).
+/// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student), `loss` run|reference,
+/// `lcc` true|false.
+/// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background: in 2D ACDC_BCP_train.py's
+/// batch Dice with squared denominators, in 3D LA_BCP_train.py's per-sample Dice (`referenceDice`). `run` applies the
+/// run's configured loss (nnU-Net Dice-CE without background unless `--loss` says otherwise) to each region with the
+/// same region weights. `lcc` (default true, the reference's `nms=1`): the teacher's pseudo-labels keep only the
+/// largest connected component per class and sample (`LargestComponent`).
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
-/// one run (the reference trains two and reloads). The reference's largest-connected-component filter on ACDC
-/// pseudo-labels (`nms`) is not applied. Labeled and unlabeled batches are split in halves a/b as in the reference; with
-/// one pair only, both directions use it. The trainer's forward pass on the plain labeled batch is unused here.
+/// one run (the reference trains two, and self-training starts from the best pre-training checkpoint; here from the
+/// last pre-training step). Labeled and unlabeled batches are split in halves a/b as in the reference; with one pair
+/// only, both directions use it. The trainer runs no forward pass on the plain labeled batch (BCP never reads
+/// `step.logits`).
 /// Records `bcp_loss`, `bcp_stage` (0 pre-training, 1 self-training) in metrics.csv.
 public final class BCP: Strategy {
     public static let name = "bcp"
@@ -37,6 +39,9 @@ public final class BCP: Strategy {
     let alpha: Double
     let predictWithTeacher: Bool
     let lossKind: RegionLoss
+    /// Whether the teacher's pseudo-labels keep only the largest connected component of each class (the reference's
+    /// `nms=1`: `get_ACDC_2DLargestCC`, LA's `LargestCC_pancreas`).
+    let largestComponent: Bool
 
     /// The loss of one region of a mixed image.
     enum RegionLoss: String, CaseIterable {
@@ -56,6 +61,7 @@ public final class BCP: Strategy {
         unlabeledWeight = options.double("u-weight", default: 0.5, in: 0...10)
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        largestComponent = options.bool("lcc", default: true)
         lossKind = RegionLoss(rawValue: options.choice("loss", default: RegionLoss.reference.rawValue, from: RegionLoss.allCases.map(\.rawValue))) ?? .reference
         try options.finish()
     }
@@ -87,9 +93,25 @@ public final class BCP: Strategy {
         let outsideMask = withNoGrad { 1 - m.region }
         func part(_ mask: Tensor) -> Tensor {
             if kind == .run, let config { return config.supervisedLoss(logits, m.target, mask: mask) }
-            return Losses.softDice(logits, m.target, includeBackground: true, batchDice: true, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
+            return referenceDice(logits, m.target, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
         }
         return (part(outsideMask) * m.outsideWeight + part(m.region) * m.insideWeight) * 0.5
+    }
+
+    /// The Dice term of BCP's mix_loss over the voxels of `mask` `[B, *spatial]`, background included, mean over the
+    /// K classes. 2D (`logits` `[B, K, H, W]`): ACDC_BCP_train.py's `DiceLoss`, one Dice per class over the whole batch
+    /// with squared denominators, 1 − (2Σp·y·m + ε)/(Σp²·m + Σy·m + ε), ε = 1e-10. 3D: LA_BCP_train.py's
+    /// `mask_DiceLoss`, one Dice per sample and class, 1 − (2Σp·y·m + ε)/(Σ(p + y)·m + ε), ε = 1e-5, mean over B·K.
+    static func referenceDice(_ logits: Tensor, _ target: Tensor, mask: Tensor) -> Tensor {
+        if logits.rank == 5 { return Losses.softDice(logits, target, includeBackground: true, smooth: 1e-5, batchDice: false, mask: mask) }
+        let k = logits.shape[1]
+        let m = mask.reshaped([mask.shape[0], 1] + Array(mask.shape.dropFirst()))
+        let p = logits.softmax(axis: 1)
+        let y = withNoGrad { Losses.oneHot(target, classes: k) * m }
+        let axes = [0] + Array(2..<logits.rank)
+        let inter = (p * y).sum(axes: axes)
+        let denom = (p.squared() * m).sum(axes: axes) + y.sum(axes: axes)
+        return 1 - ((inter * 2 + 1e-10) / (denom + 1e-10)).mean()
     }
 
     /// Rows `range` of a model-layout batch.
@@ -128,7 +150,8 @@ public final class BCP: Strategy {
             t.train()
             defer { t.setTraining(was) }
             let logits = t(BCP.rows(u, 0..<n))
-            return logits.argmax(axis: 1).reshaped([n] + Array(logits.shape.dropFirst(2)))
+            let hard = logits.argmax(axis: 1).reshaped([n] + Array(logits.shape.dropFirst(2)))
+            return largestComponent ? LargestComponent.filter(hard, classes: logits.shape[1]) : hard
         }
         let h = max(n / 2, 1)
         let first = 0..<h, second = (n >= 2 ? h : 0)..<(n >= 2 ? min(2 * h, n) : 1)

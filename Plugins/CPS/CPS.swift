@@ -14,7 +14,10 @@ import Training
 /// over 200 × 150 of 30000 iterations, i.e. the whole run).
 ///
 /// Options: `weight` 0.1 (0...100), `ramp-up` 1 (fraction of the run, 0 = constant), `on-labeled` true,
-/// `predict-with` first|second|mean (default first: the paper infers with one network).
+/// `predict-with` first|second|mean (default first: the paper infers with one network), `forward` separate|joint
+/// (default separate; joint: each network runs once over the labeled and unlabeled batches together, as SSL4MIS;
+/// `StudentForward`), `running-stats` labeled|all (default labeled: the unlabeled passes of both networks leave
+/// BatchNorm's running statistics to the labeled passes).
 /// Adapted for 3D: none needed (the same networks and losses on `[B, K, D, H, W]`). Both networks see the unlabeled
 /// batch un-augmented, as in SSL4MIS (the paper adds CutMix in its strongest variant; not here).
 /// Records `cps_loss` (unweighted, both directions), `cps_weight`, `cps_sup_second` in metrics.csv.
@@ -28,6 +31,8 @@ public final class CPS: Strategy {
     let rampUp: Double
     let onLabeled: Bool
     let predictWith: PredictWith
+    let forward: StudentForward
+    let runningStatistics: RunningStatistics
     /// Network B.
     let second = StrategyNetwork(name: "net2", initialisation: .fresh(seedOffset: 1), trainable: true)
 
@@ -35,11 +40,17 @@ public final class CPS: Strategy {
         weight = options.double("weight", default: 0.1, in: 0...100)
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
         onLabeled = options.bool("on-labeled", default: true)
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         predictWith = PredictWith(rawValue: options.choice("predict-with", default: "first", from: PredictWith.allCases.map(\.rawValue))) ?? .first
         try options.finish()
     }
 
     public var wantsUnlabeledBatch: Bool { true }
+
+    /// One pass per network over labeled and unlabeled images (`forward` joint, SSL4MIS) or two.
+    public var studentForward: StudentForward { forward }
 
     public func willStartRun(_ run: RunContext) throws { try second.ensure(run) }
 
@@ -56,11 +67,23 @@ public final class CPS: Strategy {
         let run = step.run
         let netB = try second.ensure(run)
         second.zeroGrad()
-        let logitsB = netB(step.labeledImages)
+        // Joint (SSL4MIS: `outputs1 = model1(volume_batch)`, `outputs2 = model2(volume_batch)`): each network sees the
+        // labeled and unlabeled images in one pass; A's pass is the trainer's.
+        var logitsB: Tensor, logitsBu: Tensor? = nil
+        if let u = step.unlabeledImages, step.unlabeledLogits != nil {
+            let nl = step.labeledImages.shape[0]
+            let all = netB(Tensor.concat([step.labeledImages, u], axis: 0))
+            let rest = Array(all.shape.dropFirst()).map { 0..<$0 }
+            logitsB = all.sliced([0..<nl] + rest)
+            logitsBu = all.sliced([nl..<all.shape[0]] + rest)
+        } else {
+            logitsB = netB(step.labeledImages)
+        }
         let supB = run.config.supervisedLoss(logitsB, step.labeledTargets, mask: step.labeledMask)
         var cross: Tensor? = nil
         if let u = step.unlabeledImages {
-            let (ab, ba) = CPS.crossTerms(run.model(u), netB(u))
+            let (ab, ba) = CPS.crossTerms(step.unlabeledLogits ?? run.studentLogits(u, runningStatistics: runningStatistics),
+                                          logitsBu ?? (runningStatistics == .labeled ? netB.withFrozenRunningStatistics { netB(u) } : netB(u)))
             cross = ab + ba
         }
         if onLabeled {

@@ -12,7 +12,10 @@ import Training
 /// UniMatch: the mean is over every voxel, not just the kept ones). Total loss = supervised + `weight`·that.
 ///
 /// Options (`--opt key=value`), the paper's defaults: `threshold` 0.95 (0...1), `weight` 1 (lambda_u, 0...100),
-/// `cut-out` 0.5 (probability of a CutOut box in the strong view).
+/// `cut-out` 0.5 (probability of a CutOut box in the strong view), `forward` separate|joint (default separate: the
+/// weak view runs in a no-gradient pass of its own; joint is UniMatch's fixmatch.py, the weak view in one train-mode
+/// pass with the labeled batch, whose detached logits give the pseudo-labels; `StudentForward`), `running-stats`
+/// labeled|all (default labeled: the weak and strong passes leave BatchNorm's running statistics to the labeled pass).
 /// Adapted for 3D: the weak/strong views, blur and CutOut box work on `[D, H, W]` volumes (the box takes the cube-root
 /// share of its volume fraction along depth); the colour jitter of natural images becomes intensity jitter on
 /// normalised CT/MR values. UniMatch's CutMix between unlabeled images and its feature perturbation are not part of
@@ -25,11 +28,18 @@ public final class FixMatch: Strategy {
     let threshold: Double
     let weight: Double
     let views: ViewAugmentation
+    let forward: StudentForward
+    let runningStatistics: RunningStatistics
+    /// Views made by `studentInput` for this step's `additionalLoss`.
+    private var pendingViews: BatchViews?
 
     public init(options: StrategyOptions) throws {
         threshold = options.double("threshold", default: 0.95, in: 0...1)
         weight = options.double("weight", default: 1, in: 0...100)
         let cutOut = options.double("cut-out", default: 0.5, in: 0...1)
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         try options.finish()
         var v = ViewAugmentation.standard
         v.cutOutProbability = cutOut
@@ -37,6 +47,16 @@ public final class FixMatch: Strategy {
     }
 
     public var wantsUnlabeledBatch: Bool { true }
+
+    /// UniMatch's FixMatch: `preds = model(torch.cat((img_x, img_u_w)))`, the strong view in a pass of its own.
+    public var studentForward: StudentForward { forward }
+
+    /// The weak view of this step's unlabeled batch (the strong view is kept for `additionalLoss`).
+    public func studentInput(unlabeled u: Tensor, _ run: RunContext) throws -> Tensor {
+        let v = views.views(of: u, rng: &run.rng)
+        pendingViews = v
+        return v.weak
+    }
 
     /// Hard pseudo-labels `[B, *spatial]` from weak-view logits `[B, K, *spatial]`, and the mask `[B, *spatial]` of voxels
     /// whose max probability is ≥ `threshold`, with the number kept.
@@ -59,10 +79,13 @@ public final class FixMatch: Strategy {
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard weight > 0, let u = step.unlabeledImages else { return nil }
         let run = step.run
-        let v = views.views(of: u, rng: &run.rng)
-        let weakLogits = withNoGrad { run.model(v.weak) }
+        // Joint: the weak view went through the trainer's pass with the labeled images (`studentInput`); its logits
+        // only give labels. Separate: the views are made here and the weak view runs without gradient.
+        let v = pendingViews ?? views.views(of: u, rng: &run.rng)
+        pendingViews = nil
+        let weakLogits = step.unlabeledLogits.map { $0.detached() } ?? withNoGrad { run.studentLogits(v.weak, runningStatistics: runningStatistics) }
         let (labels, mask, kept) = FixMatch.pseudoLabels(weakLogits, threshold: threshold)
-        let loss = FixMatch.unlabeledLoss(strongLogits: run.model(v.strong), labels: labels, mask: mask)
+        let loss = FixMatch.unlabeledLoss(strongLogits: run.studentLogits(v.strong, runningStatistics: runningStatistics), labels: labels, mask: mask)
         run.record("fixmatch_loss", Double(loss.item))
         run.record("fixmatch_kept", Double(kept) / Double(max(mask.count, 1)))
         return loss * Float(weight)

@@ -5,8 +5,9 @@ import Training
 /// Mean Teacher (Tarvainen & Valpola 2017): an exponential-moving-average copy of the network (the teacher)
 /// gives consistency targets on unlabeled images; the student is trained to agree with it.
 ///
-/// Per step, on the unlabeled batch: the student sees one view (optionally a random spatial/intensity augmentation),
-/// the teacher (no gradient) sees the un-augmented image; Gaussian input noise goes on the view(s) `noise-on` names;
+/// Per step, on the unlabeled batch: the student sees one view (optionally a random spatial/intensity augmentation)
+/// in a pass of its own (`forward`), the teacher (no gradient) sees the un-augmented image; Gaussian input noise goes
+/// on the view(s) `noise-on` names;
 /// the teacher's softmax is moved into the student's frame through the augmentation's `SamplingGrid`.
 /// Loss = `weight · sigmoidRampUp(progress / ramp-up) · MSE(softmax_student, softmax_teacher)` (or KL).
 /// After every optimizer step: teacher ← α·teacher + (1 − α)·student, with α = min(1 − 1/(t + 1), alpha) while
@@ -25,6 +26,14 @@ import Training
 /// - `augment` none|standard|run: SSL4MIS augments the batch once (both views see the same augmented image, as the
 ///   run's own augmentation does here), so none;
 /// - `predict-with` student|teacher: student, as SSL4MIS validates and saves `model` (the student) (was teacher);
+/// - `forward` separate|joint: separate (a student pass over the unlabeled view alone). `joint` is SSL4MIS's
+///   (`outputs = model(volume_batch)`: labeled and unlabeled slices in one batch, `StudentForward`); measured on the
+///   real lung CT with 10 labeled slices it breaks the network at inference even with the consistency weight at 0:
+///   the labeled loss reaches the unlabeled rows through BatchNorm's batch statistics, and validation Dice falls to
+///   the all-foreground level (README, "Semi-supervision on real CT");
+/// - `running-stats` labeled|all: labeled, the separate pass normalises by its batch statistics but leaves
+///   BatchNorm's running statistics (used at validation and test) to the labeled passes, so with `weight` 0 the
+///   student is exactly the supervised network of the same seed; `all` is PyTorch's behaviour for `model(u)`;
 /// - `horizon` 0 (0...1; 0 = off; was 0.1): caps the EMA's averaging horizon 1/(1 − α) at that fraction of the run's
 ///   steps. Not in SSL4MIS; it matters only when the teacher predicts on a short run (2D phantoms, 120 steps,
 ///   α = 0.99: teacher test Dice 0.43 vs student 0.93; capped to 1 − 1/12: 0.94).
@@ -51,6 +60,12 @@ public final class MeanTeacher: Strategy {
     /// Teacher weights from `load(stateDict:)` that arrived before the teacher could be built (resume, predict).
     private var pendingTeacherState: [String: Tensor]?
     private var augmenter: Augmenter?
+    /// The grids of this step's student view (nil: not augmented).
+    private var studentGrids: [SamplingGrid]?
+    /// One student pass over labeled and unlabeled images (SSL4MIS) or two.
+    let forward: StudentForward
+    /// Whether the separate unlabeled pass moves BatchNorm's running statistics.
+    let runningStatistics: RunningStatistics
 
     public init(options: StrategyOptions) throws {
         weight = options.double("weight", default: 0.1, in: 0...1000)
@@ -66,6 +81,9 @@ public final class MeanTeacher: Strategy {
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         try options.finish()
     }
 
@@ -117,27 +135,37 @@ public final class MeanTeacher: Strategy {
 
     // MARK: - Consistency
 
-    /// Unweighted consistency loss on an unlabeled batch in model layout (student with gradient, teacher without).
-    func consistencyLoss(_ u: Tensor, _ run: RunContext) throws -> Tensor {
-        let t = try ensureTeacher(run)
-        // Student view: augmented (optional), then noise (if `noise-on` includes it). Teacher view: original image,
-        // independent noise (if included). Noise is N(0, noise²) clamped to ±2·noise, as SSL4MIS.
-        var studentInput = u
-        var grids: [SamplingGrid]? = nil
+    public var studentForward: StudentForward { forward }
+
+    /// The student's view of the unlabeled batch: augmented (optional), then noise (if `noise-on` includes it); the
+    /// augmentation's grids are kept for `consistencyLoss` to move the teacher's target. Noise is N(0, noise²)
+    /// clamped to ±2·noise, as SSL4MIS.
+    public func studentInput(unlabeled u: Tensor, _ run: RunContext) throws -> Tensor {
+        var view = u
+        studentGrids = nil
         if let aug = augmenter {
             var views: [Tensor] = [], gs: [SamplingGrid] = []
             for sample in BatchSamples.split(u) {
                 let a = aug(image: sample, label: nil, rng: &run.rng)
                 views.append(a.image); gs.append(a.grid)
             }
-            studentInput = BatchSamples.stack(views, like: u.shape)
-            grids = gs
+            view = BatchSamples.stack(views, like: u.shape)
+            studentGrids = gs
         }
+        if noise > 0 && noiseOnStudent { view = view + clampedNoise(u.shape, &run.rng) }
+        return view
+    }
+
+    /// Unweighted consistency loss on an unlabeled batch `u` in model layout (student with gradient, teacher
+    /// without). `studentLogits`: the student's logits on `studentInput(unlabeled: u)` from the trainer's joint pass;
+    /// nil = the view is made and the student run here (`forward` separate).
+    func consistencyLoss(_ u: Tensor, _ run: RunContext, studentLogits: Tensor? = nil) throws -> Tensor {
+        let t = try ensureTeacher(run)
+        // Teacher view: original image, independent noise (if `noise-on` includes it).
+        let studentView = studentLogits == nil ? try studentInput(unlabeled: u, run) : nil
+        let grids = studentGrids
         var teacherInput = u
-        if noise > 0 {
-            if noiseOnStudent { studentInput = studentInput + clampedNoise(u.shape, &run.rng) }
-            if noiseOnTeacher { teacherInput = u + clampedNoise(u.shape, &run.rng) }
-        }
+        if noise > 0 && noiseOnTeacher { teacherInput = u + clampedNoise(u.shape, &run.rng) }
         var target = withNoGrad { () -> Tensor in
             let wasTraining = t.training
             t.train()   // as in the original: the teacher runs in the same (train) mode as the student
@@ -151,7 +179,7 @@ public final class MeanTeacher: Strategy {
             target = BatchSamples.stack(moved, like: target.shape)
         }
         target = target.detached()
-        let logits = run.model(studentInput)
+        let logits = studentLogits ?? run.studentLogits(studentView ?? u, runningStatistics: runningStatistics)
         switch lossKind {
         case "kl": return Losses.klDivergence(logits: logits, target: target)
         default: return Losses.mse(logits.softmax(axis: 1), target)
@@ -168,7 +196,7 @@ public final class MeanTeacher: Strategy {
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard weight > 0, let u = step.unlabeledImages else { return nil }
         let run = step.run
-        let loss = try consistencyLoss(u, run)
+        let loss = try consistencyLoss(u, run, studentLogits: forward == .joint ? step.unlabeledLogits : nil)
         let w = rampedWeight(weight, progress: run.progress, rampUp: rampUp)
         run.record("consistency", Double(loss.item))
         run.record("consistency_weight", w)

@@ -38,6 +38,8 @@ public final class PseudoLabel: Strategy {
     let weight: Double
     let rampUp: Double
     let rounds: Int
+    let forward: StudentForward
+    let runningStatistics: RunningStatistics
 
     /// Round whose labels are in use (0 = the teacher's), and the packed labels of student rounds (for checkpoints).
     private(set) var round = 0
@@ -50,7 +52,8 @@ public final class PseudoLabel: Strategy {
     /// only foreground voxels and the student over-segments — measured on 2D phantoms, test Dice 0.30 at 0.9 vs 0.94 at 0),
     /// `portion` (0 = off, 0...1: class-balanced selection instead of `threshold`: keep the most confident `portion`
     /// of the voxels predicted as each class, pooled over all unlabeled cases offline or over the batch online),
-    /// online only: `weight` (0.1, 0...100), `ramp-up` (1, 0...1); offline only: `rounds` (1, 1...100),
+    /// online only: `weight` (0.1, 0...100), `ramp-up` (1, 0...1), `forward` (separate|joint), `running-stats`
+/// (labeled|all: whether the unlabeled pass moves BatchNorm's running statistics); offline only: `rounds` (1, 1...100),
     /// `labeled-share` (0, 0...0.95: repeat the real labeled cases so they make up about this share of the training
     /// cases, which the trainer samples uniformly; 0 = labeled + pseudo-labeled cases as they are).
     ///
@@ -68,10 +71,13 @@ public final class PseudoLabel: Strategy {
         rounds = options.int("rounds", default: 1, in: 1...100)
         portion = options.double("portion", default: 0, in: 0...1)
         labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {
-            for k in ["weight", "ramp-up"] where options.values[k] != nil {
+            for k in ["weight", "ramp-up", "forward", "running-stats"] where options.values[k] != nil {
                 options.fail("option '\(k)' applies to online mode only (without teacher=); offline pseudo-labels are plain labeled cases")
             }
         } else {
@@ -83,6 +89,10 @@ public final class PseudoLabel: Strategy {
 
     /// Offline mode uses no unlabeled batches (the pseudo-labeled cases are labeled cases).
     public var wantsUnlabeledBatch: Bool { teacher == nil }
+
+    /// Online: a student pass of its own over the unlabeled batch (`forward` separate, default) or one pass over
+    /// labeled and unlabeled images (joint, SSL4MIS's students); `running-stats` labeled (default) | all.
+    public var studentForward: StudentForward { teacher == nil ? forward : .labeled }
 
     // MARK: - Offline
 
@@ -186,7 +196,7 @@ public final class PseudoLabel: Strategy {
 
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard teacher == nil, let u = step.unlabeledImages else { return nil }
-        let (loss, kept) = onlineLoss(logits: step.run.model(u))
+        let (loss, kept) = onlineLoss(logits: step.unlabeledLogits ?? step.run.studentLogits(u, runningStatistics: runningStatistics))
         let w = rampedWeight(weight, progress: step.run.progress, rampUp: rampUp)
         step.run.record("pl_loss", Double(loss.item))
         step.run.record("pl_mask_ratio", kept)

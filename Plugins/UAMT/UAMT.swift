@@ -17,9 +17,14 @@ import Training
 /// Options: `weight` 0.1, `ramp-up` 1 (SSL4MIS: 200 "epochs" of 150 iterations = its 30000-iteration run), `alpha` 0.99,
 /// `passes` 8, `noise` 0.1, `noise-clip` 0.2, `threshold-start` 0.75, `threshold-end` 1, `predict-with` student|teacher
 /// (SSL4MIS evaluates and saves the student).
+/// `forward` separate|joint: separate (default), the student's logits on `u` come from a pass of their own; joint is
+/// SSL4MIS's one pass over labeled and unlabeled slices (`StudentForward`; with 10 labeled CT slices it broke
+/// inference for Mean Teacher, README). `running-stats` labeled|all: labeled (default), that pass leaves BatchNorm's
+/// running statistics to the labeled passes.
+/// `batch-passes` (0 = all T, 0...64): copies of `u`, each with its own noise, sent through the teacher in one call
+/// (as MC dropout batches its passes); the reference stacks 2 copies per call, so train-mode batch-norm statistics of
+/// those passes differ slightly with other values.
 /// Adapted for 3D: nothing beyond the shapes (the reference's 3D script is the same algorithm on `[B, K, D, H, W]`).
-/// The T noisy passes run one batch at a time (the reference stacks two copies per pass; batch-norm statistics of
-/// those train-mode passes therefore differ slightly).
 /// Records `uamt_consistency` (unweighted), `uamt_kept` (fraction of voxels under the threshold), `uamt_threshold`,
 /// `uamt_weight` in metrics.csv.
 public final class UAMT: Strategy {
@@ -35,6 +40,10 @@ public final class UAMT: Strategy {
     let thresholdStart: Double
     let thresholdEnd: Double
     let predictWithTeacher: Bool
+    let batchPasses: Int
+    /// One student pass over labeled and unlabeled images (SSL4MIS `outputs = model(volume_batch)`) or two.
+    let forward: StudentForward
+    let runningStatistics: RunningStatistics
     let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
 
     public init(options: StrategyOptions) throws {
@@ -47,6 +56,10 @@ public final class UAMT: Strategy {
         thresholdStart = options.double("threshold-start", default: 0.75, in: 0...1)
         thresholdEnd = options.double("threshold-end", default: 1, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        batchPasses = options.int("batch-passes", default: 0, in: 0...64)
+        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
+                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
         if thresholdEnd < thresholdStart { options.fail("threshold-end (\(thresholdEnd)) must be >= threshold-start (\(thresholdStart))") }
         try options.finish()
     }
@@ -94,6 +107,24 @@ public final class UAMT: Strategy {
         return u + Tensor.randn(u.shape, std: Float(noise), rng: &run.rng).clamped(min: Float(-noiseClip), max: Float(noiseClip))
     }
 
+    /// The `passes` noisy teacher softmaxes of `u` `[B, C, *spatial]`, each `[B, K, *spatial]`: `batch-passes` copies
+    /// of `u` (each with its own noise) go through the teacher in one call (0 = all T at once), as MC dropout batches
+    /// its passes; the reference stacks 2 copies per call.
+    func noisyPasses(_ u: Tensor, teacher t: any SegmentationNetwork, _ run: RunContext) -> [Tensor] {
+        let b = u.shape[0], chunk = batchPasses == 0 ? passes : min(batchPasses, passes)
+        var out: [Tensor] = []
+        while out.count < passes {
+            let n = min(chunk, passes - out.count)
+            let copies = n == 1 ? u : Tensor.concat([Tensor](repeating: u, count: n), axis: 0)
+            let p = t(noisy(copies, run)).softmax(axis: 1)
+            let rest = Array(p.shape.dropFirst()).map { 0..<$0 }
+            for i in 0..<n { out.append(n == 1 ? p : p.sliced([(i * b)..<((i + 1) * b)] + rest)) }
+        }
+        return out
+    }
+
+    public var studentForward: StudentForward { forward }
+
     public func additionalLoss(_ step: StepContext) throws -> Tensor? {
         guard weight > 0, let u = step.unlabeledImages else { return nil }
         let run = step.run
@@ -103,12 +134,12 @@ public final class UAMT: Strategy {
             t.train()
             defer { t.setTraining(was) }
             let target = t(noisy(u, run)).softmax(axis: 1)
-            let samples = (0..<passes).map { _ in t(noisy(u, run)).softmax(axis: 1) }
-            return (target.detached(), UAMT.uncertainty(samples))
+            return (target.detached(), UAMT.uncertainty(noisyPasses(u, teacher: t, run)))
         }
         let thr = threshold(progress: run.progress, classes: run.config.classes)
         let m = UAMT.mask(uncertainty: unc, threshold: thr)
-        let loss = UAMT.consistency(studentLogits: run.model(u), target: target, mask: m)
+        let loss = UAMT.consistency(studentLogits: step.unlabeledLogits ?? run.studentLogits(u, runningStatistics: runningStatistics),
+                                    target: target, mask: m)
         let w = rampedWeight(weight, progress: run.progress, rampUp: rampUp)
         run.record("uamt_consistency", Double(loss.item))
         run.record("uamt_kept", Double(m.scalars.reduce(0, +)) / Double(max(m.count, 1)))

@@ -80,6 +80,34 @@ struct BCPTests {
         #expect(csv.contains("bcp_stage") && csv.contains("bcp_loss"))
     }
 
+    /// ACDC_BCP_train.py's DiceLoss with a mask, written out loop by loop: per class over the whole batch,
+    /// 1 − (2Σ p·y·m + 1e-10)/(Σ p²·m + Σ y·m + 1e-10), averaged over the classes (background included).
+    @Test func referenceDiceIsACDCsSquaredBatchDiceIn2D() {
+        var rng = RNG(seed: 4)
+        let b = 2, k = 3, h = 5, w = 4, n = h * w
+        let logits = Tensor.randn([b, k, h, w], std: 1.5, rng: &rng)
+        let target = Tensor((0..<(b * n)).map { _ in Float(rng.int(below: k)) }, shape: [b, h, w])
+        let mask = Tensor((0..<(b * n)).map { i in i % 3 == 0 ? 0 : 1 }, shape: [b, h, w])
+        let p = logits.softmax(axis: 1).scalars, y = target.scalars, m = mask.scalars
+        var expected = 0.0
+        for c in 0..<k {
+            var inter = 0.0, z = 0.0, ys = 0.0
+            for s in 0..<b { for i in 0..<n {
+                let pv = Double(p[(s * k + c) * n + i]), yv = y[s * n + i] == Float(c) ? 1.0 : 0.0, mv = Double(m[s * n + i])
+                inter += pv * yv * mv; z += pv * pv * mv; ys += yv * yv * mv
+            } }
+            expected += 1 - (2 * inter + 1e-10) / (z + ys + 1e-10)
+        }
+        expected /= Double(k)
+        #expect(abs(Double(BCP.referenceDice(logits, target, mask: mask).item) - expected) < 1e-5)
+    }
+
+    /// The teacher's pseudo-labels keep the largest connected component per class (`lcc`, the reference's nms=1).
+    @Test func largestComponentFilterIsOnByDefault() throws {
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).largestComponent)
+        #expect(try !BCP(options: StrategyOptions(["lcc": "false"], owner: "bcp")).largestComponent)
+    }
+
     @Test func resumesBitExactly() throws {
         #expect(try resumesExactly { try BCP(options: StrategyOptions([:], owner: "bcp")) })
     }

@@ -39,6 +39,8 @@ struct MeanTeacherTests {
         #expect(s.weight == 0.1 && s.rampUp == 1 && s.alpha == 0.99 && s.alphaFinal == 0.99 && s.emaWarmup && s.horizon == 0)
         #expect(s.noise == 0.1 && s.noiseOnTeacher && !s.noiseOnStudent && s.lossKind == "mse" && s.augment == "none")
         #expect(!s.predictWithTeacher)
+        // Measured on the real CT (README): a separate student pass that leaves BatchNorm's running statistics alone.
+        #expect(s.forward == .labeled && s.runningStatistics == .labeled)
         var rng = RNG(seed: 3)
         let n = s.clampedNoise([4000], &rng).scalars
         #expect(n.allSatisfy { abs($0) <= 0.2 } && n.contains { abs($0) == 0.2 } && n.contains { abs($0) < 0.2 && $0 != 0 })
@@ -133,7 +135,7 @@ struct MeanTeacherTests {
     }
 
     @Test func trainsThroughTheTrainerAndPredictsWithTheTeacher() throws {
-        for opts in [["predict-with": "teacher"], ["loss": "kl", "augment": "standard", "alpha-final": "0.999"]] {
+        for opts in [["predict-with": "teacher"], ["loss": "kl", "augment": "standard", "alpha-final": "0.999"], ["forward": "joint", "augment": "standard", "noise-on": "both", "running-stats": "all"]] {
             let (s, t, dir) = try make(opts)
             defer { try? FileManager.default.removeItem(at: dir) }
             let r = try t.train()

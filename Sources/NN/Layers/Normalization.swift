@@ -16,6 +16,10 @@ public final class BatchNorm: Module {
     public let numBatchesTracked: Tensor
     /// Running-statistics momentum and variance epsilon.
     public let momentum: Float, eps: Float
+    /// Whether training-mode passes update the running statistics and `num_batches_tracked` (default true). Off,
+    /// a training-mode pass still normalises with its batch statistics but leaves the buffers alone
+    /// (`Module.withFrozenRunningStatistics`).
+    public var updatesRunningStatistics = true
 
     /// Creates a batch norm over `channels` channels.
     public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5, affine: Bool = true) {
@@ -38,9 +42,9 @@ public final class BatchNorm: Module {
 
     /// Normalises `x`, followed by ReLU in the same op when `fusedReLU` (same values as `ReLU()(self(x))`).
     public func callAsFunction(_ x: Tensor, fusedReLU: Bool) -> Tensor {
-        if training { numBatchesTracked.withMutableData { $0[0] += 1 } }
+        if training && updatesRunningStatistics { numBatchesTracked.withMutableData { $0[0] += 1 } }
         return x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                           training: training, momentum: momentum, eps: eps, fusedReLU: fusedReLU)
+                           training: training, momentum: updatesRunningStatistics ? momentum : 0, eps: eps, fusedReLU: fusedReLU)
     }
 }
 
@@ -94,4 +98,17 @@ public final class GroupNorm: Module {
 
     /// Normalises `x` `[N, C, *spatial]`.
     public override func callAsFunction(_ x: Tensor) -> Tensor { x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps) }
+}
+
+extension Module {
+    /// Runs `body` with every `BatchNorm` below this module normalising training-mode passes by their batch statistics
+    /// without updating the running statistics (restored afterwards). For passes whose batches should not shape the
+    /// statistics used at inference, e.g. a semi-supervised student's pass over unlabeled images.
+    public func withFrozenRunningStatistics<T>(_ body: () throws -> T) rethrows -> T {
+        let norms = namedModules().compactMap { $0.module as? BatchNorm }
+        let was = norms.map(\.updatesRunningStatistics)
+        for n in norms { n.updatesRunningStatistics = false }
+        defer { for (n, w) in zip(norms, was) { n.updatesRunningStatistics = w } }
+        return try body()
+    }
 }

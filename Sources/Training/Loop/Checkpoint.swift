@@ -9,6 +9,8 @@ struct TrainerState: Codable {
     var globalStep: Int
     var dataRNG: RNG
     var strategyRNG: RNG
+    /// The unlabeled batches' generator; nil in checkpoints written before it (they drew from `dataRNG`).
+    var unlabeledRNG: RNG? = nil
     /// RNG state of every dropout layer, by module path.
     var dropoutRNG: [String: RNG]
     var bestMetric: Double?

@@ -23,7 +23,7 @@ extension Trainer {
 
     /// The trainer state to checkpoint now; `progress` is set for a mid-epoch checkpoint.
     func trainerState(progress: EpochProgress? = nil) -> TrainerState {
-        TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng,
+        TrainerState(epochsDone: epochsDone, globalStep: run.globalStep, dataRNG: dataRNG, strategyRNG: run.rng, unlabeledRNG: unlabeledRNG,
                      dropoutRNG: Checkpoint.dropoutStates(run.model), bestMetric: bestMetric, bestEpoch: bestEpoch,
                      log: log, validationHistory: run.validationHistory, stopped: stopped, threads: Parallel.threads,
                      epochProgress: progress, selection: selection)
@@ -54,6 +54,7 @@ extension Trainer {
             }
             let s = try Checkpoint.apply(v, model: run.model, optimizer: run.optimizer, strategy: strategy)
             epochsDone = s.epochsDone; run.globalStep = s.globalStep; dataRNG = s.dataRNG; run.rng = s.strategyRNG
+            unlabeledRNG = s.unlabeledRNG ?? Trainer.unlabeledGenerator(seed: config.seed)
             bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; log = s.log; run.validationHistory = s.validationHistory
             stopped = s.stopped
             selection = s.selection ?? CheckpointSelection(resumingBest: bestMetric, mode: config.select)

@@ -24,6 +24,10 @@ public final class Trainer {
     public let run: RunContext
     private let batcher: Batcher
     var dataRNG: RNG
+    /// Draws the unlabeled batches, apart from `dataRNG` (labeled batches and their augmentation), so every strategy
+    /// of a seed trains on the same labeled batches as `supervised`: a comparison within a seed is paired in its data
+    /// order, and a strategy's difference to supervised is not a different draw of labeled batches (issue #20).
+    var unlabeledRNG: RNG
     var log = MetricsLog()
     var bestMetric: Double?
     var bestEpoch: Int?
@@ -74,6 +78,7 @@ public final class Trainer {
         batcher = Batcher(config: config, augmenter: try Augmenter(config.augmentationConfig),
                           sampler: config.patch.map { PatchSampler(patch: $0, foregroundProbability: config.foregroundOversampling) })
         dataRNG = RNG(seed: config.seed ^ 0xDA7A_0000_0000)
+        unlabeledRNG = Trainer.unlabeledGenerator(seed: config.seed)
         run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { TrainConfig.makeNetwork(netSpec, seed: $0) },
                          split: split, data: data, runDirectory: runDirectory,
                          rng: RNG(seed: config.seed ^ 0x57A7_0000_0000), log: log)
@@ -108,6 +113,9 @@ public final class Trainer {
         return RunResult(bestValidationDice: bestMetric, bestEpoch: bestEpoch, epochs: epochsDone, seconds: seconds)
     }
 
+    /// The unlabeled batches' generator of a run with `seed`.
+    static func unlabeledGenerator(seed: UInt64) -> RNG { RNG(seed: seed ^ 0x0B1A_0000_0000) }
+
     private func trainEpoch() throws {
         let t0 = Date()
         let epoch = epochsDone
@@ -123,12 +131,12 @@ public final class Trainer {
             let lr = schedule.learningRate(at: run.globalStep)
             run.optimizer.learningRate = lr
             let (x, y, mask) = batcher.labeledBatch(run.data.labeled, rng: &dataRNG)
-            let u = strategy.wantsUnlabeledBatch ? batcher.unlabeledBatch(unlabeledPool, rng: &dataRNG) : nil
-            let (logits, auxiliary) = run.model.forwardWithAuxiliary(x)
-            let spatial = config.dims == 2 ? [1] + Array(x.shape.suffix(2)) : Array(x.shape.suffix(3))
-            let step = StepContext(labeledImages: x, labeledTargets: y, labeledMask: mask, logits: logits,
-                                   unlabeledImages: u, spatialShape: spatial, run: run)
-            let sup = try strategy.supervisedLoss(step) ?? deepSupervisedLoss(logits, auxiliary, y, mask: mask)
+            let u = strategy.wantsUnlabeledBatch ? batcher.unlabeledBatch(unlabeledPool, rng: &unlabeledRNG) : nil
+            // The student's forward runs lazily (on first use of step.logits), over x alone or x and u together
+            // (StudentForward, docs/ARCHITECTURE.md §4).
+            let step = try StepContext.training(labeled: x, targets: y, mask: mask, unlabeled: u, strategy: strategy, model: run.model, run: run)
+            let sup = try strategy.supervisedLoss(step)
+                ?? deepSupervisedLoss(step.logits, step.auxiliaryLogits, step.labeledTargets, mask: step.labeledMask)
             var total = sup
             if let extra = try strategy.additionalLoss(step) { total = total + extra }
             let lossValue = Double(total.item)

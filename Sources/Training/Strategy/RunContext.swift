@@ -79,12 +79,33 @@ public struct StepContext {
     public let labeledTargets: Tensor
     /// Per-voxel loss mask `[B, *spatial]` (1 = use, 0 = ignore), nil when every voxel counts.
     public let labeledMask: Tensor?
-    /// The model's logits on `labeledImages` (with gradient).
-    public let logits: Tensor
+    /// The model's logits on `labeledImages` (with gradient). The forward pass runs on first use (a strategy that
+    /// never reads it, e.g. one training on mixed images only, costs no pass) and is then cached.
+    public var logits: Tensor { pass.value.labeled }
+    /// The model's logits on the unlabeled view (with gradient) from the same pass as `logits`, when the strategy's
+    /// `studentForward` is `.joint`; nil otherwise (docs/ARCHITECTURE.md §4).
+    public var unlabeledLogits: Tensor? { pass.value.unlabeled }
+    /// Deep-supervision logits of the labeled rows from the same pass (networks with auxiliary heads, e.g. UNet++ with
+    /// deep supervision; same shape as `logits`), empty otherwise. The trainer's default loss averages over them.
+    public var auxiliaryLogits: [Tensor] { pass.value.auxiliary }
     /// Unlabeled images in the model's layout (NOT augmented: strategies augment them), nil unless requested.
     public let unlabeledImages: Tensor?
     /// Spatial shape `[D, H, W]` of the batch (D = 1 for 2D).
     public let spatialShape: [Int]
     /// The shared run.
     public let run: RunContext
+    let pass: StudentPass
+
+    /// A step with precomputed labeled logits (tests, strategies that build their own steps).
+    public init(labeledImages: Tensor, labeledTargets: Tensor, labeledMask: Tensor?, logits: Tensor, unlabeledImages: Tensor?,
+                spatialShape: [Int], run: RunContext) {
+        self.init(labeledImages: labeledImages, labeledTargets: labeledTargets, labeledMask: labeledMask, unlabeledImages: unlabeledImages,
+                  spatialShape: spatialShape, run: run, pass: StudentPass(logits: logits))
+    }
+
+    init(labeledImages: Tensor, labeledTargets: Tensor, labeledMask: Tensor?, unlabeledImages: Tensor?, spatialShape: [Int],
+         run: RunContext, pass: StudentPass) {
+        self.labeledImages = labeledImages; self.labeledTargets = labeledTargets; self.labeledMask = labeledMask
+        self.unlabeledImages = unlabeledImages; self.spatialShape = spatialShape; self.run = run; self.pass = pass
+    }
 }

@@ -32,6 +32,12 @@ public protocol Strategy: AnyObject {
     /// Whether test evaluation loads the last checkpoint instead of the best-validation one (default false).
     /// Snapshot ensembles set it: their members accumulate until the end of the run.
     var evaluatesLastCheckpoint: Bool { get }
+    /// How the trainer runs the student on a step (default `.labeled`; `.joint`: labeled and unlabeled images in one
+    /// pass, so BatchNorm sees both, as SSL4MIS; `StudentForward`).
+    var studentForward: StudentForward { get }
+    /// The student's view of the unlabeled batch for a `.joint` forward (e.g. noise or augmentation), same shape as
+    /// `unlabeled` `[B, C, *spatial]`. Called once per step before any loss hook. Default: `unlabeled` unchanged.
+    func studentInput(unlabeled: Tensor, _ run: RunContext) throws -> Tensor
     /// Adjusts the network spec before it is built (e.g. MC dropout sets its dropout plan); the network may be any
     /// registered one (docs/ARCHITECTURE.md §4). Default: unchanged.
     func configure(model: inout NetworkSpec)
@@ -61,6 +67,8 @@ extension Strategy {
     public static var uncertaintyMaps: [UncertaintyMap] { [] }
     public var wantsUnlabeledBatch: Bool { false }
     public var evaluatesLastCheckpoint: Bool { false }
+    public var studentForward: StudentForward { .labeled }
+    public func studentInput(unlabeled: Tensor, _ run: RunContext) throws -> Tensor { unlabeled }
     public func configure(model: inout NetworkSpec) {}
     public func willStartRun(_ run: RunContext) throws {}
     public func willStartEpoch(_ run: RunContext) throws {}
