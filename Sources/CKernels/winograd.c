@@ -32,24 +32,41 @@ typedef int v16i __attribute__((vector_size(64)));
 
 CLONES
 void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
-    static const double G[6][3] = {
-        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
     const long K = (long)KD * cin;
-    for (int co = 0; co < cout; co++)
-        for (int ci = 0; ci < cin; ci++)
-            for (int kz = 0; kz < KD; kz++) {
-                const float *g = w + (((long)co * cin + ci) * KD + kz) * 9;
-                double t[6][3];  // G g
-                for (int i = 0; i < 6; i++)
-                    for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * g[b] + G[i][1] * g[3 + b] + G[i][2] * g[6 + b];
-                const long k = (long)kz * cin + ci;
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) {
-                        const double v = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                        u[((long)(i * 6 + j) * K + k) * cout + co] = (float)v;
-                    }
+    float g[9][cout], t[6][3][cout];
+    // Per (input channel, depth tap): gather the cout 3x3 slices, then U = G g G^T with co innermost (vectorised, and
+    // each u row [xi][k][0..<cout] is written contiguously).
+    for (int ci = 0; ci < cin; ci++)
+        for (int kz = 0; kz < KD; kz++) {
+            const long k = (long)kz * cin + ci;
+            for (int co = 0; co < cout; co++) {
+                const float *src = w + (((long)co * cin + ci) * KD + kz) * 9;
+                for (int j = 0; j < 9; j++) g[j][co] = src[j];
             }
+            for (int b = 0; b < 3; b++)  // t = G g (rows of G: 1/4; -1/6 (1, 1, 1); -1/6 (1, -1, 1); 1/24 (1, 2, 4); 1/24 (1, -2, 4); e3)
+                for (int co = 0; co < cout; co++) {
+                    const float g0 = g[b][co], g1 = g[3 + b][co], g2 = g[6 + b][co];
+                    t[0][b][co] = g0 * 0.25f;
+                    t[1][b][co] = (g0 + g1 + g2) * (-1.0f / 6);
+                    t[2][b][co] = (g0 - g1 + g2) * (-1.0f / 6);
+                    t[3][b][co] = (g0 + 2 * g1 + 4 * g2) * (1.0f / 24);
+                    t[4][b][co] = (g0 - 2 * g1 + 4 * g2) * (1.0f / 24);
+                    t[5][b][co] = g2;
+                }
+            for (int i = 0; i < 6; i++) {  // U = t G^T
+                float *r0 = u + ((long)(i * 6) * K + k) * cout;
+                const long s = K * cout;
+                for (int co = 0; co < cout; co++) {
+                    const float g0 = t[i][0][co], g1 = t[i][1][co], g2 = t[i][2][co];
+                    r0[co] = g0 * 0.25f;
+                    r0[s + co] = (g0 + g1 + g2) * (-1.0f / 6);
+                    r0[2 * s + co] = (g0 - g1 + g2) * (-1.0f / 6);
+                    r0[3 * s + co] = (g0 + 2 * g1 + 4 * g2) * (1.0f / 24);
+                    r0[4 * s + co] = (g0 - 2 * g1 + 4 * g2) * (1.0f / 24);
+                    r0[5 * s + co] = g2;
+                }
+            }
+        }
 }
 
 // MARK: - Input transform

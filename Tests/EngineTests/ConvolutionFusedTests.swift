@@ -11,8 +11,8 @@ struct ConvolutionFusedTests {
     /// (batch, cin, cout, spatial, kernel, stride, padding, dilation).
     static let cases: [(Int, Int, Int, [Int], Int, Int, Int, Int)] = [
         (2, 3, 8, [16, 32], 3, 1, 1, 1),        // direct 2D
-        (1, 5, 13, [3, 4, 32], 3, 1, 1, 1),     // Winograd 3D (K = 15 >= 8), channels not a multiple of the register block
-        (1, 2, 13, [3, 4, 32], 3, 1, 1, 1),     // direct 3D (K = 6: too few input channels for Winograd)
+        (1, 6, 19, [3, 4, 32], 3, 1, 1, 1),     // Winograd 3D (3 * Cin = 18 >= 16), channels not a multiple of the register block
+        (1, 5, 13, [3, 4, 32], 3, 1, 1, 1),     // direct 3D (Cout = 13: too few output channels for Winograd)
         (2, 16, 8, [9, 21], 3, 1, 1, 1),        // Winograd 2D, H and W not multiples of the tile
         (1, 1, 8, [4, 8, 16], 3, 1, 1, 1),      // direct, one input channel
         (2, 4, 6, [5, 10], 3, 1, 1, 1),         // im2col + sgemm (W = 10)

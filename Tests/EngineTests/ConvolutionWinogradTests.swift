@@ -72,7 +72,9 @@ struct ConvolutionWinogradTests {
                                   dilation: [Int](repeating: dilation, count: r))
         }
         #expect(ConvKernels.useWinograd(cin: 16, cout: 16, geometry([32, 32], kernel: 3)))
-        #expect(ConvKernels.useWinograd(cin: 4, cout: 16, geometry([8, 32, 32], kernel: 3)))
+        #expect(ConvKernels.useWinograd(cin: 8, cout: 16, geometry([8, 32, 32], kernel: 3)))
+        #expect(!ConvKernels.useWinograd(cin: 8, cout: 8, geometry([8, 32, 32], kernel: 3)))
+        #expect(!ConvKernels.useWinograd(cin: 8, cout: 16, geometry([32, 32], kernel: 3)))
         #expect(!ConvKernels.useWinograd(cin: 1, cout: 16, geometry([32, 32], kernel: 3)))
         #expect(!ConvKernels.useWinograd(cin: 16, cout: 16, geometry([32, 32], kernel: 3, stride: 2)))
         #expect(!ConvKernels.useWinograd(cin: 16, cout: 16, geometry([32, 32], kernel: 3, dilation: 2)))

@@ -13,7 +13,8 @@ public enum ConvAlgorithm: Sendable {
     case gemm
     /// Direct kernels wherever the geometry allows them (inference too: no Winograd, bit-identical to training's forward).
     case direct
-    /// As `automatic`, and Winograd for every inference convolution it supports (whatever the channel count).
+    /// Winograd F(4x4, 3x3) for every 3x3 (3x3x3) stride-1 convolution it supports, whatever the channel count: inference,
+    /// and training's forward and backward data (not bit-identical to the direct kernels); direct kernels elsewhere.
     case winograd
 }
 

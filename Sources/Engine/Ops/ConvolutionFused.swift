@@ -28,7 +28,9 @@ extension Tensor {
                      "convInference: scale and shift must have \(cout) entries for weight \(weight.shape)")
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
+        // Winograd layers are marked in profiles: their GFLOP/s count the direct convolution's FLOPs (an effective rate).
+        let key = Profiler.isEnabled
+            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "") : ""
         let sc = scale ?? [], sh = shift ?? []
         sc.withUnsafeBufferPointer { ps in
             sh.withUnsafeBufferPointer { pt in

@@ -181,6 +181,9 @@ public enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && algorithm == .winograd && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
+            return
+        }
         if allowDirect && useDirect(g) {
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return
