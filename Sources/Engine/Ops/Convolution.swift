@@ -16,9 +16,9 @@ extension Tensor {
         let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        // Winograd F(4x4, 3x3) where it applies when nothing is recorded (inference, as `convInference`), and in training
-        // only under `ConvAlgorithm.winograd`; the profile marks it (its GFLOP/s count the direct convolution's FLOPs).
-        let winograd = !GradMode.isEnabled || ConvKernels.algorithm == .winograd
+        // Winograd F(4x4, 3x3) only under the opt-in `ConvAlgorithm.winograd` (inference goes through `convInference`); the
+        // profile marks it (its GFLOP/s count the direct convolution's FLOPs).
+        let winograd = ConvKernels.algorithm == .winograd
         let key = Profiler.isEnabled
             ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (winograd && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
             : ""
