@@ -40,7 +40,7 @@ public enum WeightExport {
         var meta: [String: String] = ["format": "pt", "source": url.path]
         if let config = try? TrainConfig.load(run.appendingPathComponent("config.json")) {
             meta["model"] = config.model; meta["base"] = String(config.base); meta["depth"] = String(config.depth)
-            meta["classes"] = String(config.classes); meta["norm"] = config.norm; meta["upsampling"] = config.upsampling
+            meta["classes"] = String(config.classes); meta["norm"] = config.norm.rawValue; meta["upsampling"] = config.upsampling.rawValue
         }
         if let prep = try? Preprocessing.load(run.appendingPathComponent("preprocessing.json")) {
             meta["in_channels"] = String(prep.channels); meta["classes"] = String(prep.classes)
