@@ -8,25 +8,7 @@
 // shuffles; the 36 transform-domain GEMMs are register-blocked over 8 output channels x 48 tiles.
 #include "CKernels.h"
 #include <string.h>
-
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
-typedef int v16i __attribute__((vector_size(64)));
-
-#define LOADU(p) (*(const v16u *)(p))
-#define STOREU(p, v) (*(v16u *)(p) = (v))
-#define MAX0(v) ((v16)((v16i)(v) & ((v) > (v16){})))
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SSK_NO_TARGET_CLONES 1
-#endif
-#endif
-#ifdef SSK_NO_TARGET_CLONES
-#define CLONES
-#else
-#define CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-#endif
-#define INLINE static inline __attribute__((always_inline))
+#include "simd.h"
 
 // MARK: - Filter transform
 
