@@ -2,31 +2,7 @@
 // output channels. The input rows are read in place: the zero halo at x = -1 and x = W is made in registers (a lane
 // shift of the first / last vector of a row) and rows outside the volume are skipped, so no row is ever copied.
 #include "CKernels.h"
-
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
-
-#define LOADU(p) (*(const v16u *)(p))
-#define STOREU(p, v) (*(v16u *)(p) = (v))
-typedef int v16i __attribute__((vector_size(64)));
-/// max(v, 0) per lane (+0 for -0 and negatives), the value `Swift.max(v, 0)` gives.
-#define MAX0(v) ((v16)((v16i)(v) & ((v) > (v16){})))
-// ThreadSanitizer instruments the ifunc resolver that target_clones generates (__tsan_func_entry), and the dynamic
-// loader runs that resolver during relocation, before the TSan runtime exists: the process died with SIGSEGV at load
-// (scripts/sanitize.sh thread). Under TSan the kernels are plain, instrumented functions built for the given flags.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SSK_NO_TARGET_CLONES 1
-#endif
-#endif
-#ifdef SSK_NO_TARGET_CLONES
-#define CLONES
-#define CLONES_AVX2
-#else
-#define CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-#define CLONES_AVX2 __attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-#define INLINE static inline __attribute__((always_inline))
+#include "simd.h"
 
 /// x[c0 + j + kx - 1] for j in 0..<16 from the row `pr` of width W (zero outside 0..<W); c0 is a multiple of 16.
 /// `left` / `right` say whether c0 is the first / last vector of the row (compile-time constants at every call).

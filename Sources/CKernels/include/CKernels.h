@@ -30,4 +30,19 @@ void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, const
 void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *dw,
                           int cin, int cout, int D, int H, int W, int KD, int KH,
                           long row0, long row1, long chunk, int portable);
+/// Winograd F(4x4, 3x3) convolution (stride 1, "same" zero padding, kernel KD x 3 x 3 with KD in {1, 3}); the
+/// geometry of ssk_conv3_rows. Tile rows are numbered r = (n * D + z) * ceil(H / 4) + ty over the batch (x is
+/// [N][cin][D][H][W], y [N][cout][D][H][W]); each 4-row tile row covers output rows 4ty..4ty+3 of plane z.
+
+/// Transforms weights w[cout][cin][KD][3][3] into u[36][KD * cin][cout] (u = G g G^T per 3x3 slice, in double).
+void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD);
+
+/// Floats between transform rows of a block of `rows` tile rows (the `ld` of the scratch buffers).
+long ssk_wino_tiles_stride(int W, long rows);
+
+/// Computes the output tile rows [r0, r1): y = conv + bias, then the epilogue `ep` when not NULL. u from
+/// ssk_wino_filter; scratch: vbuf 36 * KD * cin * ld, mbuf 36 * cout * ld (ld = ssk_wino_tiles_stride(W, r1 - r0)) and
+/// rowbuf 6 * (64 * ceil(ceil(W / 4) / 16) + 16) floats.
+void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
+                   float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
 #endif

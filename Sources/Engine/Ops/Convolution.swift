@@ -16,10 +16,15 @@ extension Tensor {
         let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
+        // Winograd F(4x4, 3x3) only under the opt-in `ConvAlgorithm.winograd` (inference goes through `convInference`); the
+        // profile marks it (its GFLOP/s count the direct convolution's FLOPs).
+        let winograd = ConvKernels.algorithm == .winograd
+        let key = Profiler.isEnabled
+            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (winograd && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
+            : ""
         Profiler.measure("conv.forward", key: key, flops: flops) {
             ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
-                                y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g)
+                                y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g, winograd: winograd)
         }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record("conv", out, inputs: inputs) { gy in

@@ -6,12 +6,16 @@ import CKernels
 /// Which convolution kernels run (tests force each path to compare them).
 public enum ConvAlgorithm: Sendable {
     /// Per shape: direct kernels wherever the geometry allows them (measured faster at every benchmark shape),
-    /// im2col + sgemm elsewhere.
+    /// im2col + sgemm elsewhere; inference 3x3 (3x3x3) stride-1 convolutions with enough input channels run as
+    /// Winograd F(4x4, 3x3) (`ConvKernels.useWinograd`).
     case automatic
     /// Always im2col + sgemm (the reference path).
     case gemm
-    /// Direct kernels wherever the geometry allows them.
+    /// Direct kernels wherever the geometry allows them (inference too: no Winograd, bit-identical to training's forward).
     case direct
+    /// Winograd F(4x4, 3x3) for every 3x3 (3x3x3) stride-1 convolution it supports, whatever the channel count: inference,
+    /// and training's forward and backward data (not bit-identical to the direct kernels); direct kernels elsewhere.
+    case winograd
 }
 
 extension ConvKernels {
@@ -33,7 +37,7 @@ extension ConvKernels {
     static func useDirect(_ g: WindowGeometry) -> Bool {
         switch algorithm {
         case .gemm: return false
-        case .direct, .automatic: return directSupports(g)
+        case .direct, .automatic, .winograd: return directSupports(g)
         }
     }
 

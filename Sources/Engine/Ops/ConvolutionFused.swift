@@ -6,7 +6,10 @@ extension Tensor {
     ///
     /// Gives bit for bit the values of `conv` followed by `batchNorm(training: false, ...)` (whose per-channel
     /// `scale` / `shift` come from `Tensor.batchNormEvalAffine`) and `relu()`: the same kernels, with the two batch-norm
-    /// roundings and the clamp applied to each output vector before it is stored.
+    /// roundings and the clamp applied to each output vector before it is stored; except that stride-1 3x3 (3x3x3)
+    /// convolutions run as Winograd F(4x4, 3x3) under `ConvKernels.algorithm` `.automatic` (enough input channels) and
+    /// `.winograd`, which agrees with the direct convolution to about 1e-4 of the output's magnitude, not bit for bit
+    /// (`.direct` keeps the bit-identical direct kernels).
     ///
     /// - Parameters:
     ///   - weight: `[Cout, Cin, *kernel]`; `bias`: `[Cout]` or nil (as `conv`).
@@ -25,7 +28,9 @@ extension Tensor {
                      "convInference: scale and shift must have \(cout) entries for weight \(weight.shape)")
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        let key = Profiler.isEnabled ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) : ""
+        // Winograd layers are marked in profiles: their GFLOP/s count the direct convolution's FLOPs (an effective rate).
+        let key = Profiler.isEnabled
+            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "") : ""
         let sc = scale ?? [], sh = shift ?? []
         sc.withUnsafeBufferPointer { ps in
             sh.withUnsafeBufferPointer { pt in
@@ -33,7 +38,7 @@ extension Tensor {
                 Profiler.measure("conv.forward", key: key, flops: flops) {
                     ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
                                         y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g,
-                                        epilogue: scale == nil && !relu ? nil : ep)
+                                        epilogue: scale == nil && !relu ? nil : ep, winograd: true)
                 }
             }
         }

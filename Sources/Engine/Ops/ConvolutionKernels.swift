@@ -125,10 +125,15 @@ public enum ConvKernels {
     // MARK: - Forward
 
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
-    /// `epilogue` (inference only) is applied to every output value after the bias.
+    /// `epilogue` (inference only) is applied to every output value after the bias; `winograd` (inference only) lets
+    /// supported 3x3 shapes run as Winograd F(4x4, 3x3) (not bit-identical to the other paths).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
-                        allowDirect: Bool = true, epilogue: Epilogue? = nil) {
+                        allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false) {
+        if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {
+            winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g)
+            return
+        }
         if allowDirect && useDirect(g) {
             directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
                        epilogue: epilogue, g)
@@ -176,6 +181,9 @@ public enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && algorithm == .winograd && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
+            return
+        }
         if allowDirect && useDirect(g) {
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return

@@ -36,17 +36,23 @@ public final class Conv: Module {
                   padding: [Int](repeating: padding, count: dims), bias: bias, rng: &rng)
     }
 
-    /// Convolves `x` `[N, Cin, *spatial]`.
+    /// Convolves `x` `[N, Cin, *spatial]`. In eval mode with nothing recorded (inference) this is
+    /// `Tensor.convInference`, which may run as Winograd F(4x4, 3x3) (within 1e-4 of the output's magnitude, not bit for
+    /// bit); in training mode, or while recording, it is `Tensor.conv`.
     public override func callAsFunction(_ x: Tensor) -> Tensor {
-        x.conv(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+        if !training && !GradMode.isEnabled {
+            return x.convInference(weight, bias: bias, scale: nil, shift: nil, relu: false, stride: stride, padding: padding, dilation: dilation)
+        }
+        return x.conv(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     }
 
     /// Inference pass of this convolution followed by `norm` (an eval-mode batch norm, or nil) and, with `relu`, a
     /// ReLU, as one fused op (`Tensor.convInference`): the values of `relu(norm(self(x)))` without the intermediate
-    /// tensors. Returns nil when the fused op does not apply: history is being recorded (`GradMode.isEnabled`) or
-    /// `norm` is in training mode (batch statistics); the caller then runs the layers one by one.
+    /// tensors (up to Winograd's rounding where `convInference` uses it). Returns nil when the fused op does not apply:
+    /// history is being recorded (`GradMode.isEnabled`), or this convolution or `norm` is in training mode; the caller
+    /// then runs the layers one by one.
     public func fusedInference(_ x: Tensor, norm: BatchNorm?, relu: Bool) -> Tensor? {
-        guard !GradMode.isEnabled, norm?.training != true else { return nil }
+        guard !GradMode.isEnabled, !training, norm?.training != true else { return nil }
         let affine = norm.map { Tensor.batchNormEvalAffine(weight: $0.weight, bias: $0.bias, runningMean: $0.runningMean,
                                                            runningVar: $0.runningVar, eps: $0.eps) }
         return x.convInference(weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,

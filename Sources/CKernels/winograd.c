@@ -1,0 +1,265 @@
+// Winograd F(4x4, 3x3) convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016) for
+// stride-1 "same" 3x3 and 3x3x3 kernels (see CKernels.h and docs/ARCHITECTURE.md). Each 4x4 output tile is
+// A^T [ (G g G^T) (.) (B^T d B) ] A over the 6x6 input tile d: 36 products per tile and channel pair instead of 144.
+// A 3x3x3 kernel is the sum over its three depth taps of 3x3 convolutions of the neighbouring input planes, so its
+// transform-domain GEMM has K = 3 * Cin rows (depth tap, input channel).
+//
+// Vectorised over 16 horizontally adjacent tiles: a transformed row is deinterleaved (stride 4) with two-source
+// shuffles; the 36 transform-domain GEMMs are register-blocked over 8 output channels x 48 tiles.
+#include "CKernels.h"
+#include <string.h>
+#include "simd.h"
+
+// MARK: - Filter transform
+
+CLONES
+void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
+    const long K = (long)KD * cin;
+    float g[9][cout], t[6][3][cout];
+    // Per (input channel, depth tap): gather the cout 3x3 slices, then U = G g G^T with co innermost (vectorised, and
+    // each u row [xi][k][0..<cout] is written contiguously).
+    for (int ci = 0; ci < cin; ci++)
+        for (int kz = 0; kz < KD; kz++) {
+            const long k = (long)kz * cin + ci;
+            for (int co = 0; co < cout; co++) {
+                const float *src = w + (((long)co * cin + ci) * KD + kz) * 9;
+                for (int j = 0; j < 9; j++) g[j][co] = src[j];
+            }
+            for (int b = 0; b < 3; b++)  // t = G g (rows of G: 1/4; -1/6 (1, 1, 1); -1/6 (1, -1, 1); 1/24 (1, 2, 4); 1/24 (1, -2, 4); e3)
+                for (int co = 0; co < cout; co++) {
+                    const float g0 = g[b][co], g1 = g[3 + b][co], g2 = g[6 + b][co];
+                    t[0][b][co] = g0 * 0.25f;
+                    t[1][b][co] = (g0 + g1 + g2) * (-1.0f / 6);
+                    t[2][b][co] = (g0 - g1 + g2) * (-1.0f / 6);
+                    t[3][b][co] = (g0 + 2 * g1 + 4 * g2) * (1.0f / 24);
+                    t[4][b][co] = (g0 - 2 * g1 + 4 * g2) * (1.0f / 24);
+                    t[5][b][co] = g2;
+                }
+            for (int i = 0; i < 6; i++) {  // U = t G^T
+                float *r0 = u + ((long)(i * 6) * K + k) * cout;
+                const long s = K * cout;
+                for (int co = 0; co < cout; co++) {
+                    const float g0 = t[i][0][co], g1 = t[i][1][co], g2 = t[i][2][co];
+                    r0[co] = g0 * 0.25f;
+                    r0[s + co] = (g0 + g1 + g2) * (-1.0f / 6);
+                    r0[2 * s + co] = (g0 - g1 + g2) * (-1.0f / 6);
+                    r0[3 * s + co] = (g0 + 2 * g1 + 4 * g2) * (1.0f / 24);
+                    r0[4 * s + co] = (g0 - 2 * g1 + 4 * g2) * (1.0f / 24);
+                    r0[5 * s + co] = g2;
+                }
+            }
+        }
+}
+
+// MARK: - Input transform
+
+/// The six outputs of B^T d for d0..d5 (one 1-D transform, 16 tiles per vector).
+INLINE void bt6(v16 d0, v16 d1, v16 d2, v16 d3, v16 d4, v16 d5, v16 o[6]) {
+    const v16 four = (v16){} + 4.0f, five = (v16){} + 5.0f, two = (v16){} + 2.0f;
+    o[0] = (d0 * four - d2 * five) + d4;
+    o[1] = (d3 + d4) - (d1 + d2) * four;
+    o[2] = (d4 - d3) + (d1 - d2) * four;
+    o[3] = (d4 - d2) + (d3 - d1) * two;
+    o[4] = (d4 - d2) - (d3 - d1) * two;
+    o[5] = (d1 * four - d3 * five) + d5;
+}
+
+/// Transforms tile row `ty` of one input plane (H x W) into v[xi * ldxi + t] for the 16 * TXg tiles t of the row
+/// (tiles past the row's end get finite values the caller ignores). rb is 6 * (64 * TXg + 16) floats of scratch.
+INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb, float *v, long ldxi) {
+    const long wb = 64L * TXg + 16;
+    const float *r[6];
+    for (int a = 0; a < 6; a++) {
+        const int yy = 4 * ty - 1 + a;
+        r[a] = yy >= 0 && yy < H ? plane + (long)yy * W : NULL;
+    }
+    // Along H: t_i[x] = sum_a BT[i][a] row_a[x], stored at rb[i][1 + x] with zeros at x = -1 and x >= W.
+    for (int x = 0; x < W; x += 16) {
+        v16 d[6];
+        const int n = W - x < 16 ? W - x : 16;
+        for (int a = 0; a < 6; a++) {
+            if (!r[a]) { d[a] = (v16){}; continue; }
+            if (n == 16) d[a] = LOADU(r[a] + x);
+            else { float tmp[16] = {0}; memcpy(tmp, r[a] + x, sizeof(float) * n); d[a] = LOADU(tmp); }
+        }
+        v16 o[6];
+        bt6(d[0], d[1], d[2], d[3], d[4], d[5], o);
+        for (int i = 0; i < 6; i++) STOREU(rb + i * wb + 1 + x, o[i]);
+    }
+    const long tail = 1 + (long)((W + 15) / 16) * 16;
+    for (int i = 0; i < 6; i++) {
+        rb[i * wb] = 0;
+        for (long j = 1 + W; j < tail; j++) rb[i * wb + j] = 0;
+        memset(rb + i * wb + tail, 0, sizeof(float) * (wb - tail));
+    }
+    // Along W: deinterleave the tile columns (stride 4) and transform again.
+    for (int g = 0; g < TXg; g++) {
+        for (int i = 0; i < 6; i++) {
+            const float *p = rb + i * wb + 64 * g;
+            const v16 a0 = LOADU(p), a1 = LOADU(p + 16), a2 = LOADU(p + 32), a3 = LOADU(p + 48), a4 = LOADU(p + 64);
+            const v16 s0 = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+            const v16 s1 = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+            const v16 s2 = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+            const v16 s3 = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+            const v16 e0 = __builtin_shufflevector(s0, s2, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+            const v16 e1 = __builtin_shufflevector(s0, s2, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+            const v16 e2 = __builtin_shufflevector(s1, s3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+            const v16 e3 = __builtin_shufflevector(s1, s3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+            const v16 e4 = __builtin_shufflevector(e0, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+            const v16 e5 = __builtin_shufflevector(e1, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+            v16 o[6];
+            bt6(e0, e1, e2, e3, e4, e5, o);
+            for (int k = 0; k < 6; k++) STOREU(v + (i * 6 + k) * ldxi + 16 * g, o[k]);
+        }
+    }
+}
+
+// MARK: - Transform-domain products
+
+/// m[co][t] = sum_k u[k][co] * v[k][t] for CB channels from co0 and XB vectors of tiles from t0.
+INLINE void gemm_block(const float *u, const float *v, float *m, long K, int cout, long ld, int co0, long t0,
+                       const int CB, const int XB) {
+    v16 acc[8][3];
+    for (int cb = 0; cb < CB; cb++)
+        for (int xb = 0; xb < XB; xb++) acc[cb][xb] = (v16){};
+    const float *ur = u + co0, *vr = v + t0;
+    for (long k = 0; k < K; k++, ur += cout, vr += ld) {
+        v16 x[3];
+        for (int xb = 0; xb < XB; xb++) x[xb] = LOADU(vr + 16 * xb);
+        for (int cb = 0; cb < CB; cb++) {
+            const float w = ur[cb];
+            for (int xb = 0; xb < XB; xb++) acc[cb][xb] += x[xb] * w;
+        }
+    }
+    for (int cb = 0; cb < CB; cb++)
+        for (int xb = 0; xb < XB; xb++) STOREU(m + (long)(co0 + cb) * ld + t0 + 16 * xb, acc[cb][xb]);
+}
+
+INLINE void gemm_cols(const float *u, const float *v, float *m, long K, int cout, long ld, int co0, long nt, const int CB) {
+    long t0 = 0;
+    for (; t0 + 48 <= nt; t0 += 48) gemm_block(u, v, m, K, cout, ld, co0, t0, CB, 3);
+    if (nt - t0 == 32) gemm_block(u, v, m, K, cout, ld, co0, t0, CB, 2);
+    else if (nt - t0 == 16) gemm_block(u, v, m, K, cout, ld, co0, t0, CB, 1);
+}
+
+/// m[co][t] = sum_k u[k][co] * v[k][t] for all cout channels and nt (a multiple of 16) tiles.
+INLINE void gemm(const float *u, const float *v, float *m, long K, int cout, long ld, long nt) {
+    int co0 = 0;
+    for (; co0 + 8 <= cout; co0 += 8) gemm_cols(u, v, m, K, cout, ld, co0, nt, 8);
+    switch (cout - co0) {
+    case 7: gemm_cols(u, v, m, K, cout, ld, co0, nt, 7); break;
+    case 6: gemm_cols(u, v, m, K, cout, ld, co0, nt, 6); break;
+    case 5: gemm_cols(u, v, m, K, cout, ld, co0, nt, 5); break;
+    case 4: gemm_cols(u, v, m, K, cout, ld, co0, nt, 4); break;
+    case 3: gemm_cols(u, v, m, K, cout, ld, co0, nt, 3); break;
+    case 2: gemm_cols(u, v, m, K, cout, ld, co0, nt, 2); break;
+    case 1: gemm_cols(u, v, m, K, cout, ld, co0, nt, 1); break;
+    default: break;
+    }
+}
+
+// MARK: - Output transform
+
+/// The four outputs of A^T m for m0..m5.
+INLINE void at6(v16 m0, v16 m1, v16 m2, v16 m3, v16 m4, v16 m5, v16 o[4]) {
+    const v16 two = (v16){} + 2.0f, four = (v16){} + 4.0f, eight = (v16){} + 8.0f;
+    const v16 p12 = m1 + m2, n12 = m1 - m2, p34 = m3 + m4, n34 = m3 - m4;
+    o[0] = (m0 + p12) + p34;
+    o[1] = n12 + n34 * two;
+    o[2] = p12 + p34 * four;
+    o[3] = (n12 + n34 * eight) + m5;
+}
+
+/// Output tile row `ty` of channel co from m[xi * ldxi + t] (16 * TXg tiles of the row), with bias and epilogue.
+INLINE void out_row(const float *m, long ldxi, int TXg, float *plane, int H, int W, int ty, float bias, const ssk_epilogue *ep, int co) {
+    const float sc = ep && ep->scale ? ep->scale[co] : 1.0f, sh = ep && ep->shift ? ep->shift[co] : 0.0f;
+    for (int g = 0; g < TXg; g++) {
+        v16 s[4][6];  // A^T along H
+        for (int k = 0; k < 6; k++) {
+            v16 o[4];
+            at6(LOADU(m + (0 * 6 + k) * ldxi + 16 * g), LOADU(m + (1 * 6 + k) * ldxi + 16 * g), LOADU(m + (2 * 6 + k) * ldxi + 16 * g),
+                LOADU(m + (3 * 6 + k) * ldxi + 16 * g), LOADU(m + (4 * 6 + k) * ldxi + 16 * g), LOADU(m + (5 * 6 + k) * ldxi + 16 * g), o);
+            for (int r = 0; r < 4; r++) s[r][k] = o[r];
+        }
+        for (int r = 0; r < 4; r++) {
+            const int yy = 4 * ty + r;
+            if (yy >= H) break;
+            v16 e[4];
+            at6(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], e);
+            // Bias, then the eval batch norm and ReLU as separately rounded steps (as the direct kernels).
+            for (int c = 0; c < 4; c++) {
+                v16 v = e[c] + bias;
+                if (ep) {
+                    if (ep->scale) {
+                        const v16 mm = v * sc;
+                        v = mm + sh;
+                    }
+                    if (ep->relu) v = MAX0(v);
+                }
+                e[c] = v;
+            }
+            // Interleave the four tile columns back into 64 consecutive pixels.
+            const v16 l01 = __builtin_shufflevector(e[0], e[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            const v16 h01 = __builtin_shufflevector(e[0], e[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            const v16 l23 = __builtin_shufflevector(e[2], e[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            const v16 h23 = __builtin_shufflevector(e[2], e[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            v16 q[4];
+            q[0] = __builtin_shufflevector(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+            q[1] = __builtin_shufflevector(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+            q[2] = __builtin_shufflevector(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+            q[3] = __builtin_shufflevector(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+            float *dst = plane + (long)yy * W + 64 * g;
+            const int n = W - 64 * g;
+            if (n >= 64) {
+                for (int b = 0; b < 4; b++) STOREU(dst + 16 * b, q[b]);
+            } else {
+                float tmp[64];
+                for (int b = 0; b < 4; b++) STOREU(tmp + 16 * b, q[b]);
+                memcpy(dst, tmp, sizeof(float) * n);
+            }
+        }
+    }
+}
+
+// MARK: - Units
+
+long ssk_wino_tiles_stride(int W, long rows) {
+    const long tx = (W + 3) / 4, txg = (tx + 15) / 16;
+    const long need = (rows - 1) * tx + 16 * txg;
+    return (need + 15) / 16 * 16;
+}
+
+CLONES
+void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
+                   float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+    const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
+    const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
+    const long ldv = K * ld, ldm = (long)cout * ld;
+    // Input transform: v[xi][kz * cin + ci][t].
+    for (long r = r0; r < r1; r++) {
+        const long n = r / ((long)D * TY), rem = r - n * D * TY;
+        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
+        const long off = (r - r0) * TX;
+        for (int kz = 0; kz < KD; kz++) {
+            const int iz = z + kz - KD / 2;
+            for (int ci = 0; ci < cin; ci++) {
+                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
+                if (iz < 0 || iz >= D) {
+                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
+                    continue;
+                }
+                in_row(x + ((n * cin + ci) * D + iz) * hw, H, W, ty, TXg, rowbuf, vd, ldv);
+            }
+        }
+    }
+    // Transform-domain products: m[xi][co][t] = sum_k u[xi][k][co] * v[xi][k][t].
+    for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld);
+    // Output transform.
+    for (long r = r0; r < r1; r++) {
+        const long n = r / ((long)D * TY), rem = r - n * D * TY;
+        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
+        const long off = (r - r0) * TX;
+        for (int co = 0; co < cout; co++)
+            out_row(mbuf + (long)co * ld + off, ldm, TXg, y + ((n * cout + co) * D + z) * hw, H, W, ty, bias ? bias[co] : 0.0f, ep, co);
+    }
+}

@@ -1,0 +1,89 @@
+import CKernels
+
+/// Winograd F(4x4, 3x3) convolution (C kernels in `CKernels`, docs/ARCHITECTURE.md) for stride-1 "same" 3x3 and
+/// 3x3x3 kernels on the inference path (and, opt-in with `ConvAlgorithm.winograd`, training's forward and backward data): 36 transform-domain products per 4x4 output tile and channel pair instead of
+/// 144 multiply-adds, i.e. 4x fewer FLOPs than the direct kernels for the same output.
+///
+/// Not bit-identical to the direct convolution: the transforms round differently. Measured against the direct kernels
+/// (ConvolutionWinogradTests) the largest difference is below 1e-4 of the largest output magnitude for realistic
+/// inputs and weights (unit-scale activations, Kaiming-scaled weights, up to 256 input channels).
+extension ConvKernels {
+    /// Smallest number of input channels times depth taps, and of output channels, for which the automatic choice
+    /// takes Winograd: below, the input / output transforms cost more than the products they save. Measured per thread
+    /// (CPU time, AVX-512): 16->16 at 256x256 breaks even, 8->8 3x3x3 runs at 0.72x the direct kernels, Cin = 1 at 0.23x;
+    /// 16->32 at 128x128 1.3x, 64->64 at 64x64 2.1x, 256->256 at 16x16 1.8x, 8->16 3x3x3 at 64x128x128 1.3x.
+    static let winogradMinimumChannels = 16
+
+    /// Whether Winograd F(4x4, 3x3) supports `g`: stride 1, dilation 1, kernel (1|3, 3, 3), "same" padding.
+    static func winogradSupports(_ g: WindowGeometry) -> Bool {
+        g.stride == [1, 1, 1] && g.dilation == [1, 1, 1] && g.kernel[1] == 3 && g.kernel[2] == 3
+            && (g.kernel[0] == 1 || g.kernel[0] == 3) && g.padding == g.kernel.map { $0 / 2 } && g.output == g.input
+    }
+
+    /// Whether an inference convolution of this shape runs as Winograd.
+    static func useWinograd(cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        guard winogradSupports(g) else { return false }
+        switch algorithm {
+        case .winograd: return true
+        case .automatic: return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
+        case .gemm, .direct: return false
+        }
+    }
+
+    /// Backward data of a stride-1 "same" 3x3 (3x3x3) convolution as Winograd: the forward convolution of `gy` with the
+    /// spatially flipped kernel, input and output channels swapped (`ConvKernels.backwardDataAsConv`). Used in training
+    /// only under `ConvAlgorithm.winograd` (opt-in: gradients then differ from the direct kernels by Winograd's
+    /// rounding). Returns false when the geometry does not allow it.
+    static func winogradBackwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                     batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        guard winogradSupports(g) else { return false }
+        let kvol = g.kernelVolume, count = cin * cout * kvol
+        let wf = BufferPool.take(count)
+        defer { BufferPool.give(wf, count) }
+        // wf[ci, co, k'] = w[co, ci, kvol-1-k'] (flipping all kernel axes reverses the flat kernel index).
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
+                for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
+            }
+        }
+        winogradConv(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, epilogue: nil, g)
+        return true
+    }
+
+    /// Tiles one block of tile rows should hold at least (each transformed weight is reused across them).
+    static let winogradMinimumTiles = 96
+    /// Floats of transformed input one block aims at (it stays in the L2 cache while the 36 products read it).
+    static let winogradBlockFloats = 1 << 17
+
+    /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
+    /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
+    static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0]
+        let k = kd * cin, ty = (h + 3) / 4, tx = (wd + 3) / 4, txg = (tx + 15) / 16
+        let rows = batch * d * ty
+        var perBlock = Swift.max(1, (Swift.max(winogradMinimumTiles, winogradBlockFloats / (36 * k)) + tx - 1) / tx)
+        perBlock = Swift.min(perBlock, (rows + Parallel.threads - 1) / Parallel.threads)
+        let blocks = (rows + perBlock - 1) / perBlock
+        let ld = ssk_wino_tiles_stride(Int32(wd), perBlock)
+        let vCount = 36 * k * ld, mCount = 36 * cout * ld, rbCount = 6 * (64 * txg + 16)
+        let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
+        let uCount = 36 * k * cout, u = BufferPool.take(uCount), scratch = BufferPool.take(workers * perWorker)
+        defer { BufferPool.give(u, uCount); BufferPool.give(scratch, workers * perWorker) }
+        // Tiles past a row's end are computed too (never stored): start from zeros, not from stale denormals.
+        scratch.update(repeating: 0, count: workers * perWorker)
+        ssk_wino_filter(w, u, Int32(cin), Int32(cout), Int32(kd))
+        var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
+        withUnsafePointer(to: &ep) { epp in
+            let epArg = epilogue == nil ? nil : epp
+            _ = Parallel.forEachWorker(blocks) { worker, range in
+                let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount
+                for b in range {
+                    let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
+                    ssk_wino_rows(x, u, bias, epArg, y, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
+                }
+            }
+        }
+    }
+}
