@@ -14,12 +14,13 @@ enum ZooFixtureNetwork {
 
     static func build(_ name: String, _ a: Arguments) -> Module? {
         let stride: DeepLabOutputStride = a.output_stride == 8 ? .eight : .sixteen
+        let off = DropoutPlan(p: 0, placement: .both)
         let deeplab = DeepLabConfig(dims: a.nd, classes: a.classes, baseChannels: a.base, blocks: a.blocks ?? [2, 2, 2, 2],
-                                    outputStride: stride, dropout: 0)
+                                    outputStride: stride, dropout: off)
         switch name.split(separator: "_").first {
         case "deeplabv3": return DeepLabV3(deeplab, seed: 9)
         case "deeplabv3plus": return DeepLabV3Plus(deeplab, seed: 9)
-        case "dilatedfcn": return DilatedFCN(DilatedFCNConfig(dims: a.nd, classes: a.classes, baseChannels: a.base, dropout: 0), seed: 9)
+        case "dilatedfcn": return DilatedFCN(DilatedFCNConfig(dims: a.nd, classes: a.classes, baseChannels: a.base, dropout: off), seed: 9)
         case "segnet": return SegNet(SegNetConfig(dims: a.nd, classes: a.classes, baseChannels: a.base, stages: a.stages ?? 5), seed: 9)
         default: return nil
         }
@@ -93,7 +94,9 @@ extension NNTests {
         @Test func invalidConfigurationsAreNamed() {
             #expect(DeepLabConfig(dims: 4, blocks: [1, 1]).problems.count == 2)
             #expect(DilatedFCNConfig(dims: 2, dilations: [1, 0]).problems.count == 1)
-            #expect(SegNetConfig(dims: 2, stages: 6, dropout: 1).problems.count == 2)
+            #expect(SegNetConfig(dims: 2, stages: 6, dropout: DropoutPlan(p: 1, placement: .both)).problems.count == 2)
+            #expect(NetworkRegistry.problems(NetworkSpec(name: "deeplabv3", dims: 2, options: ["output-stride": "4"])).count == 1)
+            #expect(NetworkRegistry.problems(NetworkSpec(name: "segnet", dims: 3, options: ["stages": "x"])).count == 1)
         }
     }
 }

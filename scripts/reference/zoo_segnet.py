@@ -4,8 +4,8 @@ Imported by scripts/reference/zoo_b_parity.py and zoo_b_bench.py.
 SegNet (Badrinarayanan et al. 2017): a VGG16-BN encoder of 5 stages (2, 2, 3, 3, 3 convolutions 3x3 + BN + ReLU, widths
 base·(1, 2, 4, 8, 8)), each followed by a 2x max-pool that keeps its indices; the decoder mirrors it (max-unpool with the
 stage's indices to the size before pooling, then 3, 3, 3, 2, 1 convolutions + BN + ReLU, the last of each stage going
-to the next stage's width), then a 1x1 convolution to the classes. `stages` (1...5) keeps the first stages only. Optional dropout after the three deepest encoder
-stages and the first three decoder stages (Bayesian SegNet, Kendall et al. 2017); off by default.
+to the next stage's width), then a 1x1 convolution to the classes. `stages` (1...5) keeps the first stages only.
+No dropout (SegNet has none; the Swift network's optional dropout layers hold no state).
 """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -21,7 +21,7 @@ def stage(nd, chans):
 
 
 class SegNet(nn.Module):
-    def __init__(s, nd, cin=1, classes=2, base=16, stages=5, dropout=0.0):
+    def __init__(s, nd, cin=1, classes=2, base=16, stages=5, dropout=0.0):  # dropout: accepted, unused
         super().__init__()
         w = [base, 2 * base, 4 * base, 8 * base, 8 * base][:stages]
         n = [2, 2, 3, 3, 3][:stages]
@@ -34,22 +34,17 @@ class SegNet(nn.Module):
             dec.append(stage(nd, [w[i]] * k + [out]))
         s.dec = nn.ModuleList(dec)
         s.head = conv(nd, w[0], classes, 1)
-        s.drop = nn.Dropout(dropout)
-        s.nd, s.p = nd, dropout
+        s.nd = nd
 
     def forward(s, x):
         pool = F.max_pool2d if s.nd == 2 else F.max_pool3d
         unpool = F.max_unpool2d if s.nd == 2 else F.max_unpool3d
         saved = []
-        for i, e in enumerate(s.enc):
+        for e in s.enc:
             y = e(x)
             x, idx = pool(y, 2, 2, return_indices=True)
             saved.append((idx, y.shape[2:]))
-            if i >= len(s.enc) - 3 and s.p > 0:
-                x = s.drop(x)
-        for k, d in enumerate(s.dec):
+        for d in s.dec:
             idx, size = saved.pop()
             x = d(unpool(x, idx, 2, 2, output_size=size))
-            if k < 3 and s.p > 0:
-                x = s.drop(x)
         return s.head(x)

@@ -25,13 +25,14 @@ public struct DeepLabConfig: Sendable, Codable, Equatable {
     public var blocks: [Int]
     /// Encoder output stride.
     public var outputStride: DeepLabOutputStride
-    /// Dropout after the ASPP projection (0.5 in torchvision's DeepLabv3); DeepLabv3+ also drops 0.5 and 0.1 in its
-    /// decoder (`dropout` and `dropout / 5`). The places `mc-dropout` samples.
-    public var dropout: Float
+    /// Dropout sites: after each residual layer (encoder, depth fractions 0, ⅓, ⅔, 1), after the ASPP projection
+    /// (decoder, 1) and, in DeepLabv3+, the two decoder dropouts (decoder, 0). `.none` placement keeps the reference
+    /// implementations' own dropout: 0.5 after the ASPP projection (torchvision), 0.5 and 0.1 in the v3+ decoder.
+    public var dropout: DropoutPlan
 
-    /// Creates a configuration (defaults: ResNet-18 layout, output stride 16, dropout 0.5).
+    /// Creates a configuration (defaults: ResNet-18 layout, output stride 16, the reference dropout).
     public init(dims: Int, inChannels: Int = 1, classes: Int = 2, baseChannels: Int = 16, blocks: [Int] = [2, 2, 2, 2],
-                outputStride: DeepLabOutputStride = .sixteen, dropout: Float = 0.5) {
+                outputStride: DeepLabOutputStride = .sixteen, dropout: DropoutPlan = .none) {
         self.dims = dims
         self.inChannels = inChannels
         self.classes = classes
@@ -52,10 +53,19 @@ public struct DeepLabConfig: Sendable, Codable, Equatable {
         if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
         if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
         if blocks.count != 4 || blocks.contains(where: { $0 < 1 }) { out.append("blocks needs 4 positive counts (layer1..4), got \(blocks)") }
-        if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        out += dropout.problems
         return out
     }
+
+    /// The dropout probability at `site`: the plan's, or `reference` (the reference implementation's) when the plan's
+    /// placement is `.none`.
+    func dropoutProbability(at site: DropoutSite, reference: Float) -> Float {
+        dropout.placement == .none ? reference : dropout.probability(at: site)
+    }
 }
+
+/// A `Dropout` layer with probability `p`, or `Identity` when `p` is 0 (keeps `Sequential` indices of the references).
+func dropoutOrIdentity(_ p: Float, seed: UInt64) -> Module { p > 0 ? Dropout(p: p, seed: seed) : Identity() }
 
 // MARK: - Residual encoder
 
@@ -88,11 +98,12 @@ final class ResNetBasicBlock: Module {
 
 /// The residual encoder of DeepLab: stem (7-wide conv stride 2 + BN + ReLU, 3-wide max-pool stride 2) and layer1..4
 /// of basic blocks with widths base·(1, 2, 4, 8); instead of striding, the dilated layers keep the resolution (the
-/// first block of a dilated layer keeps the previous rate in its first convolution, as torchvision).
+/// first block of a dilated layer keeps the previous rate in its first convolution, as torchvision). Optional dropout
+/// `drop1..4` after each layer (no state).
 final class ResNetEncoder: Module {
-    let conv1: Conv, bn1: BatchNorm, layers: [Sequential], dims: Int
+    let conv1: Conv, bn1: BatchNorm, layers: [Sequential], drops: [Dropout?], dims: Int
 
-    init(_ config: DeepLabConfig, rng: inout RNG) {
+    init(_ config: DeepLabConfig, dropoutSeed: UInt64, rng: inout RNG) {
         let d = config.dims, base = config.baseChannels
         dims = d
         conv1 = Conv(config.inChannels, base, kernel: [Int](repeating: 7, count: d), stride: [Int](repeating: 2, count: d),
@@ -113,17 +124,27 @@ final class ResNetEncoder: Module {
             built.append(Sequential(blocks))
         }
         layers = built
+        drops = (0..<4).map { i in
+            let p = config.dropoutProbability(at: DropoutSite(.encoder, depthFraction: Double(i) / 3), reference: 0)
+            return p > 0 ? Dropout(p: p, seed: dropoutSeed &+ UInt64(i)) : nil
+        }
         super.init()
         registerModule("conv1", conv1); registerModule("bn1", bn1)
         for (i, l) in layers.enumerated() { registerModule("layer\(i + 1)", l) }
+        for (i, d) in drops.enumerated() { if let d { registerModule("drop\(i + 1)", d) } }
     }
 
     /// (layer1 output at stride 4, layer4 output at the output stride) for `x` `[N, Cin, *spatial]`.
     func features(_ x: Tensor) -> (low: Tensor, high: Tensor) {
         let rep = { (v: Int) in [Int](repeating: v, count: self.dims) }
         let stem = conv1.fusedInference(x, norm: bn1, relu: true) ?? bn1(conv1(x), fusedReLU: true)
-        let low = layers[0](stem.maxPool(kernel: rep(3), stride: rep(2), padding: rep(1)))
-        return (low, layers[1...].reduce(low) { $1($0) })
+        var h = stem.maxPool(kernel: rep(3), stride: rep(2), padding: rep(1)), low = h
+        for (i, (layer, drop)) in zip(layers, drops).enumerated() {
+            h = layer(h)
+            if let drop { h = drop(h) }
+            if i == 0 { low = h }
+        }
+        return (low, h)
     }
 }
 
@@ -162,15 +183,15 @@ final class ASPPPooling: Module {
 /// rates, `convs.4` image pooling, each conv + BN + ReLU with `channels` outputs; concatenated and projected by
 /// `project` (1x1 + BN + ReLU + dropout).
 final class ASPP: Module {
-    let convs: [Module], project: Sequential, dropout: Dropout
+    let convs: [Module], project: Sequential
 
     init(_ cin: Int, _ channels: Int, rates: [Int], dims: Int, dropout p: Float, dropoutSeed: UInt64, rng: inout RNG) {
         var branches: [Module] = [Sequential(Sequential.convBNReLU(cin, channels, kernel: 1, dims: dims, rng: &rng))]
         for r in rates { branches.append(Sequential(Sequential.convBNReLU(cin, channels, kernel: 3, dims: dims, dilation: r, rng: &rng))) }
         branches.append(ASPPPooling(cin, channels, dims: dims, rng: &rng))
         convs = branches
-        dropout = Dropout(p: p, seed: dropoutSeed)
-        project = Sequential(Sequential.convBNReLU(branches.count * channels, channels, kernel: 1, dims: dims, rng: &rng) + [dropout])
+        project = Sequential(Sequential.convBNReLU(branches.count * channels, channels, kernel: 1, dims: dims, rng: &rng)
+                             + [dropoutOrIdentity(p, seed: dropoutSeed)])
         super.init()
         registerModule("convs", ModuleList(convs))
         registerModule("project", project)
@@ -203,9 +224,11 @@ public final class DeepLabV3: Module {
         self.config = config
         var rng = RNG(seed: seed)
         let d = config.dims, c = 4 * config.baseChannels
-        backbone = ResNetEncoder(config, rng: &rng)
-        let aspp = ASPP(8 * config.baseChannels, c, rates: config.asppRates, dims: d, dropout: config.dropout,
-                        dropoutSeed: seed &* 0x9E37_79B9 &+ 1, rng: &rng)
+        let dropSeed = seed &* 0x9E37_79B9 &+ 1
+        backbone = ResNetEncoder(config, dropoutSeed: dropSeed &+ 10, rng: &rng)
+        let aspp = ASPP(8 * config.baseChannels, c, rates: config.asppRates, dims: d,
+                        dropout: config.dropoutProbability(at: DropoutSite(.decoder, depthFraction: 1), reference: 0.5),
+                        dropoutSeed: dropSeed, rng: &rng)
         classifier = Sequential([aspp] + Sequential.convBNReLU(c, c, kernel: 3, dims: d, rng: &rng)
                                 + [Conv(c, config.classes, kernel: [Int](repeating: 1, count: d), rng: &rng)])
         super.init()
@@ -220,4 +243,51 @@ public final class DeepLabV3: Module {
         let (_, high) = backbone.features(x)
         return classifier.callFused(high).resized(to: Array(x.shape[2...]), mode: .linear)
     }
+}
+
+// MARK: - Registry
+
+extension DeepLabConfig {
+    /// Options `--model-opt` accepts for `deeplabv3` and `deeplabv3plus`.
+    static let registryOptions = [
+        "output-stride": "8 or 16 (default 16): encoder output stride; ASPP rates 6/12/18 at 16, 12/24/36 at 8",
+        "resnet": "18 or 34 (default 18): basic blocks per residual layer 2,2,2,2 or 3,4,6,3",
+    ]
+
+    /// The configuration for a registry spec (`base`, `dims`, channels, classes, dropout plan and the options above;
+    /// `depth`, `norm` and `upsampling` do not apply), or the problems with its options.
+    static func from(_ spec: NetworkSpec) -> (config: DeepLabConfig?, problems: [String]) {
+        var problems: [String] = []
+        let stride = spec.options["output-stride"].map { DeepLabOutputStride(rawValue: $0) } ?? .sixteen
+        if stride == nil { problems.append("output-stride must be 8 or 16, got '\(spec.options["output-stride"] ?? "")'") }
+        let blocks: [Int]?
+        switch spec.options["resnet"] ?? "18" {
+        case "18": blocks = [2, 2, 2, 2]
+        case "34": blocks = [3, 4, 6, 3]
+        default: blocks = nil; problems.append("resnet must be 18 or 34, got '\(spec.options["resnet"] ?? "")'")
+        }
+        guard let stride, let blocks else { return (nil, problems) }
+        let c = DeepLabConfig(dims: spec.dims, inChannels: spec.inChannels, classes: spec.classes, baseChannels: spec.base,
+                              blocks: blocks, outputStride: stride, dropout: spec.dropout)
+        return (c, c.problems)
+    }
+}
+
+extension DeepLabV3: SegmentationNetwork {
+    public var spatialDims: Int { config.dims }
+    public var inputChannels: Int { config.inChannels }
+    public var classes: Int { config.classes }
+    /// The output stride per axis (any size works; multiples keep the features aligned with the input).
+    public var inputDivisor: [Int] { [Int](repeating: config.outputStride.value, count: config.dims) }
+
+    /// `deeplabv3`: Chen et al. 2017.
+    public static let registryEntry = NetworkEntry(
+        name: "deeplabv3", summary: "DeepLabv3 (Chen 2017): dilated ResNet encoder (output stride 8/16), ASPP 6/12/18 + image pooling, linear upsampling",
+        paperBase: 64, options: DeepLabConfig.registryOptions,
+        problems: { DeepLabConfig.from($0).problems },
+        divisor: { spec in Int(spec.options["output-stride"] ?? "16") ?? 16 },
+        build: { spec, seed in
+            guard let c = DeepLabConfig.from(spec).config else { preconditionFailure("deeplabv3: invalid spec \(spec)") }
+            return DeepLabV3(c, seed: seed)
+        })
 }

@@ -3,17 +3,18 @@ import Engine
 /// The DeepLabv3+ decoder (Chen et al. 2018 §3.1; names of the reference PyTorch implementation): low-level features
 /// (layer1, stride 4) through `conv1` 1x1 + `bn1` + ReLU to 48·base/64 channels, concatenated with the ASPP output resized
 /// (bilinear / trilinear) to their size, then `last_conv`: 3x3 conv + BN + ReLU + dropout, 3x3 conv + BN + ReLU +
-/// dropout / 5, 1x1 to the classes.
+/// dropout, 1x1 to the classes (reference dropout 0.5 and 0.1).
 final class DeepLabDecoder: Module {
     let conv1: Conv, bn1: BatchNorm, lastConv: Sequential
 
-    init(lowChannels: Int, reduced: Int, channels c: Int, classes: Int, dims: Int, dropout: Float, dropoutSeed: UInt64, rng: inout RNG) {
+    init(lowChannels: Int, reduced: Int, channels c: Int, classes: Int, dims: Int, dropout: (Float, Float), dropoutSeed: UInt64,
+         rng: inout RNG) {
         conv1 = Conv(lowChannels, reduced, kernel: [Int](repeating: 1, count: dims), bias: false, rng: &rng)
         bn1 = BatchNorm(reduced)
         let first = Sequential.convBNReLU(c + reduced, c, kernel: 3, dims: dims, rng: &rng)
         let second = Sequential.convBNReLU(c, c, kernel: 3, dims: dims, rng: &rng)
-        lastConv = Sequential(first + [Dropout(p: dropout, seed: dropoutSeed)] + second + [Dropout(p: dropout / 5, seed: dropoutSeed &+ 1),
-                              Conv(c, classes, kernel: [Int](repeating: 1, count: dims), rng: &rng)])
+        lastConv = Sequential(first + [dropoutOrIdentity(dropout.0, seed: dropoutSeed)] + second
+                              + [dropoutOrIdentity(dropout.1, seed: dropoutSeed &+ 1), Conv(c, classes, kernel: [Int](repeating: 1, count: dims), rng: &rng)])
         super.init()
         registerModule("conv1", conv1); registerModule("bn1", bn1); registerModule("last_conv", lastConv)
     }
@@ -44,10 +45,13 @@ public final class DeepLabV3Plus: Module {
         var rng = RNG(seed: seed)
         let d = config.dims, base = config.baseChannels, c = 4 * base
         let dropSeed = seed &* 0x9E37_79B9 &+ 1
-        backbone = ResNetEncoder(config, rng: &rng)
-        aspp = ASPP(8 * base, c, rates: config.asppRates, dims: d, dropout: config.dropout, dropoutSeed: dropSeed, rng: &rng)
+        backbone = ResNetEncoder(config, dropoutSeed: dropSeed &+ 10, rng: &rng)
+        aspp = ASPP(8 * base, c, rates: config.asppRates, dims: d,
+                    dropout: config.dropoutProbability(at: DropoutSite(.decoder, depthFraction: 1), reference: 0.5), dropoutSeed: dropSeed, rng: &rng)
+        let site = DropoutSite(.decoder, depthFraction: 0)
         decoder = DeepLabDecoder(lowChannels: base, reduced: Swift.max(1, 3 * base / 4), channels: c, classes: config.classes, dims: d,
-                                 dropout: config.dropout, dropoutSeed: dropSeed &+ 1, rng: &rng)
+                                 dropout: (config.dropoutProbability(at: site, reference: 0.5), config.dropoutProbability(at: site, reference: 0.1)),
+                                 dropoutSeed: dropSeed &+ 1, rng: &rng)
         super.init()
         registerModule("backbone", backbone)
         registerModule("aspp", aspp)
@@ -61,4 +65,23 @@ public final class DeepLabV3Plus: Module {
         let (low, high) = backbone.features(x)
         return decoder.decode(aspp(high), low: low).resized(to: Array(x.shape[2...]), mode: .linear)
     }
+}
+
+extension DeepLabV3Plus: SegmentationNetwork {
+    public var spatialDims: Int { config.dims }
+    public var inputChannels: Int { config.inChannels }
+    public var classes: Int { config.classes }
+    /// The output stride per axis (any size works; multiples keep the features aligned with the input).
+    public var inputDivisor: [Int] { [Int](repeating: config.outputStride.value, count: config.dims) }
+
+    /// `deeplabv3plus`: Chen et al. 2018.
+    public static let registryEntry = NetworkEntry(
+        name: "deeplabv3plus", summary: "DeepLabv3+ (Chen 2018): DeepLabv3 encoder + ASPP, decoder fusing stride-4 features, linear upsampling",
+        paperBase: 64, options: DeepLabConfig.registryOptions,
+        problems: { DeepLabConfig.from($0).problems },
+        divisor: { spec in Int(spec.options["output-stride"] ?? "16") ?? 16 },
+        build: { spec, seed in
+            guard let c = DeepLabConfig.from(spec).config else { preconditionFailure("deeplabv3plus: invalid spec \(spec)") }
+            return DeepLabV3Plus(c, seed: seed)
+        })
 }

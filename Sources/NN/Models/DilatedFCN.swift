@@ -12,14 +12,15 @@ public struct DilatedFCNConfig: Sendable, Codable, Equatable {
     public var baseChannels: Int
     /// Dilation rate of each 3x3 (3x3x3) layer, growing then shrinking.
     public var dilations: [Int]
-    /// Dropout before each of the two 1x1 layers (0.5); the places `mc-dropout` samples.
-    public var dropout: Float
+    /// Dropout sites: after each dilated layer (encoder, depth fraction i / (layers - 1)) and before each of the two 1x1
+    /// layers (decoder, 0). `.none` placement keeps the paper's dropout: 0.5 before each 1x1 layer only.
+    public var dropout: DropoutPlan
     /// Negative slope of the leaky ReLUs (0.3).
     public var slope: Float
 
     /// Creates a configuration with the paper's layout by default.
     public init(dims: Int, inChannels: Int = 1, classes: Int = 2, baseChannels: Int = 32,
-                dilations: [Int] = [1, 2, 3, 4, 5, 6, 4, 3, 2, 1], dropout: Float = 0.5, slope: Float = 0.3) {
+                dilations: [Int] = [1, 2, 3, 4, 5, 6, 4, 3, 2, 1], dropout: DropoutPlan = .none, slope: Float = 0.3) {
         self.dims = dims
         self.inChannels = inChannels
         self.classes = classes
@@ -37,7 +38,7 @@ public struct DilatedFCNConfig: Sendable, Codable, Equatable {
         if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
         if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
         if dilations.isEmpty || dilations.contains(where: { $0 < 1 }) { out.append("dilations needs positive rates, got \(dilations)") }
-        if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        out += dropout.problems
         if !(slope >= 0 && slope < 1) { out.append("slope must be in [0, 1), got \(slope)") }
         return out
     }
@@ -55,7 +56,7 @@ public struct DilatedFCNConfig: Sendable, Codable, Equatable {
 public final class DilatedFCN: Module {
     /// The configuration it was built from.
     public let config: DilatedFCNConfig
-    let layers: [Sequential], head: Sequential
+    let layers: [Sequential], drops: [Dropout?], head: Sequential
 
     /// Builds the network with weights drawn from `RNG(seed: seed)`; traps on an invalid configuration (check
     /// `config.problems` first for user input).
@@ -68,13 +69,20 @@ public final class DilatedFCN: Module {
             Sequential([Conv(i == 0 ? config.inChannels : b, b, kernel: rep(3), padding: rep(r), dilation: rep(r), bias: false, rng: &rng),
                         BatchNorm(b), LeakyReLU(slope: config.slope)])
         }
-        let dropSeed = seed &* 0x9E37_79B9 &+ 1
-        head = Sequential([Dropout(p: config.dropout, seed: dropSeed), Conv(config.dilations.count * b, 4 * b, kernel: rep(1), rng: &rng),
-                           LeakyReLU(slope: config.slope), Dropout(p: config.dropout, seed: dropSeed &+ 1),
+        let dropSeed = seed &* 0x9E37_79B9 &+ 1, n = config.dilations.count
+        let plan = config.dropout
+        drops = (0..<n).map { i in
+            let p = plan.placement == .none ? 0 : plan.probability(at: DropoutSite(.encoder, depthFraction: Double(i) / Double(Swift.max(n - 1, 1))))
+            return p > 0 ? Dropout(p: p, seed: dropSeed &+ 10 &+ UInt64(i)) : nil
+        }
+        let headP = plan.placement == .none ? 0.5 : plan.probability(at: DropoutSite(.decoder, depthFraction: 0))
+        head = Sequential([dropoutOrIdentity(headP, seed: dropSeed), Conv(n * b, 4 * b, kernel: rep(1), rng: &rng),
+                           LeakyReLU(slope: config.slope), dropoutOrIdentity(headP, seed: dropSeed &+ 1),
                            Conv(4 * b, config.classes, kernel: rep(1), rng: &rng)])
         super.init()
         registerModule("layers", ModuleList(layers))
         registerModule("head", head)
+        for (i, d) in drops.enumerated() { if let d { registerModule("drop\(i)", d) } }
     }
 
     /// Logits `[N, classes, *spatial]` for `x` `[N, Cin, *spatial]`.
@@ -84,8 +92,31 @@ public final class DilatedFCN: Module {
         var h = x, features: [Tensor] = []
         for (i, layer) in layers.enumerated() {
             h = i == 0 ? layer(h) : h + layer(h)
+            if let drop = drops[i] { h = drop(h) }
             features.append(h)
         }
         return head(Tensor.concat(features, axis: 1))
     }
+}
+
+extension DilatedFCN: SegmentationNetwork {
+    public var spatialDims: Int { config.dims }
+    public var inputChannels: Int { config.inChannels }
+    public var classes: Int { config.classes }
+    /// 1: no down-sampling, any size works.
+    public var inputDivisor: [Int] { [Int](repeating: 1, count: config.dims) }
+
+    /// The configuration for a registry spec (`base`, `dims`, channels, classes, dropout plan; `depth`, `norm`,
+    /// `upsampling` do not apply).
+    static func config(for spec: NetworkSpec) -> DilatedFCNConfig {
+        DilatedFCNConfig(dims: spec.dims, inChannels: spec.inChannels, classes: spec.classes, baseChannels: spec.base, dropout: spec.dropout)
+    }
+
+    /// `dilated-fcn`: Anthimopoulos et al. 2018.
+    public static let registryEntry = NetworkEntry(
+        name: "dilated-fcn", summary: "Dilated FCN (Anthimopoulos 2018): 10 dilated 3x3 layers (rates 1..6..1, residual), all features concatenated, 1x1 head",
+        paperBase: 32,
+        problems: { DilatedFCN.config(for: $0).problems },
+        divisor: { _ in 1 },
+        build: { spec, seed in DilatedFCN(DilatedFCN.config(for: spec), seed: seed) })
 }

@@ -38,6 +38,10 @@ public enum NetworkRegistry {
     /// Every network, in listing order (one line per network).
     public static let entries: [NetworkEntry] = [
         UNet.registryEntry,
+        DeepLabV3.registryEntry,
+        DeepLabV3Plus.registryEntry,
+        DilatedFCN.registryEntry,
+        SegNet.registryEntry,
     ]
 
     /// Benchmark presets by name (`semiseg bench --net unet3d-s8`, docs/ARCHITECTURE.md §9).

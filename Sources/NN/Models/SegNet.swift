@@ -12,12 +12,13 @@ public struct SegNetConfig: Sendable, Codable, Equatable {
     public var baseChannels: Int
     /// Encoder stages (1...5; the paper's VGG16 encoder has 5); spatial sizes must be divisible by 2^stages.
     public var stages: Int
-    /// Dropout after the three deepest encoder stages and the first three decoder stages (Bayesian SegNet, Kendall et al.
-    /// 2017); 0 (off) in SegNet. The places `mc-dropout` samples.
-    public var dropout: Float
+    /// Dropout sites: after each encoder stage's pooling (encoder, depth fraction i / (stages - 1)) and after each decoder
+    /// stage (decoder, the fraction of the stage it mirrors). SegNet has none (`.none`); Bayesian SegNet (Kendall et al.
+    /// 2017) is `.both` at p = 0.5 on the central stages.
+    public var dropout: DropoutPlan
 
     /// Creates a configuration with the paper's layout by default.
-    public init(dims: Int, inChannels: Int = 1, classes: Int = 2, baseChannels: Int = 16, stages: Int = 5, dropout: Float = 0) {
+    public init(dims: Int, inChannels: Int = 1, classes: Int = 2, baseChannels: Int = 16, stages: Int = 5, dropout: DropoutPlan = .none) {
         self.dims = dims
         self.inChannels = inChannels
         self.classes = classes
@@ -34,7 +35,7 @@ public struct SegNetConfig: Sendable, Codable, Equatable {
         if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
         if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
         if !(1...5).contains(stages) { out.append("stages must be in 1...5, got \(stages)") }
-        if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        out += dropout.problems
         return out
     }
 }
@@ -50,7 +51,7 @@ public struct SegNetConfig: Sendable, Codable, Equatable {
 public final class SegNet: Module {
     /// The configuration it was built from.
     public let config: SegNetConfig
-    let enc: [Sequential], dec: [Sequential], head: Conv, drop: Dropout
+    let enc: [Sequential], dec: [Sequential], head: Conv, encDrops: [Dropout?], decDrops: [Dropout?]
 
     /// Builds the network with weights drawn from `RNG(seed: seed)`; traps on an invalid configuration (check
     /// `config.problems` first for user input).
@@ -70,12 +71,19 @@ public final class SegNet: Module {
             stage([Int](repeating: widths[i], count: i > 0 ? convs[i] : 1) + [i > 0 ? widths[i - 1] : widths[0]])
         }
         head = Conv(widths[0], config.classes, kernel: [Int](repeating: 1, count: d), rng: &rng)
-        drop = Dropout(p: config.dropout, seed: seed &* 0x9E37_79B9 &+ 1)
+        let dropSeed = seed &* 0x9E37_79B9 &+ 1
+        func site(_ role: DropoutSite.Role, _ stage: Int, _ k: UInt64) -> Dropout? {
+            let p = config.dropout.probability(at: DropoutSite(role, depthFraction: Double(stage) / Double(Swift.max(n - 1, 1))))
+            return p > 0 ? Dropout(p: p, seed: dropSeed &+ k) : nil
+        }
+        encDrops = (0..<n).map { site(.encoder, $0, UInt64($0)) }
+        decDrops = (0..<n).map { site(.decoder, n - 1 - $0, 100 &+ UInt64($0)) }
         super.init()
         registerModule("enc", ModuleList(enc))
         registerModule("dec", ModuleList(dec))
         registerModule("head", head)
-        registerModule("drop", drop)
+        for (i, d) in encDrops.enumerated() { if let d { registerModule("enc_drop\(i)", d) } }
+        for (i, d) in decDrops.enumerated() { if let d { registerModule("dec_drop\(i)", d) } }
     }
 
     /// Logits `[N, classes, *spatial]` for `x` `[N, Cin, *spatial]` (spatial sizes divisible by 2^stages).
@@ -90,13 +98,40 @@ public final class SegNet: Module {
         for (i, stage) in enc.enumerated() {
             let (pooled, indices) = stage.callFused(y).maxPoolWithIndices(kernel: two, stride: two)
             saved.append(indices)
-            y = i >= n - 3 && config.dropout > 0 ? drop(pooled) : pooled
+            y = encDrops[i].map { $0(pooled) } ?? pooled
         }
         for (k, stage) in dec.enumerated() {
             guard let indices = saved.popLast() else { break }
             y = stage.callFused(y.maxUnpool(indices: indices))
-            if k < 3 && config.dropout > 0 { y = drop(y) }
+            if let drop = decDrops[k] { y = drop(y) }
         }
         return head(y)
     }
+}
+
+extension SegNet: SegmentationNetwork {
+    public var spatialDims: Int { config.dims }
+    public var inputChannels: Int { config.inChannels }
+    public var classes: Int { config.classes }
+    public var inputDivisor: [Int] { [Int](repeating: 1 << config.stages, count: config.dims) }
+
+    /// The configuration for a registry spec (`base`, `dims`, channels, classes, dropout plan, option `stages`; `depth`,
+    /// `norm`, `upsampling` do not apply); nil when `stages` is not an integer.
+    static func config(for spec: NetworkSpec) -> SegNetConfig? {
+        spec.intOption("stages", default: 5).map {
+            SegNetConfig(dims: spec.dims, inChannels: spec.inChannels, classes: spec.classes, baseChannels: spec.base, stages: $0,
+                         dropout: spec.dropout)
+        }
+    }
+
+    /// `segnet`: Badrinarayanan et al. 2017.
+    public static let registryEntry = NetworkEntry(
+        name: "segnet", summary: "SegNet (Badrinarayanan 2017): VGG16-BN encoder, decoder max-unpooling by the pooling indices",
+        paperBase: 64, options: ["stages": "1...5 (default 5): encoder stages; input sizes must be divisible by 2^stages"],
+        problems: { spec in SegNet.config(for: spec)?.problems ?? ["stages must be an integer, got '\(spec.options["stages"] ?? "")'"] },
+        divisor: { spec in 1 << (spec.intOption("stages", default: 5) ?? 5) },
+        build: { spec, seed in
+            guard let c = SegNet.config(for: spec) else { preconditionFailure("segnet: invalid spec \(spec)") }
+            return SegNet(c, seed: seed)
+        })
 }
