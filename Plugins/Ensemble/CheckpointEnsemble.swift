@@ -39,7 +39,7 @@ public final class CheckpointEnsemble: Strategy {
     public private(set) var snapshots: [Snapshot] = []
     /// True once the run's final epoch is done (the ensemble then predicts).
     public private(set) var finished = false
-    private var cache: [UNet] = []
+    private var cache: [any SegmentationNetwork] = []
 
     public init(options: StrategyOptions) throws {
         maxMembers = options.int("members", default: 3, in: 1...20)

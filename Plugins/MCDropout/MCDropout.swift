@@ -2,14 +2,14 @@ import Engine
 import NN
 import Training
 
-/// Monte-Carlo dropout (Gal & Ghahramani 2016): dropout in the U-Net's encoder and/or decoder blocks, supervised
+/// Monte-Carlo dropout (Gal & Ghahramani 2016): dropout in the network's encoder and/or decoder blocks, supervised
 /// training, and at inference the mean of T stochastic forward passes with uncertainty maps.
 ///
 /// Options (`--opt key=value`):
-/// - `p` (0.5, in 0...0.95): dropout probability at the end of every selected DoubleConv (seed workflow: 0.5); with
+/// - `p` (0.5, in 0...0.95): dropout probability at the end of every selected block (seed workflow: 0.5); with
 ///   `where=encoder-ramp` the probability of the deepest encoder block;
 /// - `where` (`encoder-ramp`; was `both`): `encoder` (`inc` + `down.*`), `decoder` (`dec.*`), `both`, or
-///   `encoder-ramp`: encoder blocks only, rising with depth as p × (0.1, 0.2, 0.4, 0.6, 1.0) from `inc` to the
+///   `encoder-ramp`: encoder blocks only, rising with depth as p × (0.1, 0.2, 0.4, 0.6, 1.0) from the first block to the
 ///   bottleneck (interpolated for other depths) — SSL4MIS's U-Net (`networks/unet.py`, `dropout [0.05, 0.1, 0.2,
 ///   0.3, 0.5]`, no decoder dropout), the MC-dropout network of its UA-MT; p = 0.5 everywhere (`both`) regularises a
 ///   small U-Net far more than the references do;
@@ -18,9 +18,9 @@ import Training
 /// - `sample-seed` (0): seed of the dropout masks at inference. Every `predict` call restarts the masks from it,
 ///   so a case's prediction does not depend on what was predicted before; the training masks are restored after.
 ///
-/// Dropout is element-wise (the U-Net's `DoubleConv` builds `Dropout(p:)`; channel dropout is not wired into
-/// `UNetConfig`). At inference the model is in eval mode (BatchNorm uses running statistics) and only the
-/// dropout layers are forced active (`Dropout.alwaysActive`).
+/// Dropout is element-wise, placed by the network where its `DropoutPlan` asks (`NetworkSpec.dropout`: every network
+/// of `semiseg models` maps encoder/decoder sites at their relative depth). At inference the model is in eval mode
+/// (BatchNorm uses running statistics) and only the dropout layers are forced active (`Dropout.alwaysActive`).
 public final class MCDropout: Strategy {
     public static let name = "mc-dropout"
     public static let summary = "MC dropout: dropout in encoder/decoder blocks, T stochastic passes at inference with entropy/BALD/variance maps"
@@ -43,24 +43,10 @@ public final class MCDropout: Strategy {
         try options.finish()
     }
 
-    /// Sets the dropout probabilities of the selected blocks (all others keep their configured values).
-    public func configure(model: inout UNetConfig) {
+    /// Asks the network for dropout at the selected sites (`DropoutPlan`; a U-Net puts it at the end of its DoubleConvs).
+    public func configure(model: inout NetworkSpec) {
         guard p > 0 else { return }
-        if placement == "encoder-ramp" {
-            model.encoderDropout = (0...model.depth).map { Float(p * Self.rampRatio(Double($0) / Double(max(model.depth, 1)))) }
-            return
-        }
-        if placement != "decoder" { model.encoderDropout = [Float](repeating: Float(p), count: model.depth + 1) }
-        if placement != "encoder" { model.decoderDropout = [Float](repeating: Float(p), count: model.depth) }
-    }
-
-    /// SSL4MIS's encoder dropout profile relative to its deepest value, (0.1, 0.2, 0.4, 0.6, 1.0) at depth fractions
-    /// 0, ¼, ½, ¾, 1, linearly interpolated in between.
-    static func rampRatio(_ x: Double) -> Double {
-        let r = [0.1, 0.2, 0.4, 0.6, 1.0]
-        let pos = min(max(x, 0), 1) * 4
-        let i = min(Int(pos), 3), f = pos - Double(i)
-        return r[i] * (1 - f) + r[i + 1] * f
+        model.dropout = DropoutPlan(p: p, placement: DropoutPlacement(rawValue: placement) ?? .encoderRamp)
     }
 
     /// Mean probabilities of `samples` stochastic passes over `image` `[C, D, H, W]` with the run's model and sliding window.
@@ -76,7 +62,7 @@ public final class MCDropout: Strategy {
     /// eval mode. Each sliding-window patch is replicated `batchPasses` times along the batch axis (one forward call
     /// for several passes); the T log-softmax outputs are stacked as `T·K` channels, whose joint softmax is `p_tk / T`.
     /// The model's mode and dropout generators are restored afterwards.
-    public static func sample(_ image: Tensor, model: UNet, classes K: Int, window: SlidingWindow, samples T: Int,
+    public static func sample(_ image: Tensor, model: any SegmentationNetwork, classes K: Int, window: SlidingWindow, samples T: Int,
                               batchPasses: Int, seed: UInt64) throws -> [Tensor] {
         guard window.batchSize == 1 else { throw TrainingError("mc-dropout: sampling needs a sliding window with batch size 1") }
         let drops = model.namedModules().compactMap { $0.module as? Dropout }

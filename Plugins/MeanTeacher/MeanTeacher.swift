@@ -47,7 +47,7 @@ public final class MeanTeacher: Strategy {
     let predictWithTeacher: Bool
 
     /// The EMA network; built lazily from the run (`willStartRun`, or the first `predict` in `semiseg predict`).
-    private(set) var teacher: UNet?
+    private(set) var teacher: (any SegmentationNetwork)?
     /// Teacher weights from `load(stateDict:)` that arrived before the teacher could be built (resume, predict).
     private var pendingTeacherState: [String: Tensor]?
     private var augmenter: Augmenter?
@@ -75,7 +75,7 @@ public final class MeanTeacher: Strategy {
 
     /// The teacher, built on first use: a copy of the student, or the weights from a loaded checkpoint.
     @discardableResult
-    func ensureTeacher(_ run: RunContext) throws -> UNet {
+    func ensureTeacher(_ run: RunContext) throws -> any SegmentationNetwork {
         if let t = teacher { return t }
         let t = run.makeModel(run.config.seed &+ 1)
         if let state = pendingTeacherState {

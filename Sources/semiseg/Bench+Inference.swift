@@ -21,9 +21,9 @@ extension Bench {
 
     /// Gaussian-weighted sliding-window inference (patch 64x128x128, overlap 0.5, sigma 1/8 of the patch, one patch per
     /// forward, softmax probabilities accumulated) of a random volume `[1, D, H, W]`; prints one line (JSON with `--json`).
-    func benchSliding(net: String, config: UNetConfig, volume: [Int]) throws {
+    func benchSliding(net: String, config: NetworkSpec, volume: [Int]) throws {
         guard config.dims == 3 else { throw CLIError(file: "bench", problem: "--sliding needs a 3D network (unet3d-s8), got '\(net)'") }
-        let model = UNet(config, seed: 0)
+        let model = NetworkRegistry.build(config, seed: 0)
         model.eval()
         var rng = RNG(seed: 0)
         let image = Tensor.randn([1] + volume, rng: &rng)
@@ -55,13 +55,13 @@ extension Bench {
 
     /// MC-dropout inference of one 64x128x128 case with T stochastic passes: all T in one forward of a T-sample batch
     /// (`batch-passes` 0) against T separate forwards (`batch-passes` 1), alternating, medians of `--reps`.
-    func benchMCDropout(net: String, config: UNetConfig, samples: Int) throws {
+    func benchMCDropout(net: String, config: NetworkSpec, samples: Int) throws {
         guard config.dims == 3 else { throw CLIError(file: "bench", problem: "--mc-samples needs a 3D network (unet3d-s8), got '\(net)'") }
         guard samples >= 1 else { throw CLIError(file: "bench", problem: "--mc-samples must be >= 1, got \(samples)") }
         var cfg = config
         let strategy = try MCDropout(options: StrategyOptions([:]))
         strategy.configure(model: &cfg)
-        let model = UNet(cfg, seed: 0)
+        let model = NetworkRegistry.build(cfg, seed: 0)
         var rng = RNG(seed: 0)
         let image = Tensor.randn([1] + Bench.slidingPatch, rng: &rng)
         let window = SlidingWindow(patch: Bench.slidingPatch, stepFraction: 0.5)

@@ -9,8 +9,14 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the reference U-Nets (train step, inference, peak memory).")
 
     @Flag(help: "One JSON line per network.") var json = false
-    @Option(help: "Run only this network (unet3d-s8 or unet2d-s16); without it each network runs in its own child process.")
+    @Option(name: [.customLong("net"), .customLong("model")], help: "Run only this network (--net or --model): a benchmark preset (unet3d-s8, unet2d-s16) or any network of `semiseg models` (with --dims, --base, --input); without it each preset runs in its own child process.")
     var net: String?
+    @Option(help: "Rank of a registry network given to --net (default 3).") var dims = 3
+    @Option(help: "Width of a registry network given to --net (default 8).") var base = 8
+    @Option(help: "Input shape N,C,spatial... of a registry network (default: the preset's of that rank, 1,1,64,128,128 or 8,1,256,256).")
+    var input: String?
+    @Option(name: .customLong("model-opt"), help: "Option of a registry network, key=value (repeatable; see `semiseg models`).")
+    var modelOpt: [String] = []
     @Option(help: "Timed repetitions (median reported).") var reps = 3
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Per convolution shape: ms and GFLOP/s (per wall second and per CPU second) of forward, backward-data and backward-weight; each op family's share of a step.")
@@ -23,6 +29,37 @@ struct Bench: ParsableCommand {
     var mcSamples: Int?
 
     static let inputs: [String: [Int]] = ["unet3d-s8": [1, 1, 64, 128, 128], "unet2d-s16": [8, 1, 256, 256]]
+
+    /// The network and input of `--net`: a preset (docs/ARCHITECTURE.md §9) or a registry network at `--dims`/`--base`.
+    func benchNetwork(_ net: String) throws -> (spec: NetworkSpec, shape: [Int]) {
+        if let preset = NetworkRegistry.benchmarkPresets[net], let shape = Bench.inputs[net] { return (preset, shape) }
+        guard NetworkRegistry.lookup(net) != nil else {
+            throw CLIError(file: "bench", problem: "unknown network '\(net)' (presets: unet3d-s8, unet2d-s16; networks: \(NetworkRegistry.names.joined(separator: ", ")))")
+        }
+        var options: [String: String] = [:]
+        for o in modelOpt {
+            let kv = o.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw CLIError(file: "bench", problem: "--model-opt must be key=value, got '\(o)'") }
+            options[kv[0]] = kv[1]
+        }
+        let spec = NetworkSpec(name: NetworkRegistry.lookup(net)?.entry.name ?? net, dims: NetworkRegistry.lookup(net)?.aliasDims ?? dims,
+                               base: base, options: options)
+        let problems = NetworkRegistry.problems(spec)
+        guard problems.isEmpty else { throw CLIError(file: "bench", problem: problems.joined(separator: "; ")) }
+        var shape = spec.dims == 3 ? [1, 1, 64, 128, 128] : [8, 1, 256, 256]
+        if let input {
+            let v = input.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == spec.dims + 2, let ints = v as? [Int], ints.allSatisfy({ $0 > 0 }), ints[1] == 1 else {
+                throw CLIError(file: "bench", problem: "--input must be N,1,\(spec.dims == 3 ? "D,H,W" : "H,W") (positive), got '\(input)'")
+            }
+            shape = ints
+        }
+        let div = NetworkRegistry.divisor(spec)
+        guard shape.dropFirst(2).allSatisfy({ $0 % div == 0 }) else {
+            throw CLIError(file: "bench", problem: "--input spatial sizes must be divisible by \(div) for \(spec.name), got \(shape)")
+        }
+        return (spec, shape)
+    }
 
     func run() throws {
         try reportingFailures { try bench() }
@@ -46,9 +83,7 @@ struct Bench: ParsableCommand {
             }
             return
         }
-        guard let config = UNetConfig.preset(named: net), let shape = Bench.inputs[net] else {
-            throw CLIError(file: "bench", problem: "unknown network '\(net)' (known: unet3d-s8, unet2d-s16)")
-        }
+        let (config, shape) = try benchNetwork(net)
         Parallel.threads = max(1, threads)
         switch conv {
         case "auto": ConvKernels.algorithm = .automatic
@@ -64,7 +99,7 @@ struct Bench: ParsableCommand {
             try benchMCDropout(net: net, config: config, samples: mcSamples)
             return
         }
-        let model = UNet(config, seed: 0)
+        let model = NetworkRegistry.build(config, seed: 0)
         let adam = Adam(model.namedParameters(), learningRate: 1e-3)
         var rng = RNG(seed: 0)
         let x = Tensor.randn(shape, rng: &rng)
@@ -137,7 +172,7 @@ func peakRSSMegabytes() -> Double {
 extension Bench {
     /// Profiles one training step and one inference pass (after the warm-up) against the sgemm peak `peak` (GFLOP/s)
     /// and prints, for each, the per-shape convolution table and the op-family shares.
-    func printLayers(net: String, model: UNet, adam: Adam, x: Tensor, y: Tensor, peak: Double) {
+    func printLayers(net: String, model: any SegmentationNetwork, adam: Adam, x: Tensor, y: Tensor, peak: Double) {
         Profiler.reset()
         Profiler.isEnabled = true
         let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()

@@ -19,7 +19,8 @@ struct Compare: ParsableCommand {
         shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here.
         """)
 
-    @Option(help: "Comma-separated strategy names (see `semiseg strategies`), e.g. supervised,uda,mc-dropout.") var strategies: String
+    @Option(help: "Comma-separated strategy names (see `semiseg strategies`), e.g. supervised,uda,mc-dropout; with --models one strategy (default supervised).") var strategies: String?
+    @Option(help: "Comma-separated networks (see `semiseg models`), e.g. unet,vnet,unetpp: compares networks under one strategy (RUN/models/<name>/, RUN/models.md); p-values against the first.") var models: String?
     @Option(help: "Comma-separated seeds.") var seeds: String = "0"
     @Flag(help: "Also print every cell's training log (always written to cells/<cell>/log.txt).") var verbose = false
     @OptionGroup var options: RunOptions
@@ -29,6 +30,11 @@ struct Compare: ParsableCommand {
             var shared = options
             if shared.strategy != nil { throw CLIError(file: "--strategy", problem: "compare takes --strategies a,b,c") }
             if shared.seed != nil { throw CLIError(file: "--seed", problem: "compare takes --seeds 0,1,2") }
+            if let models {
+                try runModels(models, shared: shared)
+                return
+            }
+            guard let strategies else { throw CLIError(file: "--strategies", problem: "compare needs --strategies a,b,c (or --models a,b,c)") }
             let perStrategy = try CompareSettings.parseOptions(options.opts)
             shared.opts = []
             var base = try shared.trainConfig()

@@ -7,6 +7,6 @@ struct SemiSeg: ParsableCommand {
         commandName: "semiseg",
         abstract: "Semi-supervised medical image segmentation: train, compare and inspect U-Nets on NIfTI data.",
         subcommands: [Synth.self, Inspect.self, Train.self, Compare.self, Predict.self, Evaluate.self, Ensemble.self,
-                      Figures.self, ExportNotebook.self, ExportWeights.self, AugmentPreview.self, Strategies.self, Bench.self]
+                      Figures.self, ExportNotebook.self, ExportWeights.self, AugmentPreview.self, Strategies.self, Models.self, Bench.self]
     )
 }

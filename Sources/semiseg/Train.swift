@@ -7,7 +7,7 @@ import Training
 
 /// `semiseg train`: one run of one strategy on an MSD dataset (docs/ARCHITECTURE.md §7).
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train a U-Net with a strategy on an MSD dataset and evaluate it on the test cases.")
+    static let configuration = CommandConfiguration(abstract: "Train a network (U-Net by default) with a strategy on an MSD dataset and evaluate it on the test cases.")
 
     @OptionGroup var options: RunOptions
     @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split); a damaged last falls back to the newest intact older checkpoint.") var resume = false
@@ -43,7 +43,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Validation cases (default \(RunOptions.D.validation)).") var validation: Int?
     @Option(name: .customLong("test-count"), help: "Test cases held out when the dataset has no labelsTs (default \(RunOptions.D.testCount)).") var testCount: Int?
     @Option(help: "Reuse a split file (RUN/split.json).") var split: String?
-    @Option(help: "unet2d or unet3d (default \(RunOptions.D.model): unet2d for 2D data or a 1,H,W patch, else unet3d).") var model: String?
+    @Option(help: "Network (see `semiseg models`: unet, vnet, ...; unet2d/unet3d = unet at that rank) (default \(RunOptions.D.model): unet2d for 2D data or a 1,H,W patch, else unet3d).") var model: String?
+    @Option(help: "Rank of the network, 2 or 3 (default: from an alias like unet2d, else from the data).") var dims: Int?
+    @Option(name: .customLong("model-opt"), help: "Network option key=value (repeatable; see `semiseg models`).") var modelOpts: [String] = []
     @Option(help: "Base channels (default \(RunOptions.D.base)).") var base: Int?
     @Option(help: "U-Net depth, down-samplings (default \(RunOptions.D.depth)).") var depth: Int?
     @Option(help: "batch, instance or none (default \(RunOptions.D.norm)).") var norm: String?
@@ -88,7 +90,13 @@ struct RunOptions: ParsableArguments {
         if let validation { c.validation = validation }
         if let testCount { c.testCount = testCount }
         if let split { c.split = split }
-        if let model { c.model = model }
+        if let model { c.model = model; c.modelDims = nil; c.modelOptions = [:] }
+        if let dims { c.modelDims = dims }
+        for o in modelOpts {
+            let kv = o.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, !kv[0].isEmpty else { throw CLIError(file: "--model-opt", problem: "must be key=value, got '\(o)'") }
+            c.modelOptions[kv[0]] = kv[1]
+        }
         if let base { c.base = base }
         if let depth { c.depth = depth }
         if let norm { c.norm = norm }

@@ -11,10 +11,10 @@ struct MCDropoutTests {
     func strategy(_ opts: [String: String]) throws -> MCDropout { try MCDropout(options: StrategyOptions(opts, owner: "mc-dropout")) }
 
     /// A base-4, depth-2 2D U-Net configured by `s`, and one toy image `[1, 1, 32, 32]`.
-    func net(_ s: MCDropout) -> (UNet, Tensor, SlidingWindow) {
-        var cfg = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
-        s.configure(model: &cfg)
-        return (UNet(cfg, seed: 3), toyCases(1, seed: 9)[0].image, SlidingWindow(patch: [1, 32, 32]))
+    func net(_ s: MCDropout) -> (any SegmentationNetwork, Tensor, SlidingWindow) {
+        var spec = NetworkSpec(name: "unet", dims: 2, base: 4, depth: 2)
+        s.configure(model: &spec)
+        return (NetworkRegistry.build(spec, seed: 3), toyCases(1, seed: 9)[0].image, SlidingWindow(patch: [1, 32, 32]))
     }
 
     @Test func rejectsBadOptions() {
@@ -24,20 +24,22 @@ struct MCDropoutTests {
     }
 
     @Test func configurePlacesDropout() throws {
-        var cfg = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
-        try strategy(["where": "encoder", "p": "0.3"]).configure(model: &cfg)
+        // The U-Net maps the plan onto its DoubleConvs (UNet.config(for:)).
+        func unet(_ opts: [String: String], depth: Int = 2) throws -> UNetConfig {
+            var spec = NetworkSpec(name: "unet", dims: 2, base: 4, depth: depth)
+            try strategy(opts).configure(model: &spec)
+            return UNet.config(for: spec)
+        }
+        let cfg = try unet(["where": "encoder", "p": "0.3"])
         #expect(cfg.encoderDropout == [0.3, 0.3, 0.3] && cfg.decoderDropout.isEmpty)
-        var both = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
-        try strategy(["where": "both"]).configure(model: &both)
+        let both = try unet(["where": "both"])
         #expect(both.encoderDropout == [0.5, 0.5, 0.5] && both.decoderDropout == [0.5, 0.5])
         #expect(UNet(both).namedModules().filter { $0.module is Dropout }.count == 5)
         // Default: SSL4MIS's U-Net, encoder dropout [0.05, 0.1, 0.2, 0.3, 0.5] at depth 4, none in the decoder.
-        var ramp = UNetConfig(dims: 2, baseChannels: 4, depth: 4)
-        try strategy([:]).configure(model: &ramp)
+        let ramp = try unet([:], depth: 4)
         #expect(zip(ramp.encoderDropout, [0.05, 0.1, 0.2, 0.3, 0.5] as [Float]).allSatisfy { abs($0 - $1) < 1e-7 } && ramp.decoderDropout.isEmpty)
         #expect(ramp.encoderDropout.count == 5)
-        var ramp2 = UNetConfig(dims: 2, baseChannels: 4, depth: 2)
-        try strategy([:]).configure(model: &ramp2)
+        let ramp2 = try unet([:])
         #expect(zip(ramp2.encoderDropout, [0.05, 0.2, 0.5] as [Float]).allSatisfy { abs($0 - $1) < 1e-7 })
         #expect(try strategy([:]).samples == 8)
     }

@@ -195,7 +195,7 @@ final class MeanTeacherCrashing: Strategy {
     init(_ inner: any Strategy, beforeEpoch: Int?) { self.inner = inner; self.beforeEpoch = beforeEpoch }
     var wantsUnlabeledBatch: Bool { inner.wantsUnlabeledBatch }
     var evaluatesLastCheckpoint: Bool { inner.evaluatesLastCheckpoint }
-    func configure(model: inout UNetConfig) { inner.configure(model: &model) }
+    func configure(model: inout NetworkSpec) { inner.configure(model: &model) }
     func willStartRun(_ run: RunContext) throws { try inner.willStartRun(run) }
     func willStartEpoch(_ run: RunContext) throws {
         if run.epoch == beforeEpoch { throw MeanTeacherSimulatedCrash() }

@@ -78,7 +78,7 @@ struct AtomicFileTests {
         let names = try visibleFiles(dir.appendingPathComponent("checkpoints"))
         // The epoch-1 `last` was hard-linked as its older copy before the failed replacement (CheckpointFiles).
         #expect(names == ["epoch0001-step0000004.safetensors", "last.safetensors"], "\(names)")
-        let u = UNet(toyConfig(dir).unetConfig(inChannels: 1), seed: 9)
+        let u = NetworkRegistry.build(toyConfig(dir).networkSpec(inChannels: 1), seed: 9)
         let state = try Checkpoint.load(from: last, model: u, optimizer: nil, strategy: nil)
         #expect(state.epochsDone == 1 && state.globalStep == 4)
     }

@@ -84,7 +84,7 @@ struct ResumeTests {
             #expect(e.description.hasPrefix("epoch 2 step 2: loss is nan"), "\(e)")
         }
         let last = dir.appendingPathComponent("checkpoints/last.safetensors")
-        let u = UNet(config(dir).unetConfig(inChannels: 1), seed: 1)
+        let u = NetworkRegistry.build(config(dir).networkSpec(inChannels: 1), seed: 1)
         let state = try Checkpoint.load(from: last, model: u, optimizer: nil, strategy: nil)
         #expect(state.epochsDone == 1 && state.globalStep == 4)
         #expect(try metrics(dir).count == 2)

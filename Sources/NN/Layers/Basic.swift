@@ -113,3 +113,20 @@ public final class Sequential: Module {
     /// Feeds `x` through every layer.
     public override func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
 }
+
+// MARK: - PReLU
+
+/// Parametric ReLU with one learnable slope per channel (`nn.PReLU(num_parameters: C)`), or one shared slope
+/// (`channels` 1); parameter `weight` `[C]`, initialised to `initialSlope` (PyTorch: 0.25).
+public final class PReLU: Module {
+    /// Slopes `[C]` (or `[1]`).
+    public let weight: Tensor
+    /// Creates the activation for inputs `[N, channels, *spatial]`.
+    public init(_ channels: Int = 1, initialSlope: Float = 0.25) {
+        weight = Tensor([Float](repeating: initialSlope, count: channels), shape: [channels])
+        super.init()
+        registerParameter("weight", weight)
+    }
+    /// Applies PReLU to `x` `[N, C, *spatial]`.
+    public override func callAsFunction(_ x: Tensor) -> Tensor { x.prelu(weight) }
+}

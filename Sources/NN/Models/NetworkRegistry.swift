@@ -38,6 +38,9 @@ public enum NetworkRegistry {
     /// Every network, in listing order (one line per network).
     public static let entries: [NetworkEntry] = [
         UNet.registryEntry,
+        VNet.registryEntry,
+        AttentionUNet.registryEntry,
+        UNetPlusPlus.registryEntry,
         DeepLabV3.registryEntry,
         DeepLabV3Plus.registryEntry,
         DilatedFCN.registryEntry,

@@ -58,14 +58,14 @@ public enum Comparison {
         let (ds, requestedSplit) = try DatasetLoader.openAndSplit(settings.base)
         var resolved = settings.base
         try ModelDims.resolve(&resolved, datasetIs2D: try ModelDims.datasetIs2D(ds))
-        settings.base.model = resolved.model
+        settings.base.model = resolved.model; settings.base.modelDims = resolved.modelDims
         let fm = FileManager.default
         let run = settings.runDirectory
         let saved = run.appendingPathComponent("compare.json")
         var grownFrom: CompareSettings?
         if fm.fileExists(atPath: saved.path) {
             var old = try CompareSettings.load(saved)
-            if old.base.model == "auto" { old.base.model = resolved.model }  // a folder written before models were resolved
+            if old.base.model == "auto" { old.base.model = resolved.model; old.base.modelDims = resolved.modelDims }  // a folder written before models were resolved
             let diffs = sharedDifferences(old, settings)
             if !diffs.isEmpty {
                 throw TrainingError("\(run.path): holds a comparison with other shared settings (\(diffs.joined(separator: "; "))); "
@@ -225,7 +225,7 @@ public enum Comparison {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         var old = try TrainConfig.load(url)
         old.classes = expected.classes  // the run sets classes from the dataset
-        if expected.model == "auto" { old.model = "auto" }  // the run resolves "auto" from the dataset (ModelDims)
+        if expected.model == "auto" { old.model = "auto"; old.modelDims = expected.modelDims }  // the run resolves "auto" from the dataset (ModelDims)
         guard old == expected else {
             throw TrainingError("\(dir.path): was started with other settings than compare.json; delete the folder to re-run it")
         }

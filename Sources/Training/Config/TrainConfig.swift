@@ -30,10 +30,16 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var huWindow: [Double]? = nil
 
     // MARK: Model
-    /// "unet2d", "unet3d", or "auto" (the default): the dimensionality follows the dataset (`ModelDims.resolve`:
-    /// 2D data -> unet2d, 3D volumes -> unet3d, or unet2d on slices when `patch` is `[1, H, W]`). A run folder's
-    /// config.json always holds the resolved name.
+    /// A network of `NetworkRegistry` (`semiseg models`: "unet", "vnet", ...), an alias fixing its rank ("unet2d",
+    /// "unet3d"), or "auto" (the default network). Without a rank (`modelDims`) the dimensionality follows the dataset
+    /// (`ModelDims.resolve`: 2D data -> 2D, 3D volumes -> 3D, or 2D on slices when `patch` is `[1, H, W]`). A run
+    /// folder's config.json always holds the resolved name (the alias where one exists, e.g. "unet2d", as earlier
+    /// versions wrote) and, for networks without aliases, `modelDims`. An open registry, hence a String (not an enum).
     public var model: String = "auto"
+    /// Spatial rank 2 or 3 of `model` (`--dims`); nil = from the alias, else from the data.
+    public var modelDims: Int? = nil
+    /// Network-specific options (`--model-opt key=value`, e.g. `deep-supervision=true` for unetpp); see `semiseg models`.
+    public var modelOptions: [String: String] = [:]
     public var base: Int = 8
     public var depth: Int = 4
     /// "batch", "instance" or "none".
@@ -88,14 +94,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     public init(data: String, out: String) { self.data = data; self.out = out }
 
-    /// Spatial rank of the model (3 for an unresolved "auto").
-    public var dims: Int { model == "unet2d" ? 2 : 3 }
+    /// Spatial rank of the model: the alias's, else `modelDims`, else 3 (an unresolved "auto").
+    public var dims: Int { NetworkRegistry.lookup(model)?.aliasDims ?? modelDims ?? 3 }
 
     /// Every problem with the values, one sentence each (empty = valid).
     public func problems() -> [String] {
         var p: [String] = []
         func check(_ ok: Bool, _ m: @autoclosure () -> String) { if !ok { p.append(m()) } }
-        check(["unet2d", "unet3d", "auto"].contains(model), "model must be unet2d, unet3d or auto, got '\(model)'")
+        p += modelProblems()
         check(base >= 1 && base <= 256, "base must be in 1...256, got \(base)")
         check(depth >= 1 && depth <= 6, "depth must be in 1...6, got \(depth)")
         check(NormKind(rawValue: norm) != nil, "norm must be batch, instance or none, got '\(norm)'")
@@ -118,9 +124,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if let pt = patch {
             check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)")
             if pt.count == 3 && model != "auto" {  // "auto" is checked once resolved (ModelDims.resolve)
-                let f = 1 << depth
+                let f = inputDivisor
                 let sp = dims == 2 ? Array(pt.dropFirst()) : pt
-                check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by 2^depth = \(f) in every model axis")
+                check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by \(f) (\(divisorReason)) in every model axis")
                 if dims == 2 { check(pt[0] == 1, "2D models take patches [1, H, W], got \(pt)") }
             }
         }
@@ -135,12 +141,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     /// The augmentation actually used.
     public var augmentationConfig: AugmentationConfig { augmentationSettings ?? AugmentationConfig.preset(augmentation) ?? .none }
-
-    /// The network configuration (before `Strategy.configure(model:)`).
-    public func unetConfig(inChannels: Int) -> UNetConfig {
-        UNetConfig(dims: dims, inChannels: inChannels, classes: classes, baseChannels: base, depth: depth,
-                   norm: NormKind(rawValue: norm) ?? .batch, upsampling: upsampling == "transposed" ? .transposedConv : .nearestConv)
-    }
 
     // MARK: JSON
 
@@ -170,7 +170,8 @@ extension TrainConfig {
         resize = try c.decodeIfPresent([Int].self, forKey: .resize)
         spacing = try c.decodeIfPresent([Double].self, forKey: .spacing)
         try get(.normalization, &normalization); huWindow = try c.decodeIfPresent([Double].self, forKey: .huWindow)
-        try get(.model, &model); try get(.base, &base); try get(.depth, &depth); try get(.norm, &norm)
+        try get(.model, &model); modelDims = try c.decodeIfPresent(Int.self, forKey: .modelDims); try get(.modelOptions, &modelOptions)
+        try get(.base, &base); try get(.depth, &depth); try get(.norm, &norm)
         try get(.upsampling, &upsampling); try get(.classes, &classes)
         try get(.strategy, &strategy); try get(.strategyOptions, &strategyOptions)
         try get(.epochs, &epochs); try get(.iterationsPerEpoch, &iterationsPerEpoch); try get(.batchSize, &batchSize)

@@ -1,6 +1,7 @@
 import Engine
 
-/// Padding to the network's divisor (nnU-Net style): a U-Net of depth `d` needs every model axis divisible by 2^d.
+/// Padding to the network's divisor (nnU-Net style): a U-Net of depth `d` needs every model axis divisible by 2^d
+/// (`TrainConfig.inputDivisor`, the network's `SegmentationNetwork.inputDivisor`).
 /// Whole images that are not are padded at the end of each axis (image with its background = minimum value, label
 /// with background 0) for training batches, validation and sliding windows; predictions are cropped back to the input
 /// size, so `--resize` and `--patch` stay optional.
@@ -25,12 +26,12 @@ public enum DivisorPadding {
     /// The sliding-window patch for `image` `[C, D, H, W]` under `config`: the training patch, or, for runs trained on
     /// whole images, the image padded to the divisor (`SlidingWindow` pads with the image minimum and crops back).
     public static func windowPatch(config: TrainConfig, image: Tensor) -> [Int] {
-        config.patch ?? paddedShape(Array(image.shape.dropFirst()), divisor: 1 << config.depth, dims: config.dims)
+        config.patch ?? paddedShape(Array(image.shape.dropFirst()), divisor: config.inputDivisor, dims: config.dims)
     }
 
     /// The common padded shape of a batch of whole images: per axis the largest size, rounded up to the divisor.
     static func batchShape(_ shapes: [[Int]], config: TrainConfig) -> [Int] {
         let maxShape = (0..<3).map { a in shapes.map { $0[a] }.max() ?? 1 }
-        return paddedShape(maxShape, divisor: 1 << config.depth, dims: config.dims)
+        return paddedShape(maxShape, divisor: config.inputDivisor, dims: config.dims)
     }
 }

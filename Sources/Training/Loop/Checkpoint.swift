@@ -37,7 +37,7 @@ enum Checkpoint {
     static let format = "semiseg-checkpoint-2"
     static let legacyFormat = "semiseg-checkpoint-1"
 
-    static func encode(model: UNet, optimizer: any Optimizer, strategy: any Strategy, state: TrainerState) throws -> Data {
+    static func encode(model: Module, optimizer: any Optimizer, strategy: any Strategy, state: TrainerState) throws -> Data {
         var tensors: [String: Tensor] = [:]
         for (k, v) in model.stateDict() { tensors["model." + k] = v }
         for (k, v) in optimizer.stateDict() { tensors["optim." + k] = v }
@@ -48,7 +48,7 @@ enum Checkpoint {
         return try SafeTensors.encodeWithDigest(tensors, integerNames: ints, metadata: meta)
     }
 
-    static func save(to url: URL, model: UNet, optimizer: any Optimizer, strategy: any Strategy, state: TrainerState) throws {
+    static func save(to url: URL, model: Module, optimizer: any Optimizer, strategy: any Strategy, state: TrainerState) throws {
         let data = try encode(model: model, optimizer: optimizer, strategy: strategy, state: state)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try writeAtomically(data, to: url)
@@ -90,7 +90,7 @@ enum Checkpoint {
 
     /// Applies a verified checkpoint to the model (and, when given, optimizer and strategy); returns the trainer state.
     @discardableResult
-    static func apply(_ v: Verified, model: UNet, optimizer: (any Optimizer)?, strategy: (any Strategy)?) throws -> TrainerState {
+    static func apply(_ v: Verified, model: Module, optimizer: (any Optimizer)?, strategy: (any Strategy)?) throws -> TrainerState {
         func part(_ prefix: String) -> [String: Tensor] {
             Dictionary(uniqueKeysWithValues: v.contents.tensors.compactMap { k, t in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), t) : nil })
         }
@@ -106,13 +106,13 @@ enum Checkpoint {
     /// Verifies and loads model (and, when given, optimizer and strategy) state; returns the trainer state.
     /// - Throws: `TrainingError` "`<file>`: damaged checkpoint: ..." for a damaged file, or when it does not fit the network.
     @discardableResult
-    static func load(from url: URL, model: UNet, optimizer: (any Optimizer)?, strategy: (any Strategy)?) throws -> TrainerState {
+    static func load(from url: URL, model: Module, optimizer: (any Optimizer)?, strategy: (any Strategy)?) throws -> TrainerState {
         let v: Verified
         do { v = try verify(url) } catch let e as CheckpointDamaged { throw TrainingError(e.description) }
         return try apply(v, model: model, optimizer: optimizer, strategy: strategy)
     }
 
-    static func dropoutStates(_ model: UNet) -> [String: RNG] {
+    static func dropoutStates(_ model: Module) -> [String: RNG] {
         var out: [String: RNG] = [:]
         for (name, m) in model.namedModules() { if let d = m as? Dropout { out[name] = d.rng } }
         return out

@@ -57,10 +57,12 @@ public final class Trainer {
         self.config = config
         self.strategy = strategy
         selection = CheckpointSelection(mode: config.select)
-        var unet = config.unetConfig(inChannels: data.channels)
-        strategy.configure(model: &unet)
-        let netConfig = unet
-        let model = UNet(netConfig, seed: config.seed)
+        var spec = config.networkSpec(inChannels: data.channels)
+        strategy.configure(model: &spec)
+        let netSpec = spec
+        let specProblems = NetworkRegistry.problems(netSpec)
+        guard specProblems.isEmpty else { throw ConfigError(problems: specProblems) }
+        let model = TrainConfig.makeNetwork(netSpec, seed: config.seed)
         let optimizer = config.makeOptimizer(model.namedParameters())
         schedule = config.makeSchedule()
         if config.patch == nil && config.dims == 2 {
@@ -72,7 +74,7 @@ public final class Trainer {
         batcher = Batcher(config: config, augmenter: try Augmenter(config.augmentationConfig),
                           sampler: config.patch.map { PatchSampler(patch: $0, foregroundProbability: config.foregroundOversampling) })
         dataRNG = RNG(seed: config.seed ^ 0xDA7A_0000_0000)
-        run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { UNet(netConfig, seed: $0) },
+        run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { TrainConfig.makeNetwork(netSpec, seed: $0) },
                          split: split, data: data, runDirectory: runDirectory,
                          rng: RNG(seed: config.seed ^ 0x57A7_0000_0000), log: log)
     }
@@ -122,11 +124,11 @@ public final class Trainer {
             run.optimizer.learningRate = lr
             let (x, y, mask) = batcher.labeledBatch(run.data.labeled, rng: &dataRNG)
             let u = strategy.wantsUnlabeledBatch ? batcher.unlabeledBatch(unlabeledPool, rng: &dataRNG) : nil
-            let logits = run.model(x)
+            let (logits, auxiliary) = run.model.forwardWithAuxiliary(x)
             let spatial = config.dims == 2 ? [1] + Array(x.shape.suffix(2)) : Array(x.shape.suffix(3))
             let step = StepContext(labeledImages: x, labeledTargets: y, labeledMask: mask, logits: logits,
                                    unlabeledImages: u, spatialShape: spatial, run: run)
-            let sup = try strategy.supervisedLoss(step) ?? defaultLoss(logits, y, mask: mask)
+            let sup = try strategy.supervisedLoss(step) ?? deepSupervisedLoss(logits, auxiliary, y, mask: mask)
             var total = sup
             if let extra = try strategy.additionalLoss(step) { total = total + extra }
             let lossValue = Double(total.item)
@@ -207,6 +209,14 @@ public final class Trainer {
     /// to ce, dice and dice-ce. Top-K CE ranks all voxels (strategies that mask voxels reject it).
     func defaultLoss(_ logits: Tensor, _ y: Tensor, mask: Tensor?) -> Tensor {
         config.supervisedLoss(logits, y, mask: mask)
+    }
+
+    /// The default loss with deep supervision: the mean of `defaultLoss` over the main and the auxiliary logits
+    /// (UNet++'s average over its heads, Zhou 2018); the main loss alone when the network has no auxiliary outputs.
+    func deepSupervisedLoss(_ logits: Tensor, _ auxiliary: [Tensor], _ y: Tensor, mask: Tensor?) -> Tensor {
+        guard !auxiliary.isEmpty else { return defaultLoss(logits, y, mask: mask) }
+        let total = auxiliary.reduce(defaultLoss(logits, y, mask: mask)) { $0 + defaultLoss($1, y, mask: mask) }
+        return total * (1 / Float(auxiliary.count + 1))
     }
 
     /// Mean foreground Dice over the validation cases (strategy inference when it overrides `predict`).

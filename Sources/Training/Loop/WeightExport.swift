@@ -5,8 +5,9 @@ import NN
 /// The trained network of a run as a plain PyTorch state dict (`semiseg export-weights`).
 ///
 /// Checkpoints hold `model.*`, `optim.*` and `strategy.*` tensors; the export keeps the `model.*` ones with the prefix
-/// removed, so the names are those of `scripts/reference/nn_reference.py`'s `UNet` (`inc.b.0.weight`, `down.0.b.1.running_mean`,
-/// ..., `head.bias`) and `load_state_dict(strict=True)` accepts the file. Layouts are PyTorch's (conv weights
+/// removed, so the names are those of the network's PyTorch reference module (the U-Net: `scripts/reference/nn_reference.py`'s
+/// `UNet`, `inc.b.0.weight`, `down.0.b.1.running_mean`, ..., `head.bias`; the zoo: `scripts/reference/zoo_*.py`) and
+/// `load_state_dict(strict=True)` accepts the file. Layouts are PyTorch's (conv weights
 /// `[out, in, (kD,) kH, kW]`), float32, `num_batches_tracked` int64.
 public enum WeightExport {
     /// Which checkpoint of the run.
@@ -18,7 +19,8 @@ public enum WeightExport {
     }
 
     /// The state dict of `run`'s checkpoint: tensors by name, the names stored as int64, and metadata describing the
-    /// network (`model`, `base`, `depth`, `classes`, `in_channels`, `norm`, `upsampling`, `epoch`) for the loader.
+    /// network (`network`, `dims`, `model`, `model_options`, `base`, `depth`, `classes`, `in_channels`, `norm`, `upsampling`,
+    /// `epoch`) for the loader.
     public static func stateDict(run: URL, checkpoint: Checkpoint) throws
         -> (tensors: [String: Tensor], integerNames: Set<String>, metadata: [String: String]) {
         let url = run.appendingPathComponent("checkpoints/\(checkpoint.rawValue).safetensors")
@@ -39,6 +41,10 @@ public enum WeightExport {
         guard !tensors.isEmpty else { throw TrainingError("\(url.path): not a SemiSeg checkpoint (no model.* tensors)") }
         var meta: [String: String] = ["format": "pt", "source": url.path]
         if let config = try? TrainConfig.load(run.appendingPathComponent("config.json")) {
+            meta["network"] = config.networkName; meta["dims"] = String(config.dims)
+            if !config.modelOptions.isEmpty {
+                meta["model_options"] = config.modelOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            }
             meta["model"] = config.model; meta["base"] = String(config.base); meta["depth"] = String(config.depth)
             meta["classes"] = String(config.classes); meta["norm"] = config.norm; meta["upsampling"] = config.upsampling
         }

@@ -63,8 +63,8 @@ public enum MirroredBorder {
     public static func predict(_ trainer: Trainer, _ image: Tensor) throws -> Prediction {
         let spatial = Array(image.shape.dropFirst())
         let config = trainer.run.config
-        // Whole-image inference needs every model axis divisible by 2^depth; a sliding window does not.
-        let divisor = config.patch == nil ? 1 << config.depth : 1
+        // Whole-image inference needs every model axis divisible by the network's divisor; a sliding window does not.
+        let divisor = config.patch == nil ? config.inputDivisor : 1
         var p = padding(spatial, divisor: divisor)
         if config.dims == 2 { p[0] = (0, 0) }
         guard p.contains(where: { $0.before > 0 || $0.after > 0 }) else { return try trainer.predict(image) }

@@ -12,13 +12,13 @@ public struct TrainedRun {
     public let preprocessing: Preprocessing
     public let split: DataSplit
     /// The network with the best (or, without validation, the last) checkpoint loaded, in eval mode.
-    public let model: UNet
+    public let model: any SegmentationNetwork
     /// Best validation foreground Dice recorded in the checkpoint (nil without validation).
     public let validationDice: Double?
 
     /// Loads `dir/config.json`, `preprocessing.json`, `split.json` and `checkpoints/best.safetensors` (or `last`).
     /// `configure` lets the caller apply its strategy's model changes (e.g. MC dropout) before weights load.
-    public static func load(_ dir: URL, configure: (inout UNetConfig) -> Void = { _ in }) throws -> TrainedRun {
+    public static func load(_ dir: URL, configure: (inout NetworkSpec) -> Void = { _ in }) throws -> TrainedRun {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
             throw TrainingError("\(dir.path): not a SemiSeg run folder (no config.json)")
@@ -26,10 +26,12 @@ public struct TrainedRun {
         let config = try TrainConfig.load(dir.appendingPathComponent("config.json"))
         let prep = try Preprocessing.load(dir.appendingPathComponent("preprocessing.json"))
         let split = try DataSplit.load(dir.appendingPathComponent("split.json"))
-        var net = config.unetConfig(inChannels: prep.channels)
+        var net = config.networkSpec(inChannels: prep.channels)
         net.classes = prep.classes
         configure(&net)
-        let model = UNet(net, seed: config.seed)
+        let problems = NetworkRegistry.problems(net)
+        guard problems.isEmpty else { throw TrainingError("\(dir.appendingPathComponent("config.json").path): \(problems.joined(separator: "; "))") }
+        let model = TrainConfig.makeNetwork(net, seed: config.seed)
         var url = dir.appendingPathComponent("checkpoints/best.safetensors")
         if !fm.fileExists(atPath: url.path) { url = dir.appendingPathComponent("checkpoints/last.safetensors") }
         guard fm.fileExists(atPath: url.path) else { throw TrainingError("\(dir.path): no checkpoint in checkpoints/") }

@@ -9,12 +9,13 @@ import NN
 public final class RunContext {
     /// The run's configuration.
     public let config: TrainConfig
-    /// The network being trained (a U-Net built from `config` after `Strategy.configure(model:)`).
-    public let model: UNet
+    /// The network being trained: the registry network `config.model` names, built from `config.networkSpec` after
+    /// `Strategy.configure(model:)`. Strategies use it only through `SegmentationNetwork` (any network may be here).
+    public let model: any SegmentationNetwork
     /// The optimizer over `model`'s parameters.
     public let optimizer: any Optimizer
     /// Builds a fresh network of the same architecture (teachers, EMA copies), initialised from `seed`.
-    public let makeModel: (_ seed: UInt64) -> UNet
+    public let makeModel: (_ seed: UInt64) -> any SegmentationNetwork
     /// The split in use.
     public let split: DataSplit
     /// In-memory cases by partition. Strategies may add pseudo-labeled cases to `data.labeled`.
@@ -36,7 +37,7 @@ public final class RunContext {
     /// Log sink (progress lines).
     public let log: (String) -> Void
 
-    init(config: TrainConfig, model: UNet, optimizer: any Optimizer, makeModel: @escaping (UInt64) -> UNet, split: DataSplit,
+    init(config: TrainConfig, model: any SegmentationNetwork, optimizer: any Optimizer, makeModel: @escaping (UInt64) -> any SegmentationNetwork, split: DataSplit,
          data: CaseStore, runDirectory: URL, rng: RNG, log: @escaping (String) -> Void) {
         self.config = config; self.model = model; self.optimizer = optimizer; self.makeModel = makeModel
         self.split = split; self.data = data; self.runDirectory = runDirectory; self.rng = rng; self.log = log
@@ -61,7 +62,7 @@ public final class RunContext {
     func resetEpochValues() { epochValues = [:]; epochCounts = [:] }
 
     /// Plain prediction with the current model in eval mode: class probabilities `[K, D, H, W]` for `image` `[C, D, H, W]`.
-    public func plainProbabilities(_ image: Tensor, model net: UNet? = nil) -> Tensor {
+    public func plainProbabilities(_ image: Tensor, model net: (any SegmentationNetwork)? = nil) -> Tensor {
         let m = net ?? model
         let wasTraining = m.training
         m.eval()

@@ -27,8 +27,9 @@ public protocol Strategy: AnyObject {
     /// Whether test evaluation loads the last checkpoint instead of the best-validation one (default false).
     /// Snapshot ensembles set it: their members accumulate until the end of the run.
     var evaluatesLastCheckpoint: Bool { get }
-    /// Adjusts the network before it is built (e.g. MC dropout sets dropout probabilities). Default: unchanged.
-    func configure(model: inout UNetConfig)
+    /// Adjusts the network spec before it is built (e.g. MC dropout sets its dropout plan); the network may be any
+    /// registered one (docs/ARCHITECTURE.md §4). Default: unchanged.
+    func configure(model: inout NetworkSpec)
     /// Called once before the first epoch (after the model, optimizer and data exist; also after a resume).
     func willStartRun(_ run: RunContext) throws
     /// Called at the start of every epoch.
@@ -53,7 +54,7 @@ public protocol Strategy: AnyObject {
 extension Strategy {
     public var wantsUnlabeledBatch: Bool { false }
     public var evaluatesLastCheckpoint: Bool { false }
-    public func configure(model: inout UNetConfig) {}
+    public func configure(model: inout NetworkSpec) {}
     public func willStartRun(_ run: RunContext) throws {}
     public func willStartEpoch(_ run: RunContext) throws {}
     public func supervisedLoss(_ step: StepContext) throws -> Tensor? { nil }

@@ -28,7 +28,7 @@ public final class StrategyNetwork {
     /// Learning-rate schedule of its optimizer over the run's optimizer steps; nil = the run's configured schedule.
     public var schedule: LRSchedule?
     /// The network (nil until built).
-    public private(set) var network: UNet?
+    public private(set) var network: (any SegmentationNetwork)?
     /// Its optimizer (nil unless `trainable` and built).
     public private(set) var optimizer: (any Optimizer)?
     private var pending: [String: Tensor]?
@@ -43,9 +43,9 @@ public final class StrategyNetwork {
 
     /// The network, built on first use (and given the weights of a loaded checkpoint, if any).
     @discardableResult
-    public func ensure(_ run: RunContext) throws -> UNet {
+    public func ensure(_ run: RunContext) throws -> any SegmentationNetwork {
         if let n = network { return n }
-        let n: UNet
+        let n: any SegmentationNetwork
         switch initialisation {
         case .fresh(let offset): n = run.makeModel(run.config.seed &+ offset)
         case .copyOfModel:
@@ -66,7 +66,7 @@ public final class StrategyNetwork {
     }
 
     /// Rebuilds the network now as a copy of the run's model (BCP: the teacher starts from the pre-trained student).
-    public func reset(copying model: UNet, _ run: RunContext) throws {
+    public func reset(copying model: any SegmentationNetwork, _ run: RunContext) throws {
         network = nil; pending = nil; optimizer = nil
         let n = try ensure(run)
         n.copyState(from: model)
@@ -91,7 +91,7 @@ public final class StrategyNetwork {
     }
 
     /// network ← decay·network + (1 − decay)·`source` (buffers copied), building it first if needed.
-    public func updateEMA(from source: UNet, decay: Float, _ run: RunContext) throws {
+    public func updateEMA(from source: any SegmentationNetwork, decay: Float, _ run: RunContext) throws {
         try ensure(run).updateEMA(from: source, decay: decay)
     }
 
@@ -129,7 +129,7 @@ public final class StrategyNetwork {
         if let n = network { try restore(mine, into: n) } else { pending = mine.mapValues { $0.copy() } }
     }
 
-    private func restore(_ state: [String: Tensor], into n: UNet) throws {
+    private func restore(_ state: [String: Tensor], into n: any SegmentationNetwork) throws {
         func part(_ p: String) -> [String: Tensor] {
             Dictionary(uniqueKeysWithValues: state.compactMap { k, v in k.hasPrefix(p) ? (String(k.dropFirst(p.count)), v) : nil })
         }
