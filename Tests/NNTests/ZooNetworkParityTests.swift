@@ -14,7 +14,7 @@ enum ZooFixtureNetwork {
 
     static func build(_ name: String, _ a: Arguments) -> Module? {
         let stride: DeepLabOutputStride = a.output_stride == 8 ? .eight : .sixteen
-        let off = DropoutPlan(p: 0, placement: .both)
+        let off = DropoutPlan.off
         let deeplab = DeepLabConfig(dims: a.nd, classes: a.classes, baseChannels: a.base, blocks: a.blocks ?? [2, 2, 2, 2],
                                     outputStride: stride, dropout: off)
         switch name.split(separator: "_").first {
@@ -88,6 +88,24 @@ extension NNTests {
                 let y = m.train()(x)
                 #expect(y.shape == [1, 2, 37, 29])
                 #expect(y.isFinite)
+            }
+        }
+
+        /// `.none` keeps the reference architectures' own dropout (DeepLab ASPP 0.5 and v3+ decoder 0.5 / 0.1, dilated FCN
+        /// head 0.5; SegNet none); `.off` removes it; MC dropout's plans add encoder / decoder sites on every network.
+        @Test func dropoutSitesFollowThePlan() {
+            func rates(_ name: String, _ plan: DropoutPlan) -> [Float] {
+                NetworkRegistry.build(NetworkSpec(name: name, dims: 2, base: 4, dropout: plan)).dropoutLayers.map(\.p)
+            }
+            #expect(rates("deeplabv3", .none) == [0.5])
+            #expect(rates("deeplabv3plus", .none) == [0.5, 0.5, 0.1])
+            #expect(rates("dilated-fcn", .none) == [0.5, 0.5])
+            #expect(rates("segnet", .none).isEmpty)
+            for name in ["deeplabv3", "deeplabv3plus", "dilated-fcn", "segnet"] {
+                #expect(rates(name, .off).isEmpty, "\(name)")
+                let ramp = rates(name, DropoutPlan(p: 0.5, placement: .encoderRamp))
+                #expect(ramp.count >= 4 && ramp.allSatisfy { $0 > 0 && $0 <= 0.5 } && ramp.contains(0.5), "\(name): \(ramp)")
+                #expect(!rates(name, DropoutPlan(p: 0.2, placement: .decoder)).isEmpty, "\(name)")
             }
         }
 

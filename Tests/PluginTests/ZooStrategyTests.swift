@@ -61,7 +61,7 @@ struct ZooStrategyTests {
         let stats = MCStatistics.summarize(draws)
         #expect((stats.uncertainty["variance"]?.mean().item ?? 0) > 1e-6, "\(network): MC dropout variance is zero")
         // Without dropout the passes agree.
-        let plain = NetworkRegistry.build(NetworkSpec(name: network, dims: 2, base: 4, depth: 2), seed: 3)
+        let plain = NetworkRegistry.build(NetworkSpec(name: network, dims: 2, base: 4, depth: 2, dropout: .off), seed: 3)
         let d0 = try MCDropout.sample(img, model: plain, classes: 2, window: SlidingWindow(patch: [1, 32, 32]), samples: 2, batchPasses: 0, seed: 1)
         #expect((MCStatistics.summarize(d0).uncertainty["variance"]?.scalars.max() ?? 1) < 1e-12, "\(network)")
     }

@@ -1,6 +1,6 @@
 """PyTorch reference modules of SemiSeg's `deeplabv3` and `deeplabv3plus` (Sources/NN/Models/DeepLabV3.swift,
 DeepLabV3Plus.swift), 2D or 3D, with the same state_dict names. Imported by scripts/reference/zoo_b_parity.py and
-scripts/reference/zoo_b_bench.py.
+scripts/reference/zoo_timed.py (bench).
 
 Encoder: a ResNet with basic blocks (torchvision names: conv1/bn1 stem 7x7 stride 2 + max-pool 3 stride 2, layer1..4 with
 widths base·(1, 2, 4, 8)); output stride 16 dilates layer4 (rate 2), output stride 8 dilates layer3 and layer4 (2, 4)

@@ -1,5 +1,5 @@
 """PyTorch reference module of SemiSeg's `dilated-fcn` (Sources/NN/Models/DilatedFCN.swift), 2D or 3D, same state_dict
-names. Imported by scripts/reference/zoo_b_parity.py and zoo_b_bench.py.
+names. Imported by scripts/reference/zoo_b_parity.py and zoo_timed.py (bench).
 
 The lung-tissue network of Anthimopoulos et al. 2018 (IEEE JBHI 23(2)): 13 layers = 10 convolutions 3x3 (3x3x3) with
 `base` channels, batch norm and leaky ReLU (slope 0.3), dilation rates growing then shrinking (1,2,3,4,5,6,4,3,2,1),

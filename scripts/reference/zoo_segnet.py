@@ -1,5 +1,5 @@
 """PyTorch reference module of SemiSeg's `segnet` (Sources/NN/Models/SegNet.swift), 2D or 3D, same state_dict names.
-Imported by scripts/reference/zoo_b_parity.py and zoo_b_bench.py.
+Imported by scripts/reference/zoo_b_parity.py and zoo_timed.py (bench).
 
 SegNet (Badrinarayanan et al. 2017): a VGG16-BN encoder of 5 stages (2, 2, 3, 3, 3 convolutions 3x3 + BN + ReLU, widths
 base·(1, 2, 4, 8, 8)), each followed by a 2x max-pool that keeps its indices; the decoder mirrors it (max-unpool with the

@@ -44,3 +44,14 @@ extension Sequential {
                 BatchNorm(cout), ReLU()]
     }
 }
+
+/// Problems with the fields every zoo network configuration has (spatial rank, channels, classes, width), worded like
+/// `UNetConfig.problems`.
+func commonNetworkProblems(dims: Int, inChannels: Int, classes: Int, baseChannels: Int) -> [String] {
+    var out: [String] = []
+    if dims != 2 && dims != 3 { out.append("dims must be 2 or 3, got \(dims)") }
+    if inChannels < 1 { out.append("inChannels must be positive, got \(inChannels)") }
+    if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
+    if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
+    return out
+}

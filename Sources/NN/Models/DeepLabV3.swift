@@ -47,11 +47,7 @@ public struct DeepLabConfig: Sendable, Codable, Equatable {
 
     /// Why this configuration cannot build a network (empty when valid).
     public var problems: [String] {
-        var out: [String] = []
-        if dims != 2 && dims != 3 { out.append("dims must be 2 or 3, got \(dims)") }
-        if inChannels < 1 { out.append("inChannels must be positive, got \(inChannels)") }
-        if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
-        if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
+        var out = commonNetworkProblems(dims: dims, inChannels: inChannels, classes: classes, baseChannels: baseChannels)
         if blocks.count != 4 || blocks.contains(where: { $0 < 1 }) { out.append("blocks needs 4 positive counts (layer1..4), got \(blocks)") }
         out += dropout.problems
         return out
@@ -271,6 +267,20 @@ extension DeepLabConfig {
                               blocks: blocks, outputStride: stride, dropout: spec.dropout)
         return (c, c.problems)
     }
+
+    /// The registry entry of a DeepLab variant built by `build` from a valid configuration (options above, divisor =
+    /// output stride, paper width 64).
+    static func registryEntry(name: String, summary: String,
+                              build: @escaping @Sendable (DeepLabConfig, UInt64) -> any SegmentationNetwork) -> NetworkEntry {
+        NetworkEntry(
+            name: name, summary: summary, paperBase: 64, options: registryOptions,
+            problems: { from($0).problems },
+            divisor: { spec in Int(spec.options["output-stride"] ?? "16") ?? 16 },
+            build: { spec, seed in
+                guard let c = from(spec).config else { preconditionFailure("\(name): invalid spec \(spec)") }
+                return build(c, seed)
+            })
+    }
 }
 
 extension DeepLabV3: SegmentationNetwork {
@@ -281,13 +291,7 @@ extension DeepLabV3: SegmentationNetwork {
     public var inputDivisor: [Int] { [Int](repeating: config.outputStride.value, count: config.dims) }
 
     /// `deeplabv3`: Chen et al. 2017.
-    public static let registryEntry = NetworkEntry(
+    public static let registryEntry = DeepLabConfig.registryEntry(
         name: "deeplabv3", summary: "DeepLabv3 (Chen 2017): dilated ResNet encoder (output stride 8/16), ASPP 6/12/18 + image pooling, linear upsampling",
-        paperBase: 64, options: DeepLabConfig.registryOptions,
-        problems: { DeepLabConfig.from($0).problems },
-        divisor: { spec in Int(spec.options["output-stride"] ?? "16") ?? 16 },
-        build: { spec, seed in
-            guard let c = DeepLabConfig.from(spec).config else { preconditionFailure("deeplabv3: invalid spec \(spec)") }
-            return DeepLabV3(c, seed: seed)
-        })
+        build: { DeepLabV3($0, seed: $1) })
 }

@@ -75,13 +75,7 @@ extension DeepLabV3Plus: SegmentationNetwork {
     public var inputDivisor: [Int] { [Int](repeating: config.outputStride.value, count: config.dims) }
 
     /// `deeplabv3plus`: Chen et al. 2018.
-    public static let registryEntry = NetworkEntry(
+    public static let registryEntry = DeepLabConfig.registryEntry(
         name: "deeplabv3plus", summary: "DeepLabv3+ (Chen 2018): DeepLabv3 encoder + ASPP, decoder fusing stride-4 features, linear upsampling",
-        paperBase: 64, options: DeepLabConfig.registryOptions,
-        problems: { DeepLabConfig.from($0).problems },
-        divisor: { spec in Int(spec.options["output-stride"] ?? "16") ?? 16 },
-        build: { spec, seed in
-            guard let c = DeepLabConfig.from(spec).config else { preconditionFailure("deeplabv3plus: invalid spec \(spec)") }
-            return DeepLabV3Plus(c, seed: seed)
-        })
+        build: { DeepLabV3Plus($0, seed: $1) })
 }

@@ -32,11 +32,7 @@ public struct DilatedFCNConfig: Sendable, Codable, Equatable {
 
     /// Why this configuration cannot build a network (empty when valid).
     public var problems: [String] {
-        var out: [String] = []
-        if dims != 2 && dims != 3 { out.append("dims must be 2 or 3, got \(dims)") }
-        if inChannels < 1 { out.append("inChannels must be positive, got \(inChannels)") }
-        if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
-        if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
+        var out = commonNetworkProblems(dims: dims, inChannels: inChannels, classes: classes, baseChannels: baseChannels)
         if dilations.isEmpty || dilations.contains(where: { $0 < 1 }) { out.append("dilations needs positive rates, got \(dilations)") }
         out += dropout.problems
         if !(slope >= 0 && slope < 1) { out.append("slope must be in [0, 1), got \(slope)") }

@@ -29,11 +29,7 @@ public struct SegNetConfig: Sendable, Codable, Equatable {
 
     /// Why this configuration cannot build a network (empty when valid).
     public var problems: [String] {
-        var out: [String] = []
-        if dims != 2 && dims != 3 { out.append("dims must be 2 or 3, got \(dims)") }
-        if inChannels < 1 { out.append("inChannels must be positive, got \(inChannels)") }
-        if classes < 2 { out.append("classes must be at least 2, got \(classes)") }
-        if baseChannels < 1 { out.append("baseChannels must be positive, got \(baseChannels)") }
+        var out = commonNetworkProblems(dims: dims, inChannels: inChannels, classes: classes, baseChannels: baseChannels)
         if !(1...5).contains(stages) { out.append("stages must be in 1...5, got \(stages)") }
         out += dropout.problems
         return out
