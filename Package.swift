@@ -3,6 +3,23 @@
 // Module graph (a DAG; dependencies point downward only): docs/ARCHITECTURE.md §1.
 import PackageDescription
 
+/// The strategy plugins, written once: (target name, folder, dependencies). Each depends on the core only, never on
+/// another plugin. This list generates the plugin targets and the dependencies of the CLI and of PluginTests; the CLI
+/// registers the strategy types in Sources/SemiSegCLI/PluginRegistry.swift (docs/ARCHITECTURE.md §3).
+let plugins: [(name: String, path: String, deps: [String])] = [
+    ("SupervisedPlugin", "Plugins/Supervised", ["Training", "Engine"]),
+    ("UDAPlugin", "Plugins/UDA", ["Training", "NN", "Engine"]),
+    ("PseudoLabelPlugin", "Plugins/PseudoLabel", ["Training", "NN", "Engine", "MedIO"]),
+    ("MCDropoutPlugin", "Plugins/MCDropout", ["Training", "NN", "Engine"]),
+    ("EnsemblePlugin", "Plugins/Ensemble", ["Training", "NN", "Engine", "Evaluation"]),
+    ("MeanTeacherPlugin", "Plugins/MeanTeacher", ["Training", "NN", "Engine"]),
+    ("FixMatchPlugin", "Plugins/FixMatch", ["Training", "NN", "Engine"]),
+    ("CPSPlugin", "Plugins/CPS", ["Training", "NN", "Engine"]),
+    ("UAMTPlugin", "Plugins/UAMT", ["Training", "NN", "Engine"]),
+    ("BCPPlugin", "Plugins/BCP", ["Training", "NN", "Engine"]),
+]
+let pluginDependencies: [Target.Dependency] = plugins.map { .target(name: $0.name) }
+
 let package = Package(
     name: "SemiSeg",
     products: [
@@ -10,7 +27,8 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "MedIO", targets: ["MedIO"]),
-        .library(name: "Training", targets: ["Training"]),  // for the Fuzz/ harnesses (config, split, compare readers)
+        .library(name: "Training", targets: ["Training"]),  // for the Fuzz/ harnesses (config, split readers)
+        .library(name: "Experiments", targets: ["Experiments"]),  // for the Fuzz/ harnesses (compare readers)
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,27 +48,20 @@ let package = Package(
         .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
         .target(name: "Evaluation", dependencies: []),
         .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Reporting", dependencies: ["MedIO", "Evaluation", "Training"]),
+        // Run pipelines and comparisons (`train`, `compare`): above the training loop, below reporting and the CLI.
+        .target(name: "Experiments", dependencies: ["Engine", "NN", "MedIO", "Evaluation", "Training"]),
+        .target(name: "Reporting", dependencies: ["MedIO", "Evaluation", "Training", "Experiments"]),
 
-        // MARK: - Strategy plugins (each depends on the core only, never on another plugin)
-        .target(name: "SupervisedPlugin", dependencies: ["Training", "Engine"], path: "Plugins/Supervised"),
-        .target(name: "UDAPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/UDA"),
-        .target(name: "PseudoLabelPlugin", dependencies: ["Training", "NN", "Engine", "MedIO"], path: "Plugins/PseudoLabel"),
-        .target(name: "MCDropoutPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MCDropout"),
-        .target(name: "EnsemblePlugin", dependencies: ["Training", "NN", "Engine", "Evaluation"], path: "Plugins/Ensemble"),
-        .target(name: "MeanTeacherPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/MeanTeacher"),
-        .target(name: "FixMatchPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/FixMatch"),
-        .target(name: "CPSPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/CPS"),
-        .target(name: "UAMTPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/UAMT"),
-        .target(name: "BCPPlugin", dependencies: ["Training", "NN", "Engine"], path: "Plugins/BCP"),
+        // MARK: - Strategy plugins: one target each, generated from `plugins` below.
+    ] + plugins.map { .target(name: $0.name, dependencies: $0.deps.map { .target(name: $0) }, path: $0.path) } + [
 
         // MARK: - CLI
-        .executableTarget(name: "semiseg", dependencies: [
-            "Engine", "NN", "MedIO", "Evaluation", "Training", "Reporting",
-            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
-            "FixMatchPlugin", "CPSPlugin", "UAMTPlugin", "BCPPlugin",
+        // The commands as a library (tests run them in-process), and the thin `semiseg` executable (main.swift).
+        .target(name: "SemiSegCLI", dependencies: [
+            "Engine", "NN", "MedIO", "Evaluation", "Training", "Experiments", "Reporting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + pluginDependencies),
+        .executableTarget(name: "semiseg", dependencies: ["SemiSegCLI"]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Engine", "Training"], path: "Tests/TestSupport"),
@@ -59,13 +70,9 @@ let package = Package(
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "MedIO", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "NN", "TestSupport"]),
-        .testTarget(name: "PluginTests", dependencies: [
-            "Training", "Engine", "NN", "TestSupport",
-            "SupervisedPlugin", "UDAPlugin", "PseudoLabelPlugin", "MCDropoutPlugin", "EnsemblePlugin", "MeanTeacherPlugin",
-            "FixMatchPlugin", "CPSPlugin", "UAMTPlugin", "BCPPlugin",
-        ]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "MedIO", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Engine", "NN", "TestSupport"]),
+        .testTarget(name: "PluginTests", dependencies: ["Training", "Engine", "NN", "TestSupport"] + pluginDependencies),
     ],
     swiftLanguageModes: [.v5]
 )

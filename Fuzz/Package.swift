@@ -22,7 +22,8 @@ let package = Package(
                                                                   .product(name: "Engine", package: root)]),
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
         .executableTarget(name: "FuzzSplit", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
-        .executableTarget(name: "FuzzCompare", dependencies: ["FuzzSupport", .product(name: "Training", package: root)]),
+        .executableTarget(name: "FuzzCompare", dependencies: ["FuzzSupport", .product(name: "Training", package: root),
+                                                               .product(name: "Experiments", package: root)]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -161,7 +161,7 @@ struct FirstHourCLITests {
         let lines = Set(ignore.split(separator: "\n").map(String.init))
         for p in ["/data/", "/preds/", "/pngs/", "/eval.json", "/runs/"] { #expect(lines.contains(p), "\(p) not in .gitignore") }
         let readme = try String(contentsOf: CLI.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.contains("three edits in `Package.swift`") && readme.contains("rampedWeight"))
+        #expect(readme.contains("one entry in the `plugins` list") && readme.contains("rampedWeight"))
         let plugins = try String(contentsOf: CLI.repoRoot.appendingPathComponent("Plugins/README.md"), encoding: .utf8)
         #expect(plugins.contains("rampedWeight(weight, progress: step.run.progress, rampUp: rampUp)"))
     }

@@ -110,6 +110,10 @@ extension KillResumeCLITests {
             second = try CLI.run(trainArgs(data, out: run) + ["--resume"])
             let pred = try CLI.run(["predict", "--run", run, "--input", data, "--out", run])
             #expect(pred.status == 1 && pred.stderr.contains("in use by process \(pid)"), "\(pred.stderr)")
+            // --overwrite clears a folder only under its lock: refused, and the running run's files stay.
+            let over = try CLI.run(trainArgs(data, out: run) + ["--overwrite"])
+            #expect(over.status == 1 && over.stderr.contains("in use by process \(pid)"), "\(over.stderr)")
+            #expect(FileManager.default.fileExists(atPath: run + "/config.json") && FileManager.default.fileExists(atPath: run + "/split.json"))
             kill(pid, SIGKILL)
             kill(pid, SIGCONT)
         }

@@ -1,4 +1,5 @@
 import Evaluation
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Training

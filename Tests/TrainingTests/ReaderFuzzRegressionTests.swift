@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import NN
 import Testing
@@ -21,6 +22,9 @@ struct ReaderFuzzRegressionTests {
             "leak-foundation-empty-file-da39a3ee": "not valid JSON",
             // LeakSanitizer: NSRegularExpression (finding a key's line for the message) leaked for some keys.
             "leak-regex-db138c0e": "unknown key 'val&idation'",
+            // Swift trap in Yams.load (5.0.1 force-unwraps keys as strings) on a YAML key that is a mapping (`? ...`);
+            // the harness reads inputs not starting with `{` as YAML, hence the extension here. Now YAMLTree.swift.
+            "crash-yams-complex-key.yaml": "a YAML key must be a plain name",
         ],
         "split": ["review-empty-file": "not a valid split file"],
         "compare": ["review-empty-file": "not a readable comparison settings file"],

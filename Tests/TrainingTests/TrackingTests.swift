@@ -1,5 +1,6 @@
 import Engine
 import Evaluation
+@testable import Experiments
 import Foundation
 import NN
 import TestSupport

@@ -140,9 +140,23 @@ public enum Nifti {
             guard nifti_set_filenames(nim, tmp, 0, 1) == 0 else {
                 throw MedIOError(path, "libnifti rejected the output name")
             }
+            errno = 0
             nifti_image_write(nim)
+            // libnifti does not report a failed write (a full disk leaves a cut-off file): check errno and the size.
+            let failedErrno = errno
+            let expected = Int(nim.pointee.iname_offset) + Int(nim.pointee.nvox) * Int(nim.pointee.nbyper)
+            if let problem = NiftiWriteCheck.problem(tmp, gzip: ext == ".nii.gz", expectedBytes: expected, errno: failedErrno) {
+                try? FileManager.default.removeItem(atPath: tmp)
+                throw MedIOError(path, problem)
+            }
         } else {
-            try writeNifti2(nim, to: tmp, gzip: ext == ".nii.gz", reportAs: path)
+            errno = 0
+            do { try writeNifti2(nim, to: tmp, gzip: ext == ".nii.gz", reportAs: path) } catch {
+                let failedErrno = errno
+                try? FileManager.default.removeItem(atPath: tmp)
+                if failedErrno == ENOSPC || failedErrno == EDQUOT { throw MedIOError(path, "no space left on device") }
+                throw error
+            }
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: tmp)[.size] as? Int) ?? nil
         guard let written = size, written > 0 else {

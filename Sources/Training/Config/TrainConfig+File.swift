@@ -74,30 +74,18 @@ extension TrainConfig {
             return (obj, lines)
         case .yaml:
             let node: Node?
-            let value: Any?
             do {
                 node = try Yams.compose(yaml: text)
-                value = try Yams.load(yaml: text)
             } catch {
                 throw ConfigError(problems: ["\(path): not valid YAML (\(String(describing: error).split(separator: "\n").joined(separator: " ")))"])
             }
-            guard let mapping = node?.mapping, let obj = value as? [String: Any] else {
+            // Our own walk of the node tree, not Yams.load (which traps on non-string keys): YAMLTree.swift.
+            guard let root = node, let mapping = root.mapping, let obj = try YAMLTree.value(of: root, path: path) as? [String: Any] else {
                 throw ConfigError(problems: ["\(path): not a YAML mapping of keys to values"])
             }
             var lines: [String: Int] = [:]
-            for (k, _) in mapping { if let s = k.string, let m = k.mark { lines[s] = m.line } }
-            return (obj.mapValues(jsonCompatible), lines)
-        }
-    }
-
-    /// YAML values as `JSONSerialization` takes them (null as `NSNull`, dates as strings).
-    static func jsonCompatible(_ v: Any) -> Any {
-        switch v {
-        case let d as [String: Any]: return d.mapValues(jsonCompatible)
-        case let a as [Any]: return a.map(jsonCompatible)
-        case is String, is Int, is Double, is Bool, is NSNull: return v
-        case let d as Date: return ISO8601DateFormatter().string(from: d)
-        default: return "\(v)"
+            for (k, _) in mapping { if case .scalar(let s) = k, let m = k.mark { lines[s.string] = m.line } }
+            return (obj, lines)
         }
     }
 

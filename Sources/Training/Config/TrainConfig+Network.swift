@@ -33,7 +33,7 @@ extension TrainConfig {
     }
 
     /// Problems of `model`, `modelDims` and `modelOptions` (part of `problems()`).
-    func modelProblems() -> [String] {
+    public func modelProblems() -> [String] {
         if model == "auto" {
             return modelDims.map { $0 == 2 || $0 == 3 ? [] : ["dims must be 2 or 3, got \($0)"] } ?? []
         }
@@ -54,7 +54,7 @@ extension TrainConfig {
     /// Fixes the rank of the model to `dims` and stores it the way run folders keep it: the alias fixing that rank
     /// where one exists ("unet" at 2 -> "unet2d", `modelDims` nil, as earlier versions wrote), else the registry name
     /// with `modelDims`. "auto" becomes the default network.
-    mutating func resolveModel(dims: Int) {
+    public mutating func resolveModel(dims: Int) {
         let name = model == "auto" ? NetworkRegistry.defaultEntry.name : networkName
         let stored = NetworkRegistry.storedName(name, dims: dims)
         model = stored

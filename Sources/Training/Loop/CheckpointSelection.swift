@@ -15,7 +15,7 @@ public enum CheckpointSelect: String, Codable, CaseIterable, Sendable {
 
 /// Checkpoint selection state: the running EMA of the validation Dice and the selected epoch. Part of the
 /// checkpoint's trainer state, so a resumed run selects exactly as an uninterrupted one.
-struct CheckpointSelection: Codable, Equatable {
+public struct CheckpointSelection: Codable, Equatable {
     /// nnU-Net's smoothing: `ema ← smoothing·ema + (1 − smoothing)·dice`, the first value taken as is.
     static let smoothing = 0.9
     /// Below this many validation cases `best` gets a warning in the log (the raw Dice of 1-4 slices is noisy).
@@ -53,7 +53,7 @@ struct CheckpointSelection: Codable, Equatable {
     }
 
     /// A log note about the choice for this validation set size (nil when nothing to say).
-    static func note(mode: CheckpointSelect, validationCases n: Int) -> String? {
+    public static func note(mode: CheckpointSelect, validationCases n: Int) -> String? {
         if n == 0 { return "note: no validation cases: the final epoch's weights are used (checkpoint selection needs validation)" }
         if mode == .best && n < fewValidationCases {
             return "note: --select best on \(n) validation case(s) picks a lucky epoch; --select ema (default) or last varies less between seeds"
@@ -62,7 +62,7 @@ struct CheckpointSelection: Codable, Equatable {
     }
 
     /// How the checkpoint was chosen, in words (`EMA (0.9) of the validation Dice on 8 cases`), for summaries and reports.
-    static func describe(mode: CheckpointSelect, validationCases n: Int) -> String {
+    public static func describe(mode: CheckpointSelect, validationCases n: Int) -> String {
         if n == 0 { return "last epoch (no validation cases)" }
         switch mode {
         case .ema: return "highest EMA (\(smoothing)) of the validation Dice on \(n) case\(n == 1 ? "" : "s")"

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Training
 
 /// What a comparison runs: every strategy on the same split, model, budget and seeds (`RUN/compare.json`).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import MedIO
 import NN
+import Training
 
 /// The network's dimensionality against the data's: the default model follows the dataset, and a 3D model on 2D
 /// images (or a 2D model on whole 3D volumes) is refused before anything is written, naming the flag to change.

@@ -1,34 +1,6 @@
 import ArgumentParser
-import Engine
 import Foundation
-import MedIO
-import Reporting
 import Training
-
-/// `semiseg train`: one run of one strategy on an MSD dataset (docs/ARCHITECTURE.md §7).
-struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train a network (U-Net by default) with a strategy on an MSD dataset and evaluate it on the test cases.")
-
-    @OptionGroup var options: RunOptions
-    @Flag(help: "Continue from RUN/checkpoints/last.safetensors (same config and split); a damaged last falls back to the newest intact older checkpoint.") var resume = false
-    @Flag(help: "Replace the run already in --out (refused without it; removed only once the new run's settings and data are valid).") var overwrite = false
-    @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept: last plus K-1 older ones (epochE-stepS.safetensors), for --resume when last is damaged.") var keepCheckpoints: Int = 2
-
-    func run() throws {
-        try reportingFailures {
-            let config = try options.trainConfig()
-            guard keepCheckpoints >= 1 else { throw CLIError(file: "--keep-checkpoints", problem: "must be >= 1, got \(keepCheckpoints)") }
-            try RunFolder.checkTrain(URL(fileURLWithPath: config.out), resume: resume, overwrite: overwrite)
-            Parallel.threads = options.threads
-            Interrupt.install()
-            let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(config.strategy, $0) }, resume: resume, overwrite: overwrite,
-                                              logSteps: options.logSteps, keepCheckpoints: keepCheckpoints,
-                                              log: options.quiet ? { _ in } : { print($0); fflush(stdout) },
-                                              observers: [TrainingProgress()])
-            if let d = summary.test?.foregroundMean[.dice] { print(String(format: "test Dice %.4f  (%@/summary.json)", d, config.out)) }
-        }
-    }
-}
 
 /// Flags shared by `train` and `compare`; each maps onto a `TrainConfig` field (a `--config` file gives the base).
 struct RunOptions: ParsableArguments {
@@ -138,38 +110,5 @@ struct RunOptions: ParsableArguments {
             throw CLIError(file: "semiseg", problem: "\(flag) must be comma-separated \(what), got '\(s)'")
         }
         return v.compactMap { $0 }
-    }
-}
-
-/// Instantiates a registered strategy and rejects unknown or invalid options.
-func makeStrategy(_ name: String, _ options: StrategyOptions) throws -> any Strategy {
-    guard let type = strategyType(named: name) else {
-        throw CLIError(file: "semiseg", problem: "unknown strategy '\(name)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
-    }
-    let s = try type.init(options: options)
-    try options.finish()
-    return s
-}
-
-/// Runs `body`, turning every known failure into `error: ...` lines on stderr and exit status 1.
-func reportingFailures(_ body: () throws -> Void) throws {
-    do {
-        try reportingBadInput(body)
-    } catch let e as MSDValidationError {
-        for p in e.problems { printError("error: \(p.file): \(p.problem)") }
-        throw ExitCode(1)
-    } catch let e as ConfigError {
-        for p in e.problems { printError("error: \(p)") }
-        throw ExitCode(1)
-    } catch let e as SplitError {
-        printError("error: \(e.description)"); throw ExitCode(1)
-    } catch let e as TrainingError {
-        printError("error: \(e.description)"); throw ExitCode(1)
-    } catch let e as FolderLock.Busy {
-        printError("error: \(e.description)"); throw ExitCode(1)
-    } catch let e as TrainingInterrupted {
-        // One line, then 128 + signal (130 SIGINT, 143 SIGTERM) as a shell expects of an interrupted command.
-        printError("\(e.description); continue with the same command (train: --resume)")
-        throw ExitCode(e.exitStatus)
     }
 }

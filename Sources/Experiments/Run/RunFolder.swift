@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// What an output folder holds, and the refusals that keep `semiseg train` from silently replacing a run or
 /// silently starting one the user meant to continue.

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Training
 
 /// `RUN/report.md`: the configuration, a results table (mean ± std over seeds) and the paired differences to
 /// `supervised` with Wilcoxon p-values.

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Training
 
 /// A mean and sample standard deviation over seeds (`{"mean": .., "std": .., "n": ..}`); `std` is null for one seed.
 public struct MeanStd: Codable, Equatable, Sendable {

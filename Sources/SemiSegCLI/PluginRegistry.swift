@@ -29,3 +29,13 @@ let registeredStrategies: [any Strategy.Type] = [
 func strategyType(named name: String) -> (any Strategy.Type)? {
     registeredStrategies.first { $0.name == name }
 }
+
+/// Instantiates a registered strategy and rejects unknown or invalid options.
+func makeStrategy(_ name: String, _ options: StrategyOptions) throws -> any Strategy {
+    guard let type = strategyType(named: name) else {
+        throw CLIError(file: "semiseg", problem: "unknown strategy '\(name)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
+    }
+    let s = try type.init(options: options)
+    try options.finish()
+    return s
+}

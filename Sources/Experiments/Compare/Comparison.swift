@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import Training
 
 /// `semiseg compare`: every strategy x seed as one normal run (a "cell") on one shared split, resumable, then a
 /// summary with mean ± std over seeds and paired Wilcoxon tests against `supervised`.

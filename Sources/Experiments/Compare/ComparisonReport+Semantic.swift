@@ -1,3 +1,5 @@
+import Training
+
 extension ComparisonReport {
     /// The 2D summary metrics, one row per strategy (mean ± std over seeds), as a markdown section; empty when no run
     /// summary has them.

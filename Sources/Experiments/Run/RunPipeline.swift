@@ -2,6 +2,7 @@ import Engine
 import Evaluation
 import Foundation
 import MedIO
+import Training
 
 /// The result of a complete run: training plus evaluation of the best checkpoint on the split's test cases.
 public struct RunSummary: Codable, Sendable {
@@ -67,7 +68,6 @@ public enum RunPipeline {
                                                     uniquingKeysWith: { a, _ in a })
         // Preflight: the output folder must be creatable and writable before hours of training.
         let createdHere = !fm.fileExists(atPath: out.path), wasEmpty = RunFolder.state(out) == .absent
-        if overwrite { try RunFolder.clear(out) }
         do { try fm.createDirectory(at: out, withIntermediateDirectories: true) } catch {
             throw TrainingError("\(out.path): cannot create the output folder (\(error.localizedDescription))")
         }
@@ -80,6 +80,9 @@ public enum RunPipeline {
         }
         defer { lock.release() }
         if let dead = lock.tookOverFrom { log("note: \(out.path): took over the lock of \(dead), which no longer runs") }
+        // --overwrite clears the folder only under the lock: a run still writing it makes this one refuse (Busy) above
+        // instead of having its files removed under it.
+        if overwrite { try RunFolder.clear(out) }
         var started = false
         do {
             try Preflight.checkWritable(out)

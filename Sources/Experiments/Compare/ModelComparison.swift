@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import NN
+import Training
 
 /// `semiseg compare --models a,b,...`: networks compared under one strategy on one split, the way the knee-cartilage
 /// study compared its networks (docs/ARCHITECTURE.md §3): per network the parameter count, training seconds per epoch,

@@ -1,4 +1,5 @@
 import Engine
+import Experiments
 import Foundation
 import NN
 import Training
