@@ -10,45 +10,21 @@ sum(out * gout)), read by Tests/EngineTests/ZooOpsTests.swift. Fixed seed; tiny 
 """
 import json
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import engine_spatial_reference as spatial  # noqa: E402  (its enc / rnd / run; importing recomputes its cases, writes nothing)
+
+rnd, run = spatial.rnd, spatial.run
+first = len(spatial.cases)  # our cases are appended after the spatial ones
 torch.manual_seed(4321)
 torch.set_default_dtype(torch.float64)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "Tests", "EngineTests", "Fixtures", "zoo_ops_reference.json")
-
-
-def enc(t):
-    t = t.detach().to(torch.float32)
-    return {"shape": list(t.shape), "data": [float("%.7g" % v) for v in t.reshape(-1).tolist()]}
-
-
-def rnd(*shape):
-    return torch.randn(*shape).to(torch.float32).to(torch.float64)
-
-
-cases = []
-
-
-def run(name, op, params, inputs, fn, extra=None):
-    leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
-    out = fn(leaves)
-    if isinstance(out, tuple):
-        out, more = out
-        extra = dict(extra or {}, **more)
-    gout = rnd(*out.shape)
-    (out * gout).sum().backward()
-    tensors = {k: enc(v) for k, v in inputs.items()}
-    tensors["out"] = enc(out)
-    tensors["gout"] = enc(gout)
-    for k, v in leaves.items():
-        tensors["grad_" + k] = enc(v.grad if v.grad is not None else torch.zeros_like(v))
-    if extra:
-        tensors.update({k: enc(v) for k, v in extra.items()})
-    cases.append({"name": name, "op": op, "params": params, "tensors": tensors})
 
 
 # ---- max pool with indices: `indices` holds PyTorch's flat per-plane argmax (stored as floats, exact below 2^24)
@@ -109,6 +85,7 @@ resize_case("resize_3d_nearest", [1, 1, 2, 3, 3], [5, 4, 7], "nearest")
 
 if __name__ == "__main__":
     with open(OUT, "w") as f:
+        cases = spatial.cases[first:]
         json.dump({"generator": "scripts/reference/zoo_ops_reference.py", "torch": torch.__version__, "cases": cases},
                   f, separators=(",", ":"))
     print("wrote", OUT, len(cases), "cases,", os.path.getsize(OUT), "bytes")
