@@ -1,9 +1,9 @@
 """Times one training step (forward + cross-entropy + backward + Adam 1e-3) and one inference pass (eval, no grad) of a
-zoo network's PyTorch reference module (zoo_reference.py; zoo_deeplab.py, zoo_dilated_fcn.py, zoo_segnet.py), wall clock and process CPU clock, median of REPS after a
-warm-up; the counterpart of `semiseg bench --net NAME --dims D --base B --input SHAPE --json`.
+zoo network's PyTorch reference module (zoo_reference.py; zoo_deeplab.py, zoo_dilated_fcn.py, zoo_segnet.py), wall
+clock and process CPU clock, median of REPS after a warm-up; the counterpart of `semiseg bench --net NAME --dims D --base B --input SHAPE --json`.
 Usage: python zoo_timed.py NET DIMS BASE N,C,SPATIAL... THREADS [REPS]   prints one JSON line.
 """
-import json, os, statistics, sys, time
+import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -11,8 +11,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 def main():
     net, nd, base, shape, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(v) for v in sys.argv[4].split(",")], int(sys.argv[5])
     reps = int(sys.argv[6]) if len(sys.argv) > 6 else 3
-    import torch, torch.nn.functional as F
+    import torch
     from zoo_reference import build
+    from torch_unet_timed import time_step_and_inference
     from zoo_deeplab import DeepLabV3, DeepLabV3Plus
     from zoo_dilated_fcn import DilatedFCN
     from zoo_segnet import SegNet
@@ -23,23 +24,9 @@ def main():
     opt = torch.optim.Adam(m.parameters(), 1e-3)
     x = torch.randn(*shape); y = torch.randint(0, 2, [shape[0]] + shape[2:])
 
-    def step():
-        opt.zero_grad(); loss = F.cross_entropy(m(x), y); loss.backward(); opt.step()
-
-    def timed(f):
-        w, c = time.perf_counter(), time.process_time()
-        f()
-        return time.perf_counter() - w, time.process_time() - c
-
-    step()
-    tr = [timed(step) for _ in range(reps)]
-    m.eval()
-    with torch.no_grad():
-        m(x)
-        inf = [timed(lambda: m(x)) for _ in range(reps)]
-    med = lambda rows, i: round(statistics.median(r[i] for r in rows), 4)
-    print(json.dumps({"net": net, "dims": nd, "threads": torch.get_num_threads(), "train_step_s": med(tr, 0), "infer_s": med(inf, 0),
-                      "train_cpu_s": med(tr, 1), "infer_cpu_s": med(inf, 1),
+    t_step, t_infer = time_step_and_inference(m, opt, x, y, reps)
+    print(json.dumps({"net": net, "dims": nd, "threads": torch.get_num_threads(), "train_step_s": t_step[0], "infer_s": t_infer[0],
+                      "train_cpu_s": t_step[1], "infer_cpu_s": t_infer[1],
                       "params": sum(p.numel() for p in m.parameters())}), flush=True)
 
 

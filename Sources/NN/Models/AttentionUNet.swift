@@ -34,7 +34,7 @@ final class AttentionGate: Module {
 ///
 /// State dict names (`scripts/reference/zoo_reference.py` `AttentionUNet`): `inc`, `down.i`, `upc.i`, `att.i.{wg,wx,psi}`,
 /// `dec.i` (deepest first), `head`.
-public final class AttentionUNet: Module, SegmentationNetwork {
+public final class AttentionUNet: Module, SpecifiedNetwork {
     public let spec: NetworkSpec
     let inc: DoubleConv, down: [DoubleConv], upc: [Module], att: [AttentionGate], dec: [DoubleConv]
     let head: Conv
@@ -53,10 +53,7 @@ public final class AttentionUNet: Module, SegmentationNetwork {
         }
         var u: [Module] = [], a: [AttentionGate] = [], c: [DoubleConv] = []
         for (k, i) in (0..<L).reversed().enumerated() {
-            switch spec.upsampling {
-            case .nearestConv: u.append(Conv(ch[i + 1], ch[i], kernel: 3, dims: d, padding: 1, rng: &rng))
-            case .transposedConv: u.append(ConvTranspose(ch[i + 1], ch[i], kernel: cube(2, d), stride: cube(2, d), rng: &rng))
-            }
+            u.append(upsamplingLayer(spec.upsampling, ch[i + 1], ch[i], dims: d, rng: &rng))
             a.append(AttentionGate(gate: ch[i], skip: ch[i], inner: max(ch[i] / 2, 1), dims: d, norm: spec.norm, rng: &rng))
             c.append(DoubleConv(2 * ch[i], ch[i], dims: d, norm: spec.norm, dropout: p(.decoder, i), dropoutSeed: dropSeed &+ UInt64(100 + k), rng: &rng))
         }
@@ -71,11 +68,6 @@ public final class AttentionUNet: Module, SegmentationNetwork {
         registerModule("head", head)
     }
 
-    public var spatialDims: Int { spec.dims }
-    public var inputChannels: Int { spec.inChannels }
-    public var classes: Int { spec.classes }
-    public var inputDivisor: [Int] { cube(1 << spec.depth, spec.dims) }
-
     /// Logits `[N, classes, *spatial]` for `x` `[N, Cin, *spatial]` (sizes divisible by 2^depth).
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         checkInput(x, network: "attention-unet")
@@ -87,7 +79,7 @@ public final class AttentionUNet: Module, SegmentationNetwork {
         }
         var y = skips.removeLast()
         for ((up, gate), block) in zip(zip(upc, att), dec) {
-            let g = spec.upsampling == .nearestConv ? up(y.upsample(scale: two, mode: .nearest)) : up(y)
+            let g = upsample(y, up, spec.upsampling)
             let skip = skips.removeLast()
             y = block(Tensor.concat([gate(skip, gate: g), g], axis: 1))
         }

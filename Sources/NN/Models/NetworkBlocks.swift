@@ -51,3 +51,31 @@ func dropoutLayer(_ p: Float, networkSeed: UInt64, site: Int) -> Dropout? {
 
 /// `n` copies of one value per spatial axis.
 func cube(_ v: Int, _ dims: Int) -> [Int] { [Int](repeating: v, count: dims) }
+
+/// A network built from a `NetworkSpec` whose rank, channels and classes are the spec's and whose input divisor is
+/// 2^depth per axis (the U-Net family and V-Net): conform to get those `SegmentationNetwork` requirements.
+public protocol SpecifiedNetwork: SegmentationNetwork {
+    /// The spec it was built from.
+    var spec: NetworkSpec { get }
+}
+
+extension SpecifiedNetwork {
+    public var spatialDims: Int { spec.dims }
+    public var inputChannels: Int { spec.inChannels }
+    public var classes: Int { spec.classes }
+    public var inputDivisor: [Int] { cube(1 << spec.depth, spec.dims) }
+}
+
+/// The decoder's resolution-doubling layer from `cin` to `cout` channels: a 3-wide conv applied after nearest x2
+/// (`.nearestConv`), or a 2-wide stride-2 transposed conv.
+func upsamplingLayer(_ kind: UpsamplingKind, _ cin: Int, _ cout: Int, dims: Int, rng: inout RNG) -> Module {
+    switch kind {
+    case .nearestConv: return Conv(cin, cout, kernel: 3, dims: dims, padding: 1, rng: &rng)
+    case .transposedConv: return ConvTranspose(cin, cout, kernel: cube(2, dims), stride: cube(2, dims), rng: &rng)
+    }
+}
+
+/// Applies an `upsamplingLayer` of `kind` to `x` `[N, C, *spatial]` (doubling every spatial size).
+func upsample(_ x: Tensor, _ layer: Module, _ kind: UpsamplingKind) -> Tensor {
+    kind == .nearestConv ? layer(x.upsample(scale: cube(2, x.rank - 2), mode: .nearest)) : layer(x)
+}

@@ -148,13 +148,7 @@ public final class UNet: Module {
         down = (0..<config.depth).map { i in
             DoubleConv(ch[i], ch[i + 1], dims: d, norm: config.norm, dropout: encP(i + 1), dropoutSeed: dropSeed &+ UInt64(i + 1), rng: &rng)
         }
-        upc = (0..<config.depth).reversed().map { i -> Module in
-            switch config.upsampling {
-            case .nearestConv: return Conv(ch[i + 1], ch[i], kernel: 3, dims: d, padding: 1, rng: &rng)
-            case .transposedConv:
-                return ConvTranspose(ch[i + 1], ch[i], kernel: [Int](repeating: 2, count: d), stride: [Int](repeating: 2, count: d), rng: &rng)
-            }
-        }
+        upc = (0..<config.depth).reversed().map { i in upsamplingLayer(config.upsampling, ch[i + 1], ch[i], dims: d, rng: &rng) }
         dec = (0..<config.depth).reversed().enumerated().map { k, i in
             DoubleConv(2 * ch[i], ch[i], dims: d, norm: config.norm, dropout: decP(k), dropoutSeed: dropSeed &+ UInt64(100 + k), rng: &rng)
         }
@@ -182,7 +176,7 @@ public final class UNet: Module {
         }
         var y = skips.removeLast()
         for (up, block) in zip(upc, dec) {
-            let u = config.upsampling == .nearestConv ? up(y.upsample(scale: two, mode: .nearest)) : up(y)
+            let u = upsample(y, up, config.upsampling)
             y = block(Tensor.concat([skips.removeLast(), u], axis: 1))
         }
         return head(y)

@@ -11,7 +11,7 @@ import Engine
 ///
 /// State dict names (`scripts/reference/zoo_reference.py` `UNetPlusPlus`): `x{i}_{j}.b.*` (DoubleConv), `up{i}_{j}.*`
 /// (into node (i, j)), `heads.k` (k = j − 1; a single head is `heads.0`).
-public final class UNetPlusPlus: Module, SegmentationNetwork {
+public final class UNetPlusPlus: Module, SpecifiedNetwork {
     public let spec: NetworkSpec
     public let deepSupervision: Bool
     /// nodes[i][j] = X(i, j); ups[i][j] for j >= 1 (index j − 1).
@@ -37,11 +37,7 @@ public final class UNetPlusPlus: Module, SegmentationNetwork {
         }
         for j in 1...L {
             for i in 0...(L - j) {
-                let up: Module
-                switch spec.upsampling {
-                case .nearestConv: up = Conv(ch[i + 1], ch[i], kernel: 3, dims: d, padding: 1, rng: &rng)
-                case .transposedConv: up = ConvTranspose(ch[i + 1], ch[i], kernel: cube(2, d), stride: cube(2, d), rng: &rng)
-                }
+                let up = upsamplingLayer(spec.upsampling, ch[i + 1], ch[i], dims: d, rng: &rng)
                 u[i].append(up)
                 names.append(("up\(i)_\(j)", up))
                 let node = DoubleConv((j + 1) * ch[i], ch[i], dims: d, norm: spec.norm, dropout: p(.decoder, i),
@@ -57,11 +53,6 @@ public final class UNetPlusPlus: Module, SegmentationNetwork {
         registerModule("heads", ModuleList(heads))
     }
 
-    public var spatialDims: Int { spec.dims }
-    public var inputChannels: Int { spec.inChannels }
-    public var classes: Int { spec.classes }
-    public var inputDivisor: [Int] { cube(1 << spec.depth, spec.dims) }
-
     /// The full-resolution nodes X(0, 1...depth) for `x`.
     func topRow(_ x: Tensor) -> [Tensor] {
         checkInput(x, network: "unetpp")
@@ -72,8 +63,7 @@ public final class UNetPlusPlus: Module, SegmentationNetwork {
         for j in 1...L {
             for i in 0...(L - j) {
                 let below = X[i + 1][j - 1]
-                let up = ups[i][j - 1]
-                let u = spec.upsampling == .nearestConv ? up(below.upsample(scale: two, mode: .nearest)) : up(below)
+                let u = upsample(below, ups[i][j - 1], spec.upsampling)
                 X[i].append(nodes[i][j](Tensor.concat(X[i] + [u], axis: 1)))
             }
         }

@@ -39,7 +39,7 @@ final class VNetResidual: Module {
 ///
 /// State dict names (`scripts/reference/zoo_reference.py` `VNet`): `inc.*`, `down.i.{down,res}.*`,
 /// `up.i.{up,res}.*` (deepest first), `head.*`.
-public final class VNet: Module, SegmentationNetwork {
+public final class VNet: Module, SpecifiedNetwork {
     public let spec: NetworkSpec
     let inc: VNetInput
     let downConv: [ConvNormAct], downRes: [VNetResidual]
@@ -84,11 +84,6 @@ public final class VNet: Module, SegmentationNetwork {
         registerModule("up", ModuleList(zip(uc, ur).map { VNetStage(first: $0, res: $1, firstName: "up") }))
         registerModule("head", head)
     }
-
-    public var spatialDims: Int { spec.dims }
-    public var inputChannels: Int { spec.inChannels }
-    public var classes: Int { spec.classes }
-    public var inputDivisor: [Int] { cube(1 << spec.depth, spec.dims) }
 
     /// Logits `[N, classes, *spatial]` for `x` `[N, Cin, *spatial]` (sizes divisible by 2^depth).
     public override func callAsFunction(_ x: Tensor) -> Tensor {
