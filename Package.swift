@@ -43,11 +43,13 @@ let package = Package(
 
         // MARK: - Core
         .target(name: "CKernels"),
+        // The one atomic whole-file writer (temp file, fsync, rename, fsync of the folder), below everything that writes.
+        .target(name: "AtomicIO"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "NN", dependencies: ["Engine"]),
-        .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG"]),
+        .target(name: "NN", dependencies: ["Engine", "AtomicIO"]),
+        .target(name: "MedIO", dependencies: ["CNIfTI", "CPNG", "AtomicIO"]),
         .target(name: "Evaluation", dependencies: []),
-        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Training", dependencies: ["Engine", "NN", "MedIO", "Evaluation", "AtomicIO", .product(name: "Yams", package: "Yams")]),
         // Run pipelines and comparisons (`train`, `compare`): above the training loop, below reporting and the CLI.
         .target(name: "Experiments", dependencies: ["Engine", "NN", "MedIO", "Evaluation", "Training"]),
         .target(name: "Reporting", dependencies: ["MedIO", "Evaluation", "Training", "Experiments"]),
@@ -69,7 +71,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["SemiSegCLI", "Training", "Reporting", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "MedIO", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["Training", "Engine", "NN", "TestSupport"] + pluginDependencies),

@@ -38,7 +38,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-field() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p"; }
+field() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p"; }  # ours: "k":v, json.dumps: "k": v
 
 for item in "${NETS[@]}"; do
     net=${item%%:*}; dims=${item##*:}

@@ -22,6 +22,8 @@ import Training
 /// ensemble predicts once the run has finished.
 public final class CheckpointEnsemble: Strategy {
     public static let name = "checkpoint-ensemble"
+    /// Member disagreement and probability variance (`EnsembleCombiner`).
+    public static let uncertaintyMaps = EnsembleCombiner.uncertaintyMaps
     public static let summary = "Snapshot ensemble of one run (cosine restarts or every k epochs); mean, vote or Dice-weighted vote"
 
     public let maxMembers: Int
@@ -55,14 +57,14 @@ public final class CheckpointEnsemble: Strategy {
     /// The snapshot interval in epochs for `config`.
     public func interval(_ config: TrainConfig) -> Int {
         if every > 0 { return every }
-        if config.schedule == "cosine-restarts" { return config.cycleEpochs }
+        if config.schedule == .cosineRestarts { return config.cycleEpochs }
         return max(1, config.epochs / maxMembers)
     }
 
     public func willStartRun(_ run: RunContext) throws {
         let k = interval(run.config)
         run.log("checkpoint-ensemble: snapshot every \(k) epoch(s) and at the end, keeping \(maxMembers), mode \(combiner.mode.rawValue)"
-                + (run.config.schedule == "cosine-restarts" || every > 0 ? "" : " (tip: --schedule cosine-restarts gives one snapshot per cycle)"))
+                + (run.config.schedule == .cosineRestarts || every > 0 ? "" : " (tip: --schedule cosine-restarts gives one snapshot per cycle)"))
     }
 
     public func didFinishEpoch(_ run: RunContext) throws -> TrainingControl {

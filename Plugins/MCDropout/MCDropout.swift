@@ -25,6 +25,18 @@ public final class MCDropout: Strategy {
     public static let name = "mc-dropout"
     public static let summary = "MC dropout: dropout in encoder/decoder blocks, T stochastic passes at inference with entropy/BALD/variance maps"
 
+    /// `semiseg predict --mc-samples T` overrides `samples`.
+    public static let predictOptions = [PredictOption(flag: "mc-samples", key: "samples", minimum: 1)]
+    /// The default of `samples` (T).
+    public static let defaultSamples = 8
+    /// BALD and variance over the T passes, and the sum of their foreground masks (MCStatistics).
+    public static let uncertaintyMaps = [
+        UncertaintyMap(name: "mutual_information", caption: "mutual information", unit: "MI (nats)", scale: .nats),
+        UncertaintyMap(name: "variance", caption: "probability variance", unit: "variance", scale: .ownMaximum),
+        UncertaintyMap(name: "mc_mask_sum", caption: "sum of T masks", unit: "foreground votes",
+                       scale: .sampleCount(option: "samples", default: defaultSamples)),
+    ]
+
     /// Dropout probability and placement.
     public let p: Double
     public let placement: String
@@ -37,7 +49,7 @@ public final class MCDropout: Strategy {
     public init(options: StrategyOptions) throws {
         p = options.double("p", default: 0.5, in: 0...0.95)
         placement = options.choice("where", default: "encoder-ramp", from: ["encoder", "decoder", "both", "encoder-ramp"])
-        samples = options.int("samples", default: 8, in: 1...1000)
+        samples = options.int("samples", default: Self.defaultSamples, in: 1...1000)
         batchPasses = options.int("batch-passes", default: 0, in: 0...1000)
         sampleSeed = UInt64(options.int("sample-seed", default: 0, in: 0...Int.max))
         try options.finish()

@@ -95,8 +95,9 @@ public final class PseudoLabel: Strategy {
         guard let teacherPath = teacher else { return }
         if rounds > run.config.epochs { throw TrainingError("pseudo-label: rounds=\(rounds) exceeds the run's \(run.config.epochs) epochs") }
         if run.data.unlabeled.isEmpty { throw TrainingError("pseudo-label: the split has no unlabeled cases to pseudo-label") }
-        if !["ce", "dice", "dice-ce"].contains(run.config.loss) {
-            throw TrainingError("pseudo-label: --loss \(run.config.loss) cannot ignore low-confidence voxels; use ce, dice or dice-ce")
+        if !run.config.loss.acceptsVoxelMask {
+            let ok = LossChoice.allCases.filter(\.acceptsVoxelMask).map(\.rawValue)
+            throw TrainingError("pseudo-label: --loss \(run.config.loss) cannot ignore low-confidence voxels; use \(ok.dropLast().joined(separator: ", ")) or \(ok.last ?? "")")
         }
         if let r = restored, r.round > 0 {
             guard r.labels.count == run.data.unlabeled.count,
@@ -178,15 +179,8 @@ public final class PseudoLabel: Strategy {
         }
     }
 
-    /// Offline: the configured loss with the pseudo-label mask (the trainer's default applies the mask to `ce` only).
-    public func supervisedLoss(_ step: StepContext) throws -> Tensor? {
-        guard teacher != nil, let mask = step.labeledMask else { return nil }
-        switch step.run.config.loss {
-        case "dice": return Losses.softDice(step.logits, step.labeledTargets, includeBackground: false, mask: mask)
-        case "dice-ce": return Losses.diceCrossEntropy(step.logits, step.labeledTargets, mask: mask)
-        default: return nil
-        }
-    }
+    // Offline: the trainer's default loss already applies the pseudo-label mask (`CaseStore` weights) to ce, dice
+    // and dice-ce, so no `supervisedLoss` override.
 
     // MARK: - Online
 

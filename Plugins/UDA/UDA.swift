@@ -68,10 +68,10 @@ public final class UDA: Strategy {
     public var wantsUnlabeledBatch: Bool { true }
 
     public func willStartRun(_ run: RunContext) throws {
-        if tsa != .off && run.config.loss != "ce" {
+        if tsa != .off && run.config.loss != .ce {
             throw TrainingError("uda: tsa=\(tsa.rawValue) anneals the cross-entropy; it needs --loss ce (got \(run.config.loss))")
         }
-        let cfg = augmentation == "run" ? run.config.augmentationConfig : (AugmentationConfig.preset(augmentation) ?? .standard)
+        let cfg = augmentation == "run" ? run.config.augmentationConfig : (AugmentationPreset(rawValue: augmentation).map { AugmentationConfig.preset($0) } ?? .standard)
         augmenter = try Augmenter(cfg)
     }
 

@@ -40,13 +40,12 @@ public enum CaseMontage {
         }
     }
 
-    /// The heat map of an uncertainty map called `name` (as the strategies name them): entropy-type maps in nats over
-    /// their fixed range `0...ln K` (`classes` = K), others (variance) over their own maximum.
-    public static func heatMap(named name: String, map: Volume, classes: Int) -> HeatMap {
+    /// The heat map of an uncertainty map called `name` (as the strategies declare them in `catalogue`): maps in nats
+    /// over their fixed range `0...ln K` (`classes` = K), others (variance) over their own maximum.
+    public static func heatMap(named name: String, map: Volume, classes: Int, catalogue: MapCatalogue = MapCatalogue()) -> HeatMap {
         let lnK = Float(log(Double(max(classes, 2))))
-        let (caption, bar) = ComparisonFigures.mapCaption(name)
-        let fixed = ["entropy", "mutual_information", "disagreement"].contains(name)
-        return HeatMap(caption: caption, map: map, top: fixed ? lnK : nil, barLabel: bar)
+        let (caption, bar) = catalogue.caption(name)
+        return HeatMap(caption: caption, map: map, top: catalogue.isNats(name) ? lnK : nil, barLabel: bar)
     }
 
     /// Integer enlargement so that a slice of `shape` (`[x, y, ...]`) is about 240 pixels wide.

@@ -19,7 +19,8 @@ struct CaseData {
     /// Integer enlargement so panels are about 220 pixels wide.
     var scale: Int
 
-    static let mapOrder = ["entropy", "mutual_information", "variance", "disagreement"]
+    /// The uncertainty maps the strategies declare (captions, scales, panel order).
+    var catalogue = MapCatalogue()
 
     init(folder: CompareFolder, caseID: String) throws {
         self.caseID = caseID
@@ -189,20 +190,10 @@ extension ComparisonFigures {
 
     // MARK: - Uncertainty
 
-    static func mapCaption(_ key: String) -> (caption: String, bar: String) {
-        switch key {
-        case "entropy": return ("predictive entropy", "entropy (nats)")
-        case "mutual_information": return ("mutual information", "MI (nats)")
-        case "variance": return ("probability variance", "variance")
-        case "disagreement": return ("member disagreement", "vote entropy (nats)")
-        default: return (key.replacingOccurrences(of: "_", with: " "), key)
-        }
-    }
-
     /// Heat maps of every uncertainty map of the strategies that produce more than entropy (all strategies when none
     /// does): entropy-type maps over the fixed range 0...ln K, variance over its largest value in the figure.
     static func uncertainty(_ f: CompareFolder, _ d: CaseData) -> PixelImage? {
-        let withMaps = d.rows.filter { r in r.maps.keys.contains { $0 != "entropy" && $0 != "mc_mask_sum" } }
+        let withMaps = d.rows.filter { r in r.maps.keys.contains { $0 != "entropy" && !d.catalogue.isSampleCount($0) } }
         let chosen = withMaps.isEmpty ? d.rows.filter { $0.maps["entropy"] != nil } : withMaps
         guard !chosen.isEmpty else { return nil }
         let lnK = Float(log(Double(d.classes)))
@@ -211,10 +202,10 @@ extension ComparisonFigures {
         var rows: [(label: String, panels: [(caption: String, image: PixelImage)])] = []
         for r in chosen {
             var panels: [(caption: String, image: PixelImage)] = [("prediction", alignedWithHeat(labelPanel(d, labels: d.slice(r.prediction), boundary: d.slice(d.truth))))]
-            for key in CaseData.mapOrder + r.maps.keys.filter({ !CaseData.mapOrder.contains($0) && $0 != "mc_mask_sum" }).sorted() {
+            for key in d.catalogue.heatMapOrder(r.maps.keys) {
                 guard let s = d.slice(r.maps[key]) else { continue }
-                let top = ["entropy", "mutual_information", "disagreement"].contains(key) ? lnK : max(tops[key] ?? 0, 1e-6)
-                let cap = mapCaption(key)
+                let top = d.catalogue.isNats(key) ? lnK : max(tops[key] ?? 0, 1e-6)
+                let cap = d.catalogue.caption(key)
                 panels.append((cap.caption, heatPanel(d, s, top: top, colormap: .inferno, barLabel: cap.bar)))
             }
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed))", panels))
@@ -226,25 +217,30 @@ extension ComparisonFigures {
                     rows: rows, legend: d.legend(boundary: true))
     }
 
-    // MARK: - MC mask sum
+    // MARK: - Sampled-mask sums
 
-    /// T of an `mc-dropout` run without a `samples` option (the default in Plugins/MCDropout/MCDropout.swift).
-    static let mcDropoutDefaultSamples = 10
+    /// Per map that counts sampled foreground masks (`UncertaintyScale.sampleCount`, e.g. MC dropout's sum of its T
+    /// masks; the seed report's view): the number of the T sampled masks that call each pixel foreground. T is the
+    /// cell's strategy option the map names, else its declared default.
+    static func sampleCounts(_ f: CompareFolder, _ d: CaseData) -> [(name: String, image: PixelImage)] {
+        d.catalogue.maps.compactMap { map in
+            guard case .sampleCount(let option, let defaultT) = map.scale else { return nil }
+            return sampleCount(f, d, map, option: option, defaultT: defaultT).map { (map.name, $0) }
+        }
+    }
 
-    /// The seed report's view of MC dropout: the number of the T sampled masks that call each pixel foreground.
-    static func maskSum(_ f: CompareFolder, _ d: CaseData) -> PixelImage? {
+    static func sampleCount(_ f: CompareFolder, _ d: CaseData, _ map: UncertaintyMap, option: String, defaultT: Int) -> PixelImage? {
         var rows: [(label: String, panels: [(caption: String, image: PixelImage)])] = []
         var ts = Set<Int>()
         for r in d.rows {
-            guard let s = d.slice(r.maps["mc_mask_sum"]) else { continue }
+            guard let s = d.slice(r.maps[map.name]) else { continue }
             let opts = f.cellConfig(r.cell)["strategyOptions"] as? [String: Any]
-            let t = (opts?["samples"]).flatMap { number($0) }.map { Int($0) }
-                ?? (r.cell.strategy == "mc-dropout" ? mcDropoutDefaultSamples : Int(((r.maps["mc_mask_sum"]?.data.max()) ?? 1).rounded()))
+            let t = (opts?[option]).flatMap { number($0) }.map { Int($0) } ?? defaultT
             ts.insert(t)
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed)), T = \(t) samples", [
                 ("image", alignedWithHeat(labelPanel(d, labels: nil, boundary: nil))),
                 ("ground truth", alignedWithHeat(labelPanel(d, labels: d.slice(d.truth), boundary: nil))),
-                ("sum of T masks", heatPanel(d, s, top: Float(max(t, 1)), colormap: .gray, barLabel: "foreground votes")),
+                (map.caption, heatPanel(d, s, top: Float(max(t, 1)), colormap: .gray, barLabel: map.unit)),
             ]))
         }
         guard !rows.isEmpty else { return nil }

@@ -7,13 +7,15 @@ import Training
 /// - `curves.png`: training loss and validation Dice per epoch, one line per strategy (lowest seed);
 /// - `montage_<case>.png`: per strategy, image | ground truth | prediction on the slice with most foreground;
 /// - `uncertainty_<case>.png`: uncertainty heat maps (MC dropout, ensembles) with colour bars;
-/// - `mc_mask_sum_<case>.png`: MC dropout's sum of the T sampled masks (bright = certain);
+/// - `<map>_<case>.png` for a map counting sampled masks (`UncertaintyScale.sampleCount`, e.g. MC dropout's
+///   `mc_mask_sum`): the sum of the T sampled masks (bright = certain);
 /// - `slices_<case>.gif` (3D data): an animation through the axial slices with the best strategy's prediction.
 public enum ComparisonFigures {
     /// Renders every figure the folder has data for and returns the written files. `log` receives one line per
-    /// figure that had to be skipped (e.g. a dataset that is no longer on disk).
+    /// figure that had to be skipped (e.g. a dataset that is no longer on disk). `maps`: the uncertainty maps the
+    /// strategies declare (`Strategy.uncertaintyMaps`).
     @discardableResult
-    public static func renderAll(compareDirectory: URL, log: (String) -> Void = { _ in }) throws -> [URL] {
+    public static func renderAll(compareDirectory: URL, maps: [UncertaintyMap] = [], log: (String) -> Void = { _ in }) throws -> [URL] {
         let folder = try CompareFolder(compareDirectory)
         let out = compareDirectory.appendingPathComponent("figures")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -29,10 +31,11 @@ public enum ComparisonFigures {
             let stem = NiftiFiles.stem(id)
             do {
                 var data = try CaseData(folder: folder, caseID: id)
+                data.catalogue = MapCatalogue(declared: maps)
                 if i > 0 { data.role = "hardest test case (lowest mean Dice)" }
                 try save(montage(folder, data), "montage_\(stem).png")
                 if let u = uncertainty(folder, data) { try save(u, "uncertainty_\(stem).png") }
-                if let m = maskSum(folder, data) { try save(m, "mc_mask_sum_\(stem).png") }
+                for (name, m) in sampleCounts(folder, data) { try save(m, "\(name)_\(stem).png") }
                 if let gif = flipBook(folder, data) {
                     let url = out.appendingPathComponent("slices_\(stem).gif")
                     do { try writeAtomically(gif, to: url) } catch { throw MedIOError(url.path, "could not write the GIF: \(error)") }

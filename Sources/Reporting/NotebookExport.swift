@@ -8,13 +8,13 @@ import Training
 /// with pandas and re-plot the Dice bars with matplotlib (Agg backend, no network).
 public enum NotebookExport {
     /// Writes the notebook to `url` (parent folders created; atomically). Figures missing from `RUN/figures/` are
-    /// rendered first with `ComparisonFigures.renderAll`.
-    public static func write(compareDirectory: URL, to url: URL) throws {
+    /// rendered first with `ComparisonFigures.renderAll` (`maps`: the strategies' declared uncertainty maps).
+    public static func write(compareDirectory: URL, to url: URL, maps: [UncertaintyMap] = []) throws {
         let run = compareDirectory.standardizedFileURL
         let folder = try CompareFolder(run)
         let figDir = run.appendingPathComponent("figures")
         if !FileManager.default.fileExists(atPath: figDir.appendingPathComponent("dice_bars.png").path) {
-            try ComparisonFigures.renderAll(compareDirectory: run)
+            try ComparisonFigures.renderAll(compareDirectory: run, maps: maps)
         }
         let notebookDir = url.standardizedFileURL.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: notebookDir, withIntermediateDirectories: true)

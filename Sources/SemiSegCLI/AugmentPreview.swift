@@ -13,7 +13,7 @@ struct AugmentPreview: ParsableCommand {
     @Option(help: "MSD dataset folder.") var data: String
     @Option(help: "Case id (default: the first training case).") var caseID: String?
     @Option(help: "Output PNG.") var out: String
-    @Option(help: "Preset: none, standard, seed-workflow.") var augmentation: String = "standard"
+    @Option(help: "Preset: \(AugmentationPreset.allCases.map(\.rawValue).joined(separator: ", ")).") var augmentation: String = "standard"
     @Option(name: .customLong("elastic-alpha"), help: "Force elastic deformation with this magnitude (voxels).") var elasticAlpha: Double?
     @Option(name: .customLong("elastic-sigma"), help: "Elastic smoothness (voxels).") var elasticSigma: Double = 6
     @Option(help: "Number of augmented draws.") var count: Int = 4
@@ -21,9 +21,10 @@ struct AugmentPreview: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard var cfg = AugmentationConfig.preset(augmentation) else {
-                throw CLIError(file: "semiseg", problem: "unknown augmentation preset '\(augmentation)' (none, standard, seed-workflow)")
+            guard let preset = AugmentationPreset(rawValue: augmentation) else {
+                throw CLIError(file: "semiseg", problem: "unknown augmentation preset '\(augmentation)' (\(AugmentationPreset.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
+            var cfg = AugmentationConfig.preset(preset)
             guard (1...12).contains(count) else { throw CLIError(file: "semiseg", problem: "--count must be in 1...12") }
             if let a = elasticAlpha { cfg.elasticProbability = 1; cfg.elasticAlpha = a; cfg.elasticSigma = elasticSigma }
             let augmenter = try Augmenter(cfg)

@@ -82,7 +82,7 @@ extension Bench {
         }
         let mb = batched.sorted()[reps / 2], ms = separate.sorted()[reps / 2], rss = peakRSSMegabytes()
         if json {
-            print(String(format: "{\"net\":\"%@-mc-dropout\",\"case\":[64,128,128],\"samples\":%d,\"threads\":%d,\"batched_s\":%.4f,"
+            print(String(format: "{\"net\":\"%@-\(MCDropout.name)\",\"case\":[64,128,128],\"samples\":%d,\"threads\":%d,\"batched_s\":%.4f,"
                          + "\"separate_s\":%.4f,\"ratio\":%.3f,\"max_abs_diff\":%.2e,\"peak_rss_mb\":%.1f}",
                          net, samples, threads, mb, ms, mb / ms, Double(maxDiff), rss))
         } else {

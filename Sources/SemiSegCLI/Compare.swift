@@ -71,7 +71,7 @@ struct Compare: ParsableCommand {
             // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
             let runURL = URL(fileURLWithPath: out)
             do {
-                let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, log: options.quiet ? { _ in } : { print("    " + $0) })
+                let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, maps: declaredUncertaintyMaps, log: options.quiet ? { _ in } : { print("    " + $0) })
                 try Comparison.writeReport(runURL)
                 if !options.quiet { print("wrote \(figures.count) figures to \(out)/figures") }
             } catch {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import EnsemblePlugin
 import Engine
 import Foundation
 import MedIO

@@ -22,7 +22,7 @@ struct ExportNotebook: ParsableCommand {
             let name = dir.standardizedFileURL.lastPathComponent
             let target = URL(fileURLWithPath: out ?? "notebooks-export/\(name).ipynb")
             guard target.pathExtension == "ipynb" else { throw CLIError(file: target.path, problem: "the notebook name must end in .ipynb") }
-            try NotebookExport.write(compareDirectory: dir, to: target)
+            try NotebookExport.write(compareDirectory: dir, to: target, maps: declaredUncertaintyMaps)
             print("wrote \(target.path)")
         }
     }

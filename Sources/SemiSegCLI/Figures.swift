@@ -11,7 +11,7 @@ struct Figures: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let files = try ComparisonFigures.renderAll(compareDirectory: URL(fileURLWithPath: runFolder), log: { printError("note: \($0)") })
+            let files = try ComparisonFigures.renderAll(compareDirectory: URL(fileURLWithPath: runFolder), maps: declaredUncertaintyMaps, log: { printError("note: \($0)") })
             for f in files { print("wrote \(f.path)") }
         }
     }

@@ -25,6 +25,9 @@ let registeredStrategies: [any Strategy.Type] = [
     BCP.self,
 ]
 
+/// The uncertainty maps the registered strategies declare, for figures (`Strategy.uncertaintyMaps`).
+let declaredUncertaintyMaps: [UncertaintyMap] = registeredStrategies.flatMap { $0.uncertaintyMaps }
+
 /// Looks up a strategy type by its registry name.
 func strategyType(named name: String) -> (any Strategy.Type)? {
     registeredStrategies.first { $0.name == name }

@@ -21,7 +21,7 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder written by `semiseg train`.") var runFolder: String
     @Option(help: "Folder of .nii/.nii.gz images (for an MSD folder, its imagesTs is used).") var input: String
     @Option(help: "Output folder.") var out: String
-    @Option(name: .customLong("mc-samples"), help: "Stochastic passes for an mc-dropout run.") var mcSamples: Int?
+    @Option(name: .customLong("mc-samples"), help: "Stochastic passes for an \(strategies(takingPredictFlag: "mc-samples")) run.") var mcSamples: Int?
     @Option(help: "Also write PNG montages to this folder.") var png: String?
     @Flag(help: "Also write class probabilities as probabilities/<case>.nii.gz (4D, one channel per class).") var probabilities = false
     @Option(help: "Worker threads.") var threads: Int = 2
@@ -36,13 +36,7 @@ struct Predict: ParsableCommand {
             let prep = try Preprocessing.load(dir.appendingPathComponent("preprocessing.json"))
             config.classes = prep.classes
             var opts = config.strategyOptions
-            if let t = mcSamples {
-                guard config.strategy == "mc-dropout" else {
-                    throw CLIError(file: runFolder, problem: "--mc-samples needs a run trained with --strategy mc-dropout (this run used \(config.strategy))")
-                }
-                guard t >= 1 else { throw CLIError(file: "semiseg", problem: "--mc-samples must be >= 1") }
-                opts["samples"] = String(t)
-            }
+            if let t = mcSamples { try applyPredictFlag("mc-samples", t, strategy: config.strategy, runFolder: runFolder, to: &opts) }
             let strategy = try makeStrategy(config.strategy, StrategyOptions(opts, owner: config.strategy))
             let store = CaseStore(labeled: [], unlabeled: [], validation: [], test: [])
             let trainer = try Trainer(config: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
@@ -60,6 +54,7 @@ struct Predict: ParsableCommand {
             // One writer per output folder (FolderLock): a second predict, or a run training there, is refused.
             let lock = try FolderLock.acquire(outDir, command: "predict")
             defer { lock.release() }
+            let catalogue = MapCatalogue(declared: declaredUncertaintyMaps)
             let labelNames = Dictionary(uniqueKeysWithValues: prep.labelNames.compactMap { k, v in Int(k).map { ($0, v) } })
             for path in files {
                 let name = URL(fileURLWithPath: path).lastPathComponent
@@ -75,7 +70,7 @@ struct Predict: ParsableCommand {
                 for (key, map) in prediction.uncertainty.sorted(by: { $0.key < $1.key }) {
                     let v = prep.restore(maps: map.reshaped([1] + map.shape), like: volume)
                     // Entropy-type maps have the fixed range [0, ln K] (nats); others use their own maximum.
-                    heat.append(CaseMontage.heatMap(named: key, map: v, classes: prep.classes))
+                    heat.append(CaseMontage.heatMap(named: key, map: v, classes: prep.classes, catalogue: catalogue))
                     try Nifti.write(v, to: uncertaintyDir.appendingPathComponent("\(stem)_\(key).nii.gz").path, datatype: .float32)
                 }
                 if probabilities {

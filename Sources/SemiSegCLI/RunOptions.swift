@@ -20,24 +20,24 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("model-opt"), help: "Network option key=value (repeatable; see `semiseg models`).") var modelOpts: [String] = []
     @Option(help: "Base channels (default \(RunOptions.D.base)).") var base: Int?
     @Option(help: "U-Net depth, down-samplings (default \(RunOptions.D.depth)).") var depth: Int?
-    @Option(help: "batch, instance or none (default \(RunOptions.D.norm)).") var norm: String?
-    @Option(help: "nearest-conv or transposed (default \(RunOptions.D.upsampling)).") var upsampling: String?
+    @Option(help: "\(NormChoice.choiceList) (default \(RunOptions.D.norm)).", completion: .list(NormChoice.allValueStrings), transform: choice("norm")) var norm: NormChoice?
+    @Option(help: "\(UpsamplingChoice.choiceList) (default \(RunOptions.D.upsampling)).", completion: .list(UpsamplingChoice.allValueStrings), transform: choice("upsampling")) var upsampling: UpsamplingChoice?
     @Option(help: "Epochs (default \(RunOptions.D.epochs)).") var epochs: Int?
     @Option(help: "Optimizer steps per epoch (default \(RunOptions.D.iterationsPerEpoch)).") var iterations: Int?
     @Option(name: .customLong("batch-size"), help: "Labeled batch size (default \(RunOptions.D.batchSize)).") var batchSize: Int?
     @Option(help: "Training patch D,H,W (2D: 1,H,W) (default: whole volumes).") var patch: String?
     @Option(help: "Resize every case to D,H,W voxels, e.g. 64,128,128 (default: keep the grid).") var resize: String?
     @Option(help: "Resample to spacing x,y,z in mm (default: keep the spacing).") var spacing: String?
-    @Option(help: "ct, mri, mri-nonzero, window or none (default \(RunOptions.D.normalization)).") var normalization: String?
+    @Option(help: "\(NormalizationChoice.choiceList) (default \(RunOptions.D.normalization)).", completion: .list(NormalizationChoice.allValueStrings), transform: choice("normalization")) var normalization: NormalizationChoice?
     @Option(name: .customLong("hu-window"), help: "lo,hi HU for --normalization window.") var huWindow: String?
-    @Option(help: "ce, dice, dice-ce or topk10 (default \(RunOptions.D.loss)).") var loss: String?
-    @Option(help: "adam, adamw or sgd (default \(RunOptions.D.optimizer)).") var optimizer: String?
+    @Option(help: "\(LossChoice.choiceList) (default \(RunOptions.D.loss)).", completion: .list(LossChoice.allValueStrings), transform: choice("loss")) var loss: LossChoice?
+    @Option(help: "\(OptimizerChoice.choiceList) (default \(RunOptions.D.optimizer)).", completion: .list(OptimizerChoice.allValueStrings), transform: choice("optimizer")) var optimizer: OptimizerChoice?
     @Option(help: "Learning rate (default \(RunOptions.D.learningRate)).") var lr: Double?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default \(RunOptions.D.weightDecay)).") var weightDecay: Double?
-    @Option(help: "constant, poly, step or cosine-restarts (default \(RunOptions.D.schedule)).") var schedule: String?
-    @Option(help: "Augmentation preset: none, standard, seed-workflow (default \(RunOptions.D.augmentation)).") var augmentation: String?
+    @Option(help: "\(ScheduleChoice.choiceList) (default \(RunOptions.D.schedule)).", completion: .list(ScheduleChoice.allValueStrings), transform: choice("schedule")) var schedule: ScheduleChoice?
+    @Option(help: "Augmentation preset: \(AugmentationPreset.allValueStrings.joined(separator: ", ")) (default \(RunOptions.D.augmentation)).", completion: .list(AugmentationPreset.allValueStrings), transform: choice("augmentation")) var augmentation: AugmentationPreset?
     @Option(name: .customLong("validate-every"), help: "Validate every N epochs (default \(RunOptions.D.validateEvery)).") var validateEvery: Int?
-    @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step (default \(RunOptions.D.nonFinite)).") var nonFinite: String?
+    @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step (default \(RunOptions.D.nonFinite)).", completion: .list(NonFiniteAction.allValueStrings), transform: choice("nonFinite")) var nonFinite: NonFiniteAction?
     @Option(help: "Random seed (default \(RunOptions.D.seed)).") var seed: UInt64?
     @Option(name: .customLong("split-seed"), help: "Seed of the data split (default: --seed); fix it to train several seeds on one split.") var splitSeed: UInt64?
     @Option(help: "Checkpoint kept as best and evaluated: ema (highest 0.9-EMA of validation Dice), best (highest raw validation Dice) or last (default \(RunOptions.D.select.rawValue)).") var select: CheckpointSelect?

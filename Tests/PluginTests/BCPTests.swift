@@ -57,7 +57,7 @@ struct BCPTests {
         let target = Tensor((0..<32).map { Float($0 % 5 == 0 ? 1 : 0) }, shape: [2, 4, 4])
         let logits = Tensor.randn([2, 2, 4, 4], rng: &rng)
         let m = BCP.Mix(images: x, target: target, region: region, outsideWeight: 0.5, insideWeight: 1)
-        var cfg = toyConfig(tempRunDir()); cfg.loss = "dice-ce"
+        var cfg = toyConfig(tempRunDir()); cfg.loss = .diceCE
         let got = BCP.loss(logits, m, kind: .run, config: cfg).item
         let expected = (cfg.supervisedLoss(logits, target, mask: 1 - region).item * 0.5 + cfg.supervisedLoss(logits, target, mask: region).item) * 0.5
         #expect(abs(got - expected) < 1e-6)

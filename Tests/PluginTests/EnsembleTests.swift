@@ -113,7 +113,7 @@ struct EnsembleTests {
         let s = try CheckpointEnsemble(options: StrategyOptions(["members": "3"], owner: "checkpoint-ensemble"))
         var c = toyConfig(tempRunDir(), epochs: 12)
         #expect(s.interval(c) == 4)
-        c.schedule = "cosine-restarts"; c.cycleEpochs = 5
+        c.schedule = .cosineRestarts; c.cycleEpochs = 5
         #expect(s.interval(c) == 5)
     }
 }

@@ -167,7 +167,7 @@ struct MeanTeacherTests {
             let mt = try MeanTeacher(options: StrategyOptions(["augment": "run", "alpha-final": "0.999"], owner: "mean-teacher"))
             let s = MeanTeacherCrashing(mt, beforeEpoch: crashBeforeEpoch)
             var cfg = toyConfig(dir, epochs: 4)
-            cfg.augmentation = "standard"
+            cfg.augmentation = .standard
             let t = try Trainer(config: cfg, strategy: s, data: toyStore(), split: emptySplit, runDirectory: dir, log: { _ in })
             do { _ = try t.train(resume: resume) } catch is MeanTeacherSimulatedCrash { return ([], []) }
             return (t.run.model.parameters().flatMap { $0.scalars }, try #require(mt.teacher).stateDict().sorted { $0.key < $1.key }.flatMap { $0.value.scalars })

@@ -12,8 +12,8 @@ func toyStore() -> CaseStore {
 func toyConfig(_ dir: URL, epochs: Int = 2) -> TrainConfig {
     var c = TrainConfig(data: "(memory)", out: dir.path)
     c.model = "unet2d"; c.base = 4; c.depth = 2; c.epochs = epochs; c.iterationsPerEpoch = 3; c.batchSize = 2
-    c.unlabeledBatchSize = 2; c.augmentation = "none"; c.normalization = "none"; c.learningRate = 3e-3
-    c.loss = "ce"  // plain CE, so strategies that anneal or replace the CE (UDA's TSA) run on the defaults here
+    c.unlabeledBatchSize = 2; c.augmentation = .none; c.normalization = .none; c.learningRate = 3e-3
+    c.loss = .ce  // plain CE, so strategies that anneal or replace the CE (UDA's TSA) run on the defaults here
     return c
 }
 

@@ -37,7 +37,7 @@ struct PseudoLabelTests {
     func make(_ opts: [String: String]) throws -> PseudoLabel { try PseudoLabel(options: StrategyOptions(opts, owner: "pseudo-label")) }
 
     /// A finished supervised toy run with the files `TrainedRun.load` reads.
-    func teacherRun(normalization: String = "none") throws -> URL {
+    func teacherRun(normalization: NormalizationChoice = .none) throws -> URL {
         let dir = tempRunDir()
         let cfg = toyConfig(dir)
         let t = try Trainer(config: cfg, strategy: try Supervised(options: StrategyOptions([:], owner: "supervised")),
@@ -165,7 +165,7 @@ struct PseudoLabelTests {
     }
 
     @Test func offlineRejectsAMismatchedTeacher() throws {
-        let teacher = try teacherRun(normalization: "mri"); defer { try? FileManager.default.removeItem(at: teacher) }
+        let teacher = try teacherRun(normalization: .mri); defer { try? FileManager.default.removeItem(at: teacher) }
         let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let pl = try make(["teacher": teacher.path])
         let t = try Trainer(config: toyConfig(dir), strategy: pl, data: toyStore(), split: emptySplit, runDirectory: dir, log: { _ in })

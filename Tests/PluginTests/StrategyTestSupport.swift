@@ -15,7 +15,7 @@ func strategyTrainer(_ s: any Strategy, dir: URL, epochs: Int = 2, config: ((ino
 func strategyRunWeights(_ make: () throws -> any Strategy, dir: URL, crashBeforeEpoch: Int?, resume: Bool) throws -> [Float] {
     let inner = try make()
     let s = MeanTeacherCrashing(inner, beforeEpoch: crashBeforeEpoch)
-    let t = try strategyTrainer(s, dir: dir, epochs: 3) { $0.augmentation = "standard" }
+    let t = try strategyTrainer(s, dir: dir, epochs: 3) { $0.augmentation = .standard }
     do { _ = try t.train(resume: resume) } catch is MeanTeacherSimulatedCrash { return [] }
     return t.run.model.parameters().flatMap { $0.scalars } + inner.stateDict().sorted { $0.key < $1.key }.flatMap { $0.value.scalars }
 }

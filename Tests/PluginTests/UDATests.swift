@@ -103,7 +103,7 @@ struct UDATests {
     @Test func tsaNeedsCrossEntropy() throws {
         let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let uda = try UDA(options: StrategyOptions(["tsa": "linear"], owner: "uda"))
-        var cfg = toyConfig(dir); cfg.loss = "dice"
+        var cfg = toyConfig(dir); cfg.loss = .dice
         let t = try Trainer(config: cfg, strategy: uda, data: toyStore(), split: emptySplit, runDirectory: dir, log: { _ in })
         #expect(throws: TrainingError.self) { try t.train() }
     }

@@ -1,11 +1,19 @@
 import Foundation
 import MedIO
+import Training
 
 /// A tiny synthetic `semiseg compare` folder: a 2-case MSD dataset (24x20x3 volumes with a disc), and cells
 /// supervised/mc-dropout/checkpoint-ensemble x seeds 0,1 with predictions, uncertainty maps, metrics.csv, summaries.
 enum CompareFixture {
     static let strategies = ["supervised", "mc-dropout", "checkpoint-ensemble"]
     static let cases = ["tiny_0.nii.gz", "tiny_1.nii.gz"]
+    /// The maps the fixture's mc-dropout cells write, declared as the MC dropout plugin declares them
+    /// (`Strategy.uncertaintyMaps`; Reporting does not link the plugins).
+    static let maps = [
+        UncertaintyMap(name: "mutual_information", caption: "mutual information", unit: "MI (nats)", scale: .nats),
+        UncertaintyMap(name: "variance", caption: "probability variance", unit: "variance", scale: .ownMaximum),
+        UncertaintyMap(name: "mc_mask_sum", caption: "sum of T masks", unit: "foreground votes", scale: .sampleCount(option: "samples", default: 8)),
+    ]
 
     static func make() throws -> URL {
         let fm = FileManager.default

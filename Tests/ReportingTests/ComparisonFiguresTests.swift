@@ -8,7 +8,7 @@ import Testing
         let run = try CompareFixture.make()
         defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
         var notes: [String] = []
-        let files = try ComparisonFigures.renderAll(compareDirectory: run, log: { notes.append($0) })
+        let files = try ComparisonFigures.renderAll(compareDirectory: run, maps: CompareFixture.maps, log: { notes.append($0) })
         let names = Set(files.map(\.lastPathComponent))
         #expect(notes.isEmpty, "\(notes)")
         // tiny_1 has the lower Dice for every strategy, so it is the second (hardest) case shown.

@@ -10,7 +10,7 @@ import Testing
         let run = try CompareFixture.make()
         defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
         let nbURL = run.deletingLastPathComponent().appendingPathComponent("export/nb.ipynb")
-        try NotebookExport.write(compareDirectory: run, to: nbURL)
+        try NotebookExport.write(compareDirectory: run, to: nbURL, maps: CompareFixture.maps)
         let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: nbURL)) as? [String: Any]
         let nb = try #require(obj)
         #expect(nb["nbformat"] as? Int == 4 && nb["nbformat_minor"] as? Int == 5)

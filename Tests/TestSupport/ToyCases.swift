@@ -16,3 +16,8 @@ public func toyCases(_ n: Int, size: Int = 32, seed: UInt64, labeled: Bool = tru
                             label: labeled ? Tensor(lab, shape: [1, size, size]) : nil)
     }
 }
+
+/// The toy store of the resume and checkpoint tests: 4 labeled, 2 unlabeled and 2 validation 32x32 cases.
+public func toyResumeStore() -> CaseStore {
+    CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(2, seed: 2), validation: toyCases(2, seed: 3), test: [])
+}

@@ -28,13 +28,11 @@ struct CheckpointIntegrityTests {
     let fm = FileManager.default
     let split = DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: [])
 
-    func store() -> CaseStore {
-        CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(2, seed: 2), validation: toyCases(2, seed: 3), test: [])
-    }
+    func store() -> CaseStore { toyResumeStore() }
 
     func trainer(_ dir: URL, keep: Int = 2, signalAfter: Int? = nil, log: @escaping (String) -> Void = { _ in }) throws -> Trainer {
         var c = toyConfig(dir, epochs: 3)
-        c.augmentation = "standard"
+        c.augmentation = .standard
         let t = try Trainer(config: c, strategy: SignalAtStepStrategy(signalAfter: signalAfter), data: store(), split: split,
                             runDirectory: dir, log: log)
         t.keepCheckpoints = keep

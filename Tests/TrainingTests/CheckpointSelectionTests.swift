@@ -54,7 +54,7 @@ struct CheckpointSelectionTests {
     func train(_ dir: URL, select: CheckpointSelect, epochs: Int, resume: Bool = false) throws -> (RunResult, String) {
         var cfg = toyConfig(dir, epochs: epochs)
         cfg.select = select
-        cfg.augmentation = "standard"
+        cfg.augmentation = .standard
         let t = try Trainer(config: cfg, strategy: try CountingStrategy(options: StrategyOptions([:], owner: "counting")),
                             data: store(), split: DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: []),
                             runDirectory: dir, log: { _ in })

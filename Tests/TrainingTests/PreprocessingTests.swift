@@ -20,7 +20,7 @@ struct PreprocessingTests {
     }
 
     func prep(resize: [Int]? = nil) -> Preprocessing {
-        Preprocessing(resize: resize, spacing: nil, normalization: "none", ct: nil, huWindow: nil, classes: 2, channels: 1, labelNames: [:])
+        Preprocessing(resize: resize, spacing: nil, normalization: .none, ct: nil, huWindow: nil, classes: 2, channels: 1, labelNames: [:])
     }
 
     @Test func reorientsToRASAndRestoresExactly() {

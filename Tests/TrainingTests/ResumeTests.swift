@@ -27,18 +27,16 @@ struct ResumeTests {
     let fm = FileManager.default
     let split = DataSplit(seed: 0, labeled: [], unlabeled: [], validation: [], test: [])
 
-    func store() -> CaseStore {
-        CaseStore(labeled: toyCases(4, seed: 1), unlabeled: toyCases(2, seed: 2), validation: toyCases(2, seed: 3), test: [])
-    }
+    func store() -> CaseStore { toyResumeStore() }
 
-    func config(_ dir: URL, nonFinite: String = "stop") -> TrainConfig {
+    func config(_ dir: URL, nonFinite: NonFiniteAction = .stop) -> TrainConfig {
         var c = toyConfig(dir, epochs: 3)
-        c.augmentation = "standard"
+        c.augmentation = .standard
         c.nonFinite = nonFinite
         return c
     }
 
-    func trainer(_ dir: URL, nanAt: Int? = nil, nonFinite: String = "stop", log: @escaping (String) -> Void = { _ in }) throws -> Trainer {
+    func trainer(_ dir: URL, nanAt: Int? = nil, nonFinite: NonFiniteAction = .stop, log: @escaping (String) -> Void = { _ in }) throws -> Trainer {
         let s = try NaNAtStepStrategy(options: StrategyOptions(nanAt.map { ["step": String($0)] } ?? [:], owner: "nan-at-step"))
         return try Trainer(config: config(dir, nonFinite: nonFinite), strategy: s, data: store(), split: split, runDirectory: dir, log: log)
     }
@@ -98,7 +96,7 @@ struct ResumeTests {
     @Test func skipModeSkipsTheNonFiniteStepAndSaysWhere() throws {
         let dir = tempRunDir(); defer { try? fm.removeItem(at: dir) }
         var lines: [String] = []
-        let t = try trainer(dir, nanAt: 5, nonFinite: "skip", log: { lines.append($0) })
+        let t = try trainer(dir, nanAt: 5, nonFinite: .skip, log: { lines.append($0) })
         let r = try t.train()
         #expect(r.epochs == 3)
         #expect(lines.contains { $0.hasPrefix("warning: epoch 2 step 2: non-finite loss, step skipped") }, "\(lines)")

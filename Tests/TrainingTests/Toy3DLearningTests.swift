@@ -29,7 +29,7 @@ struct Toy3DLearningTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         var c = TrainConfig(data: "(memory)", out: dir.path)
         c.model = "unet3d"; c.base = 4; c.depth = 2; c.epochs = 10; c.iterationsPerEpoch = 10; c.batchSize = 2
-        c.augmentation = "none"; c.normalization = "none"; c.learningRate = 3e-3
+        c.augmentation = .none; c.normalization = .none; c.learningRate = 3e-3
         if patches { c.patch = [8, 16, 16] }
         let store = CaseStore(labeled: Self.spheres(6, seed: 1), unlabeled: [], validation: Self.spheres(3, seed: 2), test: [])
         let s = try CountingStrategy(options: StrategyOptions([:], owner: "counting"))

@@ -41,7 +41,7 @@ struct TrackingTests {
     @Test func validationLossIsTheTrainingLossOfTheValidationCases() throws {
         let dir = tempRunDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let store = CaseStore(labeled: toyCases(3, seed: 1), unlabeled: [], validation: toyCases(2, seed: 3), test: [])
-        for loss in ["dice-ce", "ce", "dice"] {
+        for loss in [LossChoice.diceCE, .ce, .dice] {
             var cfg = toyConfig(dir, epochs: 1)
             cfg.loss = loss
             let s = try CountingStrategy(options: StrategyOptions([:], owner: "counting"))
@@ -56,8 +56,8 @@ struct TrackingTests {
                 let y = try #require(c.label).reshaped([1, 32, 32])
                 let l: Tensor
                 switch loss {
-                case "ce": l = Losses.crossEntropy(logits, y)
-                case "dice": l = Losses.softDice(logits, y, includeBackground: false)
+                case .ce: l = Losses.crossEntropy(logits, y)
+                case .dice: l = Losses.softDice(logits, y, includeBackground: false)
                 default: l = Losses.diceCrossEntropy(logits, y)
                 }
                 sum += Double(l.item)

@@ -30,7 +30,7 @@ final class CountingStrategy: Strategy {
 func toyConfig(_ dir: URL, epochs: Int = 3) -> TrainConfig {
     var c = TrainConfig(data: "(memory)", out: dir.path)
     c.model = "unet2d"; c.base = 4; c.depth = 2; c.epochs = epochs; c.iterationsPerEpoch = 4; c.batchSize = 2
-    c.augmentation = "none"; c.normalization = "none"; c.learningRate = 3e-3
+    c.augmentation = .none; c.normalization = .none; c.learningRate = 3e-3
     return c
 }
 
@@ -70,7 +70,7 @@ struct TrainerTests {
         func runOnce(epochs: Int, dir: URL, resume: Bool) throws -> (String, [Float]) {
             let s = try CountingStrategy(options: StrategyOptions([:], owner: "counting"))
             var cfg = toyConfig(dir, epochs: epochs)
-            cfg.augmentation = "standard"
+            cfg.augmentation = .standard
             let t = try Trainer(config: cfg, strategy: s, data: store(), split: split, runDirectory: dir, log: { _ in })
             _ = try t.train(resume: resume)
             let csv = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)

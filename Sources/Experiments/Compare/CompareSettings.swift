@@ -103,8 +103,22 @@ public struct CompareSettings: Codable, Equatable, Sendable {
     // MARK: JSON
 
     /// Reads `RUN/compare.json`.
+    /// `base` is decoded over the defaults (`TrainConfig.decode(overDefaults:)`), so a folder written before a setting
+    /// existed still opens.
     public static func load(_ url: URL) throws -> CompareSettings {
-        do { return try JSONDecoder().decode(CompareSettings.self, from: try FileBytes.read(url, maxBytes: 64 << 20)) } catch let e as FileBytes.Failure {
+        do {
+            let bytes = try FileBytes.read(url, maxBytes: 64 << 20)
+            guard var object = try JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+                throw TrainingError("\(url.path): not a readable comparison settings file (not a JSON object)")
+            }
+            if let base = object["base"] as? [String: Any] {
+                let config = try TrainConfig.decode(overDefaults: base)
+                object["base"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+            }
+            return try JSONDecoder().decode(CompareSettings.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch let e as TrainingError {
+            throw e
+        } catch let e as FileBytes.Failure {
             throw TrainingError("\(url.path): not a readable comparison settings file (\(e))")
         } catch {
             throw TrainingError("\(url.path): not a readable comparison settings file (\(error.localizedDescription))")

@@ -1,3 +1,4 @@
+import AtomicIO
 import CPNG
 import Foundation
 
@@ -63,11 +64,11 @@ public enum PNG {
         }
     }
 
-    /// Writes `image` to `path` (atomically: a temporary file renamed into place).
+    /// Writes `image` to `path` atomically (`AtomicWrite`: a temporary file flushed and renamed into place).
     public static func write(_ image: PixelImage, to path: String) throws {
         guard image.width > 0, image.height > 0 else { throw MedIOError(path, "cannot write an empty \(image.width)x\(image.height) image") }
         let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".tmp-\(UUID().uuidString).png").path
+        let tmp = AtomicWrite.temporaryURLKeepingExtension(for: url).path
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         png.width = UInt32(image.width)
@@ -83,12 +84,8 @@ public enum PNG {
             try? FileManager.default.removeItem(atPath: tmp)
             throw MedIOError(path, full ? why : "could not write PNG: \(why.isEmpty ? "libpng error" : why)")
         }
-        do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw MedIOError(path, "could not move the written PNG into place: \(error.localizedDescription)")
+        do { try AtomicWrite.place(URL(fileURLWithPath: tmp), at: url) } catch let f as AtomicWrite.Failure {
+            throw MedIOError(path, f.noSpace ? "no space left on device" : "could not move the written PNG into place: \(f.reason)")
         }
     }
 

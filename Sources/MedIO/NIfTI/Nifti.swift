@@ -1,3 +1,4 @@
+import AtomicIO
 import CNIfTI
 import Foundation
 
@@ -103,7 +104,7 @@ public enum Nifti {
             throw MedIOError(path, "output folder \(dir.path) is not writable")
         }
         let ext = path.hasSuffix(".nii.gz") ? ".nii.gz" : ".nii"
-        let tmp = dir.appendingPathComponent(".tmp-\(UUID().uuidString)\(ext)").path
+        let tmp = dir.appendingPathComponent(".tmp-\(UUID().uuidString)\(ext)").path  // AtomicWrite.place renames it
         var dims = [Int64](repeating: 1, count: 8)
         dims[0] = Int64(volume.shape.count)
         for (k, s) in volume.shape.enumerated() { dims[k + 1] = Int64(s) }
@@ -163,12 +164,8 @@ public enum Nifti {
             try? FileManager.default.removeItem(atPath: tmp)
             throw MedIOError(path, "could not write the file (is the folder writable?)")
         }
-        do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw MedIOError(path, "could not move the written file into place: \(error.localizedDescription)")
+        do { try AtomicWrite.place(URL(fileURLWithPath: tmp), at: url) } catch let f as AtomicWrite.Failure {
+            throw MedIOError(path, f.noSpace ? "no space left on device" : "could not move the written file into place: \(f.reason)")
         }
     }
 

@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 
 /// Writes a synthetic MSD-layout dataset: `dataset.json`, `imagesTr/`, `labelsTr/`, `imagesTs/`, `labelsTs/`.
@@ -67,8 +68,8 @@ public enum SyntheticDataset {
         }
 
         """
-        do { try Data(json.utf8).write(to: root.appendingPathComponent("dataset.json"), options: .atomic) } catch {
-            throw MedIOError(root.appendingPathComponent("dataset.json").path, "cannot write: \(error.localizedDescription)")
+        do { try AtomicWrite.write(Data(json.utf8), to: root.appendingPathComponent("dataset.json")) } catch let f as AtomicWrite.Failure {
+            throw MedIOError(f.path, f.noSpace ? "no space left on device" : "cannot write: \(f.reason)")
         }
         return Summary(training: training, test: test)
     }

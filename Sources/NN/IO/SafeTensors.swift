@@ -1,3 +1,4 @@
+import AtomicIO
 import Engine
 import Foundation
 
@@ -191,8 +192,8 @@ public enum SafeTensors {
     /// Writes tensors to a safetensors file (see `encode`).
     public static func write(_ tensors: [String: Tensor], to url: URL, integerNames: Set<String> = [], metadata: [String: String] = [:]) throws {
         let data = try encode(tensors, integerNames: integerNames, metadata: metadata)
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw FormatError(file: url.path, problem: "cannot write file (\(error.localizedDescription))")
+        do { try AtomicWrite.write(data, to: url) } catch let f as AtomicWrite.Failure {
+            throw FormatError(file: url.path, problem: f.noSpace ? "no space left on device" : "cannot write file (\(f.reason))")
         }
     }
 }

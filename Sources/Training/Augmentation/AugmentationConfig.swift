@@ -66,13 +66,12 @@ public struct AugmentationConfig: Codable, Sendable, Equatable {
         return c
     }
 
-    /// Named presets for the CLI and config files.
-    public static func preset(_ name: String) -> AugmentationConfig? {
-        switch name {
-        case "none": return AugmentationConfig.none
-        case "standard": return .standard
-        case "seed-workflow": return .seedWorkflow
-        default: return nil
+    /// The settings of a named preset (`TrainConfig.augmentation`).
+    public static func preset(_ preset: AugmentationPreset) -> AugmentationConfig {
+        switch preset {
+        case .none: return AugmentationConfig.none
+        case .standard: return .standard
+        case .seedWorkflow: return .seedWorkflow
         }
     }
 

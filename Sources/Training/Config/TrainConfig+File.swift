@@ -49,14 +49,24 @@ extension TrainConfig {
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         let config: TrainConfig
         do {
-            let re = try JSONSerialization.data(withJSONObject: normalized)
-            config = try JSONDecoder().decode(TrainConfig.self, from: re)
+            config = try decode(overDefaults: normalized)
         } catch {
             throw ConfigError(problems: [describe(error, object: normalized, spelling: spelling, at: at, path: path)])
         }
         let p = config.problems()
         if !p.isEmpty { throw ConfigError(problems: p.map { "\(path): \($0)" }) }
         return config
+    }
+
+    /// Decodes a config object (camelCase keys, JSON-compatible values) over the defaults of `TrainConfig(data:out:)`:
+    /// a key that is absent, or null for a setting that has a default, keeps the default; only `data` and `out` are
+    /// required. No key list is written by hand: the defaults come from encoding a default config, and the decoding is
+    /// the compiler's (so a new field is decoded as soon as it exists, and `load` knows it as a key).
+    public static func decode(overDefaults object: [String: Any]) throws -> TrainConfig {
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainConfig(data: "", out: ""))) as? [String: Any] ?? [:]
+        var merged = defaults.filter { $0.key != "data" && $0.key != "out" }
+        for (k, v) in object where !(v is NSNull && merged[k] != nil) { merged[k] = v }
+        return try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: merged))
     }
 
     /// The top-level mapping and the 1-based line of each key.
@@ -146,6 +156,10 @@ extension TrainConfig {
         case DecodingError.typeMismatch(let type, let c), DecodingError.valueNotFound(let type, let c):
             let (shown, top) = keyPath(c)
             return "\(top.map(at) ?? path): key '\(shown)' must be \(typeName(type)), got \(found(c))"
+        case DecodingError.dataCorrupted(let c) where c.debugDescription.hasPrefix("must be "):
+            // A closed choice spelled wrong (ConfigChoice): "FILE:LINE: loss must be ce, dice, dice-ce or topk10, got 'x'".
+            let (shown, top) = keyPath(c)
+            return "\(top.map(at) ?? path): \(shown) \(c.debugDescription)"
         case DecodingError.dataCorrupted(let c):
             let (shown, top) = keyPath(c)
             return "\(top.map(at) ?? path): key '\(shown)': \(c.debugDescription)"

@@ -10,7 +10,7 @@ extension TrainConfig {
     /// dataset's class count override it).
     public func networkSpec(inChannels: Int) -> NetworkSpec {
         NetworkSpec(name: networkName, dims: dims, inChannels: inChannels, classes: classes, base: base, depth: depth,
-                    norm: NormKind(rawValue: norm) ?? .batch, upsampling: upsampling == "transposed" ? .transposedConv : .nearestConv,
+                    norm: norm.kind, upsampling: upsampling.kind,
                     options: modelOptions)
     }
 

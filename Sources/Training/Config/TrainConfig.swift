@@ -23,9 +23,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var resize: [Int]? = nil
     /// Resample to this spacing (mm, x y z) before anything else; nil keeps the spacing.
     public var spacing: [Double]? = nil
-    /// Intensity normalisation: "ct" (nnU-Net: clip to foreground 0.5/99.5 percentiles, z-score), "mri" (per-image z-score),
-    /// "mri-nonzero" (z-score inside the nonzero mask), "window" (fixed HU window `huWindow` to [0, 1]), "none".
-    public var normalization: String = "ct"
+    /// Intensity normalisation (`NormalizationChoice`): ct (nnU-Net: clip to foreground 0.5/99.5 percentiles, z-score),
+    /// mri (per-image z-score), mri-nonzero (z-score inside the nonzero mask), window (fixed HU window `huWindow` to
+    /// [0, 1]), none.
+    public var normalization: NormalizationChoice = .ct
     /// HU window [lo, hi] for `normalization = "window"`.
     public var huWindow: [Double]? = nil
 
@@ -42,10 +43,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var modelOptions: [String: String] = [:]
     public var base: Int = 8
     public var depth: Int = 4
-    /// "batch", "instance" or "none".
-    public var norm: String = "batch"
-    /// "nearest-conv" or "transposed".
-    public var upsampling: String = "nearest-conv"
+    /// Feature normalisation: batch, instance or none.
+    public var norm: NormChoice = .batch
+    /// Decoder upsampling: nearest-conv or transposed.
+    public var upsampling: UpsamplingChoice = .nearestConv
     /// Classes including background; nil = from dataset.json's labels.
     public var classes: Int = 2
 
@@ -59,22 +60,22 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Training patch `[D, H, W]`; nil = the whole (resized) volume. 2D models use `[1, H, W]` (slices).
     public var patch: [Int]? = nil
     public var foregroundOversampling: Double = 0.33
-    /// "ce", "dice", "dice-ce" (default, as nnU-Net: cross-entropy + soft Dice without background), "topk10".
+    /// ce, dice, dice-ce (default, as nnU-Net: cross-entropy + soft Dice without background) or topk10.
     /// Plain CE learns small organs slowly: 3D spleen phantoms, ~120 steps: validation Dice 0.10 (ce) vs 0.57 (dice-ce).
-    public var loss: String = "dice-ce"
-    /// "adam", "adamw", "sgd".
-    public var optimizer: String = "adam"
+    public var loss: LossChoice = .diceCE
+    /// adam, adamw or sgd.
+    public var optimizer: OptimizerChoice = .adam
     public var learningRate: Double = 1e-3
     public var weightDecay: Double = 0
     public var momentum: Double = 0.99
-    /// "constant", "poly", "step", "cosine-restarts".
-    public var schedule: String = "constant"
+    /// constant, poly, step or cosine-restarts.
+    public var schedule: ScheduleChoice = .constant
     /// For "step": multiply by `stepGamma` every `stepEvery` epochs. For "cosine-restarts": cycle length in epochs.
     public var stepEvery: Int = 3
     public var stepGamma: Double = 0.9
     public var cycleEpochs: Int = 5
-    /// Augmentation preset ("none", "standard", "seed-workflow") or explicit settings.
-    public var augmentation: String = "standard"
+    /// Augmentation preset (none, standard, seed-workflow), or explicit settings in `augmentationSettings`.
+    public var augmentation: AugmentationPreset = .standard
     public var augmentationSettings: AugmentationConfig? = nil
 
     // MARK: Validation, inference, reproducibility
@@ -89,8 +90,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Which epoch's weights are kept as `best` and evaluated: `ema` (default, nnU-Net's 0.9 EMA of the validation
     /// Dice), `best` (raw validation Dice) or `last` (see `CheckpointSelect`).
     public var select: CheckpointSelect = .ema
-    /// What to do on a NaN/Inf loss or gradient: "stop" (default, keep the last good checkpoint) or "skip" the step.
-    public var nonFinite: String = "stop"
+    /// What to do on a NaN/Inf loss or gradient: stop (default, keep the last good checkpoint) or skip the step.
+    public var nonFinite: NonFiniteAction = .stop
 
     public init(data: String, out: String) { self.data = data; self.out = out }
 
@@ -104,8 +105,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         p += modelProblems()
         check(base >= 1 && base <= 256, "base must be in 1...256, got \(base)")
         check(depth >= 1 && depth <= 6, "depth must be in 1...6, got \(depth)")
-        check(NormKind(rawValue: norm) != nil, "norm must be batch, instance or none, got '\(norm)'")
-        check(["nearest-conv", "transposed"].contains(upsampling), "upsampling must be nearest-conv or transposed, got '\(upsampling)'")
         check(classes >= 2, "classes must be >= 2, got \(classes)")
         check(labeled >= 1, "labeled must be >= 1, got \(labeled)")
         check(validation >= 0 && testCount >= 0, "validation and testCount must be >= 0")
@@ -113,12 +112,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         check(batchSize >= 1 && unlabeledBatchSize >= 1, "batch sizes must be >= 1")
         check(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
         check(weightDecay >= 0, "weightDecay must be >= 0")
-        check(["ce", "dice", "dice-ce", "topk10"].contains(loss), "loss must be ce, dice, dice-ce or topk10, got '\(loss)'")
-        check(["adam", "adamw", "sgd"].contains(optimizer), "optimizer must be adam, adamw or sgd, got '\(optimizer)'")
-        check(["constant", "poly", "step", "cosine-restarts"].contains(schedule), "schedule must be constant, poly, step or cosine-restarts, got '\(schedule)'")
         check(stepEvery >= 1 && cycleEpochs >= 1 && stepGamma > 0, "stepEvery, cycleEpochs must be >= 1 and stepGamma > 0")
-        check(["ct", "mri", "mri-nonzero", "window", "none"].contains(normalization), "normalization must be ct, mri, mri-nonzero, window or none, got '\(normalization)'")
-        if normalization == "window" { check((huWindow?.count ?? 0) == 2 && (huWindow?[0] ?? 0) < (huWindow?[1] ?? 0), "normalization 'window' needs huWindow [lo, hi] with lo < hi") }
+        if normalization == .window { check((huWindow?.count ?? 0) == 2 && (huWindow?[0] ?? 0) < (huWindow?[1] ?? 0), "normalization 'window' needs huWindow [lo, hi] with lo < hi") }
         if let r = resize { check(r.count == 3 && r.allSatisfy { $0 >= 1 }, "resize must be [D, H, W] >= 1, got \(r)") }
         if let s = spacing { check(s.count == 3 && s.allSatisfy { $0 > 0 }, "spacing must be 3 positive mm values, got \(s)") }
         if let pt = patch {
@@ -133,14 +128,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         check(foregroundOversampling >= 0 && foregroundOversampling <= 1, "foregroundOversampling must be in [0, 1]")
         check(validateEvery >= 1, "validateEvery must be >= 1")
         check(windowStep > 0 && windowStep <= 1, "windowStep must be in (0, 1]")
-        check(["stop", "skip"].contains(nonFinite), "nonFinite must be stop or skip, got '\(nonFinite)'")
-        if augmentationSettings == nil { check(AugmentationConfig.preset(augmentation) != nil, "augmentation must be none, standard or seed-workflow, got '\(augmentation)'") }
         if let a = augmentationSettings { p += a.problems().map { "augmentationSettings: \($0)" } }
         return p
     }
 
     /// The augmentation actually used.
-    public var augmentationConfig: AugmentationConfig { augmentationSettings ?? AugmentationConfig.preset(augmentation) ?? .none }
+    public var augmentationConfig: AugmentationConfig { augmentationSettings ?? AugmentationConfig.preset(augmentation) }
 
     // MARK: JSON
 
@@ -156,33 +149,5 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         let parts = k.split(separator: "_")
         guard parts.count > 1 else { return k }
         return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-}
-
-extension TrainConfig {
-    // Decode with defaults for every missing key (only `data` and `out` are required).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(data: try c.decode(String.self, forKey: .data), out: try c.decode(String.self, forKey: .out))
-        func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
-        try get(.labeled, &labeled); try get(.validation, &validation); try get(.testCount, &testCount)
-        split = try c.decodeIfPresent(String.self, forKey: .split)
-        resize = try c.decodeIfPresent([Int].self, forKey: .resize)
-        spacing = try c.decodeIfPresent([Double].self, forKey: .spacing)
-        try get(.normalization, &normalization); huWindow = try c.decodeIfPresent([Double].self, forKey: .huWindow)
-        try get(.model, &model); modelDims = try c.decodeIfPresent(Int.self, forKey: .modelDims); try get(.modelOptions, &modelOptions)
-        try get(.base, &base); try get(.depth, &depth); try get(.norm, &norm)
-        try get(.upsampling, &upsampling); try get(.classes, &classes)
-        try get(.strategy, &strategy); try get(.strategyOptions, &strategyOptions)
-        try get(.epochs, &epochs); try get(.iterationsPerEpoch, &iterationsPerEpoch); try get(.batchSize, &batchSize)
-        try get(.unlabeledBatchSize, &unlabeledBatchSize); patch = try c.decodeIfPresent([Int].self, forKey: .patch)
-        try get(.foregroundOversampling, &foregroundOversampling); try get(.loss, &loss); try get(.optimizer, &optimizer)
-        try get(.learningRate, &learningRate); try get(.weightDecay, &weightDecay); try get(.momentum, &momentum)
-        try get(.schedule, &schedule); try get(.stepEvery, &stepEvery); try get(.stepGamma, &stepGamma); try get(.cycleEpochs, &cycleEpochs)
-        try get(.augmentation, &augmentation)
-        augmentationSettings = try c.decodeIfPresent(AugmentationConfig.self, forKey: .augmentationSettings)
-        try get(.validateEvery, &validateEvery); try get(.windowStep, &windowStep); try get(.mirrorTTA, &mirrorTTA)
-        try get(.seed, &seed); try get(.nonFinite, &nonFinite)
-        splitSeed = try c.decodeIfPresent(UInt64.self, forKey: .splitSeed); try get(.select, &select)
     }
 }

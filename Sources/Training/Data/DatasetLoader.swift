@@ -44,7 +44,7 @@ public enum DatasetLoader {
             prep = Preprocessing(resize: config.resize, spacing: config.spacing, normalization: config.normalization, ct: nil,
                                  huWindow: config.huWindow, classes: classes, channels: max(ds.modalities.count, 1),
                                  labelNames: Dictionary(uniqueKeysWithValues: ds.labels.map { (String($0.key), $0.value) }))
-            if config.normalization == "ct" {
+            if config.normalization == .ct {
                 // nnU-Net: statistics of foreground voxels of the (labeled) training cases, on the training grid.
                 var pairs: [(image: Volume, label: Volume)] = []
                 for c in labeledCases {

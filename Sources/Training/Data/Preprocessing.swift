@@ -12,8 +12,8 @@ import MedIO
 public struct Preprocessing: Codable, Sendable, Equatable {
     public var resize: [Int]?
     public var spacing: [Double]?
-    /// "ct", "mri", "mri-nonzero", "window" or "none".
-    public var normalization: String
+    /// The intensity normalisation (`TrainConfig.normalization`).
+    public var normalization: NormalizationChoice
     /// Training-set foreground statistics for "ct" (HU).
     public var ct: CTStatistics?
     /// HU window for "window".
@@ -30,11 +30,11 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// The intensity transform (nil for "none").
     public var intensity: IntensityNormalization? {
         switch normalization {
-        case "ct": return ct.map { .ct($0) }
-        case "window": return huWindow.map { .window(lower: Float($0[0]), upper: Float($0[1])) }
-        case "mri": return .zScore(nonzeroMask: false)
-        case "mri-nonzero": return .zScore(nonzeroMask: true)
-        default: return nil
+        case .ct: return ct.map { .ct($0) }
+        case .window: return huWindow.map { .window(lower: Float($0[0]), upper: Float($0[1])) }
+        case .mri: return .zScore(nonzeroMask: false)
+        case .mriNonzero: return .zScore(nonzeroMask: true)
+        case .none: return nil
         }
     }
 
@@ -104,7 +104,7 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case resize, spacing, normalization, ct, huWindow, classes, channels, labelNames, reorient }
 
-    public init(resize: [Int]?, spacing: [Double]?, normalization: String, ct: CTStatistics?, huWindow: [Double]?, classes: Int,
+    public init(resize: [Int]?, spacing: [Double]?, normalization: NormalizationChoice, ct: CTStatistics?, huWindow: [Double]?, classes: Int,
                 channels: Int, labelNames: [String: String], reorient: Bool = true) {
         self.resize = resize; self.spacing = spacing; self.normalization = normalization; self.ct = ct; self.huWindow = huWindow
         self.classes = classes; self.channels = channels; self.labelNames = labelNames; self.reorient = reorient
@@ -113,7 +113,7 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(resize: try c.decodeIfPresent([Int].self, forKey: .resize), spacing: try c.decodeIfPresent([Double].self, forKey: .spacing),
-                  normalization: try c.decode(String.self, forKey: .normalization), ct: try c.decodeIfPresent(CTStatistics.self, forKey: .ct),
+                  normalization: try c.decode(NormalizationChoice.self, forKey: .normalization), ct: try c.decodeIfPresent(CTStatistics.self, forKey: .ct),
                   huWindow: try c.decodeIfPresent([Double].self, forKey: .huWindow), classes: try c.decode(Int.self, forKey: .classes),
                   channels: try c.decode(Int.self, forKey: .channels), labelNames: try c.decode([String: String].self, forKey: .labelNames),
                   reorient: try c.decodeIfPresent(Bool.self, forKey: .reorient) ?? false)

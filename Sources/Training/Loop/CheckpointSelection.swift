@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which epoch's weights `checkpoints/best.safetensors` holds (and test metrics are computed with).
-public enum CheckpointSelect: String, Codable, CaseIterable, Sendable {
+public enum CheckpointSelect: String, ConfigChoice {
     /// The epoch with the highest exponential moving average of the validation Dice (nnU-Net: `ema = 0.9·ema +
     /// 0.1·dice`). Default: with 2-8 validation cases the raw Dice jumps between epochs (0.86 → 0.30 → 0.84 → 0.91
     /// on a real 2D MRI run), so the single best epoch is partly luck; the average needs several good epochs.

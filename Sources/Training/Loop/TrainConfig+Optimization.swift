@@ -7,9 +7,9 @@ extension TrainConfig {
     public func makeOptimizer(_ parameters: [(name: String, tensor: Tensor)]) -> any Optimizer {
         let lr = Float(learningRate), wd = Float(weightDecay)
         switch optimizer {
-        case "sgd": return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: true)
-        case "adamw": return Adam.adamW(parameters, learningRate: lr, weightDecay: wd)
-        default: return Adam(parameters, learningRate: lr, weightDecay: wd)
+        case .sgd: return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: true)
+        case .adamw: return Adam.adamW(parameters, learningRate: lr, weightDecay: wd)
+        case .adam: return Adam(parameters, learningRate: lr, weightDecay: wd)
         }
     }
 
@@ -17,10 +17,10 @@ extension TrainConfig {
     public func makeSchedule() -> LRSchedule {
         let lr = Float(learningRate)
         switch schedule {
-        case "poly": return .poly(base: lr, totalSteps: epochs * iterationsPerEpoch)
-        case "step": return LRSchedule(base: lr, kind: .step(every: stepEvery * iterationsPerEpoch, gamma: Float(stepGamma)))
-        case "cosine-restarts": return LRSchedule(base: lr, kind: .cosineRestarts(t0: cycleEpochs * iterationsPerEpoch, tMult: 1, etaMin: lr * 1e-2))
-        default: return LRSchedule(base: lr)
+        case .poly: return .poly(base: lr, totalSteps: epochs * iterationsPerEpoch)
+        case .step: return LRSchedule(base: lr, kind: .step(every: stepEvery * iterationsPerEpoch, gamma: Float(stepGamma)))
+        case .cosineRestarts: return LRSchedule(base: lr, kind: .cosineRestarts(t0: cycleEpochs * iterationsPerEpoch, tMult: 1, etaMin: lr * 1e-2))
+        case .constant: return LRSchedule(base: lr)
         }
     }
 
@@ -30,10 +30,10 @@ extension TrainConfig {
     /// extra networks.
     public func supervisedLoss(_ logits: Tensor, _ targets: Tensor, mask: Tensor? = nil) -> Tensor {
         switch loss {
-        case "dice": return Losses.softDice(logits, targets, includeBackground: false, mask: mask)
-        case "dice-ce": return Losses.diceCrossEntropy(logits, targets, mask: mask)
-        case "topk10": return Losses.topKCrossEntropy(logits, targets, percent: 10)
-        default: return Losses.crossEntropy(logits, targets, mask: mask)
+        case .dice: return Losses.softDice(logits, targets, includeBackground: false, mask: mask)
+        case .diceCE: return Losses.diceCrossEntropy(logits, targets, mask: mask)
+        case .topK10: return Losses.topKCrossEntropy(logits, targets, percent: 10)
+        case .ce: return Losses.crossEntropy(logits, targets, mask: mask)
         }
     }
 }

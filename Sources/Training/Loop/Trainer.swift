@@ -133,13 +133,13 @@ public final class Trainer {
             if let extra = try strategy.additionalLoss(step) { total = total + extra }
             let lossValue = Double(total.item)
             if !lossValue.isFinite {
-                if config.nonFinite == "skip" { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite loss, step skipped"); run.globalStep += 1; continue }
+                if config.nonFinite == .skip { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite loss, step skipped"); run.globalStep += 1; continue }
                 throw TrainingError("epoch \(epoch + 1) step \(it + 1): loss is \(lossValue); stopping (last good checkpoint kept at checkpoints/last.safetensors)")
             }
             run.model.zeroGrad()
             total.backward()
             if let bad = run.model.namedParameters().first(where: { !($0.tensor.grad?.isFinite ?? true) }) {
-                if config.nonFinite == "skip" { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite gradient in \(bad.name), step skipped"); run.globalStep += 1; continue }
+                if config.nonFinite == .skip { run.log("warning: epoch \(epoch + 1) step \(it + 1): non-finite gradient in \(bad.name), step skipped"); run.globalStep += 1; continue }
                 throw TrainingError("epoch \(epoch + 1) step \(it + 1): gradient of \(bad.name) is not finite; stopping (last good checkpoint kept)")
             }
             run.optimizer.step()

@@ -46,7 +46,7 @@ public enum WeightExport {
                 meta["model_options"] = config.modelOptions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             }
             meta["model"] = config.model; meta["base"] = String(config.base); meta["depth"] = String(config.depth)
-            meta["classes"] = String(config.classes); meta["norm"] = config.norm; meta["upsampling"] = config.upsampling
+            meta["classes"] = String(config.classes); meta["norm"] = config.norm.rawValue; meta["upsampling"] = config.upsampling.rawValue
         }
         if let prep = try? Preprocessing.load(run.appendingPathComponent("preprocessing.json")) {
             meta["in_channels"] = String(prep.channels); meta["classes"] = String(prep.classes)

@@ -21,6 +21,11 @@ public protocol Strategy: AnyObject {
     static var summary: String { get }
     /// Reads and validates typed options (unknown keys are rejected by the trainer via `options.finish()`).
     init(options: StrategyOptions) throws
+    /// Inference options `semiseg predict` may override with a flag (e.g. the number of stochastic passes).
+    /// Default: none (StrategyInference.swift).
+    static var predictOptions: [PredictOption] { get }
+    /// The maps `predict` writes besides the predictive entropy, for figures and notebooks. Default: none.
+    static var uncertaintyMaps: [UncertaintyMap] { get }
 
     /// Whether each step should also draw an unlabeled batch (default false).
     var wantsUnlabeledBatch: Bool { get }
@@ -52,6 +57,8 @@ public protocol Strategy: AnyObject {
 }
 
 extension Strategy {
+    public static var predictOptions: [PredictOption] { [] }
+    public static var uncertaintyMaps: [UncertaintyMap] { [] }
     public var wantsUnlabeledBatch: Bool { false }
     public var evaluatesLastCheckpoint: Bool { false }
     public func configure(model: inout NetworkSpec) {}

@@ -82,7 +82,7 @@ public final class StrategyNetwork {
     public func step(_ run: RunContext) throws {
         guard trainable, let n = network, let opt = optimizer else { throw TrainingError("\(name): step() on a network that is not trainable or not built") }
         if let bad = n.namedParameters().first(where: { !($0.tensor.grad?.isFinite ?? true) }) {
-            if run.config.nonFinite == "skip" { run.log("warning: step \(run.globalStep): non-finite gradient in \(name).\(bad.name), its update skipped"); n.zeroGrad(); return }
+            if run.config.nonFinite == .skip { run.log("warning: step \(run.globalStep): non-finite gradient in \(name).\(bad.name), its update skipped"); n.zeroGrad(); return }
             throw TrainingError("step \(run.globalStep): gradient of \(name).\(bad.name) is not finite; stopping (last good checkpoint kept)")
         }
         opt.learningRate = (schedule ?? run.config.makeSchedule()).learningRate(at: max(run.globalStep - 1, 0))

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Engine
-import Training
 
 /// How ensemble members' predictions are combined.
 public enum EnsembleMode: String, CaseIterable, Sendable {
@@ -28,6 +27,12 @@ public struct MemberPrediction {
 
 /// Combines member predictions (`[K, D, H, W]` each) into one `Prediction` with disagreement maps.
 public struct EnsembleCombiner: Sendable {
+    /// The maps `combine` writes besides the entropy of the mean (figures: `Strategy.uncertaintyMaps`).
+    public static let uncertaintyMaps = [
+        UncertaintyMap(name: "variance", caption: "probability variance", unit: "variance", scale: .ownMaximum),
+        UncertaintyMap(name: "disagreement", caption: "member disagreement", unit: "vote entropy (nats)", scale: .nats),
+    ]
+
     public var mode: EnsembleMode
     /// Foreground threshold of `dice-weighted` for two classes, as a fraction of the total weight.
     public var threshold: Double

@@ -1,5 +1,0 @@
-import ArgumentParser
-import Training
-
-/// `--select ema|best|last`.
-extension CheckpointSelect: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Reporting
+@testable import SemiSegCLI
+import Testing
+import Training
+
+/// Commands parsed and run in-process through the SemiSegCLI library (no binary): flag parsing, the typed config
+/// choices and their messages, the plugin registry's declarations. Process-level behaviour (exit codes, signals,
+/// SIGKILL) stays with the binary tests.
+@Suite("CLI in-process")
+struct InProcessCLITests {
+    /// `train` flags as the command parses them.
+    func options(_ flags: [String]) throws -> RunOptions {
+        let cmd = try SemiSeg.parseAsRoot(["train", "--data", "d", "--out", "o"] + flags)
+        return try #require(cmd as? Train).options
+    }
+
+    @Test func choiceFlagsBecomeTypedConfigValues() throws {
+        let c = try options(["--loss", "dice", "--optimizer", "sgd", "--schedule", "cosine-restarts", "--norm", "instance",
+                             "--upsampling", "transposed", "--normalization", "mri-nonzero", "--augmentation", "seed-workflow",
+                             "--non-finite", "skip", "--select", "last"]).trainConfig()
+        #expect(c.loss == .dice && c.optimizer == .sgd && c.schedule == .cosineRestarts && c.norm == .instance)
+        #expect(c.upsampling == .transposed && c.normalization == .mriNonzero && c.augmentation == .seedWorkflow)
+        #expect(c.nonFinite == .skip && c.select == .last)
+        let d = try options([]).trainConfig()
+        #expect(d == TrainConfig(data: "d", out: "o"))
+    }
+
+    @Test func aWrongChoiceNamesTheSettingAndEveryAllowedValue() throws {
+        for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce or topk10"), ("--non-finite", "nonFinite", "stop or skip"),
+                                  ("--optimizer", "optimizer", "adam, adamw or sgd")] {
+            do {
+                _ = try SemiSeg.parseAsRoot(["train", "--data", "d", "--out", "o", flag, "nope"])
+                Issue.record("\(flag) nope was accepted")
+            } catch {
+                let text = SemiSeg.message(for: error)
+                #expect(text.contains("\(key) must be \(list), got 'nope'"), "\(text)")
+                #expect(SemiSeg.exitCode(for: error) != .success)
+            }
+        }
+    }
+
+    @Test func helpListsTheChoicesFromTheEnums() {
+        let help = SemiSeg.helpMessage(for: Train.self, columns: 400)
+        for c in LossChoice.allCases { #expect(help.contains(c.rawValue)) }
+        #expect(help.contains(OptimizerChoice.choiceList) && help.contains(ScheduleChoice.choiceList))
+    }
+
+    @Test func predictFlagsComeFromTheStrategiesThatDeclareThem() throws {
+        #expect(strategies(takingPredictFlag: "mc-samples") == "mc-dropout")
+        var opts: [String: String] = [:]
+        try applyPredictFlag("mc-samples", 20, strategy: "mc-dropout", runFolder: "run", to: &opts)
+        #expect(opts == ["samples": "20"])
+        #expect(throws: CLIError.self) { try applyPredictFlag("mc-samples", 0, strategy: "mc-dropout", runFolder: "run", to: &opts) }
+        do {
+            try applyPredictFlag("mc-samples", 5, strategy: "supervised", runFolder: "run", to: &opts)
+            Issue.record("supervised took --mc-samples")
+        } catch let e as CLIError {
+            #expect(e.description == "run: --mc-samples needs a run trained with --strategy mc-dropout (this run used supervised)")
+        }
+        // The figures know every registered strategy's maps, in the order the old fixed list had them.
+        let order = MapCatalogue(declared: declaredUncertaintyMaps).heatMapOrder(["variance", "disagreement", "entropy", "mutual_information", "mc_mask_sum", "x_y"])
+        #expect(order == ["entropy", "mutual_information", "variance", "disagreement", "x_y"])
+    }
+}
