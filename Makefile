@@ -16,12 +16,23 @@ release: deps
 	$(SWIFT) build $(RELEASE)
 
 # Tests run in release mode (training tests need the speed); -enable-testing keeps @testable imports working.
-# Then SIGKILL/resume trials of train and compare with the binary just built (scripts/kill-resume.sh, ~1 min).
+# Then SIGKILL/resume trials of train and compare with the binary just built (scripts/kill-resume.sh, ~1 min), and a
+# 2x2 compare grid through a one-node Slurm cluster started and stopped by scripts/slurm-test.sh (~1 min; issue #17).
 test: deps
 	bash scripts/test-fixtures.sh
 	$(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
 	SEMISEG=$$($(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --show-bin-path)/semiseg bash scripts/kill-resume.sh
+	SEMISEG=$$($(SWIFT) build $(RELEASE) -Xswiftc -enable-testing --show-bin-path)/semiseg bash scripts/slurm-test.sh
+
+# A one-node Slurm cluster on this machine (munged, slurmctld, slurmd from Debian's slurm-wlm): `make slurm-up`, then
+# `eval "$$(scripts/slurm-local.sh env)"` in a shell to use sbatch / squeue / `semiseg compare --slurm`; `make slurm-down`.
+.PHONY: slurm-up slurm-down
+slurm-up: deps
+	bash scripts/slurm-local.sh start
+
+slurm-down:
+	bash scripts/slurm-local.sh stop
 
 # The suite under AddressSanitizer / ThreadSanitizer (release, own scratch paths .build-asan / .build-tsan); slow, not part of test.
 .PHONY: test-asan test-tsan

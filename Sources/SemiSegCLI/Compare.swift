@@ -17,7 +17,10 @@ struct Compare: ParsableCommand {
         The same command with more strategies or seeds (and otherwise the same settings) grows a finished \
         comparison: only the new cells train; other shared settings are refused, listed as key: old -> new. \
         Strategy options: --opt STRATEGY:KEY=VALUE (e.g. --opt uda:weight=0.5), repeatable. Every other flag is \
-        shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here.
+        shared by all cells and means what it means for `semiseg train`; --strategy and --seed are not used here. \
+        On a Slurm cluster, --slurm validates the same way, writes RUN/slurm/array.sbatch (one task per unfinished \
+        cell, each `compare --out RUN --cell NAME`) and collect.sbatch (`compare --out RUN --collect`, after the \
+        array) and submits both; --slurm-args "--partition=cpu --account=lab" adds sbatch options.
         """)
 
     @Option(help: "Comma-separated strategy names (see `semiseg strategies`), e.g. supervised,uda,mc-dropout; with --models one strategy (default supervised).") var strategies: String?
@@ -25,9 +28,12 @@ struct Compare: ParsableCommand {
     @Option(help: "Comma-separated seeds.") var seeds: String = "0"
     @Flag(help: "Also print every cell's training log (always written to cells/<cell>/log.txt).") var verbose = false
     @OptionGroup var options: RunOptions
+    @OptionGroup var cluster: SlurmFlags
 
     func run() throws {
         try reportingFailures {
+            if cluster.cell != nil || cluster.collect { return try runFromSavedSettings() }
+            try cluster.check()
             var shared = options
             if shared.strategy != nil { throw CLIError(file: "--strategy", problem: "compare takes --strategies a,b,c") }
             if shared.seed != nil { throw CLIError(file: "--seed", problem: "compare takes --seeds 0,1,2") }
@@ -35,7 +41,9 @@ struct Compare: ParsableCommand {
                 try runModels(models, shared: shared)
                 return
             }
-            guard let strategies else { throw CLIError(file: "--strategies", problem: "compare needs --strategies a,b,c (or --models a,b,c)") }
+            guard let strategies else {
+                throw CLIError(file: "--strategies", problem: "compare needs --strategies a,b,c (or --models a,b,c, or --out RUN with --cell or --collect)")
+            }
             let perStrategy = try CompareSettings.parseOptions(options.opts)
             shared.opts = []
             var base = try shared.trainConfig()
@@ -64,25 +72,34 @@ struct Compare: ParsableCommand {
                 fflush(stdout)
             }
             if let w = ComparisonReport.seedWarning(seeds: settings.seeds.count) { printError("warning: \(w)") }
+            if cluster.slurm || cluster.slurmDryRun { return try submitToSlurm(plan) }
             let outcome = try Comparison.run(plan, makeStrategy: { try makeStrategy($0, $1) },
                                              progress: { print($0); fflush(stdout) },
                                              cellLog: verbose ? { print("    " + $0); fflush(stdout) } : { _ in },
                                              logSteps: options.logSteps, observers: { [TrainingProgress()] })
-            // Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF), then the report again so it links them.
-            let runURL = URL(fileURLWithPath: out)
-            do {
-                let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, maps: declaredUncertaintyMaps, log: options.quiet ? { _ in } : { print("    " + $0) })
-                try Comparison.writeReport(runURL)
-                if !options.quiet { print("wrote \(figures.count) figures to \(out)/figures") }
-            } catch {
-                printError("warning: \(out): figures not written (\(error)); results are complete, run `semiseg figures \(out)` to retry")
-            }
+            writeFiguresAndReport(out)
             print("wrote \(out)/summary.json, \(out)/summary.csv, \(out)/report.md "
                   + "(\(outcome.ran.count) cells run, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed)")
             if !outcome.failed.isEmpty {
                 throw CLIError(file: out, problem: "\(outcome.failed.count) cell(s) failed: \(outcome.failed.map(\.cell).joined(separator: ", ")); "
                                  + "see cells/<cell>/log.txt, fix and re-run the same command to finish them")
             }
+        }
+    }
+}
+
+extension Compare {
+    /// Figures (bars, curves, montages, uncertainty, MC mask sums, slice GIF) of the comparison in `out`, then
+    /// `report.md` again so it links them; a failure is a warning (the results are complete). Local compare and
+    /// `--collect` both end here.
+    func writeFiguresAndReport(_ out: String) {
+        let runURL = URL(fileURLWithPath: out)
+        do {
+            let figures = try ComparisonFigures.renderAll(compareDirectory: runURL, maps: declaredUncertaintyMaps, log: options.quiet ? { _ in } : { print("    " + $0) })
+            try Comparison.writeReport(runURL)
+            if !options.quiet { print("wrote \(figures.count) figures to \(out)/figures") }
+        } catch {
+            printError("warning: \(out): figures not written (\(error)); results are complete, run `semiseg figures \(out)` to retry")
         }
     }
 }

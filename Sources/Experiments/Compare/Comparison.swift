@@ -170,48 +170,25 @@ public enum Comparison {
                            logSteps: Bool = false, observers: () -> [any TrainingObserver] = { [] }) throws -> Outcome {
         let settings = plan.settings
         let run = settings.runDirectory
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(at: run.appendingPathComponent("cells"), withIntermediateDirectories: true)
-        } catch { throw TrainingError("\(run.path): cannot create the comparison folder (\(error.localizedDescription))") }
-        AtomicFile.removeStaleTemporaries(in: run)
-        try settings.save(run.appendingPathComponent("compare.json"))
-        if !fm.fileExists(atPath: run.appendingPathComponent("split.json").path) {
-            try plan.split.save(run.appendingPathComponent("split.json"))
-        }
+        try writeFolder(plan)
         var ran: [String] = [], skipped: [String] = [], failed: [(String, String)] = []
         for (i, cell) in plan.cells.enumerated() {
             let name = CompareSettings.cellName(strategy: cell.strategy, seed: cell.seed)
             let head = "[\(i + 1)/\(plan.cells.count)] \(cell.strategy) seed \(cell.seed):"
-            let config = settings.cellConfig(strategy: cell.strategy, seed: cell.seed)
-            let dir = URL(fileURLWithPath: config.out)
-            if fm.fileExists(atPath: dir.appendingPathComponent("summary.json").path) {
+            switch try runCell(settings, strategy: cell.strategy, seed: cell.seed, makeStrategy: makeStrategy, cellLog: cellLog,
+                               logSteps: logSteps, observers: observers()) {
+            case .finished:
                 progress("\(head) skipped (finished)")
                 skipped.append(name)
-                continue
-            }
-            let start = Date()
-            let resume = fm.fileExists(atPath: dir.path)
-            let logFile = CellLogFile(dir.appendingPathComponent("log.txt"))
-            do {
-                if resume { try checkCellConfig(dir, expected: config) }
-                let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(cell.strategy, $0) }, resume: resume,
-                                                  logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) },
-                                                  observers: observers())
+            case .ran(let summary, let resumed, let seconds):
                 let dice = summary.test?.foregroundMean[.dice].map { String(format: "%.3f", $0) } ?? "n/a"
-                progress("\(head) test Dice \(dice) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)" + (resume ? ", resumed" : ""))
+                progress("\(head) test Dice \(dice) (\(String(format: "%.0f", seconds)) s)" + (resumed ? ", resumed" : ""))
                 ran.append(name)
-            } catch let e as TrainingInterrupted {
-                logFile.append(e.description)
-                throw e
-            } catch let e as FolderLock.Busy {
+            case .busy(let e):
                 // Another process (a second compare, a Slurm array task) trains this cell now: leave it to that one.
                 progress("\(head) skipped (\(e.holder.map { "in use by \($0)" } ?? "in use by another process"))")
                 skipped.append(name)
-                continue
-            } catch {
-                let text = "\(error)"
-                logFile.append("error: \(text)")
+            case .failed(let text):
                 progress("\(head) FAILED: \(text.split(separator: "\n").first.map(String.init) ?? text)")
                 failed.append((name, text))
             }
