@@ -38,12 +38,11 @@ struct Compare: ParsableCommand {
             if shared.strategy != nil { throw CLIError(file: "--strategy", problem: "compare takes --strategies a,b,c") }
             if shared.seed != nil { throw CLIError(file: "--seed", problem: "compare takes --seeds 0,1,2") }
             if let models {
+                if cluster.slurm || cluster.slurmDryRun { throw CLIError(file: "--slurm", problem: "compare --models runs locally; --slurm takes --strategies") }
                 try runModels(models, shared: shared)
                 return
             }
-            guard let strategies else {
-                throw CLIError(file: "--strategies", problem: "compare needs --strategies a,b,c (or --models a,b,c, or --out RUN with --cell or --collect)")
-            }
+            guard let strategies else { throw CLIError(file: "semiseg", problem: "compare needs --strategies a,b,c (or --models a,b,c, or --out RUN with --cell or --collect)") }
             let perStrategy = try CompareSettings.parseOptions(options.opts)
             shared.opts = []
             var base = try shared.trainConfig()
