@@ -4,6 +4,8 @@
 # input and thread count, measured alternately ROUNDS times so machine load hits both; medians and ours / PyTorch.
 #
 #   scripts/bench-zoo-vs-torch.sh [NET:DIMS ...]      default: vnet:2 vnet:3 attention-unet:2 attention-unet:3 unetpp:2 unetpp:3
+#                                                     deeplabv3:2 deeplabv3:3 deeplabv3plus:2 deeplabv3plus:3 dilated-fcn:2
+#                                                     dilated-fcn:3 segnet:2 segnet:3
 #   ROUNDS=3 THREADS=2 SEMISEG=.build/release/semiseg TORCH_PY=/tmp/torchref/bin/python scripts/bench-zoo-vs-torch.sh
 #   INPUT2D=4,1,128,128 BASE2D=16 INPUT3D=1,1,32,64,64 BASE3D=8 (depth 4, batch norm, 2 classes)
 #
@@ -21,7 +23,8 @@ INPUT3D=${INPUT3D:-1,1,32,64,64}
 BASE2D=${BASE2D:-16}
 BASE3D=${BASE3D:-8}
 NETS=("$@")
-[ ${#NETS[@]} -gt 0 ] || NETS=(vnet:2 vnet:3 attention-unet:2 attention-unet:3 unetpp:2 unetpp:3)
+[ ${#NETS[@]} -gt 0 ] || NETS=(vnet:2 vnet:3 attention-unet:2 attention-unet:3 unetpp:2 unetpp:3 deeplabv3:2 deeplabv3:3
+                               deeplabv3plus:2 deeplabv3plus:3 dilated-fcn:2 dilated-fcn:3 segnet:2 segnet:3)
 
 if [ ! -x "$TORCH_PY" ] || ! "$TORCH_PY" -c "import torch, safetensors" 2>/dev/null; then
     echo "bench-zoo-vs-torch: skipped: no PyTorch + safetensors at $TORCH_PY"

@@ -14,10 +14,10 @@ enum SpatialReference {
     }
 
     struct Params: Decodable {
-        var stride: [Int]?, padding: [Int]?, dilation: [Int]?, outputPadding: [Int]?, kernel: [Int]?, scale: [Int]?
+        var stride: [Int]?, padding: [Int]?, dilation: [Int]?, outputPadding: [Int]?, kernel: [Int]?, scale: [Int]?, size: [Int]?
         var mode: String?, training: Bool?, momentum: Float?, eps: Float?, groups: Int?
         enum CodingKeys: String, CodingKey {
-            case stride, padding, dilation, outputPadding = "output_padding", kernel, scale, mode, training, momentum, eps, groups
+            case stride, padding, dilation, outputPadding = "output_padding", kernel, scale, size, mode, training, momentum, eps, groups
         }
     }
 
@@ -59,12 +59,15 @@ enum SpatialReference {
     struct File: Decodable { let generator: String; let cases: [Case] }
 
     /// All cases (empty, with a recorded issue in `fixtureLoads`, when the file is missing or malformed).
-    static let cases: [Case] = {
+    static let cases: [Case] = load("spatial_reference.json")
+
+    /// The cases of one fixture file in `Fixtures/` of this format (empty when missing or malformed).
+    static func load(_ name: String) -> [Case] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures").appendingPathComponent("spatial_reference.json")
+            .appendingPathComponent("Fixtures").appendingPathComponent(name)
         guard let data = try? Data(contentsOf: url), let file = try? JSONDecoder().decode(File.self, from: data) else { return [] }
         return file.cases
-    }()
+    }
 
     /// Names of the cases for one op (test arguments).
     static func names(op: String) -> [String] { cases.filter { $0.op == op }.map(\.name) }
@@ -77,7 +80,7 @@ enum SpatialReference {
     static func check(_ c: Case, atol: Float = 1e-4, rtol: Float = 1e-4,
                       sourceLocation: SourceLocation = #_sourceLocation, _ forward: (Leaves) -> Tensor) {
         var leaves: [String: Tensor] = [:]
-        for key in c.tensors.keys where !key.hasPrefix("grad_") && !["out", "gout"].contains(key) && !key.hasPrefix("running_") {
+        for key in c.tensors.keys where !key.hasPrefix("grad_") && !["out", "gout", "indices"].contains(key) && !key.hasPrefix("running_") {
             leaves[key] = c.leaf(key)
         }
         let out = forward(Leaves(name: c.name, values: leaves))

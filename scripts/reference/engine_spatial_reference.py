@@ -34,9 +34,13 @@ cases = []
 
 
 def run(name, op, params, inputs, fn, extra=None):
-    """inputs: dict name -> tensor (leaf). fn(inputs) -> output. Records grads of all inputs that require grad."""
+    """inputs: dict name -> tensor (leaf). fn(inputs) -> output, or (output, {name: extra tensor to store}).
+    Records grads of all inputs that require grad."""
     leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
     out = fn(leaves)
+    if isinstance(out, tuple):  # (output, extra tensors to store), e.g. max-pool indices
+        out, more = out
+        extra = dict(extra or {}, **more)
     gout = rnd(*out.shape)
     (out * gout).sum().backward()
     tensors = {k: enc(v) for k, v in inputs.items()}
@@ -165,8 +169,9 @@ def gn_case(name, xs, groups, affine):
 gn_case("gn2d_affine", [2, 6, 3, 4], 3, True)
 gn_case("gn3d_plain", [2, 4, 2, 3, 3], 2, False)
 
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "w") as f:
-    json.dump({"generator": "scripts/reference/engine_spatial_reference.py", "torch": torch.__version__, "cases": cases},
-              f, separators=(",", ":"))
-print("wrote %d cases, %d bytes to %s" % (len(cases), os.path.getsize(OUT), OUT))
+if __name__ == "__main__":  # zoo_ops_reference.py imports enc / rnd / run
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump({"generator": "scripts/reference/engine_spatial_reference.py", "torch": torch.__version__, "cases": cases},
+                  f, separators=(",", ":"))
+    print("wrote %d cases, %d bytes to %s" % (len(cases), os.path.getsize(OUT), OUT))

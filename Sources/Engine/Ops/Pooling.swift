@@ -9,7 +9,14 @@ extension Tensor {
     /// at most half the kernel) have one entry per spatial dim. Returns `[N, C, *out]` with
     /// `out = (in + 2*padding - kernel) / stride + 1`. The gradient goes to the argmax of each window (first max on ties).
     public func maxPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
-        let (g, planes) = poolGeometry("maxPool", kernel: kernel, stride: stride, padding: padding)
+        maxPoolArgmax("maxPool", kernel: kernel, stride: stride, padding: padding).output
+    }
+
+    /// `maxPool` that also returns, per output element, the flat index of its argmax within its input plane
+    /// (`(z * H + y) * W + x`) and the geometry; `maxPoolWithIndices` (MaxUnpool.swift) wraps it.
+    func maxPoolArgmax(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?)
+        -> (output: Tensor, argmax: [Int32], geometry: WindowGeometry, planes: Int) {
+        let (g, planes) = poolGeometry(op, kernel: kernel, stride: stride, padding: padding)
         let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
         let ivol = g.inputVolume, ovol = g.outputVolume, ih = g.input[1], iw = g.input[2]
         let px = storage.pointer, po = out.storage.pointer
@@ -34,7 +41,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("max_pool", out, inputs: [self]) { gy in
+        let result = Tensor.record("max_pool", out, inputs: [self]) { gy in
             let gx = Tensor(zeros: self.shape)
             let pg = gy.storage.pointer, pr = gx.storage.pointer
             argmax.withUnsafeBufferPointer { ib in
@@ -48,6 +55,7 @@ extension Tensor {
             }
             return [gx]
         }
+        return (result, argmax, g, planes)
     }
 
     // MARK: - Average pooling

@@ -8,8 +8,8 @@ public enum UpsampleMode: Sendable {
     case linear
 }
 
-/// Source indices and weights of one output coordinate along one axis.
-private struct AxisTaps {
+/// Source indices and weights of one output coordinate along one axis (also used by `resized`, Resize.swift).
+struct AxisTaps {
     var i0: [Int], i1: [Int], w0: [Float], w1: [Float]
 
     /// PyTorch's `area_pixel_compute_source_index` (align_corners=False) or nearest indexing.
@@ -49,6 +49,17 @@ extension Tensor {
         let tz = AxisTaps(input: inS[0], scale: sc[0], mode: mode)
         let ty = AxisTaps(input: inS[1], scale: sc[1], mode: mode)
         let tx = AxisTaps(input: inS[2], scale: sc[2], mode: mode)
+        let nearest2x = mode == .nearest && (sc == [1, 2, 2] || sc == [2, 2, 2])
+        return interpolated("upsample", taps: (tz, ty, tx), output: outS, mode: mode, nearest2xDepth: nearest2x ? sc[0] : nil)
+    }
+
+    /// Interpolates every plane with the given per-axis taps (depth, height, width; a 2D input has a depth of 1) to the
+    /// padded-to-3D spatial size `outS`; `nearest2xDepth` (1 or 2) selects the fast nearest x2 path.
+    func interpolated(_ op: String, taps: (AxisTaps, AxisTaps, AxisTaps), output outS: [Int], mode: UpsampleMode,
+                      nearest2xDepth: Int?) -> Tensor {
+        let r = rank - 2
+        let inS = [Int](repeating: 1, count: 3 - r) + Array(shape[2...])
+        let (tz, ty, tx) = taps
         let planes = shape[0] * shape[1]
         let ivol = inS[0] * inS[1] * inS[2], ovol = outS[0] * outS[1] * outS[2]
         let out = Tensor.empty([shape[0], shape[1]] + Array(outS.suffix(r)))
@@ -57,8 +68,8 @@ extension Tensor {
         Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
             for plane in range {
                 let xs = px + plane * ivol, ys = po + plane * ovol
-                if mode == .nearest && (sc == [1, 2, 2] || sc == [2, 2, 2]) {
-                    Tensor.upsampleNearest2x(xs, ys, inS, depthScale: sc[0])
+                if let depthScale = nearest2xDepth {
+                    Tensor.upsampleNearest2x(xs, ys, inS, depthScale: depthScale)
                     continue
                 }
                 Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
@@ -81,14 +92,14 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("upsample", out, inputs: [self]) { gy in
+        return Tensor.record(op, out, inputs: [self]) { gy in
             let gx = Tensor(zeros: self.shape)
             let pg = gy.storage.pointer, pr = gx.storage.pointer
             Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
                 for plane in range {
                     let gs = pg + plane * ovol, rs = pr + plane * ivol
-                    if mode == .nearest && (sc == [1, 2, 2] || sc == [2, 2, 2]) {
-                        Tensor.upsampleNearest2xBackward(gs, rs, inS, depthScale: sc[0])
+                    if let depthScale = nearest2xDepth {
+                        Tensor.upsampleNearest2xBackward(gs, rs, inS, depthScale: depthScale)
                         continue
                     }
                     Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in

@@ -41,6 +41,10 @@ public enum NetworkRegistry {
         VNet.registryEntry,
         AttentionUNet.registryEntry,
         UNetPlusPlus.registryEntry,
+        DeepLabV3.registryEntry,
+        DeepLabV3Plus.registryEntry,
+        DilatedFCN.registryEntry,
+        SegNet.registryEntry,
     ]
 
     /// Benchmark presets by name (`semiseg bench --net unet3d-s8`, docs/ARCHITECTURE.md §9).

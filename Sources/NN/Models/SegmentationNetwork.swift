@@ -46,7 +46,8 @@ extension SegmentationNetwork {
 
 /// Which blocks of a network a dropout plan selects.
 public enum DropoutPlacement: String, Sendable, Codable, CaseIterable {
-    /// No dropout.
+    /// No dropout requested: a network adds none of its own sites; networks whose reference architecture has dropout
+    /// (DeepLab's ASPP, the dilated FCN's head) keep that. `p = 0` with any other placement turns every dropout off.
     case none
     /// Every encoder block (the bottleneck included) gets `p`.
     case encoder
@@ -78,8 +79,10 @@ public struct DropoutPlan: Sendable, Codable, Equatable {
 
     public init(p: Double = 0, placement: DropoutPlacement = .none) { self.p = p; self.placement = placement }
 
-    /// No dropout anywhere.
+    /// No dropout requested (a network keeps only its reference architecture's own dropout, see `DropoutPlacement.none`).
     public static let none = DropoutPlan()
+    /// No dropout anywhere, not even a reference architecture's own.
+    public static let off = DropoutPlan(p: 0, placement: .both)
 
     /// The probability for a site (0 = no dropout layer there).
     public func probability(at site: DropoutSite) -> Float {

@@ -115,26 +115,7 @@ public final class DoubleConv: Module {
 
     /// Applies the block to `x` `[N, Cin, *spatial]` (a BatchNorm followed by ReLU runs as one fused op; without
     /// recording and with the batch norm in eval mode, each conv -> batch norm -> ReLU runs as one inference op).
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = x, i = 0
-        let layers = b.layers
-        while i < layers.count {
-            if let conv = layers[i] as? Conv, !GradMode.isEnabled {
-                let bn = i + 1 < layers.count ? layers[i + 1] as? BatchNorm : nil
-                let j = i + 1 + (bn == nil ? 0 : 1), relu = j < layers.count && layers[j] is ReLU
-                if let fused = conv.fusedInference(y, norm: bn, relu: relu) {
-                    y = fused; i = j + (relu ? 1 : 0)
-                    continue
-                }
-            }
-            if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
-                y = bn(y, fusedReLU: true); i += 2
-            } else {
-                y = layers[i](y); i += 1
-            }
-        }
-        return y
-    }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { b.callFused(x) }
 }
 
 /// A 2D/3D U-Net (`[N, Cin, *spatial]` → logits `[N, classes, *spatial]`), named exactly like the PyTorch
