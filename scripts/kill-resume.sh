@@ -21,6 +21,8 @@ RANDOM=$SEED
 W=$(mktemp -d "${TMPDIR:-/tmp}/kill-resume.XXXXXX")
 MOUNTS=()
 cleanup() {
+  # A run still in the background (the script stopped early) must not write into the folder being removed.
+  local left; left=$(jobs -p); [ -n "$left" ] && { kill -9 $left 2>/dev/null || true; wait $left 2>/dev/null || true; }
   for m in "${MOUNTS[@]+"${MOUNTS[@]}"}"; do umount "$m" 2>/dev/null || true; done
   if [ "${KR_KEEP:-0}" = 1 ]; then echo "work folder kept: $W"; else rm -rf "$W"; fi
 }
@@ -91,7 +93,8 @@ trial() {
       local k=${kind#predict:} np=0
       if wait_for $pid "$steplog" "^ *training done"; then
         while kill -0 $pid 2>/dev/null; do
-          np=$(find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null | wc -l)
+          # (find fails while predictions/ does not exist yet: with pipefail and set -e that must not end the script)
+          np=$( (find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null || true) | wc -l)
           if [ "$np" -ge "$k" ]; then kill -9 $pid; killed=1; observed="prediction writing, $np/4 written"; break; fi
           sleep 0.005
         done
@@ -124,12 +127,12 @@ trial() {
 "$B" "${TRAIN[@]}" --out "$W/ref-train" > "$W/ref-train.log" 2>&1 || { cat "$W/ref-train.log"; exit 1; }
 "$B" "${COMPARE[@]}" --out "$W/ref-compare" > "$W/ref-compare.log" 2>&1 || { cat "$W/ref-compare.log"; exit 1; }
 # Two uninterrupted runs must agree (otherwise no resume can).
-"$B" "${TRAIN[@]}" --out "$W/ref-train2" > "$W/ref-train2.log" 2>&1
+"$B" "${TRAIN[@]}" --out "$W/ref-train2" > "$W/ref-train2.log" 2>&1 || { cat "$W/ref-train2.log"; exit 1; }
 read -r w p m <<< "$(python3 scripts/same-run.py train "$W/ref-train" "$W/ref-train2" $EPOCHS)"
 ROWS+=("| train-repeat | none | uninterrupted twice | - | $w | $p | $m | $([ "$w$p$m" = yesyesyes ] && echo ok || echo FAIL) |")
 [ "$w$p$m" = yesyesyes ] || FAIL=1
 # Control: another seed must differ in weights, predictions or metrics, or the comparison proves nothing.
-"$B" "${TRAIN[@]}" --seed 1 --out "$W/control" > "$W/control.log" 2>&1
+"$B" "${TRAIN[@]}" --seed 1 --out "$W/control" > "$W/control.log" 2>&1 || { cat "$W/control.log"; exit 1; }
 read -r w p m <<< "$(python3 scripts/same-run.py train "$W/ref-train" "$W/control" $EPOCHS 2>/dev/null)"
 ROWS+=("| control | none, --seed 1 | must differ | - | $w | $p | $m | $([ "$w" = NO ] && echo "ok (differs)" || echo FAIL) |")
 [ "$w" = NO ] || FAIL=1
