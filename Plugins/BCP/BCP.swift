@@ -62,7 +62,7 @@ public final class BCP: Strategy {
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
         largestComponent = options.bool("lcc", default: true)
-        lossKind = RegionLoss(rawValue: options.choice("loss", default: RegionLoss.reference.rawValue, from: RegionLoss.allCases.map(\.rawValue))) ?? .reference
+        lossKind = options.choice("loss", default: RegionLoss.reference)
         try options.finish()
     }
 

@@ -40,10 +40,8 @@ public final class CPS: Strategy {
         weight = options.double("weight", default: 0.1, in: 0...100)
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
         onLabeled = options.bool("on-labeled", default: true)
-        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
-        predictWith = PredictWith(rawValue: options.choice("predict-with", default: "first", from: PredictWith.allCases.map(\.rawValue))) ?? .first
+        (forward, runningStatistics) = options.studentPasses()
+        predictWith = options.choice("predict-with", default: PredictWith.first)
         try options.finish()
     }
 

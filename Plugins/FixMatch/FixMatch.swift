@@ -37,9 +37,7 @@ public final class FixMatch: Strategy {
         threshold = options.double("threshold", default: 0.95, in: 0...1)
         weight = options.double("weight", default: 1, in: 0...100)
         let cutOut = options.double("cut-out", default: 0.5, in: 0...1)
-        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
+        (forward, runningStatistics) = options.studentPasses()
         try options.finish()
         var v = ViewAugmentation.standard
         v.cutOutProbability = cutOut

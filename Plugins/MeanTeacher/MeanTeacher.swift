@@ -81,9 +81,7 @@ public final class MeanTeacher: Strategy {
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
-        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
+        (forward, runningStatistics) = options.studentPasses()
         try options.finish()
     }
 

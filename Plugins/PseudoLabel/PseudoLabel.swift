@@ -71,9 +71,7 @@ public final class PseudoLabel: Strategy {
         rounds = options.int("rounds", default: 1, in: 1...100)
         portion = options.double("portion", default: 0, in: 0...1)
         labeledShare = options.double("labeled-share", default: 0, in: 0...0.95)
-        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
+        (forward, runningStatistics) = options.studentPasses()
         if portion > 0 && options.values["threshold"] != nil { options.fail("give either 'threshold' or 'portion' (class-balanced), not both") }
         if let t = teacher, t.isEmpty { options.fail("option 'teacher' needs a run folder") }
         if teacher != nil {

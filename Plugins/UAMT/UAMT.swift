@@ -57,9 +57,7 @@ public final class UAMT: Strategy {
         thresholdEnd = options.double("threshold-end", default: 1, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
         batchPasses = options.int("batch-passes", default: 0, in: 0...64)
-        forward = options.choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
-        runningStatistics = RunningStatistics(rawValue: options.choice("running-stats", default: RunningStatistics.labeled.rawValue,
-                                                                       from: RunningStatistics.allCases.map(\.rawValue))) ?? .labeled
+        (forward, runningStatistics) = options.studentPasses()
         if thresholdEnd < thresholdStart { options.fail("threshold-end (\(thresholdEnd)) must be >= threshold-start (\(thresholdStart))") }
         try options.finish()
     }

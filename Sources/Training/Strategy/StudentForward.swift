@@ -105,3 +105,18 @@ extension RunContext {
         }
     }
 }
+
+extension StrategyOptions {
+    /// A closed choice read as its enum: `key` must be one of `E.allCases`' raw values (else a problem naming them).
+    public func choice<E: RawRepresentable & CaseIterable>(_ key: String, default def: E) -> E where E.RawValue == String {
+        E(rawValue: choice(key, default: def.rawValue, from: E.allCases.map(\.rawValue))) ?? def
+    }
+
+    /// The options every student-training plugin shares: `forward` separate|joint (default separate: the student's
+    /// unlabeled pass is the strategy's own, `.labeled`; joint: `StudentForward.joint`) and `running-stats`
+    /// labeled|all (default labeled: `RunContext.studentLogits`).
+    public func studentPasses() -> (forward: StudentForward, runningStatistics: RunningStatistics) {
+        let forward: StudentForward = choice("forward", default: "separate", from: ["joint", "separate"]) == "joint" ? .joint : .labeled
+        return (forward, choice("running-stats", default: RunningStatistics.labeled))
+    }
+}
