@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Training
 
@@ -45,11 +46,26 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Only print the final line.") var quiet = false
     @Flag(name: .customLong("log-steps"), help: "Also log one line per optimizer step (step N, epoch, loss).") var logSteps = false
 
-    /// The config: file (if any), then flags.
-    func trainConfig() throws -> TrainConfig {
+    /// The config: file (if any), then flags, checked once (the one validation of `train`; docs/ARCHITECTURE.md §2).
+    /// A problem whose value comes from the `--config` file names the file, as `TrainConfig.load` does.
+    func trainConfig() throws -> ValidatedConfig {
+        let c = try uncheckedConfig()
+        do {
+            return try ValidatedConfig(c)
+        } catch let e as ConfigError {
+            guard let path = config else { throw e }
+            // Only on failure: which problems the file's own values have (flags may have fixed or made the others).
+            let fromFile = Set((try? TrainConfig.read(URL(fileURLWithPath: path), data: data, out: out).problems()) ?? [])
+            throw ConfigError(problems: e.problems.map { fromFile.contains($0) ? "\(path): \($0)" : $0 })
+        }
+    }
+
+    /// The config: file (if any), then flags, values not checked yet: for `compare`, whose `Comparison.prepare`
+    /// checks the shared config with the strategy lists, and for comparing flags to the defaults.
+    func uncheckedConfig() throws -> TrainConfig {
         var c: TrainConfig
         if let path = config {
-            c = try TrainConfig.load(URL(fileURLWithPath: path), data: data, out: out)
+            c = try TrainConfig.read(URL(fileURLWithPath: path), data: data, out: out)
         } else {
             guard let data, let out else { throw CLIError(file: "semiseg", problem: "--data and --out are required (or --config FILE)") }
             c = TrainConfig(data: data, out: out)
@@ -95,9 +111,19 @@ struct RunOptions: ParsableArguments {
         guard strategyType(named: c.strategy) != nil else {
             throw CLIError(file: "semiseg", problem: "unknown strategy '\(c.strategy)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
         }
-        let p = c.problems()
-        if !p.isEmpty { throw ConfigError(problems: p) }
         return c
+    }
+
+    /// `compare`'s shared config (unchecked: `Comparison.prepare` checks it) and per-strategy options: `--opt` read
+    /// as `strategy:key=value`, and a `--config` file's strategy options given to the file's strategy (flags win).
+    func compareBase() throws -> (base: TrainConfig, strategyOptions: [String: [String: String]]) {
+        var flags = self
+        var options = try CompareSettings.parseOptions(opts)
+        flags.opts = []
+        var base = try flags.uncheckedConfig()
+        if !base.strategyOptions.isEmpty { options[base.strategy] = base.strategyOptions.merging(options[base.strategy] ?? [:]) { _, b in b } }
+        base.strategyOptions = [:]
+        return (base, options)
     }
 
     private func ints(_ s: String, _ flag: String) throws -> [Int] { try list(s, flag, "integers") { Int($0) } }
