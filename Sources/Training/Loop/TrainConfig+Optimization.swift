@@ -24,13 +24,14 @@ extension TrainConfig {
         }
     }
 
-    /// The configured supervised loss (`loss`: ce | dice | dice-ce | topk10) on logits `[B, K, *spatial]` and targets
+    /// The configured supervised loss (`loss`: ce | dice | dice-ce | topk10 | dice-bg) on logits `[B, K, *spatial]` and targets
     /// `[B, *spatial]` (class indices); `mask` (0 = ignore a voxel) applies to ce, dice and dice-ce. Top-K CE ranks all
     /// voxels (strategies that mask voxels reject it). The trainer's default labeled loss, and a strategy's for its
     /// extra networks.
     public func supervisedLoss(_ logits: Tensor, _ targets: Tensor, mask: Tensor? = nil) -> Tensor {
         switch loss {
         case .dice: return Losses.softDice(logits, targets, includeBackground: false, mask: mask)
+        case .diceWithBackground: return Losses.softDice(logits, targets, includeBackground: true, mask: mask)
         case .diceCE: return Losses.diceCrossEntropy(logits, targets, mask: mask)
         case .topK10: return Losses.topKCrossEntropy(logits, targets, percent: 10)
         case .ce: return Losses.crossEntropy(logits, targets, mask: mask)
