@@ -28,7 +28,7 @@ struct InProcessCLITests {
     }
 
     @Test func aWrongChoiceNamesTheSettingAndEveryAllowedValue() throws {
-        for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce or topk10"), ("--non-finite", "nonFinite", "stop or skip"),
+        for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce, topk10 or dice-bg"), ("--non-finite", "nonFinite", "stop or skip"),
                                   ("--optimizer", "optimizer", "adam, adamw or sgd")] {
             do {
                 _ = try SemiSeg.parseAsRoot(["train", "--data", "d", "--out", "o", flag, "nope"])

@@ -60,7 +60,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Training patch `[D, H, W]`; nil = the whole (resized) volume. 2D models use `[1, H, W]` (slices).
     public var patch: [Int]? = nil
     public var foregroundOversampling: Double = 0.33
-    /// ce, dice, dice-ce (default, as nnU-Net: cross-entropy + soft Dice without background) or topk10.
+    /// The supervised loss (`LossChoice`, one line per choice there); default dice-ce (as nnU-Net: cross-entropy + soft
+    /// Dice without background).
     /// Plain CE learns small organs slowly: 3D spleen phantoms, ~120 steps: validation Dice 0.10 (ce) vs 0.57 (dice-ce).
     public var loss: LossChoice = .diceCE
     /// adam, adamw or sgd.

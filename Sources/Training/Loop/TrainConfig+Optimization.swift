@@ -24,8 +24,8 @@ extension TrainConfig {
         }
     }
 
-    /// The configured supervised loss (`loss`: ce | dice | dice-ce | topk10 | dice-bg) on logits `[B, K, *spatial]` and targets
-    /// `[B, *spatial]` (class indices); `mask` (0 = ignore a voxel) applies to ce, dice and dice-ce. Top-K CE ranks all
+    /// The configured supervised loss (`loss`, `LossChoice`) on logits `[B, K, *spatial]` and targets
+    /// `[B, *spatial]` (class indices); `mask` (0 = ignore a voxel) applies to every loss whose `acceptsVoxelMask`. Top-K CE ranks all
     /// voxels (strategies that mask voxels reject it). The trainer's default labeled loss, and a strategy's for its
     /// extra networks.
     public func supervisedLoss(_ logits: Tensor, _ targets: Tensor, mask: Tensor? = nil) -> Tensor {
