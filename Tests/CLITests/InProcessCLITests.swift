@@ -29,7 +29,7 @@ struct InProcessCLITests {
 
     @Test func aWrongChoiceNamesTheSettingAndEveryAllowedValue() throws {
         for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce, topk10 or dice-bg"), ("--non-finite", "nonFinite", "stop or skip"),
-                                  ("--optimizer", "optimizer", "adam, adamw or sgd")] {
+                                  ("--optimizer", "optimizer", "adam, adamw, sgd or sgd-momentum")] {
             do {
                 _ = try SemiSeg.parseAsRoot(["train", "--data", "d", "--out", "o", flag, "nope"])
                 Issue.record("\(flag) nope was accepted")

@@ -97,7 +97,11 @@ public enum LossChoice: String, ConfigChoice {
 
 /// The optimizer (`TrainConfig.optimizer`; behaviour in `TrainConfig.makeOptimizer`).
 public enum OptimizerChoice: String, ConfigChoice {
-    case adam, adamw, sgd
+    case adam, adamw
+    /// SGD with Nesterov momentum (nnU-Net).
+    case sgd
+    /// SGD with classical (heavy-ball) momentum, PyTorch's `optim.SGD(momentum=...)` default as SSL4MIS trains.
+    case sgdMomentum = "sgd-momentum"
 }
 
 /// The learning-rate schedule (`TrainConfig.schedule`; behaviour in `TrainConfig.makeSchedule`).

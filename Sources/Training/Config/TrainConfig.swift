@@ -64,7 +64,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Dice without background).
     /// Plain CE learns small organs slowly: 3D spleen phantoms, ~120 steps: validation Dice 0.10 (ce) vs 0.57 (dice-ce).
     public var loss: LossChoice = .diceCE
-    /// adam, adamw or sgd.
+    /// The optimizer (`OptimizerChoice`); `momentum` applies to the SGD choices.
     public var optimizer: OptimizerChoice = .adam
     public var learningRate: Double = 1e-3
     public var weightDecay: Double = 0

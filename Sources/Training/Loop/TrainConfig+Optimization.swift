@@ -8,6 +8,7 @@ extension TrainConfig {
         let lr = Float(learningRate), wd = Float(weightDecay)
         switch optimizer {
         case .sgd: return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: true)
+        case .sgdMomentum: return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: false)
         case .adamw: return Adam.adamW(parameters, learningRate: lr, weightDecay: wd)
         case .adam: return Adam(parameters, learningRate: lr, weightDecay: wd)
         }
