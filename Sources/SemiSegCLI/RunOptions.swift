@@ -36,6 +36,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Learning rate (default \(RunOptions.D.learningRate)).") var lr: Double?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default \(RunOptions.D.weightDecay)).") var weightDecay: Double?
     @Option(help: "\(ScheduleChoice.choiceList) (default \(RunOptions.D.schedule)).", completion: .list(ScheduleChoice.allValueStrings), transform: choice("schedule")) var schedule: ScheduleChoice?
+    @Option(help: "SGD momentum (default \(RunOptions.D.momentum)).") var momentum: Double?
+    @Option(name: .customLong("step-every"), help: "--schedule step: multiply the learning rate by --step-gamma every N epochs (default \(RunOptions.D.stepEvery)).") var stepEvery: Int?
+    @Option(name: .customLong("step-gamma"), help: "--schedule step: the factor (default \(RunOptions.D.stepGamma)).") var stepGamma: Double?
+    @Option(name: .customLong("cycle-epochs"), help: "--schedule cosine-restarts: cycle length in epochs (default \(RunOptions.D.cycleEpochs)).") var cycleEpochs: Int?
     @Option(help: "Augmentation preset: \(AugmentationPreset.allValueStrings.joined(separator: ", ")) (default \(RunOptions.D.augmentation)).", completion: .list(AugmentationPreset.allValueStrings), transform: choice("augmentation")) var augmentation: AugmentationPreset?
     @Option(name: .customLong("validate-every"), help: "Validate every N epochs (default \(RunOptions.D.validateEvery)).") var validateEvery: Int?
     @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step (default \(RunOptions.D.nonFinite)).", completion: .list(NonFiniteAction.allValueStrings), transform: choice("nonFinite")) var nonFinite: NonFiniteAction?
@@ -102,6 +106,10 @@ struct RunOptions: ParsableArguments {
         if let lr { c.learningRate = lr }
         if let weightDecay { c.weightDecay = weightDecay }
         if let schedule { c.schedule = schedule }
+        if let momentum { c.momentum = momentum }
+        if let stepEvery { c.stepEvery = stepEvery }
+        if let stepGamma { c.stepGamma = stepGamma }
+        if let cycleEpochs { c.cycleEpochs = cycleEpochs }
         if let augmentation { c.augmentation = augmentation; c.augmentationSettings = nil }
         if let validateEvery { c.validateEvery = validateEvery }
         if let nonFinite { c.nonFinite = nonFinite }

@@ -23,6 +23,9 @@ struct InProcessCLITests {
         #expect(c.loss == .dice && c.optimizer == .sgd && c.schedule == .cosineRestarts && c.norm == .instance)
         #expect(c.upsampling == .transposed && c.normalization == .mriNonzero && c.augmentation == .seedWorkflow)
         #expect(c.nonFinite == .skip && c.select == .last)
+        let s = try options(["--momentum", "0.9", "--step-every", "4", "--step-gamma", "0.5", "--cycle-epochs", "7"]).trainConfig()
+        #expect(s.momentum == 0.9 && s.stepEvery == 4 && s.stepGamma == 0.5 && s.cycleEpochs == 7)
+        #expect(throws: ConfigError.self) { try options(["--momentum", "1"]).trainConfig() }
         let d = try options([]).trainConfig()
         #expect(d.config == TrainConfig(data: "d", out: "o"))
     }

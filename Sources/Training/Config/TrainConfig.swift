@@ -113,6 +113,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         check(batchSize >= 1 && unlabeledBatchSize >= 1, "batch sizes must be >= 1")
         check(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
         check(weightDecay >= 0, "weightDecay must be >= 0")
+        check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
         check(stepEvery >= 1 && cycleEpochs >= 1 && stepGamma > 0, "stepEvery, cycleEpochs must be >= 1 and stepGamma > 0")
         if normalization == .window { check((huWindow?.count ?? 0) == 2 && (huWindow?[0] ?? 0) < (huWindow?[1] ?? 0), "normalization 'window' needs huWindow [lo, hi] with lo < hi") }
         if let r = resize { check(r.count == 3 && r.allSatisfy { $0 >= 1 }, "resize must be [D, H, W] >= 1, got \(r)") }
