@@ -45,4 +45,9 @@ long ssk_wino_tiles_stride(int W, long rows);
 /// rowbuf 6 * (64 * ceil(ceil(W / 4) / 16) + 16) floats.
 void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
                    float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
+
+/// Max pooling with kernel = stride = 2 in H and W and KD (1 or 2) in depth, no padding, floor mode, values only (no
+/// argmax: inference): planes [p0, p1) of x [planes][D][H][W] into y [planes][D / KD][H / 2][W / 2]. Each window is
+/// read in row-major order and keeps its first maximum; a NaN wins over numbers.
+void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD);
 #endif

@@ -6,12 +6,14 @@ import CKernels
 /// Which convolution kernels run (tests force each path to compare them).
 public enum ConvAlgorithm: Sendable {
     /// Per shape: direct kernels wherever the geometry allows them (measured faster at every benchmark shape),
-    /// im2col + sgemm elsewhere; inference 3x3 (3x3x3) stride-1 convolutions with enough input channels run as
-    /// Winograd F(4x4, 3x3) (`ConvKernels.useWinograd`).
+    /// im2col + sgemm elsewhere; 3x3 (3x3x3) stride-1 convolutions with enough input and output channels run as
+    /// Winograd F(4x4, 3x3) (`ConvKernels.useWinograd`) in inference and in training's forward and backward data
+    /// (the weight gradient stays direct).
     case automatic
     /// Always im2col + sgemm (the reference path).
     case gemm
-    /// Direct kernels wherever the geometry allows them (inference too: no Winograd, bit-identical to training's forward).
+    /// Direct kernels wherever the geometry allows them (no Winograd anywhere: inference bit-identical to the unfused
+    /// ops, training as before Winograd).
     case direct
     /// Winograd F(4x4, 3x3) for every 3x3 (3x3x3) stride-1 convolution it supports, whatever the channel count: inference,
     /// and training's forward and backward data (not bit-identical to the direct kernels); direct kernels elsewhere.

@@ -38,7 +38,7 @@ extension Tensor {
                 Profiler.measure("conv.forward", key: key, flops: flops) {
                     ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
                                         y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g,
-                                        epilogue: scale == nil && !relu ? nil : ep, winograd: true)
+                                        epilogue: scale == nil && !relu ? nil : ep, winograd: true, cacheFilter: true)
                 }
             }
         }

@@ -58,8 +58,9 @@ extension ConvKernels {
 
     /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
     /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
+    /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`.
     static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                             batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry) {
+                             batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0]
         let k = kd * cin, ty = (h + 3) / 4, tx = (wd + 3) / 4, txg = (tx + 15) / 16
         let rows = batch * d * ty
@@ -69,11 +70,15 @@ extension ConvKernels {
         let ld = ssk_wino_tiles_stride(Int32(wd), perBlock)
         let vCount = 36 * k * ld, mCount = 36 * cout * ld, rbCount = 6 * (64 * txg + 16)
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
-        let uCount = 36 * k * cout, u = BufferPool.take(uCount), scratch = BufferPool.take(workers * perWorker)
-        defer { BufferPool.give(u, uCount); BufferPool.give(scratch, workers * perWorker) }
+        let scratch = BufferPool.take(workers * perWorker)
+        defer { BufferPool.give(scratch, workers * perWorker) }
         // Tiles past a row's end are computed too (never stored): start from zeros, not from stale denormals.
         scratch.update(repeating: 0, count: workers * perWorker)
-        ssk_wino_filter(w, u, Int32(cin), Int32(cout), Int32(kd))
+        let cached = cacheFilter ? WinogradFilterCache.transformed(w, cin: cin, cout: cout, kd: kd) : nil
+        let uCount = 36 * k * cout, owned = cached == nil ? BufferPool.take(uCount) : nil
+        defer { if let owned { BufferPool.give(owned, uCount) } }
+        if let owned { ssk_wino_filter(w, owned, Int32(cin), Int32(cout), Int32(kd)) }
+        guard let u = UnsafePointer(cached?.u ?? owned) else { return }
         var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
         withUnsafePointer(to: &ep) { epp in
             let epArg = epilogue == nil ? nil : epp
@@ -85,5 +90,6 @@ extension ConvKernels {
                 }
             }
         }
+        withExtendedLifetime(cached) {}
     }
 }

@@ -1,0 +1,90 @@
+@testable import Engine
+import TestSupport
+import Testing
+
+/// Winograd in training (`conv`'s forward and backward data under `ConvAlgorithm.automatic`, docs/ARCHITECTURE.md,
+/// Engine) against the im2col + sgemm kernels; the inference filter cache (`WinogradFilterCache`); the value-only
+/// inference max pooling against the argmax walk.
+@Suite("ConvolutionWinogradTraining")
+struct ConvolutionWinogradTrainingTests {
+    static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {
+        var rng = RNG(seed: seed)
+        return (0..<n).map { _ in rng.uniform(-bound, bound) }
+    }
+
+    /// Largest |got - ref| within 1e-4 of the largest |ref| (Winograd's documented tolerance).
+    static func expectWithinWinograd(_ got: [Float], _ ref: [Float], _ what: String) {
+        let magnitude = ref.reduce(0) { Swift.max($0, abs($1)) }
+        let worst = zip(got, ref).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+        #expect(got.count == ref.count && worst <= 1e-4 * magnitude, "\(what): max |diff| \(worst), max |ref| \(magnitude)")
+    }
+
+    /// (batch, cin, cout, spatial): 2D and 3D shapes `useWinograd` takes, W a multiple of 16 or not.
+    @Test(arguments: [(2, 16, 24, [20, 32]), (1, 32, 16, [9, 35]), (1, 16, 16, [4, 6, 32])])
+    func trainingForwardAndGradientsMatchReference(_ batch: Int, _ cin: Int, _ cout: Int, _ sp: [Int]) {
+        let r = sp.count
+        let x = Tensor(Self.values(batch * cin * Shape.count(sp), seed: 1, bound: 1), shape: [batch, cin] + sp).requiringGrad()
+        let kv = r == 2 ? 9 : 27
+        let bound = 1 / Float(cin * kv).squareRoot()
+        let w = Tensor(Self.values(cout * cin * kv, seed: 2, bound: bound), shape: [cout, cin] + [Int](repeating: 3, count: r)).requiringGrad()
+        let b = Tensor(Self.values(cout, seed: 3, bound: bound), shape: [cout]).requiringGrad()
+        let pad = [Int](repeating: 1, count: r)
+        let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: [Int](repeating: 3, count: r), stride: nil, padding: pad, dilation: nil)
+        #expect(ConvKernels.useWinograd(cin: cin, cout: cout, g) && ConvKernels.useWinograd(cin: cout, cout: cin, g))
+        let y = x.conv(w, bias: b, padding: pad)
+        let gy = Tensor(Self.values(y.count, seed: 4, bound: 1), shape: y.shape)
+        y.backward(gy)
+        // References: im2col + sgemm for all three passes.
+        var yRef = [Float](repeating: 0, count: y.count), dxRef = [Float](repeating: 0, count: x.count)
+        var dwRef = [Float](repeating: 0, count: w.count)
+        ConvKernels.forward(x: x.storage.pointer, w: w.storage.pointer, bias: b.storage.pointer, y: &yRef, batch: batch, cin: cin,
+                            cout: cout, g, allowDirect: false)
+        ConvKernels.backwardData(gy: gy.storage.pointer, w: w.storage.pointer, dx: &dxRef, batch: batch, cin: cin, cout: cout, g,
+                                 allowDirect: false)
+        ConvKernels.backwardWeight(x: x.storage.pointer, gy: gy.storage.pointer, dw: &dwRef, batch: batch, cin: cin, cout: cout, g,
+                                   allowDirect: false)
+        Self.expectWithinWinograd(y.scalars, yRef, "forward")
+        Self.expectWithinWinograd(x.grad?.scalars ?? [], dxRef, "backward data")
+        expectClose(w.grad?.scalars ?? [], dwRef, atol: 1e-4, rtol: 1e-4)
+        // A no-grad pass takes the same kernels as the recording one: bit-identical.
+        #expect(withNoGrad { x.conv(w, bias: b, padding: pad) }.scalars == y.scalars)
+    }
+
+    @Test func inferenceFilterCacheFollowsWeightUpdates() {
+        let (cin, cout) = (16, 16)
+        let x = Tensor(Self.values(cin * 12 * 32, seed: 5, bound: 1), shape: [1, cin, 12, 32])
+        let w = Tensor(Self.values(cout * cin * 9, seed: 6, bound: 0.1), shape: [cout, cin, 3, 3])
+        func infer() -> [Float] { withNoGrad { x.convInference(w, bias: nil, scale: nil, shift: nil, relu: false, padding: [1, 1]) }.scalars }
+        let first = infer()
+        let e1 = WinogradFilterCache.transformed(w.storage.pointer, cin: cin, cout: cout, kd: 1)
+        #expect(WinogradFilterCache.transformed(w.storage.pointer, cin: cin, cout: cout, kd: 1) === e1)
+        #expect(infer() == first)
+        // An in-place update (as an optimizer step makes) misses the cache: the output follows the new weights.
+        w.storage.pointer[7] += 0.5
+        let e2 = WinogradFilterCache.transformed(w.storage.pointer, cin: cin, cout: cout, kd: 1)
+        #expect(e2 !== e1)
+        let updated = infer()
+        var fresh = [Float](repeating: 0, count: updated.count)
+        let g = WindowGeometry(op: "test", inputSpatial: [12, 32], kernel: [3, 3], stride: nil, padding: [1, 1], dilation: nil)
+        ConvKernels.winogradConv(x: x.storage.pointer, w: w.storage.pointer, bias: nil, y: &fresh, batch: 1, cin: cin, cout: cout,
+                                 epilogue: nil, g)
+        #expect(updated == fresh)
+        #expect(updated != first)
+    }
+
+    /// Bit patterns (NaN payloads included) of the values.
+    static func bits(_ v: [Float]) -> [UInt32] { v.map(\.bitPattern) }
+
+    @Test(arguments: [([2, 3, 7, 37], [2, 2]), ([1, 2, 4, 6, 66], [2, 2, 2]), ([1, 2, 3, 8, 34], [1, 2, 2]), ([1, 1, 5, 64], [2, 2])])
+    func inferenceMaxPoolMatchesArgmaxWalk(_ shape: [Int], _ kernel: [Int]) {
+        var rng = RNG(seed: 9)
+        // Few distinct values (ties), signed zeros and some NaNs.
+        let pool: [Float] = [-1, 0, -0.0, 0.5, 2, .nan]
+        let v = (0..<Shape.count(shape)).map { _ in pool[rng.int(below: pool.count)] }
+        let x = Tensor(v, shape: shape)
+        let fast = withNoGrad { x.maxPool(kernel: kernel) }
+        let walk = x.maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil).output
+        #expect(fast.shape == walk.shape)
+        #expect(Self.bits(fast.scalars) == Self.bits(walk.scalars))
+    }
+}
