@@ -282,8 +282,14 @@ public enum ConvKernels {
     // MARK: - Backward weight
 
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
+    /// `winograd` lets the shapes `useWinograd` takes run as Winograd F(4x4, 3x3) (`conv`'s backward rule; not
+    /// bit-identical to the direct kernels).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
+        if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) {
+            winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
         if allowDirect && useDirect(g) {
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
