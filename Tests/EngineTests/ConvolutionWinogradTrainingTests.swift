@@ -52,6 +52,10 @@ struct ConvolutionWinogradTrainingTests {
         Self.expectWithinWinograd(y.scalars, yRef, "forward")
         Self.expectWithinWinograd(x.grad?.scalars ?? [], dxRef, "backward data")
         Self.expectWithinWinograd(w.grad?.scalars ?? [], dwRef, "backward weight")
+        // The Winograd weight gradient itself (conv takes it only from `winogradWeightGradMinimumTiles` tiles on).
+        var dwWino = [Float](repeating: .nan, count: w.count)
+        ConvKernels.winogradWeightGrad(x: x.storage.pointer, gy: gy.storage.pointer, dw: &dwWino, batch: batch, cin: cin, cout: cout, g)
+        Self.expectWithinWinograd(dwWino, dwRef, "Winograd weight gradient")
         // A no-grad pass takes the same kernels as the recording one: bit-identical.
         #expect(withNoGrad { x.conv(w, bias: b, padding: pad) }.scalars == y.scalars)
     }

@@ -25,7 +25,8 @@ extension Tensor {
         let key = Profiler.isEnabled
             ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g)
                 + (winograd && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
-                + (winogradWeight && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino-bw" : "")
+                + (winogradWeight && ConvKernels.useWinograd(cin: cin, cout: cout, g) && ConvKernels.winogradWeightGradPays(batch: batch, g)
+                    ? " wino-bw" : "")
             : ""
         Profiler.measure("conv.forward", key: key, flops: flops) {
             ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },

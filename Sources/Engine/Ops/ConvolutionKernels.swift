@@ -286,7 +286,7 @@ public enum ConvKernels {
     /// bit-identical to the direct kernels).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
-        if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) {
+        if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) && winogradWeightGradPays(batch: batch, g) {
             winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }

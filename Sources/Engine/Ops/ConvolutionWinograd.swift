@@ -106,6 +106,18 @@ extension ConvKernels {
 // MARK: - Weight gradient
 
 extension ConvKernels {
+    /// Fewest 4x4 output tiles (over the batch) for which the weight gradient runs as Winograd: its GEMMs run along the
+    /// tiles and end in one horizontal sum per (point, cout, cin), and G^T dU G costs a fixed ~160 multiply-adds per
+    /// weight triple. Measured on unet2d-s16 (`bench --layers`, % of the one-core sgemm rate, direct -> Winograd): 2048
+    /// tiles and more gain (64x64 n8: 84-88 -> 122-143), 512 break even (32x32 n8: 86-93 -> 81-93), 128 lose
+    /// (16x16 n8: 73 -> 49-52).
+    static let winogradWeightGradMinimumTiles = 1024
+
+    /// Whether the weight gradient of a Winograd-sized shape pays as Winograd (`winogradWeightGradMinimumTiles`).
+    static func winogradWeightGradPays(batch: Int, _ g: WindowGeometry) -> Bool {
+        batch * g.input[0] * ((g.input[1] + 3) / 4) * ((g.input[2] + 3) / 4) >= winogradWeightGradMinimumTiles
+    }
+
     /// dw `[cout, cin, KD, 3, 3]` = the weight gradient of a stride-1 "same" 3x3 (3x3x3) convolution of x
     /// `[N, cin, D, H, W]` with output gradient gy `[N, cout, D, H, W]`, as Winograd F(4x4, 3x3): per block of tile rows
     /// the input and gradient transforms, then 36 dot-product GEMMs over the tiles into a per-worker transform-domain sum
