@@ -51,6 +51,17 @@ void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
         }
 }
 
+/// e0..e3 = columns 0..3 (stride 4) of the 64 consecutive floats a0..a3: e_c[j] = a[4j + c] (declares e0..e3).
+#define DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3) \
+    const v16 s0_ = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29); \
+    const v16 s1_ = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31); \
+    const v16 s2_ = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29); \
+    const v16 s3_ = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31); \
+    const v16 e0 = __builtin_shufflevector(s0_, s2_, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23); \
+    const v16 e1 = __builtin_shufflevector(s0_, s2_, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31); \
+    const v16 e2 = __builtin_shufflevector(s1_, s3_, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23); \
+    const v16 e3 = __builtin_shufflevector(s1_, s3_, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
+
 // MARK: - Input transform
 
 /// The six outputs of B^T d for d0..d5 (one 1-D transform, 16 tiles per vector).
@@ -97,19 +108,38 @@ INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb,
         for (int i = 0; i < 6; i++) {
             const float *p = rb + i * wb + 64 * g;
             const v16 a0 = LOADU(p), a1 = LOADU(p + 16), a2 = LOADU(p + 32), a3 = LOADU(p + 48), a4 = LOADU(p + 64);
-            const v16 s0 = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s1 = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 s2 = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s3 = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 e0 = __builtin_shufflevector(s0, s2, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e1 = __builtin_shufflevector(s0, s2, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-            const v16 e2 = __builtin_shufflevector(s1, s3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e3 = __builtin_shufflevector(s1, s3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+            DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3);
             const v16 e4 = __builtin_shufflevector(e0, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
             const v16 e5 = __builtin_shufflevector(e1, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
             v16 o[6];
             bt6(e0, e1, e2, e3, e4, e5, o);
             for (int k = 0; k < 6; k++) STOREU(v + (i * 6 + k) * ldxi + 16 * g, o[k]);
+        }
+    }
+}
+
+/// Input transform of tile rows [r0, r1) into v[xi][kz * cin + ci][t] (row r's tiles from (r - r0) * TX, ld floats per
+/// (xi, k) row); channels below c1 come from x [N][c1][D][H][W], the rest from x2 [N][cin - c1][D][H][W]; depth taps outside
+/// the volume give zeros.
+INLINE void in_rows(const float *x, const float *x2, int c1, float *vbuf, float *rowbuf, int cin, int D, int H, int W, int KD,
+                    long ld, long r0, long r1) {
+    const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
+    const long ldv = (long)KD * cin * ld, hw = (long)H * W;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / ((long)D * TY), rem = r - n * D * TY;
+        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
+        const long off = (r - r0) * TX;
+        for (int kz = 0; kz < KD; kz++) {
+            const int iz = z + kz - KD / 2;
+            for (int ci = 0; ci < cin; ci++) {
+                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
+                if (iz < 0 || iz >= D) {
+                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
+                    continue;
+                }
+                const float *plane = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
+                in_row(plane, H, W, ty, TXg, rowbuf, vd, ldv);
+            }
         }
     }
 }
@@ -236,23 +266,7 @@ void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u
     const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
     const long ldv = K * ld, ldm = (long)cout * ld;
     // Input transform: v[xi][kz * cin + ci][t].
-    for (long r = r0; r < r1; r++) {
-        const long n = r / ((long)D * TY), rem = r - n * D * TY;
-        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
-        const long off = (r - r0) * TX;
-        for (int kz = 0; kz < KD; kz++) {
-            const int iz = z + kz - KD / 2;
-            for (int ci = 0; ci < cin; ci++) {
-                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
-                if (iz < 0 || iz >= D) {
-                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
-                    continue;
-                }
-                const float *plane = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
-                in_row(plane, H, W, ty, TXg, rowbuf, vd, ldv);
-            }
-        }
-    }
+    in_rows(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1);
     // Transform-domain products: m[xi][co][t] = sum_k u[xi][k][co] * v[xi][k][t].
     for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld);
     // Output transform.
@@ -305,14 +319,7 @@ INLINE void gy_row(const float *plane, int H, int W, int ty, int TXg, float *m, 
                 p = tmp;
             }
             const v16 a0 = LOADU(p), a1 = LOADU(p + 16), a2 = LOADU(p + 32), a3 = LOADU(p + 48);
-            const v16 s0 = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s1 = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 s2 = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s3 = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 e0 = __builtin_shufflevector(s0, s2, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e1 = __builtin_shufflevector(s0, s2, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-            const v16 e2 = __builtin_shufflevector(s1, s3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e3 = __builtin_shufflevector(s1, s3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+            DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3);
             a6(e0, e1, e2, e3, w6[a]);
         }
         for (int j = 0; j < 6; j++) {  // A along H
@@ -351,21 +358,11 @@ void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf
     const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
     const long ldv = K * ld, ldm = (long)cout * ld;
     const long written = (r1 - r0 - 1) * TX + 16L * TXg, nt = (written + 15) / 16 * 16;
+    in_rows(x, NULL, cin, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1);
     for (long r = r0; r < r1; r++) {
         const long n = r / ((long)D * TY), rem = r - n * D * TY;
         const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
         const long off = (r - r0) * TX;
-        for (int kz = 0; kz < KD; kz++) {
-            const int iz = z + kz - KD / 2;
-            for (int ci = 0; ci < cin; ci++) {
-                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
-                if (iz < 0 || iz >= D) {
-                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
-                    continue;
-                }
-                in_row(x + ((n * cin + ci) * D + iz) * hw, H, W, ty, TXg, rowbuf, vd, ldv);
-            }
-        }
         for (int co = 0; co < cout; co++)
             gy_row(gy + ((n * cout + co) * D + z) * hw, H, W, ty, TXg, mbuf + (long)co * ld + off, ldm);
     }

@@ -56,6 +56,20 @@ extension ConvKernels {
     /// Floats of transformed input one block aims at (it stays in the L2 cache while the 36 products read it).
     static let winogradBlockFloats = 1 << 17
 
+    /// Work split of a Winograd pass with K = KD * Cin transform rows and `cout` output channels: the tile rows
+    /// (sample, plane, 4-row tile row), tile rows per block (>= `winogradMinimumTiles` tiles, the transformed input near
+    /// `winogradBlockFloats`, at least one block per worker), the blocks, and the per-worker scratch floats of the
+    /// transformed input, the transform-domain products and the row buffer (`ssk_wino_rows`).
+    static func winogradBlocks(batch: Int, k: Int, cout: Int, _ g: WindowGeometry)
+        -> (rows: Int, perBlock: Int, blocks: Int, vCount: Int, mCount: Int, rbCount: Int) {
+        let ty = (g.input[1] + 3) / 4, tx = (g.input[2] + 3) / 4, txg = (tx + 15) / 16
+        let rows = batch * g.input[0] * ty
+        var perBlock = Swift.max(1, (Swift.max(winogradMinimumTiles, winogradBlockFloats / (36 * k)) + tx - 1) / tx)
+        perBlock = Swift.min(perBlock, (rows + Parallel.threads - 1) / Parallel.threads)
+        let ld = ssk_wino_tiles_stride(Int32(g.input[2]), perBlock)
+        return (rows, perBlock, (rows + perBlock - 1) / perBlock, 36 * k * ld, 36 * cout * ld, 6 * (64 * txg + 16))
+    }
+
     /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
     /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
     /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`. With `x2`, the input is the
@@ -63,14 +77,8 @@ extension ConvKernels {
     static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false,
                              x2: UnsafePointer<Float>? = nil, split: Int? = nil) {
-        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0]
-        let k = kd * cin, ty = (h + 3) / 4, tx = (wd + 3) / 4, txg = (tx + 15) / 16
-        let rows = batch * d * ty
-        var perBlock = Swift.max(1, (Swift.max(winogradMinimumTiles, winogradBlockFloats / (36 * k)) + tx - 1) / tx)
-        perBlock = Swift.min(perBlock, (rows + Parallel.threads - 1) / Parallel.threads)
-        let blocks = (rows + perBlock - 1) / perBlock
-        let ld = ssk_wino_tiles_stride(Int32(wd), perBlock)
-        let vCount = 36 * k * ld, mCount = 36 * cout * ld, rbCount = 6 * (64 * txg + 16)
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
+        let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
         let scratch = BufferPool.take(workers * perWorker)
         defer { BufferPool.give(scratch, workers * perWorker) }
@@ -125,14 +133,9 @@ extension ConvKernels {
     /// 1e-4 of the gradient's magnitude; ConvolutionWinogradTrainingTests).
     static func winogradWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                    batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
-        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0]
-        let k = kd * cin, ty = (h + 3) / 4, tx = (wd + 3) / 4, txg = (tx + 15) / 16
-        let rows = batch * d * ty
-        var perBlock = Swift.max(1, (Swift.max(winogradMinimumTiles, winogradBlockFloats / (36 * k)) + tx - 1) / tx)
-        perBlock = Swift.min(perBlock, (rows + Parallel.threads - 1) / Parallel.threads)
-        let blocks = (rows + perBlock - 1) / perBlock
-        let ld = ssk_wino_tiles_stride(Int32(wd), perBlock)
-        let vCount = 36 * k * ld, mCount = 36 * cout * ld, rbCount = 6 * (64 * txg + 16), duCount = 36 * cout * k
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
+        let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
+        let duCount = 36 * cout * k
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount + duCount
         // Mapped, not pooled: the transform-domain sums differ in size per layer and would stay resident as idle pool buffers.
         TransientMemory.with(workers * perWorker) { scratch in
