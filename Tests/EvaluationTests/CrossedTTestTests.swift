@@ -32,7 +32,7 @@ struct CrossedTTestTests {
         #expect(three.covered >= 0.925 && three.covered <= 0.975, "t-test coverage \(three.covered) at 3 seeds")
         // The control that makes the test above able to fail: the bootstrap on the same studies rejects a true null
         // far more often than 5 % (the weight-0 Mean Teacher control's p = 0.002 on the real CT).
-        #expect(three.bootstrapRejected > 0.15, "bootstrap false positives \(three.bootstrapRejected) at 3 seeds")
+        #expect(three.bootstrapRejected > 0.10, "bootstrap false positives \(three.bootstrapRejected) at 3 seeds")
         let five = Self.calibration(seeds: 5, cases: 56, effect: 0.02, seedNoise: 0.03, caseEffect: 0.01, residual: 0.05,
                                     draws: 2000, seed: 12)
         #expect(five.covered >= 0.925 && five.covered <= 0.975, "t-test coverage \(five.covered) at 5 seeds")
