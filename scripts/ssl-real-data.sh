@@ -15,8 +15,9 @@
 #         ITERATIONS (10), TABLE_ONLY=1 (only print the table of an existing OUT), LABELED (10: labeled slices/cases),
 #         ALL_LABELS (1: also train supervised with every label; 0: skip that study).
 #         DIMS=phantom2d runs the same study on 2D phantoms (`semiseg synth --dims 2`) instead of the CT;
-#         DIMS=phantom3d on 3D phantoms (`semiseg synth --dims 3`, 24 + 8 volumes resized to RESIZE3D (32,32,32), 3D U-Net
-#         base 8 depth 3, batch 2 + 2 unlabeled).
+#         DIMS=phantom3d on 3D phantoms (`semiseg synth --dims 3 --seed 0`, 16 + 6 volumes of 64x128x128 resized to
+#         RESIZE3D (16,32,32), 3D U-Net base 4 depth 2, batch 2 + 2 unlabeled, 2 validation volumes, Adam 3e-3 with
+#         poly decay: a budget a 2-core machine runs in minutes per cell; use LABELED=4).
 #
 # Budget (documented in the README): U-Net 2D, base 8, depth 4, slices resized to 64x64, 15 epochs x 10 steps
 # (EPOCHS, ITERATIONS), batch 4 labeled + 4 unlabeled, Adam 1e-3 constant, validation on 8 slices every epoch;
@@ -47,7 +48,7 @@ if [ "$DIMS" = phantom2d ]; then
 elif [ "$DIMS" = phantom3d ]; then
   if [ ! -f "$DATA/dataset.json" ]; then
     echo "building 3D phantoms into $DATA"
-    "$B" synth --out "$DATA" --cases 24 --test-cases 8 --dims 3 --seed 7 >/dev/null
+    "$B" synth --out "$DATA" --cases 16 --test-cases 6 --dims 3 --seed 0 >/dev/null
   fi
 else
   if [ ! -f "$DATA/dataset.json" ]; then
@@ -60,8 +61,8 @@ fi
 INPUT=(--resize 1,64,64 --normalization ct)
 NET=(--model unet2d --base 8 --depth 4 --batch-size 4 --validation 8)
 if [ "$DIMS" = phantom3d ]; then
-  INPUT=(--resize "${RESIZE3D:-32,32,32}" --normalization ct)
-  NET=(--model unet3d --base 8 --depth 3 --batch-size 2 --validation 4)
+  INPUT=(--resize "${RESIZE3D:-16,32,32}" --normalization ct)
+  NET=(--model unet3d --base 4 --depth 2 --batch-size 2 --validation 2 --lr 0.003 --schedule poly)
 fi
 SEL=()
 [ -n "$SELECT" ] && SEL=(--select "$SELECT")
