@@ -26,9 +26,9 @@ import Training
 /// `absent-classes` skip|count: a class whose target is empty in a region (of a sample in 3D, of the sub-batch in 2D)
 /// has Dice ε/(Σp + ε) there, so the reference's Dice rewards driving that class's probability to exactly 0 over the
 /// whole region with a full loss unit (and gives almost no gradient before). On small structures (phantoms, lung
-/// tumours) most regions hold no foreground and this term pulled pre-training to all-background (3D phantoms: test
-/// Dice 0.018 and 0.000 vs supervised 0.189 and 0.028). `skip` (default) leaves such (sample, class) terms out of the
-/// mean: false positives there are still penalised by the background's Dice and by CE; `count` is the reference. `run` applies the
+/// tumours) most regions hold no foreground, so the term rewards all-background predictions. `skip` (default) leaves
+/// such (sample, class) terms out of the mean: false positives there are still penalised by the background's Dice and
+/// by CE; `count` is the reference. (Removing it did not stop BCP's collapse on 3D phantoms: measured, not fixed.) `run` applies the
 /// run's configured loss (nnU-Net Dice-CE without background unless `--loss` says otherwise) to each region with the
 /// same region weights. `lcc` (default true, the reference's `nms=1`): the teacher's pseudo-labels keep only the
 /// largest connected component per class and sample (`LargestComponent`).
