@@ -45,4 +45,5 @@ long ssk_wino_tiles_stride(int W, long rows);
 /// rowbuf 6 * (64 * ceil(ceil(W / 4) / 16) + 16) floats.
 void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
                    float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
+#include "winograd_nd.h"
 #endif

@@ -130,6 +130,10 @@ public enum ConvKernels {
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                         allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false) {
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
+            winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue)
+            return
+        }
         if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {
             winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g)
             return
@@ -181,6 +185,9 @@ public enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) && winogradNDBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
+            return
+        }
         if allowDirect && algorithm == .winograd && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
@@ -280,6 +287,10 @@ public enum ConvKernels {
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
+            winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
         if allowDirect && useDirect(g) {
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
