@@ -83,10 +83,10 @@ struct ConvolutionWinogradNDTests {
     /// Through the public op: `conv` and its gradients (this path under `.automatic`) against the reference kernels.
     @Test func convOpUsesIt() {
         var rng = RNG(seed: 7)
-        let x = Tensor.randn([2, 6, 12, 10], rng: &rng, requiresGrad: true)
-        let w = Tensor.randn([5, 6, 5, 5], std: 0.1, rng: &rng, requiresGrad: true)
+        let x = Tensor.randn([2, 8, 12, 10], rng: &rng, requiresGrad: true)
+        let w = Tensor.randn([9, 8, 5, 5], std: 0.1, rng: &rng, requiresGrad: true)
         let g = WindowGeometry(op: "test", inputSpatial: [12, 10], kernel: [5, 5], stride: nil, padding: [2, 2], dilation: nil)
-        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 6, cout: 5, g))
+        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 8, cout: 9, g))
         let y = x.conv(w, bias: nil, padding: [2, 2])
         let gy = Tensor.randn(y.shape, rng: &rng)
         (y * gy).sum().backward()
@@ -94,11 +94,11 @@ struct ConvolutionWinogradNDTests {
         let xs = x.scalars, ws = w.scalars, gys = gy.scalars
         xs.withUnsafeBufferPointer { px in ws.withUnsafeBufferPointer { pw in gys.withUnsafeBufferPointer { pg in
         ry.withUnsafeMutableBufferPointer { py in rdx.withUnsafeMutableBufferPointer { pdx in rdw.withUnsafeMutableBufferPointer { pdw in
-            ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: nil, y: py.baseAddress!, batch: 2, cin: 6, cout: 5, g,
+            ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: nil, y: py.baseAddress!, batch: 2, cin: 8, cout: 9, g,
                                 allowDirect: false)
-            ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: 2, cin: 6, cout: 5, g,
+            ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: 2, cin: 8, cout: 9, g,
                                      allowDirect: false)
-            ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: 2, cin: 6, cout: 5, g,
+            ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: 2, cin: 8, cout: 9, g,
                                        allowDirect: false)
         } } } } } }
         for (got, want) in [(y.scalars, ry), (x.grad?.scalars ?? [], rdx), (w.grad?.scalars ?? [], rdw)] {
@@ -108,7 +108,7 @@ struct ConvolutionWinogradNDTests {
         }
     }
 
-    /// Which geometries the path serves: 5- and 7-wide kernels with stride 1 only.
+    /// Which geometries the path serves: 5- and 7-wide kernels with stride 1 only, 8 or more channels in and out.
     @Test func selection() {
         func g(_ sp: [Int], _ k: [Int], stride: Int = 1) -> WindowGeometry {
             WindowGeometry(op: "test", inputSpatial: sp, kernel: k, stride: [Int](repeating: stride, count: sp.count),
@@ -120,5 +120,6 @@ struct ConvolutionWinogradNDTests {
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [3, 3])))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 5], stride: 2)))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 3])))
+        #expect(!ConvKernels.useWinogradND(cin: 1, cout: 16, g([16, 16], [5, 5])))
     }
 }

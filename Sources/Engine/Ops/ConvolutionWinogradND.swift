@@ -18,8 +18,18 @@ import Glibc
 /// so dilation costs nothing extra. Not bit-identical to im2col + sgemm: the transforms round differently (transform
 /// points 0, ±1, ±2, ∞ for m = 2; ConvolutionWinogradNDTests bound the difference).
 extension ConvKernels {
-    /// Output positions per tile along each transformed axis (the transforms use 0, ±1, ±2, ∞ when m + r - 1 = 6).
-    nonisolated(unsafe) static var winogradNDTile = Int(getenv("SEMISEG_WGN_TILE").map { String(cString: $0) } ?? "2") ?? 2
+    /// Output positions per tile along each transformed axis, by the number of transformed axes: 4 in 2D (8 transform
+    /// points 0, ±1, ±2, ±1/2, ∞ per axis: 64 products per 16 outputs of a 5x5 kernel instead of 400), 2 in 3D (6 points
+    /// 0, ±1, ±2, ∞: with 8 points the 3D rounding error reached 1.5e-4 of the gradients in the zoo parity test).
+    /// `SEMISEG_WGN_TILE` overrides both (benchmarks).
+    static let winogradNDTileOverride: Int? = getenv("SEMISEG_WGN_TILE").flatMap { Int(String(cString: $0)) }
+
+    /// The tile size `m` for a geometry with `axes` transformed axes.
+    static func winogradNDTile(axes: Int) -> Int { winogradNDTileOverride ?? (axes >= 3 ? 2 : 4) }
+
+    /// Smallest input and output channel count for this path: below, the tile transforms cost more than the products
+    /// they save (measured on V-Net's 1->16 5x5 input layer: 6-10x slower than im2col + sgemm).
+    static let winogradNDMinimumChannels = 8
 
     /// Whether the GEMM-based Winograd path serves this geometry: stride 1, every axis with a kernel larger than 1 has
     /// the same size `r`, 5 or 7 (3-wide kernels without dilation go to the direct / F(4x4, 3x3) kernels).
@@ -33,7 +43,7 @@ extension ConvKernels {
     /// Whether `forward` / `backwardData` / `backwardWeight` take the GEMM-based Winograd path (never under `.gemm`,
     /// the reference path of the tests).
     static func useWinogradND(cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
-        algorithm != .gemm && winogradNDSupports(g)
+        algorithm != .gemm && Swift.min(cin, cout) >= winogradNDMinimumChannels && winogradNDSupports(g)
     }
 
     /// Toom-Cook matrices for one axis: F(m, r) forward (`at` m x alpha, `g` alpha x r, `bt` alpha x alpha) and, for the
@@ -111,7 +121,7 @@ extension ConvKernels {
             axes = []; origins = []; tiles = []; step = []
             for a in 0..<3 {
                 let k = g.kernel[a], o = g.output[a], dl = g.dilation[a]
-                let tc = k == 1 ? ToomCook.identity : ToomCook(m: m, r: k)
+                let tc = k == 1 ? ToomCook.identity : ToomCook(m: Swift.max(1, Swift.min(m, Int(WGN_MAX_ALPHA) - k + 1)), r: k)
                 var org: [Int32] = []
                 for rho in 0..<Swift.min(dl, o) {
                     var j = rho
@@ -140,7 +150,7 @@ extension ConvKernels {
                                   y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                                   epilogue: Epilogue? = nil) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         // U[point][co][ci] = G w G^T per (co, ci).
         let u = BufferPool.take(P * cout * cin)
@@ -208,7 +218,7 @@ extension ConvKernels {
     static func winogradNDWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let workers = Parallel.workerCount(blocks), per = P * (cin + cout) * tb, accCount = P * cout * cin
