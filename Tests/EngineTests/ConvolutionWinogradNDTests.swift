@@ -1,7 +1,7 @@
 @testable import Engine
 import Testing
 
-/// The GEMM-based Winograd convolution (5- and 7-wide kernels, any dilation) against the im2col + sgemm reference:
+/// The GEMM-based Winograd convolution (5- and 7-wide kernels, dilated 3-wide kernels) against the im2col + sgemm reference:
 /// forward (with bias and the inference epilogue), backward data and backward weight, 2D and 3D, sizes that are not
 /// multiples of the tile, "same" and other paddings, dilations, one to 64 channels, batches. Not bit-identical; the bound
 /// is 1e-4 of the largest reference magnitude for realistic values (inputs U(-1, 1), weights U(-b, b) with PyTorch's
@@ -13,7 +13,8 @@ struct ConvolutionWinogradNDTests {
         (1, 8, 8, [9, 13], 5, 2, 1), (2, 16, 24, [17, 33], 5, 2, 1), (1, 3, 5, [5, 9, 10], 5, 2, 1), (3, 32, 16, [8, 8], 5, 2, 1),
         (1, 1, 16, [32, 32], 5, 2, 1), (2, 12, 10, [6, 6, 12], 5, 2, 1), (1, 4, 9, [21, 20], 5, 0, 1), (1, 8, 8, [12, 12], 5, 1, 1),
         (1, 6, 7, [19, 23], 5, 4, 2), (2, 5, 6, [8, 9, 10], 5, 2, 1), (1, 64, 32, [16, 16], 5, 2, 1), (1, 4, 4, [30, 29], 7, 3, 1),
-        (1, 5, 3, [7, 11, 9], 5, 4, 2), (1, 3, 3, [1, 5], 5, 2, 1),
+        (1, 5, 3, [7, 11, 9], 5, 4, 2), (1, 3, 3, [1, 5], 5, 2, 1), (2, 8, 8, [16, 16], 3, 2, 2), (1, 6, 8, [6, 10, 12], 3, 3, 3),
+        (1, 16, 8, [9, 14], 3, 4, 4),
     ]
 
     static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {
@@ -108,7 +109,7 @@ struct ConvolutionWinogradNDTests {
         }
     }
 
-    /// Which geometries the path serves: 5- and 7-wide kernels with stride 1 only, 8 or more channels in and out.
+    /// Which geometries the path serves: 5- and 7-wide kernels and dilated 3-wide ones, stride 1, 8 or more channels in and out.
     @Test func selection() {
         func g(_ sp: [Int], _ k: [Int], stride: Int = 1) -> WindowGeometry {
             WindowGeometry(op: "test", inputSpatial: sp, kernel: k, stride: [Int](repeating: stride, count: sp.count),
@@ -118,6 +119,7 @@ struct ConvolutionWinogradNDTests {
         #expect(ConvKernels.winogradNDSupports(g([8, 16, 16], [5, 5, 5])))
         #expect(ConvKernels.winogradNDSupports(g([16, 16], [7, 7])))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [3, 3])))
+        #expect(ConvKernels.winogradNDSupports(WindowGeometry(op: "test", inputSpatial: [16, 16], kernel: [3, 3], stride: nil, padding: [2, 2], dilation: [2, 2])))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 5], stride: 2)))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 3])))
         #expect(!ConvKernels.useWinogradND(cin: 1, cout: 16, g([16, 16], [5, 5])))

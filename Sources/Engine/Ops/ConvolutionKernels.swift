@@ -130,6 +130,9 @@ public enum ConvKernels {
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                         allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false) {
+        if allowDirect && prunedForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue, winograd: winograd) {
+            return  // dilated kernels with taps wholly in the padding (ConvolutionTapPruning.swift)
+        }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
             winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue)
             return
@@ -185,6 +188,7 @@ public enum ConvKernels {
     /// accumulation buffer per extra worker (overlapping windows would race).
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) { return }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) && winogradNDBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
@@ -287,6 +291,7 @@ public enum ConvKernels {
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
+        if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g) { return }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
             winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return

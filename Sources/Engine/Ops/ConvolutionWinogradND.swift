@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// GEMM-based Winograd / Toom-Cook convolution for the kernels the direct and F(4x4, 3x3) paths do not serve (5x5 and
-/// 5x5x5 "V-Net" convolutions; see docs/ARCHITECTURE.md, "Engine"): forward, backward data and backward weight, any
+/// 5x5x5 "V-Net" convolutions, dilated 3x3 convolutions of DeepLab and the dilated FCN; see docs/ARCHITECTURE.md, "Engine"): forward, backward data and backward weight, any
 /// padding, stride 1, any dilation, kernel `r` (or 1) per axis. Each output tile of `m` positions per transformed axis
 /// reads `alpha = m + r - 1` inputs; per transform point the channel products are one sgemm over a block of tiles
 /// (`[Cout, Cin] x [Cin, tiles]`), the tile transforms are the C kernels of `winograd_nd.c`. A 5x5 kernel with m = 2
@@ -18,26 +18,30 @@ import Glibc
 /// so dilation costs nothing extra. Not bit-identical to im2col + sgemm: the transforms round differently (transform
 /// points 0, ±1, ±2, ∞ for m = 2; ConvolutionWinogradNDTests bound the difference).
 extension ConvKernels {
-    /// Output positions per tile along each transformed axis, by the number of transformed axes: 4 in 2D (8 transform
-    /// points 0, ±1, ±2, ±1/2, ∞ per axis: 64 products per 16 outputs of a 5x5 kernel instead of 400), 2 in 3D (6 points
-    /// 0, ±1, ±2, ∞: with 8 points the 3D rounding error reached 1.5e-4 of the gradients in the zoo parity test).
-    /// `SEMISEG_WGN_TILE` overrides both (benchmarks).
+    /// Output positions per tile along each transformed axis, for kernel size `r` and `axes` transformed axes: 4 for 3-wide
+    /// kernels (6 transform points 0, ±1, ±2, ∞, as F(4x4, 3x3)); for 5-wide kernels 4 in 2D (8 points 0, ±1, ±2, ±1/2, ∞:
+    /// 64 products per 16 outputs instead of 400) and 2 in 3D (6 points: with 8 the 3D rounding error reached 1.5e-4 of
+    /// the gradients in the zoo parity test); 2 for wider kernels. `SEMISEG_WGN_TILE` overrides it (benchmarks).
     static let winogradNDTileOverride: Int? = getenv("SEMISEG_WGN_TILE").flatMap { Int(String(cString: $0)) }
 
-    /// The tile size `m` for a geometry with `axes` transformed axes.
-    static func winogradNDTile(axes: Int) -> Int { winogradNDTileOverride ?? (axes >= 3 ? 2 : 4) }
+    /// The tile size `m` for an `r`-wide kernel with `axes` transformed axes.
+    static func winogradNDTile(r: Int, axes: Int) -> Int {
+        if let m = winogradNDTileOverride { return m }
+        return r == 3 ? 4 : (r == 5 && axes < 3 ? 4 : 2)
+    }
 
     /// Smallest input and output channel count for this path: below, the tile transforms cost more than the products
     /// they save (measured on V-Net's 1->16 5x5 input layer: 6-10x slower than im2col + sgemm).
     static let winogradNDMinimumChannels = 8
 
     /// Whether the GEMM-based Winograd path serves this geometry: stride 1, every axis with a kernel larger than 1 has
-    /// the same size `r`, 5 or 7 (3-wide kernels without dilation go to the direct / F(4x4, 3x3) kernels).
+    /// the same size `r`: 5 or 7, or 3 with a dilation above 1 (undilated 3-wide kernels go to the direct / F(4x4, 3x3)
+    /// kernels).
     static func winogradNDSupports(_ g: WindowGeometry) -> Bool {
         guard g.stride == [1, 1, 1] else { return false }
         let big = g.kernel.filter { $0 > 1 }
         guard let r = big.first, big.allSatisfy({ $0 == r }) else { return false }
-        return r == 5 || r == 7
+        return r == 5 || r == 7 || (r == 3 && g.dilation.contains { $0 > 1 })
     }
 
     /// Whether `forward` / `backwardData` / `backwardWeight` take the GEMM-based Winograd path (never under `.gemm`,
@@ -150,7 +154,7 @@ extension ConvKernels {
                                   y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                                   epilogue: Epilogue? = nil) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile(axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(r: g.kernel.max() ?? 1, axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         // U[point][co][ci] = G w G^T per (co, ci).
         let u = BufferPool.take(P * cout * cin)
@@ -218,7 +222,7 @@ extension ConvKernels {
     static func winogradNDWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile(axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(r: g.kernel.max() ?? 1, axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let workers = Parallel.workerCount(blocks), per = P * (cin + cout) * tb, accCount = P * cout * cin
