@@ -20,7 +20,7 @@ struct ConvolutionTapPruningTests {
 
     /// (batch, cin, cout, spatial, rate).
     static let cases: [(Int, Int, Int, [Int], Int)] = [
-        (2, 8, 6, [8, 8], 12), (1, 5, 7, [8, 8], 18), (1, 4, 3, [4, 16, 16], 6), (2, 3, 4, [4, 8, 8], 12), (1, 16, 16, [10, 9], 9),
+        (2, 8, 9, [8, 8], 12), (1, 8, 8, [8, 8], 18), (1, 9, 8, [4, 16, 16], 6), (2, 8, 12, [4, 8, 8], 12), (1, 16, 16, [10, 9], 9),
     ]
 
     @Test(arguments: 0..<cases.count)

@@ -4,6 +4,11 @@
 /// feature maps: there only the centre tap (a 1x1 convolution) or the centre row and column reach the input.
 /// The gradients of dead taps are zero.
 extension ConvKernels {
+    /// Smallest input and output channel count for pruning: on the few-channel layers of the tiny parity fixtures the
+    /// pruned convolution's different summation order doubled an ill-conditioned batch-norm gradient's float32 error
+    /// against float64 (deeplabv3 3D, base 2), and such layers cost nothing either way.
+    static let pruningMinimumChannels = 8
+
     /// The live taps `lo...hi` per axis when pruning applies: some tap is dead, the live ones are centred (the same number
     /// of dead taps on both sides, so symmetric padding still gives the same output size) and at least one is live.
     static func liveTaps(_ g: WindowGeometry) -> [ClosedRange<Int>]? {
@@ -58,7 +63,7 @@ extension ConvKernels {
     /// Forward through the live taps; false when pruning does not apply.
     static func prunedForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, epilogue: Epilogue?, winograd: Bool) -> Bool {
-        guard algorithm != .gemm, let (g2, taps) = prunedGeometry(g) else { return false }
+        guard algorithm != .gemm, Swift.min(cin, cout) >= pruningMinimumChannels, let (g2, taps) = prunedGeometry(g) else { return false }
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
         copyTaps(UnsafeMutablePointer(mutating: w), wl, pairs: cout * cin, g, taps, toLive: true)
@@ -69,7 +74,7 @@ extension ConvKernels {
     /// Backward data through the live taps; false when pruning does not apply.
     static func prunedBackwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                    batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
-        guard algorithm != .gemm, let (g2, taps) = prunedGeometry(g) else { return false }
+        guard algorithm != .gemm, Swift.min(cin, cout) >= pruningMinimumChannels, let (g2, taps) = prunedGeometry(g) else { return false }
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
         copyTaps(UnsafeMutablePointer(mutating: w), wl, pairs: cout * cin, g, taps, toLive: true)
@@ -80,7 +85,7 @@ extension ConvKernels {
     /// Backward weight through the live taps (zeros at the dead ones); false when pruning does not apply.
     static func prunedBackwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
-        guard algorithm != .gemm, let (g2, taps) = prunedGeometry(g) else { return false }
+        guard algorithm != .gemm, Swift.min(cin, cout) >= pruningMinimumChannels, let (g2, taps) = prunedGeometry(g) else { return false }
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
         backwardWeight(x: x, gy: gy, dw: wl, batch: batch, cin: cin, cout: cout, g2)
