@@ -18,16 +18,23 @@ import Glibc
 /// so dilation costs nothing extra. Not bit-identical to im2col + sgemm: the transforms round differently (transform
 /// points 0, ±1, ±2, ∞ for m = 2; ConvolutionWinogradNDTests bound the difference).
 extension ConvKernels {
-    /// Output positions per tile along each transformed axis, for kernel size `r` and `axes` transformed axes: 4 for 3-wide
-    /// kernels (6 transform points 0, ±1, ±2, ∞, as F(4x4, 3x3)); for 5-wide kernels 4 in 2D (8 points 0, ±1, ±2, ±1/2, ∞:
-    /// 64 products per 16 outputs instead of 400) and 2 in 3D (6 points: with 8 the 3D rounding error reached 1.5e-4 of
-    /// the gradients in the zoo parity test); 2 for wider kernels. `SEMISEG_WGN_TILE` overrides it (benchmarks).
+    /// Output positions per tile along each transformed axis, for kernel size `r` and the smallest output extent `extent`
+    /// of a transformed axis: 4 for 3-wide kernels (6 transform points 0, ±1, ±2, ∞, as F(4x4, 3x3)); 4 for 5-wide kernels
+    /// (8 points 0, ±1, ±2, ±1/2, ∞: 64 products per 16 outputs of a 5x5 kernel instead of 400, 512 per 64 of a 5x5x5
+    /// instead of 8000) when every transformed axis has at least 8 outputs, else 2 (6 points: fewer wasted positions in
+    /// partial tiles); 2 for wider kernels. `SEMISEG_WGN_TILE` overrides it (benchmarks).
     static let winogradNDTileOverride: Int? = getenv("SEMISEG_WGN_TILE").flatMap { Int(String(cString: $0)) }
 
-    /// The tile size `m` for an `r`-wide kernel with `axes` transformed axes.
-    static func winogradNDTile(r: Int, axes: Int) -> Int {
+    /// The tile size `m` for an `r`-wide kernel whose smallest transformed output extent is `extent`.
+    static func winogradNDTile(r: Int, extent: Int) -> Int {
         if let m = winogradNDTileOverride { return m }
-        return r == 3 ? 4 : (r == 5 && axes < 3 ? 4 : 2)
+        return r == 3 ? 4 : (r == 5 && extent >= 8 ? 4 : 2)
+    }
+
+    /// `winogradNDTile` for the geometry `g`.
+    static func winogradNDTile(_ g: WindowGeometry) -> Int {
+        let axes = (0..<3).filter { g.kernel[$0] > 1 }
+        return winogradNDTile(r: g.kernel.max() ?? 1, extent: axes.map { g.output[$0] }.min() ?? 1)
     }
 
     /// Smallest input and output channel count for this path: below, the tile transforms cost more than the products
@@ -154,7 +161,7 @@ extension ConvKernels {
                                   y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                                   epilogue: Epilogue? = nil) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile(r: g.kernel.max() ?? 1, axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(g)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         // U[point][co][ci] = G w G^T per (co, ci).
         let u = BufferPool.take(P * cout * cin)
@@ -222,7 +229,7 @@ extension ConvKernels {
     static func winogradNDWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
         _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile(r: g.kernel.max() ?? 1, axes: g.kernel.filter { $0 > 1 }.count)), P = plan.points
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(g)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let workers = Parallel.workerCount(blocks), per = P * (cin + cout) * tb, accCount = P * cout * cin
