@@ -66,12 +66,12 @@ let package = Package(
         .executableTarget(name: "semiseg", dependencies: ["SemiSegCLI"]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["Engine", "Training"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "Training", "Evaluation", "Experiments"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["SemiSegCLI", "Training", "Reporting", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "CLITests", dependencies: ["SemiSegCLI", "Engine", "Training", "Reporting", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "MedIO", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Engine", "NN", "TestSupport"]),
         .testTarget(name: "PluginTests", dependencies: ["Training", "Engine", "NN", "TestSupport"] + pluginDependencies),

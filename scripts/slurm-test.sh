@@ -37,7 +37,8 @@ fail() { echo "slurm-test: FAILED: $*" >&2; exit 1; }
 
 eval "$(bash scripts/slurm-local.sh start)"
 "$B" synth --out "$W/data" --cases 10 --test-cases 3 --dims 2 --seed 3 >/dev/null
-EPOCHS=3 ITERS=20
+# 40 steps an epoch keep each task running ~2 s past the step at which it is signalled, even on a fast machine.
+EPOCHS=3 ITERS=40
 FLAGS=(--data "$W/data" --strategies supervised,mean-teacher --seeds 0,1 --model unet2d --base 4 --depth 2
        --epochs $EPOCHS --iterations $ITERS --batch-size 2 --labeled 3 --validation 2 --augmentation standard
        --threads 1 --log-steps)
@@ -72,11 +73,12 @@ release() {  # a requeued job waits ~2 min (BeginTime) unless released
   wait_state "$1" '^PENDING$' 60
   scontrol update JobId="$1" StartTime=now
 }
-# Both running tasks are stopped in epoch 2 (after the epoch-1 checkpoint), at once.
+# Each running task is stopped in epoch 2 (after the epoch-1 checkpoint) as soon as it gets there: waiting for both
+# first let task 0 finish its run before the signal on a loaded machine (task 1 starts later).
 wait_step "${CELLS[0]}" $((ITERS + 2))
+scancel "${A}_0"
 wait_step "${CELLS[1]}" $((ITERS + 2))
 [ "$(state "${A}_1")" = RUNNING ] || fail "task ${A}_1 is $(state "${A}_1"), expected RUNNING"
-scancel "${A}_0"
 scontrol requeue "${A}_1"
 wait_state "${A}_0" '^CANCELLED$' 60
 scontrol requeue "${A}_0"

@@ -28,14 +28,14 @@ struct CaseData {
         guard let first = folder.strategies.lazy.compactMap({ folder.cells[$0]?.first }).first else {
             throw MedIOError(folder.directory.path, "no cells to read predictions from")
         }
-        let config = folder.cellConfig(first)
-        guard let dataPath = config["data"] as? String else { throw MedIOError(first.directory.appendingPathComponent("config.json").path, "no \"data\" folder") }
+        guard let config = folder.cellConfig(first) else { throw MedIOError(first.directory.appendingPathComponent("config.json").path, "no readable run config (\"data\" folder)") }
+        let dataPath = config.data
         let ds = try MSDDataset.load(dataPath)
         guard let c = (ds.test + ds.training).first(where: { $0.id == caseID }) else { throw MedIOError(dataPath, "no case \(caseID)") }
         let (img, lab) = try ds.read(c)
         image = img.channel(0).reorientedToRAS().volume
         truth = lab?.reorientedToRAS().volume
-        classes = max(2, (config["classes"] as? Int) ?? ds.labels.count)
+        classes = max(2, config.classes)
         var rows: [(cell: CompareFolder.Cell, prediction: Volume?, maps: [String: Volume])] = []
         let fm = FileManager.default
         for s in folder.strategies {
@@ -234,8 +234,7 @@ extension ComparisonFigures {
         var ts = Set<Int>()
         for r in d.rows {
             guard let s = d.slice(r.maps[map.name]) else { continue }
-            let opts = f.cellConfig(r.cell)["strategyOptions"] as? [String: Any]
-            let t = (opts?[option]).flatMap { number($0) }.map { Int($0) } ?? defaultT
+            let t = f.cellConfig(r.cell)?.strategyOptions[option].flatMap { Int($0) } ?? defaultT
             ts.insert(t)
             rows.append(("\(r.cell.strategy) (seed \(r.cell.seed)), T = \(t) samples", [
                 ("image", alignedWithHeat(labelPanel(d, labels: nil, boundary: nil))),

@@ -1,3 +1,4 @@
+import Evaluation
 import Experiments
 import Foundation
 import MedIO
@@ -88,11 +89,10 @@ public enum NotebookExport {
 
     /// The configuration, split, results and difference sections. One source for every number: when the folder holds
     /// a typed `summary.json` and `compare.json` (written by `semiseg compare`), the tables are exactly those of
-    /// `report.md` (`ComparisonReport`), so the notebook and the report cannot disagree; older or hand-made folders
-    /// fall back to tables read from the JSON files as they are.
+    /// `report.md` (`ComparisonReport`), so the notebook and the report cannot disagree; a folder with only one of
+    /// them (or only cells) gets tables from what it has (`CompareFolder`'s typed files, else the cells).
     static func reportSections(_ run: URL, folder: CompareFolder) -> [String] {
-        if let summary = try? JSONDecoder().decode(ComparisonSummary.self, from: Data(contentsOf: run.appendingPathComponent("summary.json"))),
-           let settings = try? CompareSettings.load(run.appendingPathComponent("compare.json")) {
+        if let summary = folder.summary, let settings = folder.settings {
             let note = ComparisonReport.seedWarning(seeds: summary.seeds.count).map { "> **Note:** \($0)\n\n" } ?? ""
             return ["## Configuration\n\n" + ComparisonReport.configurationTable(summary: summary, settings: settings),
                     "## Data split\n\n" + splitTable(folder),
@@ -104,8 +104,11 @@ public enum NotebookExport {
     }
 
     static func configurationTable(_ f: CompareFolder) -> String {
-        var settings = f.settings
-        if settings.isEmpty, let cell = f.strategies.lazy.compactMap({ f.cells[$0]?.first }).first { settings = f.cellConfig(cell) }
+        func object<T: Encodable>(_ v: T) -> [String: Any] {
+            (try? JSONEncoder().encode(v)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        }
+        var settings = f.settings.map(object) ?? [:]
+        if settings.isEmpty, let config = f.strategies.lazy.compactMap({ f.cells[$0]?.first }).compactMap(f.cellConfig).first { settings = object(config) }
         guard !settings.isEmpty else { return "_No compare.json found._" }
         var rows = ["| setting | value |", "|---|---|"]
         for (k, v) in flatten(settings).sorted(by: { $0.key < $1.key }) { rows.append("| \(escape(k)) | \(escape(compactJSON(v))) |") }
@@ -113,31 +116,27 @@ public enum NotebookExport {
     }
 
     static func splitTable(_ f: CompareFolder) -> String {
-        let parts = ["labeled", "unlabeled", "validation", "test"]
-        guard parts.contains(where: { f.split[$0] != nil }) else { return "_No split.json found._" }
+        guard let split = f.split else { return "_No split.json found._" }
         var rows = ["| partition | cases | ids |", "|---|---|---|"]
-        for p in parts {
-            let ids = (f.split[p] as? [String]) ?? []
+        for (p, ids) in [("labeled", split.labeled), ("unlabeled", split.unlabeled), ("validation", split.validation), ("test", split.test)] {
             let shown = ids.prefix(12).map(NiftiFiles.stem).joined(separator: ", ") + (ids.count > 12 ? ", ..." : "")
             rows.append("| \(p) | \(ids.count) | \(escape(shown)) |")
         }
-        if let seed = f.split["seed"] { rows.append("\nSplit seed: \(compactJSON(seed)). Every strategy and seed trains and tests on this same split.") }
+        rows.append("\nSplit seed: \(split.seed). Every strategy and seed trains and tests on this same split.")
         return rows.joined(separator: "\n")
     }
 
+    /// The results of a folder without a typed summary and settings pair (`reportSections`): from `summary.json`
+    /// where it exists, else from the cells.
     static func resultsTable(_ f: CompareFolder) -> String {
         var rows = ["| strategy | foreground Dice (mean ± std) | seeds | ECE | Brier | train s | Dice diff vs supervised | p |", "|---|---|---|---|---|---|---|---|"]
         for s in f.strategies {
             let b = f.strategySummary(s), d = f.foregroundDice(s)
             let dice = d.mean.map { m in String(format: "%.3f", m) + (d.std.map { String(format: " ± %.3f", $0) } ?? "") } ?? "n/a"
-            // `vs_supervised` is per class, then per metric (`{"1": {"dice": {"diff": ..}}}`); the first foreground class.
-            var vs = b["vs_supervised"] as? [String: Any]
-            if let nested = vs, nested["diff"] == nil, let key = nested.keys.sorted().first(where: { $0 != "0" }),
-               let dice = (nested[key] as? [String: Any])?["dice"] as? [String: Any] { vs = dice }
-            let diff = vs.flatMap { v in number(v["diff"] ?? v["difference"] ?? v["mean_difference"] ?? v["dice_diff"]) }
-            let p = vs.flatMap { v in number(v["p_value"] ?? v["p"]) }
-            rows.append("| \(escape(s)) | \(dice) | \(d.seeds.count) | \(fmt(stat(b["ece"]))) | \(fmt(stat(b["brier"]))) | "
-                + "\(stat(b["train_seconds"]).map { String(format: "%.0f", $0) } ?? "n/a") | \(diff.map { String(format: "%+.3f", $0) } ?? (s == "supervised" ? "(reference)" : "n/a")) | \(fmt(p)) |")
+            // `vs_supervised` is per class, then per metric; the first foreground class.
+            let vs = b?.vsSupervised.flatMap { v in v.keys.sorted().first(where: { $0 != "0" }).flatMap { v[$0]?[Metric.dice.rawValue] } }
+            rows.append("| \(escape(s)) | \(dice) | \(d.seeds.count) | \(fmt(b?.ece.mean)) | \(fmt(b?.brier.mean)) | "
+                + "\(b.map { String(format: "%.0f", $0.trainSeconds) } ?? "n/a") | \(vs?.diff.map { String(format: "%+.3f", $0) } ?? (s == "supervised" ? "(reference)" : "n/a")) | \(fmt(vs?.pValue)) |")
         }
         return rows.joined(separator: "\n") + "\n\nDice on the held-out test cases, averaged over foreground classes; ± is the standard deviation over seeds."
     }
@@ -152,8 +151,6 @@ public enum NotebookExport {
         return out
     }
 
-    /// A number or `{"mean": ..}` block.
-    static func stat(_ any: Any?) -> Double? { number(any) ?? number((any as? [String: Any])?["mean"]) }
     static func fmt(_ v: Double?) -> String { v.map { String(format: "%.3g", $0) } ?? "n/a" }
     static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
     static func compactJSON(_ v: Any) -> String {

@@ -11,9 +11,9 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { "\(file): \(problem)" }
 }
 
-/// Writes one line to stderr.
+/// Writes one line to stderr (through `Console`: a command run in-process writes to its capture).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    Console.error(line + "\n")
 }
 
 /// Runs `body`; a `MedIOError` or `CLIError` becomes `error: <file>: <problem>` and exit status 1.

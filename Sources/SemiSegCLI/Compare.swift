@@ -34,7 +34,7 @@ struct Compare: ParsableCommand {
         try reportingFailures {
             if cluster.cell != nil || cluster.collect { return try runFromSavedSettings() }
             try cluster.check()
-            var shared = options
+            let shared = options
             if shared.strategy != nil { throw CLIError(file: "--strategy", problem: "compare takes --strategies a,b,c") }
             if shared.seed != nil { throw CLIError(file: "--seed", problem: "compare takes --seeds 0,1,2") }
             if let models {
@@ -43,13 +43,7 @@ struct Compare: ParsableCommand {
                 return
             }
             guard let strategies else { throw CLIError(file: "semiseg", problem: "compare needs --strategies a,b,c (or --models a,b,c, or --out RUN with --cell or --collect)") }
-            let perStrategy = try CompareSettings.parseOptions(options.opts)
-            shared.opts = []
-            var base = try shared.trainConfig()
-            // A --config file's strategy options belong to its strategy.
-            var opts = perStrategy
-            if !base.strategyOptions.isEmpty { opts[base.strategy] = base.strategyOptions.merging(opts[base.strategy] ?? [:]) { _, b in b } }
-            base.strategyOptions = [:]
+            let (base, opts) = try shared.compareBase()
             let names = strategies.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             let settings = CompareSettings(strategies: names, seeds: try CompareSettings.parseSeeds(seeds), strategyOptions: opts, base: base)
             Parallel.threads = options.threads

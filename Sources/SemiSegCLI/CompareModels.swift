@@ -19,13 +19,7 @@ extension Compare {
         guard strategyList.count == 1, let strategy = strategyList.first else {
             throw CLIError(file: "--strategies", problem: "compare --models runs one strategy, got '\(strategies ?? "")'")
         }
-        var opts = shared
-        let perStrategy = try CompareSettings.parseOptions(shared.opts)
-        opts.opts = []
-        var base = try opts.trainConfig()
-        var strategyOptions = perStrategy
-        if !base.strategyOptions.isEmpty { strategyOptions[base.strategy] = base.strategyOptions.merging(strategyOptions[base.strategy] ?? [:]) { _, b in b } }
-        base.strategyOptions = [:]
+        let (base, strategyOptions) = try shared.compareBase()
         let root = URL(fileURLWithPath: base.out)
         if let items = try? FileManager.default.contentsOfDirectory(atPath: root.path),
            items.contains(where: { !$0.hasPrefix(".") && $0 != "models" && !$0.hasPrefix("models.") }) {

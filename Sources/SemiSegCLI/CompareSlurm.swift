@@ -125,7 +125,7 @@ extension Compare {
         func fields(_ c: TrainConfig) throws -> [String: Any] {
             try JSONSerialization.jsonObject(with: encoder.encode(c)) as? [String: Any] ?? [:]
         }
-        let a = try fields(probe.trainConfig()), b = try fields(TrainConfig(data: "-", out: "-"))
+        let a = try fields(probe.uncheckedConfig()), b = try fields(TrainConfig(data: "-", out: "-"))
         func value(_ v: Any?) -> NSObject { (v as? NSObject) ?? NSNull() }
         for k in Set(a.keys).union(b.keys).sorted() where !value(a[k]).isEqual(value(b[k])) {
             given.append("the \(k) setting")

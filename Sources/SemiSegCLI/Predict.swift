@@ -32,14 +32,14 @@ struct Predict: ParsableCommand {
             let dir = URL(fileURLWithPath: runFolder)
             let configURL = dir.appendingPathComponent("config.json")
             guard FileManager.default.fileExists(atPath: configURL.path) else { throw CLIError(file: runFolder, problem: "not a run folder (no config.json)") }
-            var config = try TrainConfig.load(configURL)
+            var config = try TrainConfig.loadValidated(configURL)
             let prep = try Preprocessing.load(dir.appendingPathComponent("preprocessing.json"))
-            config.classes = prep.classes
+            try config.setClasses(prep.classes)
             var opts = config.strategyOptions
             if let t = mcSamples { try applyPredictFlag("mc-samples", t, strategy: config.strategy, runFolder: runFolder, to: &opts) }
             let strategy = try makeStrategy(config.strategy, StrategyOptions(opts, owner: config.strategy))
             let store = CaseStore(labeled: [], unlabeled: [], validation: [], test: [])
-            let trainer = try Trainer(config: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
+            let trainer = try Trainer(validated: config, strategy: strategy, data: store, split: try DataSplit.load(dir.appendingPathComponent("split.json")),
                                       runDirectory: dir, forInference: true, log: { _ in })
             let outDir = URL(fileURLWithPath: out)
             try trainer.loadBest()

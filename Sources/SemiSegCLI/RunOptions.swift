@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Training
 
@@ -35,6 +36,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Learning rate (default \(RunOptions.D.learningRate)).") var lr: Double?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default \(RunOptions.D.weightDecay)).") var weightDecay: Double?
     @Option(help: "\(ScheduleChoice.choiceList) (default \(RunOptions.D.schedule)).", completion: .list(ScheduleChoice.allValueStrings), transform: choice("schedule")) var schedule: ScheduleChoice?
+    @Option(help: "SGD momentum (default \(RunOptions.D.momentum)).") var momentum: Double?
+    @Option(name: .customLong("step-every"), help: "--schedule step: multiply the learning rate by --step-gamma every N epochs (default \(RunOptions.D.stepEvery)).") var stepEvery: Int?
+    @Option(name: .customLong("step-gamma"), help: "--schedule step: the factor (default \(RunOptions.D.stepGamma)).") var stepGamma: Double?
+    @Option(name: .customLong("cycle-epochs"), help: "--schedule cosine-restarts: cycle length in epochs (default \(RunOptions.D.cycleEpochs)).") var cycleEpochs: Int?
     @Option(help: "Augmentation preset: \(AugmentationPreset.allValueStrings.joined(separator: ", ")) (default \(RunOptions.D.augmentation)).", completion: .list(AugmentationPreset.allValueStrings), transform: choice("augmentation")) var augmentation: AugmentationPreset?
     @Option(name: .customLong("validate-every"), help: "Validate every N epochs (default \(RunOptions.D.validateEvery)).") var validateEvery: Int?
     @Option(name: .customLong("non-finite"), help: "On a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or skip the step (default \(RunOptions.D.nonFinite)).", completion: .list(NonFiniteAction.allValueStrings), transform: choice("nonFinite")) var nonFinite: NonFiniteAction?
@@ -45,11 +50,26 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Only print the final line.") var quiet = false
     @Flag(name: .customLong("log-steps"), help: "Also log one line per optimizer step (step N, epoch, loss).") var logSteps = false
 
-    /// The config: file (if any), then flags.
-    func trainConfig() throws -> TrainConfig {
+    /// The config: file (if any), then flags, checked once (the one validation of `train`; docs/ARCHITECTURE.md §2).
+    /// A problem whose value comes from the `--config` file names the file, as `TrainConfig.load` does.
+    func trainConfig() throws -> ValidatedConfig {
+        let c = try uncheckedConfig()
+        do {
+            return try ValidatedConfig(c)
+        } catch let e as ConfigError {
+            guard let path = config else { throw e }
+            // Only on failure: which problems the file's own values have (flags may have fixed or made the others).
+            let fromFile = Set((try? TrainConfig.read(URL(fileURLWithPath: path), data: data, out: out).problems()) ?? [])
+            throw ConfigError(problems: e.problems.map { fromFile.contains($0) ? "\(path): \($0)" : $0 })
+        }
+    }
+
+    /// The config: file (if any), then flags, values not checked yet: for `compare`, whose `Comparison.prepare`
+    /// checks the shared config with the strategy lists, and for comparing flags to the defaults.
+    func uncheckedConfig() throws -> TrainConfig {
         var c: TrainConfig
         if let path = config {
-            c = try TrainConfig.load(URL(fileURLWithPath: path), data: data, out: out)
+            c = try TrainConfig.read(URL(fileURLWithPath: path), data: data, out: out)
         } else {
             guard let data, let out else { throw CLIError(file: "semiseg", problem: "--data and --out are required (or --config FILE)") }
             c = TrainConfig(data: data, out: out)
@@ -86,6 +106,10 @@ struct RunOptions: ParsableArguments {
         if let lr { c.learningRate = lr }
         if let weightDecay { c.weightDecay = weightDecay }
         if let schedule { c.schedule = schedule }
+        if let momentum { c.momentum = momentum }
+        if let stepEvery { c.stepEvery = stepEvery }
+        if let stepGamma { c.stepGamma = stepGamma }
+        if let cycleEpochs { c.cycleEpochs = cycleEpochs }
         if let augmentation { c.augmentation = augmentation; c.augmentationSettings = nil }
         if let validateEvery { c.validateEvery = validateEvery }
         if let nonFinite { c.nonFinite = nonFinite }
@@ -95,9 +119,19 @@ struct RunOptions: ParsableArguments {
         guard strategyType(named: c.strategy) != nil else {
             throw CLIError(file: "semiseg", problem: "unknown strategy '\(c.strategy)' (known: \(registeredStrategies.map { $0.name }.joined(separator: ", ")))")
         }
-        let p = c.problems()
-        if !p.isEmpty { throw ConfigError(problems: p) }
         return c
+    }
+
+    /// `compare`'s shared config (unchecked: `Comparison.prepare` checks it) and per-strategy options: `--opt` read
+    /// as `strategy:key=value`, and a `--config` file's strategy options given to the file's strategy (flags win).
+    func compareBase() throws -> (base: TrainConfig, strategyOptions: [String: [String: String]]) {
+        var flags = self
+        var options = try CompareSettings.parseOptions(opts)
+        flags.opts = []
+        var base = try flags.uncheckedConfig()
+        if !base.strategyOptions.isEmpty { options[base.strategy] = base.strategyOptions.merging(options[base.strategy] ?? [:]) { _, b in b } }
+        base.strategyOptions = [:]
+        return (base, options)
     }
 
     private func ints(_ s: String, _ flag: String) throws -> [Int] { try list(s, flag, "integers") { Int($0) } }

@@ -1,7 +1,12 @@
+import Engine
 import Foundation
+@testable import SemiSegCLI
 import Testing
 
-/// Runs the built `semiseg` binary (built by `swift build --build-tests`, which `make test` runs first).
+/// Runs `semiseg` commands: in-process through the SemiSegCLI library (`run`: parsing, outputs, files and error
+/// messages), or as the built binary (`runBinary`, built by `swift build --build-tests`, which `make test` runs first:
+/// only for process-level behaviour, i.e. SIGKILL, SIGTERM, exit status of a signalled process, locks held by another
+/// process).
 enum CLI {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -30,7 +35,26 @@ enum CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
+    /// `semiseg args` in this process (`SemiSeg.runInProcess`): what it printed and the status the executable would
+    /// exit with. A command that sets the worker threads (`--threads`, default 2) is given this process's current
+    /// count, so an in-process command never changes the threads of the tests running beside it (parallel reductions
+    /// split by thread count, and several tests compare runs bit for bit); a test that needs another count runs the
+    /// binary.
     static func run(_ args: [String]) throws -> Result {
+        if let i = args.firstIndex(of: "--threads"), i + 1 < args.count, Int(args[i + 1]) != Parallel.threads {
+            Issue.record("--threads \(args[i + 1]) differs from this process's \(Parallel.threads): use CLI.runBinary")
+        }
+        let threads = ["--threads", String(Parallel.threads)]
+        if !args.contains("--threads"), (try? SemiSeg.parseAsRoot(args + threads)) != nil {
+            let r = SemiSeg.runInProcess(args + threads)
+            return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
+        }
+        let r = SemiSeg.runInProcess(args)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
+    }
+
+    /// `semiseg args` as a child process of the built binary.
+    static func runBinary(_ args: [String]) throws -> Result {
         guard let bin = binary else {
             Issue.record("semiseg binary not found: build it first (swift build --build-tests)")
             return Result(status: -1, stdout: "", stderr: "")

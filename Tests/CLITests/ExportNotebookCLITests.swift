@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import Training
 
 /// `semiseg figures` and `semiseg export-notebook` on a hand-made comparison folder over a tiny synthetic dataset
 /// (predictions are copies of the ground truth), then nbformat validation and `jupyter nbconvert --execute`.
@@ -31,32 +33,16 @@ import Testing
         let synth = try CLI.run(["synth", "--out", data.path, "--cases", "4", "--dims", "2", "--seed", "3"])
         #expect(synth.status == 0, "\(synth.stderr)")
         let tests = try fm.contentsOfDirectory(atPath: data.appendingPathComponent("labelsTs").path).filter { $0.hasSuffix(".nii.gz") }.sorted()
-        try fm.createDirectory(at: run, withIntermediateDirectories: true)
-        let quoted = tests.map { "\"\($0)\"" }.joined(separator: ",")
-        try Data(#"{"seed":0,"labeled":["spleen_0.nii.gz"],"unlabeled":["spleen_1.nii.gz"],"validation":["spleen_2.nii.gz"],"test":[\#(quoted)]}"#.utf8)
-            .write(to: run.appendingPathComponent("split.json"))
-        try Data(#"{"strategies":["supervised","uda"],"seeds":[0,1],"labeled":1}"#.utf8).write(to: run.appendingPathComponent("compare.json"))
-        var blocks: [String] = [], csv = "strategy,class,metric,mean,std,diff_vs_supervised,p_value,n\n"
-        for (si, s) in ["supervised", "uda"].enumerated() {
-            var perSeed: [String] = []
-            for seed in 0..<2 {
-                let cell = run.appendingPathComponent("cells/\(s)-seed\(seed)")
-                try fm.createDirectory(at: cell.appendingPathComponent("predictions"), withIntermediateDirectories: true)
-                for t in tests { try fm.copyItem(at: data.appendingPathComponent("labelsTs/\(t)"), to: cell.appendingPathComponent("predictions/\(t)")) }
-                try Data(#"{"data":"\#(data.path)","strategy":"\#(s)","seed":\#(seed)}"#.utf8).write(to: cell.appendingPathComponent("config.json"))
-                try Data("epoch,loss,supervised_loss,lr,val_dice,seconds\n1,0.9,0.9,0.001,0.5,1\n2,0.6,0.6,0.001,0.7,1\n3,0.4,0.4,0.001,0.8,1\n".utf8)
-                    .write(to: cell.appendingPathComponent("metrics.csv"))
-                let cases = tests.map { #"{"case":"\#($0)","metrics":{"1":{"dice":1}}}"# }.joined(separator: ",")
-                try Data(#"{"strategy":"\#(s)","seed":\#(seed),"trainSeconds":1,"uncertaintyMean":{},"test":{"cases":[\#(cases)],"mean":{"1":{"dice":1}},"foreground_mean":{"dice":1}}}"#.utf8)
-                    .write(to: cell.appendingPathComponent("summary.json"))
-                perSeed.append(#"{"seed":\#(seed),"mean":{"1":{"dice":\#(0.8 + 0.05 * Double(si + seed))}},"foreground_mean":{"dice":\#(0.8 + 0.05 * Double(si + seed))}}"#)
-            }
-            let m = 0.825 + 0.05 * Double(si)
-            blocks.append(#""\#(s)":{"per_seed":[\#(perSeed.joined(separator: ","))],"mean":{"1":{"dice":{"mean":\#(m),"std":0.035}}},"foreground_mean":{"dice":{"mean":\#(m),"std":0.035}},"train_seconds":2}"#)
-            csv += "\(s),1,dice,\(m),0.035,\(si == 0 ? "" : "0.05"),\(si == 0 ? "" : "0.5"),\(tests.count)\n"
+        // The JSON through the real types (CompareFolderWriter); predictions copy the test labels.
+        let split = DataSplit(seed: 0, labeled: ["spleen_0.nii.gz"], unlabeled: ["spleen_1.nii.gz"], validation: ["spleen_2.nii.gz"], test: tests)
+        let strategies = ["supervised", "uda"]
+        try CompareFolderWriter.write(run: run, data: data.path, strategies: strategies, seeds: [0, 1], split: split,
+                                      dice: { s, seed, _ in 0.8 + 0.05 * Double((strategies.firstIndex(of: s) ?? 0) + Int(seed)) }) { _, _, cell in
+            try fm.createDirectory(at: cell.appendingPathComponent("predictions"), withIntermediateDirectories: true)
+            for t in tests { try fm.copyItem(at: data.appendingPathComponent("labelsTs/\(t)"), to: cell.appendingPathComponent("predictions/\(t)")) }
+            try Data("epoch,loss,supervised_loss,lr,val_dice,seconds\n1,0.9,0.9,0.001,0.5,1\n2,0.6,0.6,0.001,0.7,1\n3,0.4,0.4,0.001,0.8,1\n".utf8)
+                .write(to: cell.appendingPathComponent("metrics.csv"))
         }
-        try Data(#"{"split":{"test":\#(tests.count)},"strategies":{\#(blocks.joined(separator: ","))}}"#.utf8).write(to: run.appendingPathComponent("summary.json"))
-        try Data(csv.utf8).write(to: run.appendingPathComponent("summary.csv"))
         return run
     }
 

@@ -23,13 +23,16 @@ struct InProcessCLITests {
         #expect(c.loss == .dice && c.optimizer == .sgd && c.schedule == .cosineRestarts && c.norm == .instance)
         #expect(c.upsampling == .transposed && c.normalization == .mriNonzero && c.augmentation == .seedWorkflow)
         #expect(c.nonFinite == .skip && c.select == .last)
+        let s = try options(["--momentum", "0.9", "--step-every", "4", "--step-gamma", "0.5", "--cycle-epochs", "7"]).trainConfig()
+        #expect(s.momentum == 0.9 && s.stepEvery == 4 && s.stepGamma == 0.5 && s.cycleEpochs == 7)
+        #expect(throws: ConfigError.self) { try options(["--momentum", "1"]).trainConfig() }
         let d = try options([]).trainConfig()
-        #expect(d == TrainConfig(data: "d", out: "o"))
+        #expect(d.config == TrainConfig(data: "d", out: "o"))
     }
 
     @Test func aWrongChoiceNamesTheSettingAndEveryAllowedValue() throws {
-        for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce or topk10"), ("--non-finite", "nonFinite", "stop or skip"),
-                                  ("--optimizer", "optimizer", "adam, adamw or sgd")] {
+        for (flag, key, list) in [("--loss", "loss", "ce, dice, dice-ce, topk10 or dice-bg"), ("--non-finite", "nonFinite", "stop or skip"),
+                                  ("--optimizer", "optimizer", "adam, adamw, sgd or sgd-momentum")] {
             do {
                 _ = try SemiSeg.parseAsRoot(["train", "--data", "d", "--out", "o", flag, "nope"])
                 Issue.record("\(flag) nope was accepted")
@@ -39,6 +42,23 @@ struct InProcessCLITests {
                 #expect(SemiSeg.exitCode(for: error) != .success)
             }
         }
+    }
+
+    /// Validation once (issue #12): the flags and the `--config` file are checked together after the flags apply, so a
+    /// flag fixes a file's value; a problem names the file only when the file's own value has it.
+    @Test func fileAndFlagsAreCheckedOnceTogether() throws {
+        let dir = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("exp.yaml")
+        try Data("epochs: 0\nbase: 4\n".utf8).write(to: file)
+        let fixed = try options(["--config", file.path, "--epochs", "3"]).trainConfig()
+        #expect(fixed.epochs == 3 && fixed.base == 4)
+        do {
+            _ = try options(["--config", file.path, "--depth", "9"]).trainConfig()
+            Issue.record("epochs 0 and depth 9 were accepted")
+        } catch let e as ConfigError {
+            #expect(e.problems == ["depth must be in 1...6, got 9", "\(file.path): epochs and iterationsPerEpoch must be >= 1"], "\(e.problems)")
+        }
+        #expect(throws: ConfigError.self) { try ValidatedConfig(TrainConfig(data: "d", out: "o").with { $0.windowStep = 0 }) }
     }
 
     @Test func helpListsTheChoicesFromTheEnums() {
@@ -63,4 +83,9 @@ struct InProcessCLITests {
         let order = MapCatalogue(declared: declaredUncertaintyMaps).heatMapOrder(["variance", "disagreement", "entropy", "mutual_information", "mc_mask_sum", "x_y"])
         #expect(order == ["entropy", "mutual_information", "variance", "disagreement", "x_y"])
     }
+}
+
+extension TrainConfig {
+    /// A copy with `change` applied.
+    func with(_ change: (inout TrainConfig) -> Void) -> TrainConfig { var c = self; change(&c); return c }
 }

@@ -53,11 +53,11 @@ struct KillResumeCLITests {
         let dir = try CLI.tempDir(); defer { try? fm.removeItem(at: dir) }
         let data = try synth(dir)
         let ref = dir.appendingPathComponent("ref").path, run = dir.appendingPathComponent("run").path
-        let r = try CLI.run(trainArgs(data, out: ref))
+        let r = try CLI.runBinary(trainArgs(data, out: ref))
         #expect(r.status == 0, "\(r.stderr)")
         // Step 7 is epoch 2's third of four steps: the kill lands in step 8, after the epoch-1 checkpoint.
         #expect(try killWhen(trainArgs(data, out: run), outputContains: "step 7 (", log: dir.appendingPathComponent("killed.log")))
-        let again = try CLI.run(trainArgs(data, out: run) + ["--resume"])
+        let again = try CLI.runBinary(trainArgs(data, out: run) + ["--resume"])
         #expect(again.status == 0, "\(again.stderr)")
         // Normally "epoch 1 (step 4)"; a process stalled by a loaded machine may have finished epoch 2 before the kill.
         #expect(again.stdout.contains("resumed from epoch 1 (step 4)") || again.stdout.contains("resumed from epoch 2 (step 8)"),
@@ -71,7 +71,7 @@ struct KillResumeCLITests {
         // --keep-checkpoints 2 (default): last plus the previous one (epoch 2 of 3, step 8).
         #expect(names.sorted() == ["best.safetensors", "epoch0002-step0000008.safetensors", "last.safetensors"], "\(names)")
         // Another thread count cannot continue bit-identically (parallel sums split by thread count): it says so.
-        let other = try CLI.run(trainArgs(data, out: ref) + ["--resume", "--threads", "1"])
+        let other = try CLI.runBinary(trainArgs(data, out: ref) + ["--resume", "--threads", "1"])
         #expect(other.status == 0, "\(other.stderr)")
         #expect(other.stdout.contains("note: the run trained with --threads 2, this resume uses 1"), "\(other.stdout)")
         #expect(!again.stdout.contains("note: the run trained with --threads"))
@@ -121,13 +121,13 @@ struct KillResumeCLITests {
         try fm.createDirectory(at: ro.appendingPathComponent("run"), withIntermediateDirectories: true)
         #expect(sh(["mount", "-o", "remount,ro", ro.path]) == 0)
 
-        let a = try CLI.run(trainArgs(data, out: full.appendingPathComponent("run").path))
+        let a = try CLI.runBinary(trainArgs(data, out: full.appendingPathComponent("run").path))
         #expect(a.status == 1)
         #expect(a.stderr.hasPrefix("error: \(full.path)/run: not enough free disk space: the run needs about"), "\(a.stderr)")
         #expect(!a.stdout.contains("step 1 ("), "training started: \(a.stdout)")
         #expect(((try? fm.contentsOfDirectory(atPath: full.path + "/run/checkpoints")) ?? []).isEmpty)
 
-        let b = try CLI.run(trainArgs(data, out: ro.appendingPathComponent("run").path))
+        let b = try CLI.runBinary(trainArgs(data, out: ro.appendingPathComponent("run").path))
         #expect(b.status == 1)
         #expect(b.stderr.hasPrefix("error: \(ro.path)/run: output folder is not writable"), "\(b.stderr)")
         #expect(b.stderr.contains("Read-only file system"), "\(b.stderr)")

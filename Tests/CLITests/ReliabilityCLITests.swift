@@ -53,7 +53,7 @@ extension KillResumeCLITests {
         let dir = try CLI.tempDir(); defer { try? fm.removeItem(at: dir) }
         let data = try synth(dir)
         let ref = dir.appendingPathComponent("ref").path
-        let r = try CLI.run(trainArgs(data, out: ref))
+        let r = try CLI.runBinary(trainArgs(data, out: ref))
         #expect(r.status == 0, "\(r.stderr)")
         for damage in [false, true] {
             let run = dir.appendingPathComponent(damage ? "damaged" : "sigterm").path
@@ -73,7 +73,7 @@ extension KillResumeCLITests {
                 d[d.count - 64] ^= 0x01
                 try d.write(to: URL(fileURLWithPath: last))
             }
-            let again = try CLI.run(trainArgs(data, out: run) + ["--resume"])
+            let again = try CLI.runBinary(trainArgs(data, out: run) + ["--resume"])
             #expect(again.status == 0, "\(again.stderr)")
             if damage {
                 #expect(again.stdout.contains("warning: \(run)/checkpoints/last.safetensors: damaged checkpoint: SHA-256 digest mismatch"), "\(again.stdout)")
@@ -90,7 +90,7 @@ extension KillResumeCLITests {
         var d = try Data(contentsOf: best)
         d[d.count / 2] ^= 0x40
         try d.write(to: best)
-        let pred = try CLI.run(["predict", "--run", dir.appendingPathComponent("damaged").path, "--input", data,
+        let pred = try CLI.runBinary(["predict", "--run", dir.appendingPathComponent("damaged").path, "--input", data,
                                 "--out", dir.appendingPathComponent("pred").path])
         #expect(pred.status == 1)
         #expect(pred.stderr.hasPrefix("error: \(best.path): damaged checkpoint: SHA-256 digest mismatch"), "\(pred.stderr)")
@@ -107,11 +107,11 @@ extension KillResumeCLITests {
         let (_, acted) = try whenOutput(trainArgs(data, out: run), contains: "epoch 1/3  loss", log: dir.appendingPathComponent("first.log")) { pid in
             holder = pid
             kill(pid, SIGSTOP)  // keep the first process inside its run while the second tries
-            second = try CLI.run(trainArgs(data, out: run) + ["--resume"])
-            let pred = try CLI.run(["predict", "--run", run, "--input", data, "--out", run])
+            second = try CLI.runBinary(trainArgs(data, out: run) + ["--resume"])
+            let pred = try CLI.runBinary(["predict", "--run", run, "--input", data, "--out", run])
             #expect(pred.status == 1 && pred.stderr.contains("in use by process \(pid)"), "\(pred.stderr)")
             // --overwrite clears a folder only under its lock: refused, and the running run's files stay.
-            let over = try CLI.run(trainArgs(data, out: run) + ["--overwrite"])
+            let over = try CLI.runBinary(trainArgs(data, out: run) + ["--overwrite"])
             #expect(over.status == 1 && over.stderr.contains("in use by process \(pid)"), "\(over.stderr)")
             #expect(FileManager.default.fileExists(atPath: run + "/config.json") && FileManager.default.fileExists(atPath: run + "/split.json"))
             kill(pid, SIGKILL)
@@ -122,7 +122,7 @@ extension KillResumeCLITests {
         #expect(s.status == 1)
         #expect(s.stderr.hasPrefix("error: \(run): in use by process \(holder) (`train` on "), "\(s.stderr)")
         #expect(s.stderr.contains("stop it (kill \(holder))"), "\(s.stderr)")
-        let again = try CLI.run(trainArgs(data, out: run) + ["--resume"])
+        let again = try CLI.runBinary(trainArgs(data, out: run) + ["--resume"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("note: \(run): took over the lock of process \(holder) (`train` on "), "\(again.stdout)")
     }
@@ -134,7 +134,7 @@ extension KillResumeCLITests {
         let dir = try CLI.tempDir(); defer { try? fm.removeItem(at: dir) }
         let data = try synth(dir)
         let ref = dir.appendingPathComponent("ref").path
-        #expect(try CLI.run(trainArgs(data, out: ref)).status == 0)
+        #expect(try CLI.runBinary(trainArgs(data, out: ref)).status == 0)
         let mnt = dir.appendingPathComponent("mnt")
         try fm.createDirectory(at: mnt, withIntermediateDirectories: true)
         #expect(sh(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.path]) == 0)
@@ -159,7 +159,7 @@ extension KillResumeCLITests {
         #expect(err.hasPrefix("error: \(run)/") && err.hasSuffix(": no space left on device"), "\(err)")
         #expect(try fm.contentsOfDirectory(atPath: run + "/checkpoints").filter { $0.hasPrefix(".") }.isEmpty, "temporary file left")
         try fm.removeItem(atPath: filler)
-        let again = try CLI.run(trainArgs(data, out: run) + ["--resume"])
+        let again = try CLI.runBinary(trainArgs(data, out: run) + ["--resume"])
         #expect(again.status == 0, "\(again.stderr)")
         // Normally epoch 1's checkpoint; a process stalled by a loaded machine may have written epoch 2's before the stop.
         #expect(again.stdout.contains("resumed from epoch 1 (step 4)") || again.stdout.contains("resumed from epoch 2 (step 8)"), "\(again.stdout)")

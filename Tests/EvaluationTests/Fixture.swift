@@ -66,17 +66,11 @@ func decodeRuns(_ runs: [Int], count: Int) -> [Bool] {
     return m
 }
 
-/// Deterministic pseudo-random generator for test data (SplitMix64).
+/// Deterministic pseudo-random generator for test data: Evaluation's `SplitMix64`, with the test helpers below.
 struct TestRNG {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var mix: SplitMix64
+    init(_ seed: UInt64) { mix = SplitMix64(seed) }
+    mutating func next() -> UInt64 { mix.next() }
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
     /// Blob-like mask: a few random ellipsoids (or ellipses) on the grid.
     mutating func blobs(shape: [Int], count: Int, radius: Double) -> [Bool] {

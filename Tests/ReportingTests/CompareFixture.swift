@@ -1,5 +1,6 @@
 import Foundation
 import MedIO
+import TestSupport
 import Training
 
 /// A tiny synthetic `semiseg compare` folder: a 2-case MSD dataset (24x20x3 volumes with a disc), and cells
@@ -39,48 +40,29 @@ enum CompareFixture {
             json += (i > 0 ? "," : "") + "\"./imagesTs/\(c)\""
         }
         try Data((json + "]}").utf8).write(to: data.appendingPathComponent("dataset.json"))
-        try fm.createDirectory(at: run, withIntermediateDirectories: true)
-        try Data(#"{"strategies":["supervised","mc-dropout","checkpoint-ensemble"],"labeled":4,"seeds":[0,1],"epochs":3}"#.utf8)
-            .write(to: run.appendingPathComponent("compare.json"))
-        let split = #"{"seed":0,"labeled":["a.nii.gz","b.nii.gz"],"unlabeled":["c.nii.gz"],"validation":["d.nii.gz"],"test":["tiny_0.nii.gz","tiny_1.nii.gz"]}"#
-        try Data(split.utf8).write(to: run.appendingPathComponent("split.json"))
-        var summary: [String: Any] = [:], csv = "strategy,class,metric,mean,std,diff_vs_supervised,p_value,n\n"
-        for (si, s) in strategies.enumerated() {
-            var perSeed: [[String: Any]] = []
-            for seed in 0..<2 {
-                let cell = run.appendingPathComponent("cells/\(s)-seed\(seed)")
-                let unc = cell.appendingPathComponent("predictions/uncertainty")
-                try fm.createDirectory(at: unc, withIntermediateDirectories: true)
-                try Data(#"{"data":"\#(data.path)","strategy":"\#(s)","classes":2,"seed":\#(seed),"strategyOptions":{"samples":"8"}}"#.utf8)
-                    .write(to: cell.appendingPathComponent("config.json"))
-                var m = "epoch,loss,supervised_loss,lr,val_dice,seconds\n"
-                for e in 1...3 { m += "\(e),\(1.0 / Double(e + si)),\(0.9 / Double(e)),0.001,\(e == 2 ? "" : String(0.5 + 0.1 * Double(e + si))),1.0\n" }
-                try Data(m.utf8).write(to: cell.appendingPathComponent("metrics.csv"))
-                var caseEntries: [String] = []
-                for (i, c) in cases.enumerated() {
-                    let pred = disc(4 + Double(i) + Double(si), cx: 11, cy: 8)
-                    try Nifti.write(Volume(shape: [nx, ny, nz], data: pred, geometry: geo), to: cell.appendingPathComponent("predictions/\(c)").path, datatype: .uint8)
-                    let stem = String(c.dropLast(7))
-                    let ring = disc(6, cx: 11, cy: 8).enumerated().map { $0.element - pred[$0.offset] }.map { abs($0) * 0.6 }
-                    var maps = ["entropy": ring]
-                    if s == "mc-dropout" { maps["variance"] = ring.map { $0 * 0.1 }; maps["mutual_information"] = ring.map { $0 * 0.3 }; maps["mc_mask_sum"] = pred.map { $0 * 8 } }
-                    if s == "checkpoint-ensemble" { maps["disagreement"] = ring; maps["variance"] = ring.map { $0 * 0.05 } }
-                    for (k, v) in maps { try Nifti.write(Volume(shape: [nx, ny, nz], data: v, geometry: geo), to: unc.appendingPathComponent("\(stem)_\(k).nii.gz").path) }
-                    caseEntries.append(#"{"case":"\#(c)","metrics":{"1":{"dice":\#(0.7 + 0.1 * Double(si) - 0.2 * Double(i))}}}"#)
-                }
-                let fg = 0.6 + 0.1 * Double(si) + 0.02 * Double(seed)
-                let test = #"{"cases":[\#(caseEntries.joined(separator: ","))],"mean":{"1":{"dice":\#(fg)}},"foreground_mean":{"dice":\#(fg)}}"#
-                try Data(#"{"strategy":"\#(s)","seed":\#(seed),"trainSeconds":3,"test":\#(test),"uncertaintyMean":{}}"#.utf8).write(to: cell.appendingPathComponent("summary.json"))
-                perSeed.append(["seed": seed, "mean": ["1": ["dice": fg]], "foreground_mean": ["dice": fg]])
+        // The JSON through the real types (CompareFolderWriter); Dice of case i = 0.7 + 0.1 * strategy - 0.2 * i +
+        // 0.02 * seed, so tiny_1 is the harder case and each seed's foreground mean is 0.6 + 0.1 * strategy + 0.02 * seed.
+        let split = DataSplit(seed: 0, labeled: ["a.nii.gz", "b.nii.gz"], unlabeled: ["c.nii.gz"], validation: ["d.nii.gz"], test: cases)
+        try CompareFolderWriter.write(run: run, data: data.path, strategies: strategies, seeds: [0, 1], split: split,
+                                      strategyOptions: ["mc-dropout": ["samples": "8"]],
+                                      dice: { s, seed, i in 0.7 + 0.1 * Double(strategies.firstIndex(of: s) ?? 0) - 0.2 * Double(i) + 0.02 * Double(seed) }) { s, _, cell in
+            let si = strategies.firstIndex(of: s) ?? 0
+            let unc = cell.appendingPathComponent("predictions/uncertainty")
+            try fm.createDirectory(at: unc, withIntermediateDirectories: true)
+            var m = "epoch,loss,supervised_loss,lr,val_dice,seconds\n"
+            for e in 1...3 { m += "\(e),\(1.0 / Double(e + si)),\(0.9 / Double(e)),0.001,\(e == 2 ? "" : String(0.5 + 0.1 * Double(e + si))),1.0\n" }
+            try Data(m.utf8).write(to: cell.appendingPathComponent("metrics.csv"))
+            for (i, c) in cases.enumerated() {
+                let pred = disc(4 + Double(i) + Double(si), cx: 11, cy: 8)
+                try Nifti.write(Volume(shape: [nx, ny, nz], data: pred, geometry: geo), to: cell.appendingPathComponent("predictions/\(c)").path, datatype: .uint8)
+                let stem = String(c.dropLast(7))
+                let ring = disc(6, cx: 11, cy: 8).enumerated().map { $0.element - pred[$0.offset] }.map { abs($0) * 0.6 }
+                var maps = ["entropy": ring]
+                if s == "mc-dropout" { maps["variance"] = ring.map { $0 * 0.1 }; maps["mutual_information"] = ring.map { $0 * 0.3 }; maps["mc_mask_sum"] = pred.map { $0 * 8 } }
+                if s == "checkpoint-ensemble" { maps["disagreement"] = ring; maps["variance"] = ring.map { $0 * 0.05 } }
+                for (k, v) in maps { try Nifti.write(Volume(shape: [nx, ny, nz], data: v, geometry: geo), to: unc.appendingPathComponent("\(stem)_\(k).nii.gz").path) }
             }
-            let mean = 0.61 + 0.1 * Double(si)
-            summary[s] = ["per_seed": perSeed, "mean": ["1": ["dice": ["mean": mean, "std": 0.014]]],
-                          "foreground_mean": ["dice": ["mean": mean, "std": 0.014]], "train_seconds": 6.0, "ece": 0.02, "brier": 0.03]
-            csv += "\(s),1,dice,\(mean),0.014,\(si == 0 ? "" : String(0.1 * Double(si))),\(si == 0 ? "" : "0.25"),2\n"
         }
-        let sj = try JSONSerialization.data(withJSONObject: ["split": ["labeled": 2, "test": 2], "strategies": summary])
-        try sj.write(to: run.appendingPathComponent("summary.json"))
-        try Data(csv.utf8).write(to: run.appendingPathComponent("summary.csv"))
         return run
     }
 }

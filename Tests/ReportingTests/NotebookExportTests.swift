@@ -23,9 +23,17 @@ import Testing
         #expect(pngs.count == figures.count && pngs.count >= 5)
         for p in pngs { #expect(Data(base64Encoded: p)?.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47])) }
         let text = cells.map { (($0["source"] as? [String]) ?? []).joined() }.joined(separator: "\n")
-        #expect(text.contains("| mc-dropout | 0.710 ± 0.014 | 2 |"))
+        // A real comparison (summary.json and compare.json through their types): the report's own results table.
+        let summary = try JSONDecoder().decode(ComparisonSummary.self, from: Data(contentsOf: run.appendingPathComponent("summary.json")))
+        #expect(text.contains(ComparisonReport.resultsTable(summary)) && text.contains("| mc-dropout | 0.710 ± 0.014 |"))
         #expect(text.contains("pd.read_csv(RUN / \"summary.csv\")"))
         #expect(text.contains("RUN = Path(\"../run\")"), "relative fallback from export/ to run/")
+        // Only the cells left: the tables come from the cells' typed run summaries and configs.
+        for f in ["summary.json", "compare.json", "split.json"] { try FileManager.default.removeItem(at: run.appendingPathComponent(f)) }
+        let sections = NotebookExport.reportSections(run, folder: try CompareFolder(run))
+        #expect(sections[2].contains("| mc-dropout | 0.710 ± 0.014 | 2 |"), "\(sections[2])")
+        #expect(sections[0].contains("| strategyOptions.samples | 8 |") || sections[0].contains("| data |"), "\(sections[0])")
+        #expect(sections[1] == "## Data split\n\n_No split.json found._")
     }
 
     /// Issue #13 item 6: the notebook's tables are report.md's tables (one typed source), the configuration is a

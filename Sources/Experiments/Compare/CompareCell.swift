@@ -36,7 +36,9 @@ extension Comparison {
     /// started when it has none). A SIGINT/SIGTERM during training rethrows `TrainingInterrupted` after noting it in
     /// the cell's `log.txt`; every other error is returned as `.failed` (logged) or `.busy` (not logged: the log
     /// belongs to the process that trains the cell).
-    public static func runCell(_ settings: CompareSettings, strategy: String, seed: UInt64,
+    /// - Parameter base: `settings.base` already checked (`Plan.base`); nil checks it here (`--cell` reading
+    ///   `compare.json`: the one check of that path).
+    public static func runCell(_ settings: CompareSettings, base: ValidatedConfig? = nil, strategy: String, seed: UInt64,
                                makeStrategy: @escaping (String, StrategyOptions) throws -> any Strategy,
                                cellLog: @escaping (String) -> Void = { _ in }, logSteps: Bool = false,
                                observers: [any TrainingObserver] = []) throws -> CellResult {
@@ -49,7 +51,8 @@ extension Comparison {
         let logFile = CellLogFile(dir.appendingPathComponent("log.txt"))
         do {
             if resume { try checkCellConfig(dir, expected: config) }
-            let summary = try RunPipeline.run(config, makeStrategy: { try makeStrategy(strategy, $0) }, resume: resume,
+            let validated = settings.cellConfig(strategy: strategy, seed: seed, base: try base ?? ValidatedConfig(settings.base))
+            let summary = try RunPipeline.run(validated, makeStrategy: { try makeStrategy(strategy, $0) }, resume: resume,
                                               logSteps: logSteps, log: { line in logFile.append(line); cellLog(line) },
                                               observers: observers)
             return .ran(summary, resumed: resume, seconds: Date().timeIntervalSince(start))

@@ -35,8 +35,14 @@ public struct CompareSettings: Codable, Equatable, Sendable {
     /// The comparison folder.
     public var runDirectory: URL { URL(fileURLWithPath: base.out) }
 
-    /// Every problem with the lists (empty = valid); `known` = registered strategy names.
+    /// Every problem with the lists and the shared config (empty = valid); `known` = registered strategy names.
     public func problems(knownStrategies known: [String]) -> [String] {
+        listProblems(knownStrategies: known) + base.problems()
+    }
+
+    /// The problems of the strategy and seed lists and the options only (`Comparison.prepare` checks `base` by making
+    /// its `ValidatedConfig`).
+    public func listProblems(knownStrategies known: [String]) -> [String] {
         var p: [String] = []
         if strategies.isEmpty { p.append("--strategies: no strategy given") }
         for s in strategies where !known.contains(s) {
@@ -50,7 +56,6 @@ public struct CompareSettings: Codable, Equatable, Sendable {
         for s in strategyOptions.keys.sorted() where !strategies.contains(s) {
             p.append("--opt: options for '\(s)', which is not in --strategies")
         }
-        p += base.problems()
         return p
     }
 
@@ -98,6 +103,15 @@ public struct CompareSettings: Codable, Equatable, Sendable {
         }
         if !bad.isEmpty { throw ConfigError(problems: bad) }
         return out
+    }
+
+    /// `cellConfig` from the already checked shared config: a cell changes only fields `problems()` does not check
+    /// (strategy, its options, seed, split file, folder), so it is not checked again.
+    public func cellConfig(strategy: String, seed: UInt64, base validated: ValidatedConfig) -> ValidatedConfig {
+        let c = cellConfig(strategy: strategy, seed: seed)
+        var v = validated
+        v.strategy = c.strategy; v.strategyOptions = c.strategyOptions; v.seed = c.seed; v.split = c.split; v.out = c.out
+        return v
     }
 
     // MARK: JSON

@@ -19,6 +19,8 @@ public enum Comparison {
         /// The settings already in `RUN/compare.json` when this invocation adds strategies or seeds to them (nil for a
         /// new comparison or the same one again).
         public var grownFrom: CompareSettings? = nil
+        /// `settings.base`, checked once by `prepare` (every cell's config derives from it: `CompareSettings.cellConfig`).
+        public var base: ValidatedConfig
     }
 
     /// What happened to the cells of one `run`.
@@ -46,7 +48,9 @@ public enum Comparison {
     public static func prepare(_ requested: CompareSettings, knownStrategies: [String],
                                checkStrategy: (TrainConfig) throws -> Void) throws -> Plan {
         var settings = requested
-        var problems = settings.problems(knownStrategies: knownStrategies)
+        var problems = settings.listProblems(knownStrategies: knownStrategies)
+        var validated: ValidatedConfig?
+        do { validated = try ValidatedConfig(settings.base) } catch let e as ConfigError { problems += e.problems }
         if problems.isEmpty {
             for s in settings.strategies {
                 do { try checkStrategy(settings.cellConfig(strategy: s, seed: settings.seeds[0])) }
@@ -54,10 +58,9 @@ public enum Comparison {
                 catch { problems.append("\(s): \(error)") }
             }
         }
-        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        guard problems.isEmpty, var resolved = validated else { throw ConfigError(problems: problems) }
         // The dataset once (every file validated), and the model it implies: compare.json records the resolved model.
         let (ds, requestedSplit) = try DatasetLoader.openAndSplit(settings.base)
-        var resolved = settings.base
         try ModelDims.resolve(&resolved, datasetIs2D: try ModelDims.datasetIs2D(ds))
         settings.base.model = resolved.model; settings.base.modelDims = resolved.modelDims
         let fm = FileManager.default
@@ -87,7 +90,9 @@ public enum Comparison {
             }
         }
         let cells = settings.seeds.flatMap { seed in settings.strategies.map { (strategy: $0, seed: seed) } }
-        return Plan(settings: settings, split: split, cells: cells, grownFrom: grownFrom)
+        // A grown folder keeps its own shared settings, equal to these but for the folder path (sharedDifferences).
+        resolved.out = settings.base.out
+        return Plan(settings: settings, split: split, cells: cells, grownFrom: grownFrom, base: resolved)
     }
 
     /// `old` with the strategies, seeds and strategy options of `new` that it does not have yet appended (old order
@@ -175,7 +180,7 @@ public enum Comparison {
         for (i, cell) in plan.cells.enumerated() {
             let name = CompareSettings.cellName(strategy: cell.strategy, seed: cell.seed)
             let head = "[\(i + 1)/\(plan.cells.count)] \(cell.strategy) seed \(cell.seed):"
-            switch try runCell(settings, strategy: cell.strategy, seed: cell.seed, makeStrategy: makeStrategy, cellLog: cellLog,
+            switch try runCell(settings, base: plan.base, strategy: cell.strategy, seed: cell.seed, makeStrategy: makeStrategy, cellLog: cellLog,
                                logSteps: logSteps, observers: observers()) {
             case .finished:
                 progress("\(head) skipped (finished)")

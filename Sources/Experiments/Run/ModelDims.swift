@@ -20,15 +20,20 @@ public enum ModelDims {
     ///
     /// - Throws: `ConfigError` naming the dataset and the flag to change: a 3D model on 2D images, `--resize` with
     ///   more than one slice on 2D images, a 2D model on whole 3D volumes without a `[1, H, W]` patch, or a value
-    ///   problem that only shows once the model is known (e.g. a patch not divisible by 2^depth).
-    public static func resolve(_ config: inout TrainConfig, datasetIs2D is2D: Bool) throws {
+    ///   problem that only shows once the model is known (e.g. a patch not divisible by 2^depth). The rest of the
+    ///   config was checked where it entered (`ValidatedConfig`).
+    public static func resolve(_ config: inout ValidatedConfig, datasetIs2D is2D: Bool) throws {
         let data = config.data
         let slicePatch = config.patch.map { $0.count == 3 && $0[0] == 1 } ?? false
-        let known = config.model == "auto" || NetworkRegistry.lookup(config.model) != nil
-        if known && config.modelProblems().isEmpty {
-            let fixed = NetworkRegistry.lookup(config.model)?.aliasDims ?? config.modelDims
-            config.resolveModel(dims: fixed ?? (is2D || slicePatch ? 2 : 3))
+        // A validated config names a known network (or "auto") with a valid rank.
+        let fixed = NetworkRegistry.lookup(config.model)?.aliasDims ?? config.modelDims
+        try config.resolveModel(dims: fixed ?? (is2D || slicePatch ? 2 : 3)) { resolved in
+            problems(resolved, datasetIs2D: is2D, slicePatch: slicePatch, data: data)
         }
+    }
+
+    /// The resolved model against the data, naming the flag to change (empty = fits).
+    static func problems(_ config: TrainConfig, datasetIs2D is2D: Bool, slicePatch: Bool, data: String) -> [String] {
         let name = config.model
         let entry = NetworkRegistry.lookup(name)?.entry
         let alias2D = entry.map { NetworkRegistry.storedName($0.name, dims: 2) } ?? name
@@ -36,26 +41,23 @@ public enum ModelDims {
         let alias3D = entry.map { NetworkRegistry.storedName($0.name, dims: 3) } ?? name
         let as3D = alias3D == entry?.name ? "--model \(alias3D) --dims 3" : "--model \(alias3D)"
         var p: [String] = []
-        if known && config.modelProblems().isEmpty {
-            if is2D {
-                if config.dims == 3 {
-                    p.append("\(data): the dataset is 2D (one slice per case), a 3D \(config.networkName) cannot train on it: "
-                             + "use \(as2D) (or leave the rank out: the default follows the data)")
-                }
-                if let r = config.resize, r.count == 3, r[0] != 1 {
-                    p.append("\(data): the dataset is 2D: --resize \(r.map(String.init).joined(separator: ",")) would stretch one slice "
-                             + "into \(r[0]); use --resize 1,\(r[1]),\(r[2])")
-                }
-                if let pt = config.patch, pt.count == 3, pt[0] != 1 {
-                    p.append("\(data): the dataset is 2D: --patch \(pt.map(String.init).joined(separator: ",")) has \(pt[0]) slices; "
-                             + "use --patch 1,\(pt[1]),\(pt[2])")
-                }
-            } else if config.dims == 2 && !slicePatch && !(config.resize.map { $0.count == 3 && $0[0] == 1 } ?? false) {
-                p.append("\(data): the dataset holds 3D volumes: \(as2D) trains on slices, add --patch 1,H,W "
-                         + "(e.g. --patch 1,128,128), or use \(as3D) (the default for 3D data)")
+        if is2D {
+            if config.dims == 3 {
+                p.append("\(data): the dataset is 2D (one slice per case), a 3D \(config.networkName) cannot train on it: "
+                         + "use \(as2D) (or leave the rank out: the default follows the data)")
             }
+            if let r = config.resize, r.count == 3, r[0] != 1 {
+                p.append("\(data): the dataset is 2D: --resize \(r.map(String.init).joined(separator: ",")) would stretch one slice "
+                         + "into \(r[0]); use --resize 1,\(r[1]),\(r[2])")
+            }
+            if let pt = config.patch, pt.count == 3, pt[0] != 1 {
+                p.append("\(data): the dataset is 2D: --patch \(pt.map(String.init).joined(separator: ",")) has \(pt[0]) slices; "
+                         + "use --patch 1,\(pt[1]),\(pt[2])")
+            }
+        } else if config.dims == 2 && !slicePatch && !(config.resize.map { $0.count == 3 && $0[0] == 1 } ?? false) {
+            p.append("\(data): the dataset holds 3D volumes: \(as2D) trains on slices, add --patch 1,H,W "
+                     + "(e.g. --patch 1,128,128), or use \(as3D) (the default for 3D data)")
         }
-        if p.isEmpty { p = config.problems() }
-        if !p.isEmpty { throw ConfigError(problems: p) }
+        return p
     }
 }

@@ -38,16 +38,16 @@ public enum RunPipeline {
     ///   - overwrite: remove what an earlier run left in the folder (`RunFolder.clear`) once everything is validated.
     ///   - keepCheckpoints: `last` plus this many minus one older checkpoints are kept (`--keep-checkpoints`).
     ///   - observers: watchers of training besides the TensorBoard logger (progress pictures).
-    public static func run(_ configIn: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
+    ///   - config: checked where it entered (`ValidatedConfig`: the CLI, `Comparison.prepare`); not checked again here.
+    public static func run(_ configIn: ValidatedConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
                            resume: Bool = false, overwrite: Bool = false, logSteps: Bool = false, keepCheckpoints: Int = 2,
                            log: @escaping (String) -> Void = { print($0) },
                            observers: [any TrainingObserver] = []) throws -> RunSummary {
-        var config = configIn
-        let problems = config.problems()
-        guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        let strategy = try makeStrategy(StrategyOptions(config.strategyOptions, owner: config.strategy))
-        let (ds, split) = try DatasetLoader.openAndSplit(config)
-        try ModelDims.resolve(&config, datasetIs2D: try ModelDims.datasetIs2D(ds))
+        var validated = configIn
+        let strategy = try makeStrategy(StrategyOptions(validated.strategyOptions, owner: validated.strategy))
+        let (ds, split) = try DatasetLoader.openAndSplit(validated.config)
+        try ModelDims.resolve(&validated, datasetIs2D: try ModelDims.datasetIs2D(ds))
+        var config: TrainConfig { validated.config }
         let out = URL(fileURLWithPath: config.out)
         let fm = FileManager.default
         let savedPrep = out.appendingPathComponent("preprocessing.json")
@@ -58,9 +58,9 @@ public enum RunPipeline {
         }
         log("loading \(split.labeled.count) labeled, \(split.unlabeled.count) unlabeled, \(split.validation.count) validation, \(split.test.count) test cases")
         let loaded = try DatasetLoader.load(config, dataset: ds, split: split, preprocessing: prep)
-        config.classes = loaded.preprocessing.classes
+        try validated.setClasses(loaded.preprocessing.classes)
         // The trainer checks the cases against the network (shapes, patch) before the folder exists.
-        let trainer = try Trainer(config: config, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
+        let trainer = try Trainer(validated: validated, strategy: strategy, data: loaded.store, split: split, runDirectory: out, log: log)
         trainer.logSteps = logSteps
         trainer.keepCheckpoints = keepCheckpoints
         trainer.observers = observers
@@ -117,6 +117,16 @@ public enum RunPipeline {
             }
             throw error
         }
+    }
+
+    /// `run` for a caller holding a plain `TrainConfig` (library use): checks it first (`ValidatedConfig`).
+    /// - Throws: `ConfigError` with every problem of `config.problems()`, then as `run`.
+    public static func run(_ config: TrainConfig, makeStrategy: (StrategyOptions) throws -> any Strategy,
+                           resume: Bool = false, overwrite: Bool = false, logSteps: Bool = false, keepCheckpoints: Int = 2,
+                           log: @escaping (String) -> Void = { print($0) },
+                           observers: [any TrainingObserver] = []) throws -> RunSummary {
+        try run(ValidatedConfig(config), makeStrategy: makeStrategy, resume: resume, overwrite: overwrite, logSteps: logSteps,
+                keepCheckpoints: keepCheckpoints, log: log, observers: observers)
     }
 
     /// Loads the best checkpoint and evaluates every test case: predictions restored to the original grid and

@@ -82,12 +82,14 @@ public enum LossChoice: String, ConfigChoice {
     case diceCE = "dice-ce"
     /// Cross-entropy over the hardest 10 % of voxels.
     case topK10 = "topk10"
+    /// Soft Dice over every class, background included (MONAI `DiceLoss`'s default `include_background=True`).
+    case diceWithBackground = "dice-bg"
 
     /// Whether the loss honours a per-voxel mask (0 = ignore), e.g. of low-confidence pseudo-labels; top-K CE ranks
     /// all voxels.
     public var acceptsVoxelMask: Bool {
         switch self {
-        case .ce, .dice, .diceCE: return true
+        case .ce, .dice, .diceCE, .diceWithBackground: return true
         case .topK10: return false
         }
     }
@@ -95,7 +97,11 @@ public enum LossChoice: String, ConfigChoice {
 
 /// The optimizer (`TrainConfig.optimizer`; behaviour in `TrainConfig.makeOptimizer`).
 public enum OptimizerChoice: String, ConfigChoice {
-    case adam, adamw, sgd
+    case adam, adamw
+    /// SGD with Nesterov momentum (nnU-Net).
+    case sgd
+    /// SGD with classical (heavy-ball) momentum, PyTorch's `optim.SGD(momentum=...)` default as SSL4MIS trains.
+    case sgdMomentum = "sgd-momentum"
 }
 
 /// The learning-rate schedule (`TrainConfig.schedule`; behaviour in `TrainConfig.makeSchedule`).

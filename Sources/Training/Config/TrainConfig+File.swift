@@ -17,6 +17,19 @@ extension TrainConfig {
     /// `out`, when given (the `--data` / `--out` flags), override the file's and need not be in it. Paths stay as
     /// written. Type errors name the key, the expected type, the value found and the file.
     public static func load(_ url: URL, data dataOverride: String? = nil, out outOverride: String? = nil) throws -> TrainConfig {
+        try loadValidated(url, data: dataOverride, out: outOverride).config
+    }
+
+    /// `load` as the `ValidatedConfig` the layers below take (a run folder's `config.json` for `predict`, `TrainedRun`).
+    /// - Throws: `ConfigError` as `read` does, or with every value problem (`problems()`) prefixed by the file's path.
+    public static func loadValidated(_ url: URL, data dataOverride: String? = nil, out outOverride: String? = nil) throws -> ValidatedConfig {
+        let config = try read(url, data: dataOverride, out: outOverride)
+        do { return try ValidatedConfig(config) } catch let e as ConfigError { throw ConfigError(problems: e.problems.map { "\(url.path): \($0)" }) }
+    }
+
+    /// Reads and decodes a config file without checking its values (`problems()`): for a caller that changes the
+    /// config (the CLI's flags) and makes its one `ValidatedConfig` afterwards. Errors as `load`'s, values aside.
+    public static func read(_ url: URL, data dataOverride: String? = nil, out outOverride: String? = nil) throws -> TrainConfig {
         let path = url.path
         let bytes: Data
         do { bytes = try FileBytes.read(url, maxBytes: 64 << 20) } catch { throw ConfigError(problems: ["\(path): cannot read config file (\(error))"]) }
@@ -47,15 +60,11 @@ extension TrainConfig {
             problems.append("\(path): missing key '\(k)' (give it in the file or as \(flag))")
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
-        let config: TrainConfig
         do {
-            config = try decode(overDefaults: normalized)
+            return try decode(overDefaults: normalized)
         } catch {
             throw ConfigError(problems: [describe(error, object: normalized, spelling: spelling, at: at, path: path)])
         }
-        let p = config.problems()
-        if !p.isEmpty { throw ConfigError(problems: p.map { "\(path): \($0)" }) }
-        return config
     }
 
     /// Decodes a config object (camelCase keys, JSON-compatible values) over the defaults of `TrainConfig(data:out:)`:

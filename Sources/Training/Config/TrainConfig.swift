@@ -60,10 +60,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Training patch `[D, H, W]`; nil = the whole (resized) volume. 2D models use `[1, H, W]` (slices).
     public var patch: [Int]? = nil
     public var foregroundOversampling: Double = 0.33
-    /// ce, dice, dice-ce (default, as nnU-Net: cross-entropy + soft Dice without background) or topk10.
+    /// The supervised loss (`LossChoice`, one line per choice there); default dice-ce (as nnU-Net: cross-entropy + soft
+    /// Dice without background).
     /// Plain CE learns small organs slowly: 3D spleen phantoms, ~120 steps: validation Dice 0.10 (ce) vs 0.57 (dice-ce).
     public var loss: LossChoice = .diceCE
-    /// adam, adamw or sgd.
+    /// The optimizer (`OptimizerChoice`); `momentum` applies to the SGD choices.
     public var optimizer: OptimizerChoice = .adam
     public var learningRate: Double = 1e-3
     public var weightDecay: Double = 0
@@ -112,23 +113,29 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         check(batchSize >= 1 && unlabeledBatchSize >= 1, "batch sizes must be >= 1")
         check(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
         check(weightDecay >= 0, "weightDecay must be >= 0")
+        check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
         check(stepEvery >= 1 && cycleEpochs >= 1 && stepGamma > 0, "stepEvery, cycleEpochs must be >= 1 and stepGamma > 0")
         if normalization == .window { check((huWindow?.count ?? 0) == 2 && (huWindow?[0] ?? 0) < (huWindow?[1] ?? 0), "normalization 'window' needs huWindow [lo, hi] with lo < hi") }
         if let r = resize { check(r.count == 3 && r.allSatisfy { $0 >= 1 }, "resize must be [D, H, W] >= 1, got \(r)") }
         if let s = spacing { check(s.count == 3 && s.allSatisfy { $0 > 0 }, "spacing must be 3 positive mm values, got \(s)") }
-        if let pt = patch {
-            check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)")
-            if pt.count == 3 && model != "auto" {  // "auto" is checked once resolved (ModelDims.resolve)
-                let f = inputDivisor
-                let sp = dims == 2 ? Array(pt.dropFirst()) : pt
-                check(sp.allSatisfy { $0 % f == 0 }, "patch \(pt) must be divisible by \(f) (\(divisorReason)) in every model axis")
-                if dims == 2 { check(pt[0] == 1, "2D models take patches [1, H, W], got \(pt)") }
-            }
-        }
+        if let pt = patch { check(pt.count == 3 && pt.allSatisfy { $0 >= 1 }, "patch must be [D, H, W] >= 1, got \(pt)") }
+        p += patchModelProblems()
         check(foregroundOversampling >= 0 && foregroundOversampling <= 1, "foregroundOversampling must be in [0, 1]")
         check(validateEvery >= 1, "validateEvery must be >= 1")
         check(windowStep > 0 && windowStep <= 1, "windowStep must be in (0, 1]")
         if let a = augmentationSettings { p += a.problems().map { "augmentationSettings: \($0)" } }
+        return p
+    }
+
+    /// The patch against the network: divisible by its input divisor in every model axis, `[1, H, W]` for a 2D model.
+    /// Empty while `model` is "auto" (checked again once resolved: `ValidatedConfig.resolveModel`).
+    func patchModelProblems() -> [String] {
+        guard let pt = patch, pt.count == 3, model != "auto" else { return [] }
+        var p: [String] = []
+        let f = inputDivisor
+        let sp = dims == 2 ? Array(pt.dropFirst()) : pt
+        if !sp.allSatisfy({ $0 % f == 0 }) { p.append("patch \(pt) must be divisible by \(f) (\(divisorReason)) in every model axis") }
+        if dims == 2 && pt[0] != 1 { p.append("2D models take patches [1, H, W], got \(pt)") }
         return p
     }
 

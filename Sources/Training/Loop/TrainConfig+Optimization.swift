@@ -8,6 +8,7 @@ extension TrainConfig {
         let lr = Float(learningRate), wd = Float(weightDecay)
         switch optimizer {
         case .sgd: return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: true)
+        case .sgdMomentum: return SGD(parameters, learningRate: lr, momentum: Float(momentum), weightDecay: wd, nesterov: false)
         case .adamw: return Adam.adamW(parameters, learningRate: lr, weightDecay: wd)
         case .adam: return Adam(parameters, learningRate: lr, weightDecay: wd)
         }
@@ -24,13 +25,14 @@ extension TrainConfig {
         }
     }
 
-    /// The configured supervised loss (`loss`: ce | dice | dice-ce | topk10) on logits `[B, K, *spatial]` and targets
-    /// `[B, *spatial]` (class indices); `mask` (0 = ignore a voxel) applies to ce, dice and dice-ce. Top-K CE ranks all
+    /// The configured supervised loss (`loss`, `LossChoice`) on logits `[B, K, *spatial]` and targets
+    /// `[B, *spatial]` (class indices); `mask` (0 = ignore a voxel) applies to every loss whose `acceptsVoxelMask`. Top-K CE ranks all
     /// voxels (strategies that mask voxels reject it). The trainer's default labeled loss, and a strategy's for its
     /// extra networks.
     public func supervisedLoss(_ logits: Tensor, _ targets: Tensor, mask: Tensor? = nil) -> Tensor {
         switch loss {
         case .dice: return Losses.softDice(logits, targets, includeBackground: false, mask: mask)
+        case .diceWithBackground: return Losses.softDice(logits, targets, includeBackground: true, mask: mask)
         case .diceCE: return Losses.diceCrossEntropy(logits, targets, mask: mask)
         case .topK10: return Losses.topKCrossEntropy(logits, targets, percent: 10)
         case .ce: return Losses.crossEntropy(logits, targets, mask: mask)

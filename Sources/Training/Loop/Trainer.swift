@@ -49,11 +49,11 @@ public final class Trainer {
     public var observers: [any TrainingObserver] = []
     private var allObservers: [any TrainingObserver] { [tensorBoard as any TrainingObserver] + observers }
 
-    /// Builds model, optimizer and context. `data` must hold the split's cases (see `DatasetLoader`).
-    public init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
+    /// Builds model, optimizer and context from a config checked where it entered (`ValidatedConfig`; not checked
+    /// again here). `data` must hold the split's cases (see `DatasetLoader`).
+    public init(validated: ValidatedConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
                 forInference: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws {
-        let problems = config.problems()
-        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        let config = validated.config
         guard !data.labeled.isEmpty || forInference else { throw TrainingError("no labeled cases to train on") }
         if strategy.wantsUnlabeledBatch && data.unlabeled.isEmpty && !forInference {
             log("note: strategy '\(type(of: strategy).name)' uses unlabeled data but the split has none; it will use labeled images without their labels")
@@ -82,6 +82,14 @@ public final class Trainer {
         run = RunContext(config: config, model: model, optimizer: optimizer, makeModel: { TrainConfig.makeNetwork(netSpec, seed: $0) },
                          split: split, data: data, runDirectory: runDirectory,
                          rng: RNG(seed: config.seed ^ 0x57A7_0000_0000), log: log)
+    }
+
+    /// For a caller holding a plain `TrainConfig` (tests, plugins, notebooks): checks it (`ValidatedConfig`) first.
+    /// - Throws: `ConfigError` with every problem of `config.problems()`, then as `init(validated:)`.
+    public convenience init(config: TrainConfig, strategy: any Strategy, data: CaseStore, split: DataSplit, runDirectory: URL,
+                            forInference: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws {
+        try self.init(validated: ValidatedConfig(config), strategy: strategy, data: data, split: split, runDirectory: runDirectory,
+                      forInference: forInference, log: log)
     }
 
     var checkpointDir: URL { run.runDirectory.appendingPathComponent("checkpoints") }
