@@ -71,6 +71,17 @@ static inline void decode(long t, const int tiles[3], long *s, int *i0, int *i1,
     *i2 = (int)(r - (long)*i1 * tiles[2]);
 }
 
+// The sample offset and per-axis origin of each of the `lanes` tiles starting at tile number tb.
+static void lane_origins(long tb, int lanes, const int tiles[3], long sampleStride, const int *org0, const int *org1,
+                         const int *org2, long base[8], int z0[8], int y0[8], int x0[8]) {
+    for (int l = 0; l < lanes; l++) {
+        long s; int i0, i1, i2;
+        decode(tb + l, tiles, &s, &i0, &i1, &i2);
+        base[l] = s * sampleStride;
+        z0[l] = org0[i0]; y0[l] = org1[i1]; x0[l] = org2[i2];
+    }
+}
+
 void wgn_gather(const float *src, long sampleStride, long chanStride, int C, const int dims[3],
                 const int *org0, const int *org1, const int *org2, const int tiles[3], const int step[3],
                 const int n[3], const int alpha[3], const float *M0, const float *M1, const float *M2,
@@ -82,12 +93,7 @@ void wgn_gather(const float *src, long sampleStride, long chanStride, int C, con
         const int lanes = (int)(t1 - tb < 8 ? t1 - tb : 8);
         long base[8];
         int z0[8], y0[8], x0[8];
-        for (int l = 0; l < lanes; l++) {
-            long s; int i0, i1, i2;
-            decode(tb + l, tiles, &s, &i0, &i1, &i2);
-            base[l] = s * sampleStride;
-            z0[l] = org0[i0]; y0[l] = org1[i1]; x0[l] = org2[i2];
-        }
+        lane_origins(tb, lanes, tiles, sampleStride, org0, org1, org2, base, z0, y0, x0);
         // Whether a lane's whole patch is inside the volume (no bounds checks in the gather then).
         int inside[8];
         for (int l = 0; l < lanes; l++)
@@ -169,12 +175,7 @@ void wgn_scatter(const float *src, long ldP, long ldC, int C, float *dst, long s
         const int lanes = (int)(t1 - tb < 8 ? t1 - tb : 8);
         long base[8];
         int z0[8], y0[8], x0[8];
-        for (int l = 0; l < lanes; l++) {
-            long s; int i0, i1, i2;
-            decode(tb + l, tiles, &s, &i0, &i1, &i2);
-            base[l] = s * sampleStride;
-            z0[l] = org0[i0]; y0[l] = org1[i1]; x0[l] = org2[i2];
-        }
+        lane_origins(tb, lanes, tiles, sampleStride, org0, org1, org2, base, z0, y0, x0);
         int allInside = lanes == 8;
         for (int l = 0; l < lanes; l++)
             allInside = allInside && z0[l] + step[0] * (m[0] - 1) < dims[0] && y0[l] + step[1] * (m[1] - 1) < dims[1]

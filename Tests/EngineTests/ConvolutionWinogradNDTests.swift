@@ -51,8 +51,9 @@ struct ConvolutionWinogradNDTests {
             if fast {
                 ConvKernels.winogradNDForward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!,
                                               batch: batch, cin: cin, cout: cout, g, epilogue: ep)
-                if !ConvKernels.winogradNDBackwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: batch,
-                                                       cin: cin, cout: cout, g) {
+                // Backward data: the forward convolution of gy with the flipped kernel (this path with 8+ channels each way).
+                if !ConvKernels.backwardDataAsConv(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: batch,
+                                                   cin: cin, cout: cout, g) {
                     ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: batch, cin: cin,
                                              cout: cout, g, allowDirect: false)
                 }

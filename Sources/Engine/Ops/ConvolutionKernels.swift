@@ -189,9 +189,6 @@ public enum ConvKernels {
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
         if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) { return }
-        if allowDirect && useWinogradND(cin: cin, cout: cout, g) && winogradNDBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
-            return
-        }
         if allowDirect && algorithm == .winograd && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }

@@ -10,7 +10,8 @@ import Glibc
 /// (`[Cout, Cin] x [Cin, tiles]`), the tile transforms are the C kernels of `winograd_nd.c`. A 5x5 kernel with m = 2
 /// needs 36 products per 4 outputs instead of 100 (2.8x fewer), a 5x5x5 kernel 216 per 8 instead of 1000 (4.6x).
 ///
-/// The weight gradient uses the same input transform: per tile, dW += correlation of the input patch with the output
+/// Backward data needs no code of its own: `ConvKernels.backwardDataAsConv` turns it into the forward convolution of
+/// the output gradient with the flipped kernel, which `forward` sends here. The weight gradient uses the same input transform: per tile, dW += correlation of the input patch with the output
 /// gradient tile (the Toom-Cook algorithm F(r, m)); summed over tiles in the transform domain (one sgemm per point,
 /// `[Cout, tiles] x [tiles, Cin]`), transformed back once.
 ///
@@ -196,33 +197,6 @@ extension ConvKernels {
                 for sc in range { epilogue.apply(y + sc * ovol, ovol, channel: sc % cout) }
             }
         }
-    }
-
-    /// Backward data: dx `[N, cin, *in]` from gy `[N, cout, *out]`, as the forward convolution of gy with the flipped,
-    /// channel-swapped kernel (padding `dilation * (kernel - 1) - padding`). Returns false when that geometry does not
-    /// reproduce the input size (the caller then takes another path).
-    static func winogradNDBackwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                       batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
-        var pad = [Int](repeating: 0, count: 3)
-        for d in 0..<3 {
-            pad[d] = g.dilation[d] * (g.kernel[d] - 1) - g.padding[d]
-            if pad[d] < 0 { return false }
-        }
-        let r = g.spatialRank
-        let g2 = WindowGeometry(op: "conv backward", inputSpatial: g.outputSpatial, kernel: Array(g.kernel.suffix(r)),
-                                stride: nil, padding: Array(pad.suffix(r)), dilation: Array(g.dilation.suffix(r)))
-        guard g2.output == g.input else { return false }
-        let kvol = g.kernelVolume, count = cin * cout * kvol
-        let wf = BufferPool.take(count)
-        defer { BufferPool.give(wf, count) }
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
-                for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
-            }
-        }
-        winogradNDForward(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, g2)
-        return true
     }
 
     /// Backward weight: dw `[cout, cin, *kernel]` = sum over samples and positions of gy * shifted x (overwrites dw).
