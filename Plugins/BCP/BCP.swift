@@ -5,9 +5,12 @@ import Training
 /// Bidirectional copy-paste (Bai et al. 2023, CVPR; github DeepMed-Lab-ECNU/BCP, ACDC_BCP_train.py / LA_BCP_train.py).
 ///
 /// Two stages in one run. Pre-training (the first `pretrain` fraction of the steps): labeled images only, each batch
-/// mixed with itself by a random box (labeled half b pasted into labeled half a), supervised by the mixed ground truth.
-/// Self-training (the rest): the teacher starts as a copy of the pre-trained student and follows it by EMA (α = `alpha`
-/// after every step). One box per step (sides `box` × the patch's, random position) is used both ways:
+/// mixed with itself by a random box (labeled half b pasted into labeled half a), supervised by the mixed ground truth:
+/// in 2D ½ Σ_region (Dice + CE) of the two regions (ACDC_BCP_train.py's pre_train: mix_loss with u_weight 1), in 3D
+/// ½ (Dice + CE) over the whole mixed image (LA_BCP_train.py's pre_train). Self-training (the rest) starts, as the
+/// reference's, from the pre-training epoch with the best validation Dice (`start-from` best; `last`: the last
+/// pre-training step): student and teacher are both loaded with those weights, then the teacher follows the student
+/// by EMA (α = `alpha` after every step). One box per step (sides `box` × the patch's, random position) is used both ways:
 /// - unlabeled-outside image: u_a with the box taken from labeled x_a; target = teacher pseudo-label outside, GT inside;
 /// - labeled-outside image: x_b with the box taken from unlabeled u_b; target = GT outside, pseudo-label inside.
 /// The loss of each mixed image is ½(Dice + CE) of its two regions, each region's term weighted 1 when its target is
@@ -17,15 +20,22 @@ import Training
 ///
 /// Options: `pretrain` 0.25 (fraction of the run's steps; ACDC: 10000 of 40000 iterations), `box` 2/3 (box side fraction),
 /// `u-weight` 0.5, `alpha` 0.99, `predict-with` student|teacher (BCP evaluates the student), `loss` run|reference,
-/// `lcc` true|false.
+/// `lcc` true|false, `absent-classes` skip|count, `start-from` best|last.
 /// `loss`: `reference` (default) is BCP's mix_loss, whose Dice includes the background: in 2D ACDC_BCP_train.py's
-/// batch Dice with squared denominators, in 3D LA_BCP_train.py's per-sample Dice (`referenceDice`). `run` applies the
+/// batch Dice with squared denominators, in 3D LA_BCP_train.py's per-sample Dice (`referenceDice`).
+/// `absent-classes` skip|count: a class whose target is empty in a region (of a sample in 3D, of the sub-batch in 2D)
+/// has Dice ε/(Σp + ε) there, so the reference's Dice rewards driving that class's probability to exactly 0 over the
+/// whole region with a full loss unit (and gives almost no gradient before). On small structures (phantoms, lung
+/// tumours) most regions hold no foreground, so the term rewards all-background predictions. `skip` (default) leaves
+/// such (sample, class) terms out of the mean: false positives there are still penalised by the background's Dice and
+/// by CE; `count` is the reference. (Removing it did not stop BCP's collapse on 3D phantoms: measured, not fixed.) `run` applies the
 /// run's configured loss (nnU-Net Dice-CE without background unless `--loss` says otherwise) to each region with the
 /// same region weights. `lcc` (default true, the reference's `nms=1`): the teacher's pseudo-labels keep only the
 /// largest connected component per class and sample (`LargestComponent`).
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
-/// one run (the reference trains two, and self-training starts from the best pre-training checkpoint; here from the
-/// last pre-training step). Labeled and unlabeled batches are split in halves a/b as in the reference; with one pair
+/// one run (the reference trains two); the best pre-training weights are kept in the strategy state (`pretrained`), the
+/// optimizer's moments continue from the last pre-training step (ACDC reloads them from the best checkpoint, LA starts
+/// a fresh SGD); without validation cases self-training starts from the last pre-training step. Labeled and unlabeled batches are split in halves a/b as in the reference; with one pair
 /// only, both directions use it. The trainer runs no forward pass on the plain labeled batch (BCP never reads
 /// `step.logits`).
 /// Records `bcp_loss`, `bcp_stage` (0 pre-training, 1 self-training) in metrics.csv.
@@ -39,6 +49,8 @@ public final class BCP: Strategy {
     let alpha: Double
     let predictWithTeacher: Bool
     let lossKind: RegionLoss
+    let absentClasses: AbsentClasses
+    let startFrom: StartFrom
     /// Whether the teacher's pseudo-labels keep only the largest connected component of each class (the reference's
     /// `nms=1`: `get_ACDC_2DLargestCC`, LA's `LargestCC_pancreas`).
     let largestComponent: Bool
@@ -50,7 +62,26 @@ public final class BCP: Strategy {
         /// The reference's mix_loss: Dice over the whole (sub-)batch with the background included, plus CE.
         case reference
     }
+    /// How the Dice of a region treats a class absent from the region's target.
+    enum AbsentClasses: String, CaseIterable {
+        /// Leave the (sample, class) term out of the mean (default).
+        case skip
+        /// Count it, as the reference (Dice ε/(Σp + ε)).
+        case count
+    }
+    /// Which weights self-training starts from.
+    enum StartFrom: String, CaseIterable {
+        /// The pre-training epoch with the best validation Dice (the reference's `<model>_best_model.pth`).
+        case best
+        /// The last pre-training step.
+        case last
+    }
     let teacher = StrategyNetwork(name: "teacher", initialisation: .copyOfModel, trainable: false)
+    /// The best pre-training weights so far (by validation Dice); built from the start so checkpoints keep one size.
+    let pretrained = StrategyNetwork(name: "pretrained", initialisation: .copyOfModel, trainable: false)
+    /// Validation Dice and epoch (1-based) of `pretrained`; epoch 0 = none kept yet.
+    private(set) var pretrainedDice = -Double.infinity
+    private(set) var pretrainedEpoch = 0
     /// Whether self-training has started (the teacher then holds the pre-trained student and follows it by EMA). The
     /// teacher exists from the start so every checkpoint has the same size (the run's disk preflight stays right).
     private(set) var teacherReady = false
@@ -63,12 +94,17 @@ public final class BCP: Strategy {
         predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
         largestComponent = options.bool("lcc", default: true)
         lossKind = options.choice("loss", default: RegionLoss.reference)
+        absentClasses = options.choice("absent-classes", default: AbsentClasses.skip)
+        startFrom = options.choice("start-from", default: StartFrom.best)
         try options.finish()
     }
 
     public var wantsUnlabeledBatch: Bool { true }
 
-    public func willStartRun(_ run: RunContext) throws { try teacher.ensure(run) }
+    public func willStartRun(_ run: RunContext) throws {
+        try teacher.ensure(run)
+        try pretrained.ensure(run)
+    }
 
     /// Whether optimizer step `globalStep` (0-based, about to be taken) belongs to pre-training.
     func isPretraining(_ run: RunContext) -> Bool { Double(run.globalStep) < pretrain * Double(run.totalSteps) }
@@ -88,30 +124,40 @@ public final class BCP: Strategy {
 
     /// BCP's mix_loss halved: ½ Σ_region w_region·(Dice(region) + CE(region)), Dice over the whole (sub-)batch with the
     /// background included, CE averaged over the region's voxels (`.reference`); or ½ Σ_region w_region·L(region) with
-    /// L the run's configured loss masked to the region (`.run`, given `config`).
-    static func loss(_ logits: Tensor, _ m: Mix, kind: RegionLoss = .reference, config: TrainConfig? = nil) -> Tensor {
-        let outsideMask = withNoGrad { 1 - m.region }
+    /// L the run's configured loss masked to the region (`.run`, given `config`). `whole`: one term ½ (Dice + CE) over
+    /// every voxel instead (LA's pre-training loss; the weights are then ignored).
+    static func loss(_ logits: Tensor, _ m: Mix, kind: RegionLoss = .reference, config: TrainConfig? = nil,
+                     absent: AbsentClasses = .skip, whole: Bool = false) -> Tensor {
         func part(_ mask: Tensor) -> Tensor {
             if kind == .run, let config { return config.supervisedLoss(logits, m.target, mask: mask) }
-            return referenceDice(logits, m.target, mask: mask) + Losses.crossEntropy(logits, m.target, mask: mask)
+            return referenceDice(logits, m.target, mask: mask, absent: absent) + Losses.crossEntropy(logits, m.target, mask: mask)
         }
+        if whole { return part(withNoGrad { m.region * 0 + 1 }) * 0.5 }
+        let outsideMask = withNoGrad { 1 - m.region }
         return (part(outsideMask) * m.outsideWeight + part(m.region) * m.insideWeight) * 0.5
     }
 
-    /// The Dice term of BCP's mix_loss over the voxels of `mask` `[B, *spatial]`, background included, mean over the
-    /// K classes. 2D (`logits` `[B, K, H, W]`): ACDC_BCP_train.py's `DiceLoss`, one Dice per class over the whole batch
-    /// with squared denominators, 1 − (2Σp·y·m + ε)/(Σp²·m + Σy·m + ε), ε = 1e-10. 3D: LA_BCP_train.py's
-    /// `mask_DiceLoss`, one Dice per sample and class, 1 − (2Σp·y·m + ε)/(Σ(p + y)·m + ε), ε = 1e-5, mean over B·K.
-    static func referenceDice(_ logits: Tensor, _ target: Tensor, mask: Tensor) -> Tensor {
-        if logits.rank == 5 { return Losses.softDice(logits, target, includeBackground: true, smooth: 1e-5, batchDice: false, mask: mask) }
-        let k = logits.shape[1]
+    /// The Dice term of BCP's mix_loss over the voxels of `mask` `[B, *spatial]`, background included. 2D (`logits`
+    /// `[B, K, H, W]`): ACDC_BCP_train.py's `DiceLoss`, one Dice per class over the whole batch with squared
+    /// denominators, (2Σp·y·m + ε)/(Σp²·m + Σy·m + ε), ε = 1e-10. 3D: LA_BCP_train.py's `mask_DiceLoss`, one Dice per
+    /// sample and class, (2Σp·y·m + ε)/(Σ(p + y)·m + ε), ε = 1e-5. Loss = 1 − mean of those Dice terms; with `absent`
+    /// `.skip` the mean runs only over the terms whose class occurs in the target inside the mask (0 when none does).
+    static func referenceDice(_ logits: Tensor, _ target: Tensor, mask: Tensor, absent: AbsentClasses = .skip) -> Tensor {
+        let k = logits.shape[1], threeD = logits.rank == 5
         let m = mask.reshaped([mask.shape[0], 1] + Array(mask.shape.dropFirst()))
         let p = logits.softmax(axis: 1)
         let y = withNoGrad { Losses.oneHot(target, classes: k) * m }
-        let axes = [0] + Array(2..<logits.rank)
+        let axes = (threeD ? [] : [0]) + Array(2..<logits.rank)
         let inter = (p * y).sum(axes: axes)
-        let denom = (p.squared() * m).sum(axes: axes) + y.sum(axes: axes)
-        return 1 - ((inter * 2 + 1e-10) / (denom + 1e-10)).mean()
+        let targetSum = y.sum(axes: axes)
+        let denom = (threeD ? (p * m) : (p.squared() * m)).sum(axes: axes) + targetSum
+        let eps: Float = threeD ? 1e-5 : 1e-10
+        let dice = (inter * 2 + eps) / (denom + eps)   // [B, K] in 3D, [K] in 2D
+        if absent == .count { return 1 - dice.mean() }
+        let present = Tensor(targetSum.scalars.map { $0 > 0 ? 1 : 0 }, shape: targetSum.shape)
+        let n = present.scalars.reduce(0, +)
+        if n == 0 { return (dice * 0).sum() }
+        return 1 - (dice * present).sum() / n
     }
 
     /// Rows `range` of a model-layout batch.
@@ -136,13 +182,20 @@ public final class BCP: Strategy {
             let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
             let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
                             region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
-            let l = BCP.loss(run.model(m.images), m, kind: lossKind, config: run.config)
+            let l = BCP.loss(run.model(m.images), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
             run.record("bcp_loss", Double(l.item))
             return l
         }
         guard let u = step.unlabeledImages else { return nil }
         run.record("bcp_stage", 1)
-        if !teacherReady { try teacher.reset(copying: run.model, run); teacherReady = true }
+        if !teacherReady {
+            if startFrom == .best, pretrainedEpoch > 0 {
+                run.model.copyState(from: try pretrained.ensure(run))
+                run.log(String(format: "bcp: self-training starts from pre-training epoch %d (validation Dice %.4f)", pretrainedEpoch, pretrainedDice))
+            }
+            try teacher.reset(copying: run.model, run)
+            teacherReady = true
+        }
         let t = try teacher.ensure(run)
         let n = min(nl, u.shape[0])
         let pseudo = withNoGrad { () -> Tensor in
@@ -161,8 +214,8 @@ public final class BCP: Strategy {
                          region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)
         let ml = BCP.mix(outside: (BCP.rows(x, second), BCP.rows(y, second)), inside: (BCP.rows(u, second), BCP.rows(pseudo, second)),
                          region: BCP.region(b, count: second.count, like: x), outsideWeight: 1, insideWeight: w)
-        let l = BCP.loss(run.model(mu.images), mu, kind: lossKind, config: run.config)
-            + BCP.loss(run.model(ml.images), ml, kind: lossKind, config: run.config)
+        let l = BCP.loss(run.model(mu.images), mu, kind: lossKind, config: run.config, absent: absentClasses)
+            + BCP.loss(run.model(ml.images), ml, kind: lossKind, config: run.config, absent: absentClasses)
         run.record("bcp_loss", Double(l.item))
         return l
     }
@@ -171,18 +224,36 @@ public final class BCP: Strategy {
         if teacherReady { try teacher.updateEMA(from: run.model, decay: Float(alpha), run) }
     }
 
+    /// Keeps the student of a pre-training epoch whose validation Dice is the best so far (epochs whose steps were all
+    /// pre-training; the reference validates every 200 iterations and keeps `<model>_best_model.pth`).
+    public func didFinishEpoch(_ run: RunContext) throws -> TrainingControl {
+        guard startFrom == .best, !teacherReady, Double(run.globalStep) <= pretrain * Double(run.totalSteps),
+              let v = run.validationHistory.last ?? nil, v.isFinite, v > pretrainedDice else { return .continue }
+        try pretrained.ensure(run).copyState(from: run.model)
+        pretrainedDice = Double(Float(v))  // as stored in checkpoints: a resumed run compares the same value
+        pretrainedEpoch = run.epoch + 1
+        return .continue
+    }
+
     public func predict(_ image: Tensor, _ run: RunContext) throws -> Prediction? {
         guard predictWithTeacher, teacherReady else { return nil }
         return try teacher.prediction(image, run)
     }
 
     public func stateDict() -> [String: Tensor] {
-        teacher.stateDict().merging(["teacher_ready": Tensor(scalar: teacherReady ? 1 : 0)]) { a, _ in a }
+        teacher.stateDict().merging(pretrained.stateDict()) { a, _ in a }
+            .merging(["teacher_ready": Tensor(scalar: teacherReady ? 1 : 0),
+                      "pretrained_dice": Tensor(scalar: Float(pretrainedEpoch > 0 ? pretrainedDice : -1)),
+                      "pretrained_epoch": Tensor(scalar: Float(pretrainedEpoch))]) { a, _ in a }
     }
 
     public func load(stateDict: [String: Tensor]) throws {
         guard let ready = stateDict["teacher_ready"] else { throw TrainingError("bcp: the checkpoint has no strategy.teacher_ready") }
         try teacher.load(stateDict: stateDict)
+        try pretrained.load(stateDict: stateDict)
         teacherReady = ready.item == 1
+        // Checkpoints written before the best-pre-training copy existed have neither key: start from the last step.
+        pretrainedEpoch = Int(stateDict["pretrained_epoch"]?.item ?? 0)
+        pretrainedDice = pretrainedEpoch > 0 ? Double(stateDict["pretrained_dice"]?.item ?? 0) : -.infinity
     }
 }

@@ -13,7 +13,9 @@ import Training
 /// 3. loss: KL(target ‖ student) (or MSE on probabilities) over the kept voxels, times
 ///    `weight · sigmoidRampUp(progress / ramp-up)`.
 /// Both branches run the same network in its current (training) mode, as in the paper's reference code; only the
-/// student branch records a tape.
+/// student branch records a tape. Neither moves BatchNorm's running statistics (`running-stats` labeled, the default
+/// of every student-training plugin, `RunContext.studentLogits`): with `all` the two unlabeled-only passes per step
+/// pulled the statistics used at test time towards unaugmented and augmented unlabeled batches.
 /// Optional training-signal annealing (`tsa`) removes confidently-correct labeled voxels from the cross-entropy.
 ///
 /// Records `uda_consistency` (unweighted), `uda_mask_ratio`, `uda_weight` and, with TSA, `uda_tsa_eta`,
@@ -35,6 +37,8 @@ public final class UDA: Strategy {
     let tsa: TSASchedule
     /// Augmentation preset of the student branch ("standard", "seed-workflow", "none", or "run" = the run's own).
     let augmentation: String
+    /// Which passes move BatchNorm's running statistics (`labeled`: only the trainer's supervised pass).
+    let runningStatistics: RunningStatistics
     private var augmenter: Augmenter?
 
     /// Options, with the source of each default (issue #20 audit against Xie et al. 2019 and google-research/uda
@@ -52,7 +56,9 @@ public final class UDA: Strategy {
     /// - `loss` (kl | mse): KL(target ‖ student), the reference's `_kl_divergence_with_logits`;
     /// - `tsa` (none | linear | log | exp): the reference's default `tsa=""` (off);
     /// - `augmentation` (standard | seed-workflow | none | run): the student's view; the paper uses RandAugment on
-    ///   natural images, the nearest here is the standard spatial + intensity preset.
+    ///   natural images, the nearest here is the standard spatial + intensity preset;
+    /// - `running-stats` (labeled | all; was all): see above; the reference concatenates labeled, unlabeled and
+    ///   augmented images into one batch, so its statistics are never unlabeled-only.
     public init(options: StrategyOptions) throws {
         weight = options.double("weight", default: 1, in: 0...100)
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
@@ -62,6 +68,7 @@ public final class UDA: Strategy {
         let t = options.choice("tsa", default: "none", from: TSASchedule.allCases.map(\.rawValue))
         tsa = TSASchedule(rawValue: t) ?? .off
         augmentation = options.choice("augmentation", default: "standard", from: ["standard", "seed-workflow", "none", "run"])
+        runningStatistics = options.choice("running-stats", default: RunningStatistics.labeled)
         try options.finish()
     }
 
@@ -103,7 +110,7 @@ public final class UDA: Strategy {
     /// Augmentations draw from `run.rng`.
     func consistencyLoss(_ u: Tensor, run: RunContext) throws -> (Tensor, UDATarget) {
         guard let augmenter else { throw TrainingError("uda: willStartRun was not called") }
-        let targetLogits = withNoGrad { run.model(u) }
+        let targetLogits = withNoGrad { run.studentLogits(u, runningStatistics: runningStatistics) }
         var student: [Tensor] = [], grids: [SamplingGrid] = []
         for sample in BatchSamples.split(u) {
             let a = augmenter(image: sample, label: nil, rng: &run.rng)
@@ -111,7 +118,7 @@ public final class UDA: Strategy {
         }
         let x = BatchSamples.stack(student, like: u.shape)
         let target = UDAConsistency.target(logits: targetLogits, grids: grids, temperature: temperature, threshold: threshold)
-        let studentLogits = run.model(x)
+        let studentLogits = run.studentLogits(x, runningStatistics: runningStatistics)
         let l = loss == "mse" ? UDAConsistency.meanSquaredError(studentLogits: studentLogits, target: target)
                               : UDAConsistency.klDivergence(studentLogits: studentLogits, target: target)
         return (l, target)

@@ -51,6 +51,17 @@ void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
         }
 }
 
+/// e0..e3 = columns 0..3 (stride 4) of the 64 consecutive floats a0..a3: e_c[j] = a[4j + c] (declares e0..e3).
+#define DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3) \
+    const v16 s0_ = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29); \
+    const v16 s1_ = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31); \
+    const v16 s2_ = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29); \
+    const v16 s3_ = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31); \
+    const v16 e0 = __builtin_shufflevector(s0_, s2_, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23); \
+    const v16 e1 = __builtin_shufflevector(s0_, s2_, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31); \
+    const v16 e2 = __builtin_shufflevector(s1_, s3_, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23); \
+    const v16 e3 = __builtin_shufflevector(s1_, s3_, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
+
 // MARK: - Input transform
 
 /// The six outputs of B^T d for d0..d5 (one 1-D transform, 16 tiles per vector).
@@ -97,19 +108,38 @@ INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb,
         for (int i = 0; i < 6; i++) {
             const float *p = rb + i * wb + 64 * g;
             const v16 a0 = LOADU(p), a1 = LOADU(p + 16), a2 = LOADU(p + 32), a3 = LOADU(p + 48), a4 = LOADU(p + 64);
-            const v16 s0 = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s1 = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 s2 = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-            const v16 s3 = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-            const v16 e0 = __builtin_shufflevector(s0, s2, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e1 = __builtin_shufflevector(s0, s2, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-            const v16 e2 = __builtin_shufflevector(s1, s3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-            const v16 e3 = __builtin_shufflevector(s1, s3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+            DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3);
             const v16 e4 = __builtin_shufflevector(e0, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
             const v16 e5 = __builtin_shufflevector(e1, a4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
             v16 o[6];
             bt6(e0, e1, e2, e3, e4, e5, o);
             for (int k = 0; k < 6; k++) STOREU(v + (i * 6 + k) * ldxi + 16 * g, o[k]);
+        }
+    }
+}
+
+/// Input transform of tile rows [r0, r1) into v[xi][kz * cin + ci][t] (row r's tiles from (r - r0) * TX, ld floats per
+/// (xi, k) row); channels below c1 come from x [N][c1][D][H][W], the rest from x2 [N][cin - c1][D][H][W]; depth taps outside
+/// the volume give zeros.
+INLINE void in_rows(const float *x, const float *x2, int c1, float *vbuf, float *rowbuf, int cin, int D, int H, int W, int KD,
+                    long ld, long r0, long r1) {
+    const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
+    const long ldv = (long)KD * cin * ld, hw = (long)H * W;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / ((long)D * TY), rem = r - n * D * TY;
+        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
+        const long off = (r - r0) * TX;
+        for (int kz = 0; kz < KD; kz++) {
+            const int iz = z + kz - KD / 2;
+            for (int ci = 0; ci < cin; ci++) {
+                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
+                if (iz < 0 || iz >= D) {
+                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
+                    continue;
+                }
+                const float *plane = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
+                in_row(plane, H, W, ty, TXg, rowbuf, vd, ldv);
+            }
         }
     }
 }
@@ -230,28 +260,13 @@ long ssk_wino_tiles_stride(int W, long rows) {
 }
 
 CLONES
-void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
-                   float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
+                         float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
     const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
     const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
     const long ldv = K * ld, ldm = (long)cout * ld;
     // Input transform: v[xi][kz * cin + ci][t].
-    for (long r = r0; r < r1; r++) {
-        const long n = r / ((long)D * TY), rem = r - n * D * TY;
-        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
-        const long off = (r - r0) * TX;
-        for (int kz = 0; kz < KD; kz++) {
-            const int iz = z + kz - KD / 2;
-            for (int ci = 0; ci < cin; ci++) {
-                float *vd = vbuf + ((long)kz * cin + ci) * ld + off;
-                if (iz < 0 || iz >= D) {
-                    for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
-                    continue;
-                }
-                in_row(x + ((n * cin + ci) * D + iz) * hw, H, W, ty, TXg, rowbuf, vd, ldv);
-            }
-        }
-    }
+    in_rows(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1);
     // Transform-domain products: m[xi][co][t] = sum_k u[xi][k][co] * v[xi][k][t].
     for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld);
     // Output transform.
@@ -262,4 +277,134 @@ void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_
         for (int co = 0; co < cout; co++)
             out_row(mbuf + (long)co * ld + off, ldm, TXg, y + ((n * cout + co) * D + z) * hw, H, W, ty, bias ? bias[co] : 0.0f, ep, co);
     }
+}
+
+void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
+                   float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+    ssk_wino_rows_split(x, NULL, cin, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1);
+}
+
+// MARK: - Weight gradient
+//
+// The forward tile is Y = A^T [U (.) V] A with U = G g G^T, V = B^T d B; its adjoint in g is dg = G^T [(A dY A^T) (.) V] G.
+// Summed over tiles: dU[xi][co][k] = sum_t M[xi][co][t] V[xi][k][t] with M = A dY A^T per tile (36 long dot-product
+// GEMMs over the tiles), then dW = G^T dU G per (co, k) (ssk_wino_wgrad_filter).
+
+/// The six outputs of A c for the four values c0..c3 of one tile column (A = (A^T)^T, rows 1 0 0 0; 1 1 1 1; 1 -1 1 -1;
+/// 1 2 4 8; 1 -2 4 -8; 0 0 0 1).
+INLINE void a6(v16 c0, v16 c1, v16 c2, v16 c3, v16 o[6]) {
+    const v16 two = (v16){} + 2.0f, four = (v16){} + 4.0f, eight = (v16){} + 8.0f;
+    const v16 p02 = c0 + c2, p13 = c1 + c3, q02 = c0 + c2 * four, q13 = c1 * two + c3 * eight;
+    o[0] = c0;
+    o[1] = p02 + p13;
+    o[2] = p02 - p13;
+    o[3] = q02 + q13;
+    o[4] = q02 - q13;
+    o[5] = c3;
+}
+
+/// M = A dY A^T for the 16 * TXg tiles of tile row `ty` of one gy plane (H x W) into m[xi * ldxi + t] (tiles and pixels
+/// past the plane's end count as zero gradient).
+INLINE void gy_row(const float *plane, int H, int W, int ty, int TXg, float *m, long ldxi) {
+    for (int g = 0; g < TXg; g++) {
+        v16 w6[4][6];  // A along W, per row of the tile
+        for (int a = 0; a < 4; a++) {
+            const int yy = 4 * ty + a;
+            const long n = W - 64L * g;
+            if (yy >= H || n <= 0) { for (int j = 0; j < 6; j++) w6[a][j] = (v16){}; continue; }
+            const float *p = plane + (long)yy * W + 64 * g;
+            float tmp[64];
+            if (n < 64) {
+                for (int i = 0; i < 64; i++) tmp[i] = i < n ? p[i] : 0.0f;
+                p = tmp;
+            }
+            const v16 a0 = LOADU(p), a1 = LOADU(p + 16), a2 = LOADU(p + 32), a3 = LOADU(p + 48);
+            DEINTERLEAVE4(a0, a1, a2, a3, e0, e1, e2, e3);
+            a6(e0, e1, e2, e3, w6[a]);
+        }
+        for (int j = 0; j < 6; j++) {  // A along H
+            v16 o[6];
+            a6(w6[0][j], w6[1][j], w6[2][j], w6[3][j], o);
+            for (int i = 0; i < 6; i++) STOREU(m + (i * 6 + j) * ldxi + 16 * g, o[i]);
+        }
+    }
+}
+
+/// du[co][k] += sum_t m[co][t] * v[k][t] over nt (a multiple of 16) tiles, CB x KB outputs at a time.
+INLINE void wgemm_block(const float *m, const float *v, float *du, long K, long ld, long nt, int co0, long k0, const int CB, const int KB) {
+    v16 acc[4][4];
+    for (int c = 0; c < CB; c++) for (int k = 0; k < KB; k++) acc[c][k] = (v16){};
+    for (long t = 0; t < nt; t += 16) {
+        v16 mv[4], vv[4];
+        for (int c = 0; c < CB; c++) mv[c] = LOADU(m + (co0 + c) * ld + t);
+        for (int k = 0; k < KB; k++) vv[k] = LOADU(v + (k0 + k) * ld + t);
+        for (int c = 0; c < CB; c++) for (int k = 0; k < KB; k++) acc[c][k] += mv[c] * vv[k];
+    }
+    for (int c = 0; c < CB; c++)
+        for (int k = 0; k < KB; k++) {
+            typedef float v8 __attribute__((vector_size(32)));
+            typedef float v4 __attribute__((vector_size(16)));
+            const v16 a = acc[c][k];
+            const v8 h = __builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15);
+            const v4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+            du[(co0 + c) * K + k0 + k] += (q[0] + q[2]) + (q[1] + q[3]);
+        }
+}
+
+CLONES
+void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf, float *mbuf, float *rowbuf,
+                         int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+    const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
+    const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
+    const long ldv = K * ld, ldm = (long)cout * ld;
+    const long written = (r1 - r0 - 1) * TX + 16L * TXg, nt = (written + 15) / 16 * 16;
+    in_rows(x, NULL, cin, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1);
+    for (long r = r0; r < r1; r++) {
+        const long n = r / ((long)D * TY), rem = r - n * D * TY;
+        const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
+        const long off = (r - r0) * TX;
+        for (int co = 0; co < cout; co++)
+            gy_row(gy + ((n * cout + co) * D + z) * hw, H, W, ty, TXg, mbuf + (long)co * ld + off, ldm);
+    }
+    // Tiles in [written, nt) hold stale values of an earlier block: zero their gradient side.
+    for (int xi = 0; xi < 36; xi++)
+        for (int co = 0; co < cout; co++)
+            for (long t = written; t < nt; t++) mbuf[xi * ldm + co * ld + t] = 0.0f;
+    for (int xi = 0; xi < 36; xi++) {
+        const float *m = mbuf + xi * ldm, *v = vbuf + xi * ldv;
+        float *d = du + (long)xi * cout * K;
+        int co0 = 0;
+        for (; co0 + 4 <= cout; co0 += 4) {
+            long k0 = 0;
+            for (; k0 + 4 <= K; k0 += 4) wgemm_block(m, v, d, K, ld, nt, co0, k0, 4, 4);
+            for (; k0 < K; k0++) wgemm_block(m, v, d, K, ld, nt, co0, k0, 4, 1);
+        }
+        for (; co0 < cout; co0++)
+            for (long k0 = 0; k0 < K; k0++) wgemm_block(m, v, d, K, ld, nt, co0, k0, 1, 1);
+    }
+}
+
+void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD) {
+    static const double G[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 2.0 / 24, 4.0 / 24}, {1.0 / 24, -2.0 / 24, 4.0 / 24}, {0, 0, 1}};
+    const long K = (long)KD * cin;
+    for (int co = 0; co < cout; co++)
+        for (int kz = 0; kz < KD; kz++)
+            for (int ci = 0; ci < cin; ci++) {
+                const long k = (long)kz * cin + ci;
+                double t[6][3];  // dU G
+                for (int i = 0; i < 6; i++)
+                    for (int b = 0; b < 3; b++) {
+                        double s = 0;
+                        for (int j = 0; j < 6; j++) s += (double)du[((long)(i * 6 + j) * cout + co) * K + k] * G[j][b];
+                        t[i][b] = s;
+                    }
+                float *o = dw + (((long)co * cin + ci) * KD + kz) * 9;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++) {
+                        double s = 0;
+                        for (int i = 0; i < 6; i++) s += G[i][a] * t[i][b];
+                        o[a * 3 + b] = (float)s;
+                    }
+            }
 }

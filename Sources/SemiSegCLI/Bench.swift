@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Per convolution shape: ms and GFLOP/s (per wall second and per CPU second) of forward, backward-data and backward-weight; each op family's share of a step.")
     var layers = false
-    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only), direct (direct SIMD kernels wherever possible, no Winograd) or winograd (Winograd F(4x4,3x3) for every supported 3x3 stride-1 convolution, training forward and backward-data included; auto uses it for inference only).")
+    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only), direct (direct SIMD kernels wherever possible, no Winograd) or winograd (Winograd F(4x4,3x3) for every supported 3x3 stride-1 convolution, training forward and backward-data included; auto uses it for inference and training's backward passes of convolutions with >= 16 channels) or winograd-training (auto plus training's forward).")
     var conv = "auto"
     @Option(help: "Gaussian-weighted sliding-window inference (patch 64x128x128, overlap 0.5) of a random volume of this size D,H,W (e.g. 96,384,384) with the 3D network (default unet3d-s8).")
     var sliding: String?
@@ -90,7 +90,8 @@ struct Bench: ParsableCommand {
         case "gemm": ConvKernels.algorithm = .gemm
         case "direct": ConvKernels.algorithm = .direct
         case "winograd": ConvKernels.algorithm = .winograd
-        default: throw CLIError(file: "bench", problem: "--conv must be auto, gemm, direct or winograd, got '\(conv)'")
+        case "winograd-training": ConvKernels.algorithm = .winogradTraining
+        default: throw CLIError(file: "bench", problem: "--conv must be auto, gemm, direct, winograd or winograd-training, got '\(conv)'")
         }
         if let sliding {
             try benchSliding(net: net, config: config, volume: try Bench.parseVolume(sliding))

@@ -62,7 +62,7 @@ struct CompareCLITests {
         let vs = try #require(((uda["vs_supervised"] as? [String: Any])?["1"] as? [String: Any])?["dice"] as? [String: Any])
         #expect(vs["n"] as? Int == 3 && vs.keys.contains("p_value") && vs.keys.contains("diff"))
         let csv = try String(contentsOfFile: run + "/summary.csv", encoding: .utf8)
-        #expect(csv.hasPrefix("strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value\n"))
+        #expect(csv.hasPrefix("strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value,t_ci_low,t_ci_high,t_p_value,t_df\n"))
         #expect(csv.contains("\nuda,1,dice,"))
         let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
         #expect(report.contains("| supervised |") && report.contains("Which test is which"))

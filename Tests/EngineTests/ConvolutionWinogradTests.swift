@@ -63,7 +63,7 @@ struct ConvolutionWinogradTests {
         }
     }
 
-    /// The automatic choice: Winograd only for inference 3x3 stride-1 convolutions with enough input channels.
+    /// The automatic choice: Winograd only for 3x3 stride-1 convolutions with enough input and output channels.
     @Test func selection() {
         func geometry(_ sp: [Int], kernel: Int, stride: Int = 1, dilation: Int = 1) -> WindowGeometry {
             let r = sp.count

@@ -99,7 +99,73 @@ struct BCPTests {
             expected += 1 - (2 * inter + 1e-10) / (z + ys + 1e-10)
         }
         expected /= Double(k)
+        #expect(abs(Double(BCP.referenceDice(logits, target, mask: mask, absent: .count).item) - expected) < 1e-5)
+        // Every class occurs in the masked target here, so leaving absent classes out changes nothing.
         #expect(abs(Double(BCP.referenceDice(logits, target, mask: mask).item) - expected) < 1e-5)
+    }
+
+    /// The 3D phantom collapse (issue #19): in a region whose target has no foreground, the reference's Dice of the
+    /// absent class is ε/(Σp + ε), about 0 until the foreground probability vanishes over the whole region, then 1, so
+    /// driving the foreground to exactly 0 everywhere is rewarded with half a loss unit (2 classes). With
+    /// `absent-classes` skip that term is left out: the loss only sees the present classes.
+    @Test func aClassAbsentFromARegionIsNotRewardedForVanishing() throws {
+        let d = 2, h = 4, w = 4, n = d * h * w
+        // Target: background everywhere except one voxel; the mask keeps a region without that voxel.
+        var y = [Float](repeating: 0, count: n); y[0] = 1
+        let target = Tensor(y, shape: [1, d, h, w])
+        let mask = Tensor((0..<n).map { $0 < n / 2 ? 0 : 1 }, shape: [1, d, h, w])
+        func logits(gap: Float) -> Tensor {   // background logit `gap` above the foreground's everywhere
+            Tensor([Float](repeating: gap, count: n) + [Float](repeating: 0, count: n), shape: [1, 2, d, h, w])
+        }
+        let small = logits(gap: 7), vanished = logits(gap: 40)   // foreground p ≈ 9e-4 vs 4e-18 per voxel
+        let countGain = BCP.referenceDice(small, target, mask: mask, absent: .count).item
+            - BCP.referenceDice(vanished, target, mask: mask, absent: .count).item
+        #expect(countGain > 0.45, "the reference rewards vanishing with ~0.5 (got \(countGain))")
+        let skipGain = BCP.referenceDice(small, target, mask: mask).item - BCP.referenceDice(vanished, target, mask: mask).item
+        #expect(abs(skipGain) < 1e-3, "skip: only the background's Dice changes (got \(skipGain))")
+        // The same in 2D (ACDC's batch Dice, ε = 1e-10).
+        let t2 = Tensor(Array(y.prefix(h * w)), shape: [1, h, w]), m2 = Tensor((0..<(h * w)).map { $0 < 4 ? 0 : 1 }, shape: [1, h, w])
+        func l2(_ gap: Float) -> Tensor { Tensor([Float](repeating: gap, count: h * w) + [Float](repeating: 0, count: h * w), shape: [1, 2, h, w]) }
+        #expect(BCP.referenceDice(l2(7), t2, mask: m2, absent: .count).item - BCP.referenceDice(l2(40), t2, mask: m2, absent: .count).item > 0.45)
+        #expect(abs(BCP.referenceDice(l2(7), t2, mask: m2).item - BCP.referenceDice(l2(40), t2, mask: m2).item) < 1e-3)
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).absentClasses == .skip)
+        #expect(try BCP(options: StrategyOptions(["absent-classes": "count"], owner: "bcp")).absentClasses == .count)
+        #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["absent-classes": "drop"], owner: "bcp")) }
+    }
+
+    /// LA_BCP_train.py pre-trains on the whole mixed image: ½ (Dice + CE) over every voxel, not per region.
+    @Test func wholeImageLossIsOneTermOverEveryVoxel() {
+        var rng = RNG(seed: 9)
+        let x = Tensor.randn([1, 1, 2, 4, 4], rng: &rng)
+        let region = Mixing.region([MixBox(start: [0, 0, 0], size: [1, 2, 4])], like: x)
+        let target = Tensor((0..<32).map { Float($0 % 3 == 0 ? 1 : 0) }, shape: [1, 2, 4, 4])
+        let logits = Tensor.randn([1, 2, 2, 4, 4], rng: &rng)
+        let m = BCP.Mix(images: x, target: target, region: region, outsideWeight: 1, insideWeight: 1)
+        let ones = Tensor([Float](repeating: 1, count: 32), shape: [1, 2, 4, 4])
+        let expected = (BCP.referenceDice(logits, target, mask: ones).item + Losses.crossEntropy(logits, target).item) * 0.5
+        #expect(abs(BCP.loss(logits, m, whole: true).item - expected) < 1e-6)
+        #expect(abs(BCP.loss(logits, m).item - expected) > 1e-4, "differs from the per-region loss")
+    }
+
+    /// Self-training starts from the pre-training epoch with the best validation Dice (the reference's best model).
+    @Test func selfTrainingStartsFromTheBestPretrainingEpoch() throws {
+        let dir = tempRunDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try BCP(options: StrategyOptions(["pretrain": "0.5"], owner: "bcp"))
+        var lines: [String] = []
+        let t = try Trainer(config: toyConfig(dir, epochs: 4), strategy: s, data: toyStore(), split: emptySplit, runDirectory: dir,
+                            log: { lines.append($0) })   // 12 steps: epochs 1-2 pre-training
+        _ = try t.train()
+        let pre = t.run.validationHistory.prefix(2).map { $0 ?? -1 }
+        let best = pre[1] > Double(Float(pre[0])) ? 2 : 1
+        #expect(s.pretrainedEpoch == best && s.teacherReady)
+        #expect(lines.contains { $0.contains("bcp: self-training starts from pre-training epoch \(best)") })
+        #expect(s.stateDict()["pretrained_epoch"]?.item == Float(best) && s.stateDict().keys.contains { $0.hasPrefix("pretrained.model.") })
+        let last = try BCP(options: StrategyOptions(["pretrain": "0.5", "start-from": "last"], owner: "bcp"))
+        let d2 = tempRunDir()
+        defer { try? FileManager.default.removeItem(at: d2) }
+        _ = try strategyTrainer(last, dir: d2, epochs: 4).train()
+        #expect(last.pretrainedEpoch == 0 && last.teacherReady)
     }
 
     /// The teacher's pseudo-labels keep the largest connected component per class (`lcc`, the reference's nms=1).
@@ -110,5 +176,7 @@ struct BCPTests {
 
     @Test func resumesBitExactly() throws {
         #expect(try resumesExactly { try BCP(options: StrategyOptions([:], owner: "bcp")) })
+        // Killed after a pre-training epoch whose weights were kept as the best: they come back from the checkpoint.
+        #expect(try resumesExactly { try BCP(options: StrategyOptions(["pretrain": "0.6"], owner: "bcp")) })
     }
 }

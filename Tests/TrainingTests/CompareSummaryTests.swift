@@ -120,15 +120,16 @@ struct CompareSummaryTests {
     @Test func csvHasOneRowPerStrategyClassMetric() throws {
         let s = try ComparisonSummary.make(split: Self.split, strategies: ["supervised", "uda"], seeds: [0, 1], cells: try Self.cells())
         let lines = s.csv().split(separator: "\n").map(String.init)
-        #expect(lines.first == "strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value")
+        #expect(lines.first == "strategy,class,metric,mean,std,diff_vs_supervised,p_value,n,seed_std_diff,boot_ci_low,boot_ci_high,boot_p_value,t_ci_low,t_ci_high,t_p_value,t_df")
         let m = Metric.allCases.count
         // per strategy: class 1 x metrics, foreground x metrics, ece, brier, train_seconds (+ uncertainty_entropy for supervised)
         #expect(lines.count == 1 + 2 * (2 * m + 3) + 1)
         let row = try #require(lines.first { $0.hasPrefix("uda,1,dice,") }).split(separator: ",", omittingEmptySubsequences: false)
-        #expect(row.count == 12)
+        #expect(row.count == 16)
         #expect(abs((Double(row[5]) ?? 0) - 0.025) < 1e-12 && Double(row[6]) == 0.15625 && row[7] == "6")
         let d = try #require(s.strategies["uda"]?.vsSupervised?["1"]?["dice"])
         #expect(Double(row[8]) == d.seedStd && Double(row[9]) == d.bootstrap?.ciLow && Double(row[11]) == d.bootstrap?.pValue)
+        #expect(Double(row[12]) == d.tTest?.ciLow && Double(row[14]) == d.tTest?.pValue && Double(row[15]) == d.tTest?.degreesOfFreedom)
         let sup = try #require(lines.first { $0.hasPrefix("supervised,1,dice,") }).split(separator: ",", omittingEmptySubsequences: false)
         #expect(sup[5] == "" && sup[6] == "" && sup[7] == "")
         #expect(lines.contains { $0.hasPrefix("uda,all,ece,,,") })
@@ -146,12 +147,15 @@ struct CompareSummaryTests {
         #expect(abs(d.seedStd ?? 1) < 1e-12 && d.seeds == 2)
         let b = try #require(d.bootstrap)
         #expect(abs(b.estimate - 0.025) < 1e-12 && b.seeds == 2 && b.cases == 6 && b.ciLow < 0.025 && b.ciHigh > 0.025)
-        let ci = "[" + String(format: "%+.3f", b.ciLow) + ", " + String(format: "%+.3f", b.ciHigh) + "]"
-        #expect(md.contains("| uda | Dice | +0.025 | 0.000 | \(ci) | " + String(format: "%.3f", b.pValue) + " | 0.156 | 6 | 2 |"))
+        let t = try #require(d.tTest)
+        #expect(abs(t.estimate - 0.025) < 1e-12 && t.seeds == 2 && t.cases == 6 && t.ciLow < 0.025 && t.ciHigh > 0.025)
+        let ci = "[" + String(format: "%+.3f", t.ciLow) + ", " + String(format: "%+.3f", t.ciHigh) + "]"
+        #expect(md.contains("| uda | Dice | +0.025 | 0.000 | \(ci) | " + String(format: "%.3f", t.pValue) + " | "
+                            + String(format: "%.3f", b.pValue) + " | 0.156 | 6 | 2 |"))
         #expect(md.contains("| uda | HD95 mm | -0.25 |"))
         #expect(md.contains("Which test is which"))
         // Two seeds: a warning, and no bold verdict.
-        #expect(md.contains("2 seeds: the bootstrap over seeds has too few seeds"))
+        #expect(md.contains("2 seeds: one degree of freedom for training noise"))
         #expect(!md.contains("**0.") && !md.contains("**<"))
         #expect(md.contains("| checkpoint selection | highest EMA (0.9) of the validation Dice on 1 case |"))
         #expect(md.contains("2 labeled, 1 unlabeled, 1 validation, 6 test"))
@@ -177,17 +181,17 @@ struct CompareSummaryTests {
         let s = try ComparisonSummary.make(split: Self.split, strategies: ["supervised", "uda"], seeds: [0],
                                            cells: try Self.cells(sup, sup.map { $0.map { $0 + 0.1 } }))
         let d = try #require(s.strategies["uda"]?.vsSupervised?["1"]?["dice"])
-        #expect(abs((d.pValue ?? 1) - 0.03125) < 1e-12 && d.bootstrap == nil && d.seedStd == nil && d.seeds == 1)
+        #expect(abs((d.pValue ?? 1) - 0.03125) < 1e-12 && d.bootstrap == nil && d.tTest == nil && d.seedStd == nil && d.seeds == 1)
         let md = ComparisonReport.markdown(summary: s, settings: CompareSettings(strategies: ["supervised", "uda"], seeds: [0],
                                                                                  base: TrainConfig(data: "d", out: "o")))
         #expect(md.contains("one seed: training variance (initialisation, data order, augmentation) is not captured"))
-        #expect(md.contains("| uda | Dice | +0.100 | - | - | - | 0.031 | 6 | 1 |"))
+        #expect(md.contains("| uda | Dice | +0.100 | - | - | - | - | 0.031 | 6 | 1 |"))
         #expect(!md.contains("**0.") && !md.contains("**<"))
         #expect(ComparisonReport.seedWarning(seeds: 1) != nil && ComparisonReport.seedWarning(seeds: 2) != nil)
         #expect(ComparisonReport.seedWarning(seeds: 3) == nil)
     }
 
-    @Test func threeSeedsGiveABoldBootstrapVerdictOnlyForAClearEffect() throws {
+    @Test func threeSeedsGiveABoldTTestVerdictOnlyForAClearEffect() throws {
         let base = [0.80, 0.70, 0.90, 0.60, 0.75, 0.65]
         let sup = (0..<3).map { s in base.map { $0 + 0.01 * Double(s) } }
         // Clear: +0.1 with seed noise 0.005. Noise: +0.02 in one seed, -0.02 and 0 in the others.
@@ -195,16 +199,17 @@ struct CompareSummaryTests {
         let noisy = sup.enumerated().map { s, row in row.map { $0 + [0.02, -0.02, 0][s] } }
         let settings = CompareSettings(strategies: ["supervised", "uda"], seeds: [0, 1, 2], base: TrainConfig(data: "d", out: "o"))
         let a = try ComparisonSummary.make(split: Self.split, strategies: ["supervised", "uda"], seeds: [0, 1, 2], cells: try Self.cells(sup, clear))
-        let da = try #require(a.strategies["uda"]?.vsSupervised?["1"]?["dice"]?.bootstrap)
-        #expect(da.pValue < 0.05 && da.ciLow > 0.09 && da.ciHigh < 0.112)
+        let da = try #require(a.strategies["uda"]?.vsSupervised?["1"]?["dice"]?.tTest)
+        #expect(da.pValue < 0.05 && da.ciLow > 0.08 && da.ciHigh < 0.12 && abs(da.degreesOfFreedom - 2) < 1e-9)
         let mdA = ComparisonReport.markdown(summary: a, settings: settings)
         #expect(mdA.contains("**<0.001**") || mdA.contains(String(format: "**%.3f**", da.pValue)))
         #expect(!mdA.contains("**Note:**"))
         let b = try ComparisonSummary.make(split: Self.split, strategies: ["supervised", "uda"], seeds: [0, 1, 2], cells: try Self.cells(sup, noisy))
         let db = try #require(b.strategies["uda"]?.vsSupervised?["1"]?["dice"])
         // Every case moves the same way within a seed, so the Wilcoxon over seed-averaged cases sees all-zero
-        // differences; the bootstrap sees seed noise of std 0.02 and no effect.
+        // differences; the t-test (and the bootstrap) see seed noise of std 0.02 and no effect.
         #expect(abs((db.seedStd ?? 0) - 0.02) < 1e-12)
+        #expect((db.tTest?.pValue ?? 0) > 0.5 && (db.tTest?.ciLow ?? 0) < 0 && (db.tTest?.ciHigh ?? 0) > 0)
         #expect((db.bootstrap?.pValue ?? 0) > 0.2 && (db.bootstrap?.ciLow ?? 0) < 0 && (db.bootstrap?.ciHigh ?? 0) > 0)
         let mdB = ComparisonReport.markdown(summary: b, settings: settings)
         #expect(!mdB.contains("**0.") && !mdB.contains("**<"))

@@ -45,5 +45,24 @@ long ssk_wino_tiles_stride(int W, long rows);
 /// rowbuf 6 * (64 * ceil(ceil(W / 4) / 16) + 16) floats.
 void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
                    float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
+
+/// ssk_wino_rows of the channel concatenation of x [N][c1][D][H][W] and x2 [N][cin - c1][D][H][W] (x2 may be NULL when
+/// c1 == cin): a decoder convolution reads its skip and upsampled inputs in place, without the concatenated copy.
+void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
+                         float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
+
+/// Max pooling with kernel = stride = 2 in H and W and KD (1 or 2) in depth, no padding, floor mode, values only (no
+/// argmax: inference): planes [p0, p1) of x [planes][D][H][W] into y [planes][D / KD][H / 2][W / 2]. Each window is
+/// read in row-major order and keeps its first maximum; a NaN wins over numbers.
+void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD);
+
+/// Winograd F(4x4, 3x3) weight gradient (geometry and tile rows as ssk_wino_rows; gy is [N][cout][D][H][W]): adds over the
+/// tiles of tile rows [r0, r1) the transform-domain gradient du[36][cout][KD * cin] += (A gy A^T) (.) (B^T x B); scratch as
+/// ssk_wino_rows (vbuf 36 * KD * cin * ld, mbuf 36 * cout * ld, rowbuf), vbuf and mbuf zeroed before a worker's first call.
+void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf, float *mbuf, float *rowbuf,
+                         int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
+
+/// dw[cout][cin][KD][3][3] = G^T du G per (co, depth tap, ci), in double (the adjoint of ssk_wino_filter).
+void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD);
 #include "winograd_nd.h"
 #endif

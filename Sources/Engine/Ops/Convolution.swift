@@ -16,11 +16,17 @@ extension Tensor {
         let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        // Winograd F(4x4, 3x3) only under the opt-in `ConvAlgorithm.winograd` (inference goes through `convInference`); the
-        // profile marks it (its GFLOP/s count the direct convolution's FLOPs).
-        let winograd = ConvKernels.algorithm == .winograd
+        // Winograd F(4x4, 3x3) per pass as `ConvKernels.trainsWithWinograd` says (`.automatic`: the backward passes only;
+        // docs/ARCHITECTURE.md, Engine); the profile marks a Winograd forward (its GFLOP/s count the direct convolution's
+        // FLOPs). Recording and no-grad passes take the same kernels, so a train-mode pass gives the same values with and
+        // without recording.
+        let winograd = ConvKernels.trainsWithWinograd(.forward), winogradData = ConvKernels.trainsWithWinograd(.backwardData)
+        let winogradWeight = ConvKernels.trainsWithWinograd(.backwardWeight)
         let key = Profiler.isEnabled
-            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (winograd && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
+            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g)
+                + (winograd && ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
+                + (winogradWeight && ConvKernels.useWinograd(cin: cin, cout: cout, g) && ConvKernels.winogradWeightGradPays(batch: batch, g)
+                    ? " wino-bw" : "")
             : ""
         Profiler.measure("conv.forward", key: key, flops: flops) {
             ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
@@ -33,7 +39,7 @@ extension Tensor {
                 let t = Tensor.empty(self.shape)
                 Profiler.measure("conv.backward_data", key: key, flops: flops) {
                     ConvKernels.backwardData(gy: gy.storage.pointer, w: weight.storage.pointer, dx: t.storage.pointer,
-                                             batch: batch, cin: cin, cout: cout, g)
+                                             batch: batch, cin: cin, cout: cout, g, winograd: winogradData)
                 }
                 gx = t
             }
@@ -41,7 +47,7 @@ extension Tensor {
                 let t = Tensor.empty(weight.shape)
                 Profiler.measure("conv.backward_weight", key: key, flops: flops) {
                     ConvKernels.backwardWeight(x: self.storage.pointer, gy: gy.storage.pointer, dw: t.storage.pointer,
-                                               batch: batch, cin: cin, cout: cout, g)
+                                               batch: batch, cin: cin, cout: cout, g, winograd: winogradWeight)
                 }
                 gw = t
             }

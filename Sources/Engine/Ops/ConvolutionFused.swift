@@ -23,6 +23,13 @@ extension Tensor {
         precondition(!GradMode.isEnabled || !(requiresGrad || weight.requiresGrad || bias?.requiresGrad == true),
                      "convInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
         let (batch, cin, cout, g) = convArguments("convInference", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+        return convInferenceRun(second: nil, weight, bias: bias, scale: scale, shift: shift, relu: relu, batch: batch, cin: cin, cout: cout, g)
+    }
+
+    /// The kernels of `convInference` for checked arguments; with `second`, the input is `concat([self, second], axis: 1)`
+    /// read in place (Winograd only: `convInference(concatenating:)` checks that it applies).
+    func convInferenceRun(second: Tensor?, _ weight: Tensor, bias: Tensor?, scale: [Float]?, shift: [Float]?, relu: Bool,
+                          batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Tensor {
         precondition((scale == nil) == (shift == nil), "convInference: scale and shift must be given together")
         precondition(scale.map { $0.count == cout } ?? true && shift.map { $0.count == cout } ?? true,
                      "convInference: scale and shift must have \(cout) entries for weight \(weight.shape)")
@@ -36,9 +43,15 @@ extension Tensor {
             sh.withUnsafeBufferPointer { pt in
                 let ep = ConvKernels.Epilogue(scale: scale == nil ? nil : ps.baseAddress, shift: shift == nil ? nil : pt.baseAddress, relu: relu)
                 Profiler.measure("conv.forward", key: key, flops: flops) {
-                    ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: bias.map { UnsafePointer($0.storage.pointer) },
-                                        y: out.storage.pointer, batch: batch, cin: cin, cout: cout, g,
-                                        epilogue: scale == nil && !relu ? nil : ep, winograd: true)
+                    let epArg = scale == nil && !relu ? nil : ep, b = bias.map { UnsafePointer($0.storage.pointer) }
+                    if let second {
+                        ConvKernels.winogradConv(x: storage.pointer, w: weight.storage.pointer, bias: b, y: out.storage.pointer, batch: batch,
+                                                 cin: cin, cout: cout, epilogue: epArg, g, cacheFilter: true, x2: second.storage.pointer,
+                                                 split: shape[1])
+                    } else {
+                        ConvKernels.forward(x: storage.pointer, w: weight.storage.pointer, bias: b, y: out.storage.pointer, batch: batch,
+                                            cin: cin, cout: cout, g, epilogue: epArg, winograd: true, cacheFilter: true)
+                    }
                 }
             }
         }

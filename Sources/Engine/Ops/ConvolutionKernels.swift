@@ -125,11 +125,12 @@ public enum ConvKernels {
     // MARK: - Forward
 
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
-    /// `epilogue` (inference only) is applied to every output value after the bias; `winograd` (inference only) lets
-    /// supported 3x3 shapes run as Winograd F(4x4, 3x3) (not bit-identical to the other paths).
+    /// `epilogue` (inference only) is applied to every output value after the bias; `winograd` lets the 3x3 shapes
+    /// `useWinograd` takes run as Winograd F(4x4, 3x3) (not bit-identical to the other paths); `cacheFilter` (inference)
+    /// reuses the transformed weights of the previous call with the same weights (`WinogradFilterCache`).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
-                        allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false) {
+                        allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false, cacheFilter: Bool = false) {
         if allowDirect && prunedForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue, winograd: winograd) {
             return  // dilated kernels with taps wholly in the padding (ConvolutionTapPruning.swift)
         }
@@ -138,7 +139,7 @@ public enum ConvKernels {
             return
         }
         if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {
-            winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g)
+            winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g, cacheFilter: cacheFilter)
             return
         }
         if allowDirect && useDirect(g) {
@@ -186,10 +187,13 @@ public enum ConvKernels {
     ///
     /// Parallel over samples when there are enough; otherwise over the tiles of each sample, with one private
     /// accumulation buffer per extra worker (overlapping windows would race).
+    /// `winograd` lets shapes that `useWinograd` takes (with input and output channels swapped) run as Winograd
+    /// F(4x4, 3x3) (`conv`'s backward rule; not bit-identical to the direct kernels); `ConvAlgorithm.winograd` forces it.
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
-        if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) { return }
-        if allowDirect && algorithm == .winograd && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
+                             batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
+        if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
+        if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g)))
+            && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
         if allowDirect && useDirect(g) {
@@ -286,11 +290,17 @@ public enum ConvKernels {
     // MARK: - Backward weight
 
     /// dW = sum over samples and tiles of gy * im2col(x)^T, written into `dw` (`[Cout, K]`).
+    /// `winograd` lets the shapes `useWinograd` takes run as Winograd F(4x4, 3x3) (`conv`'s backward rule; not
+    /// bit-identical to the direct kernels).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true) {
-        if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g) { return }
+                               batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
+        if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
             winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
+        if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) && winogradWeightGradPays(batch: batch, g) {
+            winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
         if allowDirect && useDirect(g) {

@@ -67,28 +67,29 @@ extension ConvKernels {
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
         copyTaps(UnsafeMutablePointer(mutating: w), wl, pairs: cout * cin, g, taps, toLive: true)
+        // No filter cache: the live-tap weights are a temporary copy.
         forward(x: x, w: wl, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g2, epilogue: epilogue, winograd: winograd)
         return true
     }
 
     /// Backward data through the live taps; false when pruning does not apply.
     static func prunedBackwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, winograd: Bool = false) -> Bool {
         guard algorithm != .gemm, Swift.min(cin, cout) >= pruningMinimumChannels, let (g2, taps) = prunedGeometry(g) else { return false }
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
         copyTaps(UnsafeMutablePointer(mutating: w), wl, pairs: cout * cin, g, taps, toLive: true)
-        backwardData(gy: gy, w: wl, dx: dx, batch: batch, cin: cin, cout: cout, g2)
+        backwardData(gy: gy, w: wl, dx: dx, batch: batch, cin: cin, cout: cout, g2, winograd: winograd)
         return true
     }
 
     /// Backward weight through the live taps (zeros at the dead ones); false when pruning does not apply.
     static func prunedBackwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                     batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+                                     batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, winograd: Bool = false) -> Bool {
         guard algorithm != .gemm, Swift.min(cin, cout) >= pruningMinimumChannels, let (g2, taps) = prunedGeometry(g) else { return false }
         let n = cout * cin * g2.kernelVolume, wl = BufferPool.take(n)
         defer { BufferPool.give(wl, n) }
-        backwardWeight(x: x, gy: gy, dw: wl, batch: batch, cin: cin, cout: cout, g2)
+        backwardWeight(x: x, gy: gy, dw: wl, batch: batch, cin: cin, cout: cout, g2, winograd: winograd)
         copyTaps(dw, wl, pairs: cout * cin, g, taps, toLive: false)
         return true
     }

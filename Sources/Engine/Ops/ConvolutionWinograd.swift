@@ -25,7 +25,7 @@ extension ConvKernels {
         guard winogradSupports(g) else { return false }
         switch algorithm {
         case .winograd: return true
-        case .automatic: return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
+        case .automatic, .winogradTraining: return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
         case .gemm, .direct: return false
         }
     }
@@ -38,16 +38,16 @@ extension ConvKernels {
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
         guard winogradSupports(g) else { return false }
         let kvol = g.kernelVolume, count = cin * cout * kvol
-        let wf = BufferPool.take(count)
-        defer { BufferPool.give(wf, count) }
-        // wf[ci, co, k'] = w[co, ci, kvol-1-k'] (flipping all kernel axes reverses the flat kernel index).
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
-                for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
+        TransientMemory.with(count) { wf in
+            // wf[ci, co, k'] = w[co, ci, kvol-1-k'] (flipping all kernel axes reverses the flat kernel index).
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
+                    for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
+                }
             }
+            winogradConv(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, epilogue: nil, g)
         }
-        winogradConv(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, epilogue: nil, g)
         return true
     }
 
@@ -56,34 +56,102 @@ extension ConvKernels {
     /// Floats of transformed input one block aims at (it stays in the L2 cache while the 36 products read it).
     static let winogradBlockFloats = 1 << 17
 
-    /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
-    /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
-    static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                             batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry) {
-        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0]
-        let k = kd * cin, ty = (h + 3) / 4, tx = (wd + 3) / 4, txg = (tx + 15) / 16
-        let rows = batch * d * ty
+    /// Work split of a Winograd pass with K = KD * Cin transform rows and `cout` output channels: the tile rows
+    /// (sample, plane, 4-row tile row), tile rows per block (>= `winogradMinimumTiles` tiles, the transformed input near
+    /// `winogradBlockFloats`, at least one block per worker), the blocks, and the per-worker scratch floats of the
+    /// transformed input, the transform-domain products and the row buffer (`ssk_wino_rows`).
+    static func winogradBlocks(batch: Int, k: Int, cout: Int, _ g: WindowGeometry)
+        -> (rows: Int, perBlock: Int, blocks: Int, vCount: Int, mCount: Int, rbCount: Int) {
+        let ty = (g.input[1] + 3) / 4, tx = (g.input[2] + 3) / 4, txg = (tx + 15) / 16
+        let rows = batch * g.input[0] * ty
         var perBlock = Swift.max(1, (Swift.max(winogradMinimumTiles, winogradBlockFloats / (36 * k)) + tx - 1) / tx)
         perBlock = Swift.min(perBlock, (rows + Parallel.threads - 1) / Parallel.threads)
-        let blocks = (rows + perBlock - 1) / perBlock
-        let ld = ssk_wino_tiles_stride(Int32(wd), perBlock)
-        let vCount = 36 * k * ld, mCount = 36 * cout * ld, rbCount = 6 * (64 * txg + 16)
+        let ld = ssk_wino_tiles_stride(Int32(g.input[2]), perBlock)
+        return (rows, perBlock, (rows + perBlock - 1) / perBlock, 36 * k * ld, 36 * cout * ld, 6 * (64 * txg + 16))
+    }
+
+    /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
+    /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
+    /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`. With `x2`, the input is the
+    /// channel concatenation of x `[N, split, D, H, W]` and x2 `[N, cin - split, D, H, W]`, read in place.
+    static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false,
+                             x2: UnsafePointer<Float>? = nil, split: Int? = nil) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
+        let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
-        let uCount = 36 * k * cout, u = BufferPool.take(uCount), scratch = BufferPool.take(workers * perWorker)
-        defer { BufferPool.give(u, uCount); BufferPool.give(scratch, workers * perWorker) }
+        let scratch = BufferPool.take(workers * perWorker)
+        defer { BufferPool.give(scratch, workers * perWorker) }
         // Tiles past a row's end are computed too (never stored): start from zeros, not from stale denormals.
         scratch.update(repeating: 0, count: workers * perWorker)
-        ssk_wino_filter(w, u, Int32(cin), Int32(cout), Int32(kd))
         var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
-        withUnsafePointer(to: &ep) { epp in
-            let epArg = epilogue == nil ? nil : epp
-            _ = Parallel.forEachWorker(blocks) { worker, range in
-                let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount
-                for b in range {
-                    let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
-                    ssk_wino_rows(x, u, bias, epArg, y, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
+        func run(_ u: UnsafePointer<Float>) {
+            withUnsafePointer(to: &ep) { epp in
+                let epArg = epilogue == nil ? nil : epp
+                _ = Parallel.forEachWorker(blocks) { worker, range in
+                    let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount
+                    for b in range {
+                        let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
+                        ssk_wino_rows_split(x, x2, Int32(x2 == nil ? cin : split ?? cin), u, bias, epArg, y, v, m, rb, Int32(cin),
+                                            Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
+                    }
                 }
             }
+        }
+        if cacheFilter {
+            let cached = WinogradFilterCache.transformed(w, cin: cin, cout: cout, kd: kd)
+            withExtendedLifetime(cached) { run(cached.u) }
+        } else {
+            // Mapped, not pooled (`TransientMemory`): one transformed filter per layer shape would stay resident in the pool.
+            TransientMemory.with(36 * k * cout) { u in
+                ssk_wino_filter(w, u, Int32(cin), Int32(cout), Int32(kd))
+                run(u)
+            }
+        }
+    }
+}
+
+// MARK: - Weight gradient
+
+extension ConvKernels {
+    /// Fewest 4x4 output tiles (over the batch) for which the weight gradient runs as Winograd: its GEMMs run along the
+    /// tiles and end in one horizontal sum per (point, cout, cin), and G^T dU G costs a fixed ~160 multiply-adds per
+    /// weight triple. Measured on unet2d-s16 (`bench --layers`, % of the one-core sgemm rate, direct -> Winograd): 2048
+    /// tiles and more gain (64x64 n8: 84-88 -> 122-143), 512 break even (32x32 n8: 86-93 -> 81-93), 128 lose
+    /// (16x16 n8: 73 -> 49-52).
+    static let winogradWeightGradMinimumTiles = 1024
+
+    /// Whether the weight gradient of a Winograd-sized shape pays as Winograd (`winogradWeightGradMinimumTiles`).
+    static func winogradWeightGradPays(batch: Int, _ g: WindowGeometry) -> Bool {
+        batch * g.input[0] * ((g.input[1] + 3) / 4) * ((g.input[2] + 3) / 4) >= winogradWeightGradMinimumTiles
+    }
+
+    /// dw `[cout, cin, KD, 3, 3]` = the weight gradient of a stride-1 "same" 3x3 (3x3x3) convolution of x
+    /// `[N, cin, D, H, W]` with output gradient gy `[N, cout, D, H, W]`, as Winograd F(4x4, 3x3): per block of tile rows
+    /// the input and gradient transforms, then 36 dot-product GEMMs over the tiles into a per-worker transform-domain sum
+    /// `[36, cout, KD * cin]`, and G^T dU G at the end (in double). Not bit-identical to the direct kernels (within
+    /// 1e-4 of the gradient's magnitude; ConvolutionWinogradTrainingTests).
+    static func winogradWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
+        let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
+        let duCount = 36 * cout * k
+        let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount + duCount
+        // Mapped, not pooled: the transform-domain sums differ in size per layer and would stay resident as idle pool buffers.
+        TransientMemory.with(workers * perWorker) { scratch in
+            _ = Parallel.forEachWorker(blocks) { worker, range in
+                let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount, du = rb + rbCount
+                for b in range {
+                    let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
+                    ssk_wino_wgrad_rows(x, gy, du, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
+                }
+            }
+            let du0 = scratch + vCount + mCount + rbCount
+            for wk in 1..<Swift.max(workers, 1) {
+                let src = UnsafePointer(du0 + wk * perWorker)
+                for i in 0..<duCount { du0[i] += src[i] }
+            }
+            ssk_wino_wgrad_filter(du0, dw, Int32(cin), Int32(cout), Int32(kd))
         }
     }
 }

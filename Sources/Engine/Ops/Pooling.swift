@@ -1,3 +1,5 @@
+import CKernels
+
 /// Max and average pooling over 2 or 3 spatial dims (NCHW / NCDHW), each with its backward rule.
 
 extension Tensor {
@@ -9,7 +11,27 @@ extension Tensor {
     /// at most half the kernel) have one entry per spatial dim. Returns `[N, C, *out]` with
     /// `out = (in + 2*padding - kernel) / stride + 1`. The gradient goes to the argmax of each window (first max on ties).
     public func maxPool(kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
-        maxPoolArgmax("maxPool", kernel: kernel, stride: stride, padding: padding).output
+        if !(GradMode.isEnabled && requiresGrad), let out = maxPool2xValues(kernel: kernel, stride: stride, padding: padding) { return out }
+        return maxPoolArgmax("maxPool", kernel: kernel, stride: stride, padding: padding).output
+    }
+
+    /// Inference max pooling (nothing records) for kernel = stride = 2 in H and W (and 1 or 2 in depth), no padding:
+    /// the values of `maxPoolArgmax` without the argmax, 16 outputs per vector (`ssk_maxpool2x_values`). Nil for any
+    /// other geometry.
+    private func maxPool2xValues(kernel: [Int], stride: [Int]?, padding: [Int]?) -> Tensor? {
+        let (g, planes) = poolGeometry("maxPool", kernel: kernel, stride: stride, padding: padding)
+        let kd = g.kernel[0]
+        guard g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2) else {
+            return nil
+        }
+        let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
+        let px = storage.pointer, po = out.storage.pointer, ovol = g.outputVolume
+        let (d, h, w) = (Int32(g.input[0]), Int32(g.input[1]), Int32(g.input[2]))
+        Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
+            ssk_maxpool2x_values(px, po, range.lowerBound, range.upperBound, d, h, w, Int32(kd))
+        }
+        if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("max_pool") }
+        return out
     }
 
     /// `maxPool` that also returns, per output element, the flat index of its argmax within its input plane

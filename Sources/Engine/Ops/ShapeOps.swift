@@ -97,6 +97,20 @@ extension Tensor {
         }
     }
 
+    /// Copies each of `tensors` into `out` at `starts[i]` along `axis` (`concat`'s forward): every tensor is one
+    /// contiguous run per index of the dimensions before `axis`, copied whole, the runs split across the workers.
+    static func concatCopy(_ tensors: [Tensor], axis a: Int, starts: [Int], into out: Tensor) {
+        let outer = out.shape[..<a].reduce(1, *), inner = out.shape[(a + 1)...].reduce(1, *), outRun = out.shape[a] * inner
+        let po = out.storage.pointer, jobs = outer * tensors.count
+        let sources = tensors.map { UnsafePointer($0.storage.pointer) }, runs = tensors.map { $0.shape[a] * inner }
+        Parallel.forEachChunk(jobs, minPerChunk: Swift.max(1, jobs * (1 << 16) / Swift.max(out.count, 1))) { range in
+            for job in range {
+                let o = job / tensors.count, i = job - o * tensors.count, n = runs[i]
+                (po + o * outRun + starts[i] * inner).update(from: sources[i] + o * n, count: n)
+            }
+        }
+    }
+
     /// Concatenates tensors along `axis`; all other dimensions must agree.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concat: no tensors")
@@ -112,11 +126,10 @@ extension Tensor {
         var offset = 0
         var starts: [Int] = []
         for t in tensors {
-            var at = [Int](repeating: 0, count: first.rank); at[a] = offset
-            copyBox(from: t, offsets: [Int](repeating: 0, count: t.rank), into: out, at: at, extent: t.shape)
             starts.append(offset)
             offset += t.shape[a]
         }
+        concatCopy(tensors, axis: a, starts: starts, into: out)
         let shapes = tensors.map { $0.shape }
         return record("concat", out, inputs: tensors) { g in
             zip(starts, shapes).map { start, s in

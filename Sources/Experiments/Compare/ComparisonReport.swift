@@ -3,7 +3,7 @@ import Foundation
 import Training
 
 /// `RUN/report.md`: the configuration, a results table (mean ± std over seeds) and the paired differences to
-/// `supervised` with Wilcoxon p-values.
+/// `supervised`: the crossed seeds × cases t-test (the verdict), the bootstrap and the case-level Wilcoxon p-values.
 public enum ComparisonReport {
     /// The metrics of the tables: overlap (higher is better) and surface distances in mm (lower is better).
     static let tableMetrics: [(Metric, String, Int)] = [(.dice, "Dice", 3), (.iou, "IoU", 3), (.hd95, "HD95 mm", 2), (.assd, "ASSD mm", 2)]
@@ -84,14 +84,15 @@ public enum ComparisonReport {
         if seeds <= 1 {
             return "one seed: training variance (initialisation, data order, augmentation) is not captured. "
                 + "The case-level p-values below only measure case-to-case variation and are far too confident; "
-                + "they are not a verdict. Use --seeds 0,1,2 (or more) for a bootstrap interval over seeds and cases."
+                + "they are not a verdict. Use --seeds 0,1,2 (or more) for a t-test over seeds and cases."
         }
-        return "\(seeds) seeds: the bootstrap over seeds has too few seeds to be trusted and no difference is marked "
-            + "significant; use 3 or more (--seeds 0,1,2)."
+        return "\(seeds) seeds: one degree of freedom for training noise, the t interval over seeds is very wide and no "
+            + "difference is marked significant; use 3 or more (--seeds 0,1,2; 5 for power)."
     }
 
     /// The paired differences to `supervised`: one row per strategy (and class) and metric with the mean difference,
-    /// its seed std, the bootstrap interval and p-value, the case-level Wilcoxon p-value and the number of cases.
+    /// its seed std, the t-test interval and p-value (the verdict), the bootstrap p-value, the case-level Wilcoxon
+    /// p-value and the number of cases.
     public static func differenceSection(_ summary: ComparisonSummary, classes: [String]? = nil) -> String {
         let classes = classes ?? foregroundClasses(summary)
         var md = "\n## Difference to supervised (paired by seed and test case)\n\n"
@@ -103,7 +104,7 @@ public enum ComparisonReport {
         let verdicts = summary.seeds.count >= ComparisonSummary.verdictSeeds
         var h = ["strategy"]
         if classes.count > 1 { h.append("class") }
-        h += ["metric", "Δ", "seed std of Δ", "95% CI (bootstrap)", "p (bootstrap)", "p (Wilcoxon, cases)", "n cases", "seeds"]
+        h += ["metric", "Δ", "seed std of Δ", "95% CI (t, seeds × cases)", "p (t-test)", "p (bootstrap)", "p (Wilcoxon, cases)", "n cases", "seeds"]
         md += "| " + h.joined(separator: " | ") + " |\n|" + String(repeating: " --- |", count: h.count) + "\n"
         for s in others {
             guard let v = summary.strategies[s]?.vsSupervised else { continue }
@@ -113,13 +114,14 @@ public enum ComparisonReport {
                     var cells = [s]
                     if classes.count > 1 { cells.append(className(c, summary)) }
                     let b: BootstrapResult? = d.bootstrap
+                    let t: CrossedTTestResult? = d.tTest
                     var ci = "-"
-                    if let b { ci = "[" + signed(b.ciLow, digits) + ", " + signed(b.ciHigh, digits) + "]" }
+                    if let t { ci = "[" + signed(t.ciLow, digits) + ", " + signed(t.ciHigh, digits) + "]" }
                     let diff: String = d.diff.map { signed($0, digits) } ?? "-"
                     let sd: String = d.seedStd.map { String(format: "%.\(digits)f", $0) } ?? "-"
                     let n: String = String(d.n) + (d.dropped > 0 ? " (\(d.dropped) undefined)" : "")
                     let seeds: String = d.seeds.map { String($0) } ?? "-"
-                    cells += [name, diff, sd, ci, pText(b?.pValue, bold: verdicts), pText(d.pValue, bold: false), n, seeds]
+                    cells += [name, diff, sd, ci, pText(t?.pValue, bold: verdicts), pText(b?.pValue, bold: false), pText(d.pValue, bold: false), n, seeds]
                     md += "| " + cells.joined(separator: " | ") + " |\n"
                 }
             }
@@ -128,9 +130,12 @@ public enum ComparisonReport {
         let bold: String = verdicts ? "p < 0.05 is shown in bold. " : "it is shown in bold only with 3 or more seeds (none here). "
         let smallest: String = String(format: "With %d test cases its smallest possible p is %.2g. ", summary.split.test.count, min(minP, 1))
         var guide = "\nΔ = strategy − supervised (for HD95/ASSD a negative Δ is an improvement), averaged over test cases and seeds. "
-        guide += "**Which test is which:** the *bootstrap* resamples training seeds and, within them, test cases (paired by seed "
-        guide += "and case), so its interval and p-value include the run-to-run variance of training (initialisation, data order, "
-        guide += "augmentation, checkpoint choice); it is the verdict, and " + bold
+        guide += "**Which test is which:** the *t-test* treats training seeds and test cases as two crossed sources of noise "
+        guide += "(random effects, paired by seed and case; Satterthwaite degrees of freedom, about seeds − 1 when training noise "
+        guide += "dominates), so its interval and p-value include the run-to-run variance of training (initialisation, data order, "
+        guide += "augmentation, checkpoint choice) and stay calibrated with 3-5 seeds; it is the verdict, and " + bold
+        guide += "The *bootstrap* resamples the same two levels but, with few seeds, cannot see seed variance it did not sample "
+        guide += "and is too confident (shown for reference, never bold). "
         guide += "*seed std of Δ* is the spread of the difference between seeds: a Δ smaller than it is within training noise. "
         guide += "The *Wilcoxon* signed-rank test over the n test cases (seed-averaged) sees only case-to-case variation: it is "
         guide += "never a verdict on its own and is never bold. " + smallest

@@ -58,6 +58,16 @@ public final class Conv: Module {
         return x.convInference(weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,
                                stride: stride, padding: padding, dilation: dilation)
     }
+
+    /// `fusedInference` of the channel concatenation of `parts` (`Tensor.convInference(concatenating:)`: read in place
+    /// where the convolution runs as Winograd). Nil when the fused op does not apply (as `fusedInference`).
+    public func fusedInference(concatenating parts: [Tensor], norm: BatchNorm?, relu: Bool) -> Tensor? {
+        guard !GradMode.isEnabled, !training, norm?.training != true else { return nil }
+        let affine = norm.map { Tensor.batchNormEvalAffine(weight: $0.weight, bias: $0.bias, runningMean: $0.runningMean,
+                                                           runningVar: $0.runningVar, eps: $0.eps) }
+        return Tensor.convInference(concatenating: parts, weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,
+                                    stride: stride, padding: padding, dilation: dilation)
+    }
 }
 
 // MARK: - ConvTranspose

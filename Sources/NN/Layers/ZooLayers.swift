@@ -14,8 +14,23 @@ extension Sequential {
     /// Applies the layers like `callAsFunction`, fusing where it gives the same values: a `BatchNorm` followed by `ReLU`
     /// runs as one op, and without recording with the batch norm in eval mode, conv -> batch norm -> ReLU runs as one
     /// inference op (`Conv.fusedInference`).
-    public func callFused(_ x: Tensor) -> Tensor {
-        var y = x, i = 0
+    public func callFused(_ x: Tensor) -> Tensor { callFused(x, from: 0) }
+
+    /// `callFused(Tensor.concat(parts, axis: 1))`, the same values; when the first layer is a convolution that runs as
+    /// a fused inference op (with the batch norm and ReLU after it), it reads the parts in place
+    /// (`Conv.fusedInference(concatenating:)`) instead of a concatenated copy.
+    public func callFused(concatenating parts: [Tensor]) -> Tensor {
+        if let conv = layers.first as? Conv, !GradMode.isEnabled {
+            let bn = layers.count > 1 ? layers[1] as? BatchNorm : nil
+            let j = 1 + (bn == nil ? 0 : 1), relu = j < layers.count && layers[j] is ReLU
+            if let fused = conv.fusedInference(concatenating: parts, norm: bn, relu: relu) { return callFused(fused, from: j + (relu ? 1 : 0)) }
+        }
+        return callFused(Tensor.concat(parts, axis: 1))
+    }
+
+    /// `callFused` from layer `start` on.
+    private func callFused(_ x: Tensor, from start: Int) -> Tensor {
+        var y = x, i = start
         while i < layers.count {
             if let conv = layers[i] as? Conv, !GradMode.isEnabled {
                 let bn = i + 1 < layers.count ? layers[i + 1] as? BatchNorm : nil

@@ -116,6 +116,10 @@ public final class DoubleConv: Module {
     /// Applies the block to `x` `[N, Cin, *spatial]` (a BatchNorm followed by ReLU runs as one fused op; without
     /// recording and with the batch norm in eval mode, each conv -> batch norm -> ReLU runs as one inference op).
     public override func callAsFunction(_ x: Tensor) -> Tensor { b.callFused(x) }
+
+    /// Applies the block to the channel concatenation of `parts` (`callAsFunction(Tensor.concat(parts, axis: 1))`, the
+    /// same values); in inference the first convolution reads the parts in place (`Sequential.callFused(concatenating:)`).
+    public func callAsFunction(concatenating parts: [Tensor]) -> Tensor { b.callFused(concatenating: parts) }
 }
 
 /// A 2D/3D U-Net (`[N, Cin, *spatial]` → logits `[N, classes, *spatial]`), named exactly like the PyTorch
@@ -177,7 +181,7 @@ public final class UNet: Module {
         var y = skips.removeLast()
         for (up, block) in zip(upc, dec) {
             let u = upsample(y, up, config.upsampling)
-            y = block(Tensor.concat([skips.removeLast(), u], axis: 1))
+            y = block(concatenating: [skips.removeLast(), u])
         }
         return head(y)
     }

@@ -1,0 +1,54 @@
+// Value-only 2x max pooling (see CKernels.h): 16 output columns per vector, the two input columns of each window
+// deinterleaved with two-source shuffles. Same window order and tie / NaN rule as the engine's scalar argmax walk.
+#include "CKernels.h"
+#include "simd.h"
+
+/// best, replaced by v where v > best or v is NaN and best is not (the first maximum wins ties; NaN sticks). A macro:
+/// clang rejected 64-byte vector arguments of an inline function in the baseline clone.
+#define TAKE_MAX(best, v) do { \
+        const v16i m_ = (v16i)((v) > (best)) | ((v16i)((v) != (v)) & (v16i)((best) == (best))); \
+        (best) = (v16)(((v16i)(v) & m_) | ((v16i)(best) & ~m_)); \
+    } while (0)
+
+INLINE float take_max1(float best, float v) { return v > best || (v != v && best == best) ? v : best; }
+
+CLONES
+void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD) {
+    const int od = KD == 2 ? D / 2 : D, oh = H / 2, ow = W / 2;
+    const long ivol = (long)D * H * W, ovol = (long)od * oh * ow;
+    for (long p = p0; p < p1; p++) {
+        const float *xs = x + p * ivol;
+        float *ys = y + p * ovol;
+        for (int oz = 0; oz < od; oz++)
+            for (int oy = 0; oy < oh; oy++) {
+                const float *r[4];
+                const long base = ((long)oz * KD * H + 2 * oy) * W;
+                r[0] = xs + base; r[1] = r[0] + W;
+                r[2] = r[0] + (long)H * W; r[3] = r[2] + W;
+                const int rows = KD == 2 ? 4 : 2;
+                float *yr = ys + ((long)oz * oh + oy) * ow;
+                int ox = 0;
+                for (; ox + 16 <= ow; ox += 16) {
+                    v16 best = (v16){};
+                    for (int k = 0; k < rows; k++) {
+                        const v16 a = LOADU(r[k] + 2 * ox), b = LOADU(r[k] + 2 * ox + 16);
+                        const v16 ev = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                        const v16 od_ = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+                        if (k == 0) best = ev;
+                        else TAKE_MAX(best, ev);
+                        TAKE_MAX(best, od_);
+                    }
+                    STOREU(yr + ox, best);
+                }
+                for (; ox < ow; ox++) {
+                    float best = r[0][2 * ox];
+                    best = take_max1(best, r[0][2 * ox + 1]);
+                    for (int k = 1; k < rows; k++) {
+                        best = take_max1(best, r[k][2 * ox]);
+                        best = take_max1(best, r[k][2 * ox + 1]);
+                    }
+                    yr[ox] = best;
+                }
+            }
+    }
+}
