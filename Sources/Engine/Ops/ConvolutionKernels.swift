@@ -131,6 +131,13 @@ public enum ConvKernels {
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                         allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false, cacheFilter: Bool = false) {
+        if allowDirect && prunedForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue, winograd: winograd) {
+            return  // dilated kernels with taps wholly in the padding (ConvolutionTapPruning.swift)
+        }
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
+            winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue)
+            return
+        }
         if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {
             winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g, cacheFilter: cacheFilter)
             return
@@ -184,6 +191,7 @@ public enum ConvKernels {
     /// F(4x4, 3x3) (`conv`'s backward rule; not bit-identical to the direct kernels); `ConvAlgorithm.winograd` forces it.
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
+        if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
         if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g)))
             && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
@@ -286,6 +294,11 @@ public enum ConvKernels {
     /// bit-identical to the direct kernels).
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
+        if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
+            winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
         if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) && winogradWeightGradPays(batch: batch, g) {
             winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
