@@ -21,6 +21,20 @@ struct MCDropoutTests {
         #expect(throws: ConfigError.self) { try strategy(["p": "1"]) }
         #expect(throws: ConfigError.self) { try strategy(["where": "middle"]) }
         #expect(throws: ConfigError.self) { try strategy(["sampels": "3"]) }
+        #expect(throws: ConfigError.self) { try strategy(["batch-passes": "some"]) }
+        #expect(throws: ConfigError.self) { try strategy(["batch-passes": "1001"]) }
+    }
+
+    /// `batch-passes=auto` (the default) batches passes up to 2^20 voxels per forward: all T for a 2D slice, one at a
+    /// time for a 64x128x128 patch (measured slower batched); an explicit number is kept.
+    @Test func batchPassesAutoFollowsThePatchSize() throws {
+        #expect(try strategy([:]).batchPasses == nil)
+        #expect(try strategy(["batch-passes": "0"]).batchPasses == 0)
+        #expect(try strategy(["batch-passes": "3"]).batchPasses == 3)
+        #expect(MCDropout.autoBatchPasses(patch: [1, 256, 256], samples: 8) == 8)
+        #expect(MCDropout.autoBatchPasses(patch: [64, 128, 128], samples: 10) == 1)
+        #expect(MCDropout.autoBatchPasses(patch: [32, 64, 64], samples: 10) == 8)
+        #expect(MCDropout.autoBatchPasses(patch: [96, 160, 160], samples: 10) == 1)
     }
 
     @Test func configurePlacesDropout() throws {
