@@ -91,7 +91,7 @@ public final class BCP: Strategy {
         box = options.double("box", default: 2.0 / 3.0, in: 0.01...1)
         unlabeledWeight = options.double("u-weight", default: 0.5, in: 0...10)
         alpha = options.double("alpha", default: 0.99, in: 0...1)
-        predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        predictWithTeacher = options.choice("predict-with", default: PredictingNetwork.student) == .teacher
         largestComponent = options.bool("lcc", default: true)
         lossKind = options.choice("loss", default: RegionLoss.reference)
         absentClasses = options.choice("absent-classes", default: AbsentClasses.skip)

@@ -80,7 +80,7 @@ public final class MeanTeacher: Strategy {
         noiseOnTeacher = noiseOn != "student"
         lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
         augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
-        predictWithTeacher = options.choice("predict-with", default: "student", from: ["teacher", "student"]) == "teacher"
+        predictWithTeacher = options.choice("predict-with", default: PredictingNetwork.student) == .teacher
         (forward, runningStatistics) = options.studentPasses()
         try options.finish()
     }

@@ -55,7 +55,7 @@ public final class UAMT: Strategy {
         noiseClip = options.double("noise-clip", default: 0.2, in: 0...100)
         thresholdStart = options.double("threshold-start", default: 0.75, in: 0...1)
         thresholdEnd = options.double("threshold-end", default: 1, in: 0...1)
-        predictWithTeacher = options.choice("predict-with", default: "student", from: ["student", "teacher"]) == "teacher"
+        predictWithTeacher = options.choice("predict-with", default: PredictingNetwork.student) == .teacher
         batchPasses = options.int("batch-passes", default: 0, in: 0...64)
         (forward, runningStatistics) = options.studentPasses()
         if thresholdEnd < thresholdStart { options.fail("threshold-end (\(thresholdEnd)) must be >= threshold-start (\(thresholdStart))") }

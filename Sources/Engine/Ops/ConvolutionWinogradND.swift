@@ -23,13 +23,10 @@ extension ConvKernels {
     /// of a transformed axis: 4 for 3-wide kernels (6 transform points 0, ±1, ±2, ∞, as F(4x4, 3x3)); 4 for 5-wide kernels
     /// (8 points 0, ±1, ±2, ±1/2, ∞: 64 products per 16 outputs of a 5x5 kernel instead of 400, 512 per 64 of a 5x5x5
     /// instead of 8000) when every transformed axis has at least 8 outputs, else 2 (6 points: fewer wasted positions in
-    /// partial tiles); 2 for wider kernels. `SEMISEG_WGN_TILE` overrides it (benchmarks).
-    static let winogradNDTileOverride: Int? = getenv("SEMISEG_WGN_TILE").flatMap { Int(String(cString: $0)) }
-
-    /// The tile size `m` for an `r`-wide kernel whose smallest transformed output extent is `extent`.
+    /// partial tiles); 2 for wider kernels. This is the tile size `m` for an `r`-wide kernel whose smallest transformed
+    /// output extent is `extent`.
     static func winogradNDTile(r: Int, extent: Int) -> Int {
-        if let m = winogradNDTileOverride { return m }
-        return r == 3 ? 4 : (r == 5 && extent >= 8 ? 4 : 2)
+        r == 3 ? 4 : (r == 5 && extent >= 8 ? 4 : 2)
     }
 
     /// `winogradNDTile` for the geometry `g`.

@@ -66,6 +66,11 @@ public final class StrategyOptions {
         return s
     }
 
+    /// A closed choice read as its enum: `key` must be one of `E.allCases`' raw values (else a problem naming them).
+    public func choice<E: RawRepresentable & CaseIterable>(_ key: String, default def: E) -> E where E.RawValue == String {
+        E(rawValue: choice(key, default: def.rawValue, from: E.allCases.map(\.rawValue))) ?? def
+    }
+
     /// A free-form string (paths, lists).
     public func string(_ key: String, default def: String?) -> String? {
         used.insert(key)

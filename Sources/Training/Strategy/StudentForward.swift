@@ -106,12 +106,10 @@ extension RunContext {
     }
 }
 
-extension StrategyOptions {
-    /// A closed choice read as its enum: `key` must be one of `E.allCases`' raw values (else a problem naming them).
-    public func choice<E: RawRepresentable & CaseIterable>(_ key: String, default def: E) -> E where E.RawValue == String {
-        E(rawValue: choice(key, default: def.rawValue, from: E.allCases.map(\.rawValue))) ?? def
-    }
+/// Which network of a Mean-Teacher-style strategy predicts (`predict-with`): the trained student or its EMA teacher.
+public enum PredictingNetwork: String, CaseIterable, Sendable { case student, teacher }
 
+extension StrategyOptions {
     /// The options every student-training plugin shares: `forward` separate|joint (default separate: the student's
     /// unlabeled pass is the strategy's own, `.labeled`; joint: `StudentForward.joint`) and `running-stats`
     /// labeled|all (default labeled: `RunContext.studentLogits`).
