@@ -54,6 +54,21 @@ public final class BCP: Strategy {
     /// Whether the teacher's pseudo-labels keep only the largest connected component of each class (the reference's
     /// `nms=1`: `get_ACDC_2DLargestCC`, LA's `LargestCC_pancreas`).
     let largestComponent: Bool
+    /// Weight of the run's supervised loss on the plain (un-mixed) labeled batch, added to the mixed terms in both
+    /// stages (`sup-weight`; 0 = the reference, which trains on mixed images only).
+    let supervisedWeight: Double
+    /// Which passes move BatchNorm's running statistics (`running-stats`): `.labeled`, a plain pass over the labeled
+    /// batch (the supervised pass when `sup-weight` > 0, else a pass without gradient) while the mixed passes leave
+    /// them alone; `.all`, every training-mode pass, i.e. only mixed images (the reference).
+    let runningStatistics: RunningStatistics
+    /// Fraction of the run over which the pseudo-label weight `u-weight` ramps in (`ramp-up`, sigmoid
+    /// exp(−5(1 − t)²) of the run's progress, as SSL4MIS's consistency weight; 0 = the reference: full weight from the
+    /// first self-training step).
+    let rampUp: Double
+    /// Probability that a step mixes (`mix-prob`; 1 = the reference). A step that does not mix trains on its images
+    /// with their own targets and the same loss: pre-training on the whole labeled batch, self-training on the labeled
+    /// batch (ground truth, weight 1) and the unlabeled batch (pseudo-labels, weight `u-weight`).
+    let mixProbability: Double
 
     /// The loss of one region of a mixed image.
     enum RegionLoss: String, CaseIterable {
@@ -96,6 +111,10 @@ public final class BCP: Strategy {
         lossKind = options.choice("loss", default: RegionLoss.reference)
         absentClasses = options.choice("absent-classes", default: AbsentClasses.skip)
         startFrom = options.choice("start-from", default: StartFrom.best)
+        supervisedWeight = options.double("sup-weight", default: 0, in: 0...100)
+        runningStatistics = options.choice("running-stats", default: RunningStatistics.all)
+        rampUp = options.double("ramp-up", default: 0, in: 0...1)
+        mixProbability = options.double("mix-prob", default: 1, in: 0...1)
         try options.finish()
     }
 
@@ -170,20 +189,50 @@ public final class BCP: Strategy {
         Mixing.region(Array(repeating: b, count: n), like: rows(batch, 0..<n))
     }
 
+    /// The student's logits on mixed images: with `running-stats` labeled the pass leaves BatchNorm's running
+    /// statistics alone (they come from the plain labeled pass of `plainLabeledTerm`).
+    func mixedLogits(_ images: Tensor, _ run: RunContext) -> Tensor {
+        run.studentLogits(images, runningStatistics: runningStatistics == .labeled ? .labeled : .all)
+    }
+
+    /// `sup-weight` × the run's supervised loss on the plain labeled batch (nil when the weight is 0). With
+    /// `running-stats` labeled and weight 0, a plain pass without gradient still moves the running statistics.
+    func plainLabeledTerm(_ step: StepContext) -> Tensor? {
+        if supervisedWeight > 0 {
+            let l = step.run.config.supervisedLoss(step.logits, step.labeledTargets, mask: step.labeledMask)
+            step.run.record("bcp_sup_loss", Double(l.item))
+            return l * Float(supervisedWeight)
+        }
+        if runningStatistics == .labeled { _ = withNoGrad { step.run.model(step.labeledImages) } }
+        return nil
+    }
+
     public func supervisedLoss(_ step: StepContext) throws -> Tensor? {
         let run = step.run
         let x = step.labeledImages, y = step.labeledTargets
         let spatial = BatchSamples.spatialShape(x)
         let b = MixBox.random(spatial: spatial, sideFraction: box, rng: &run.rng)
         let nl = x.shape[0]
+        // Drawn only when mixing is optional, so the reference's random stream is unchanged.
+        let mixes = mixProbability >= 1 || Double(run.rng.uniform()) < mixProbability
+        if mixProbability < 1 { run.record("bcp_mixed", mixes ? 1 : 0) }
         if isPretraining(run) || step.unlabeledImages == nil {
             run.record("bcp_stage", 0)
+            if !mixes {
+                let none = withNoGrad { BCP.region(b, count: nl, like: x) * 0 }
+                let m = BCP.Mix(images: x, target: y, region: none, outsideWeight: 1, insideWeight: 1)
+                let l = BCP.loss(mixedLogits(x, run), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
+                run.record("bcp_loss", Double(l.item))
+                if let s = plainLabeledTerm(step) { return l + s }
+                return l
+            }
             // Labeled half b pasted into labeled half a (one sample: mixed with itself).
             let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
             let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
                             region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
-            let l = BCP.loss(run.model(m.images), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
+            let l = BCP.loss(mixedLogits(m.images, run), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
             run.record("bcp_loss", Double(l.item))
+            if let s = plainLabeledTerm(step) { return l + s }
             return l
         }
         guard let u = step.unlabeledImages else { return nil }
@@ -206,17 +255,29 @@ public final class BCP: Strategy {
             let hard = logits.argmax(axis: 1).reshaped([n] + Array(logits.shape.dropFirst(2)))
             return largestComponent ? LargestComponent.filter(hard, classes: logits.shape[1]) : hard
         }
+        let w = Float(rampedWeight(unlabeledWeight, progress: run.progress, rampUp: rampUp))
+        run.record("bcp_u_weight", Double(w))
+        if !mixes {
+            let none = withNoGrad { BCP.region(b, count: n, like: x) * 0 }
+            let mu = BCP.Mix(images: BCP.rows(u, 0..<n), target: pseudo, region: none, outsideWeight: w, insideWeight: 1)
+            let ml = BCP.Mix(images: BCP.rows(x, 0..<n), target: BCP.rows(y, 0..<n), region: none, outsideWeight: 1, insideWeight: 1)
+            let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind, config: run.config, absent: absentClasses)
+                + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind, config: run.config, absent: absentClasses)
+            run.record("bcp_loss", Double(l.item))
+            if let s = plainLabeledTerm(step) { return l + s }
+            return l
+        }
         let h = max(n / 2, 1)
         let first = 0..<h, second = (n >= 2 ? h : 0)..<(n >= 2 ? min(2 * h, n) : 1)
-        let w = Float(unlabeledWeight)
         // Unlabeled outside, labeled box inside; then labeled outside, unlabeled box inside.
         let mu = BCP.mix(outside: (BCP.rows(u, first), BCP.rows(pseudo, first)), inside: (BCP.rows(x, first), BCP.rows(y, first)),
                          region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)
         let ml = BCP.mix(outside: (BCP.rows(x, second), BCP.rows(y, second)), inside: (BCP.rows(u, second), BCP.rows(pseudo, second)),
                          region: BCP.region(b, count: second.count, like: x), outsideWeight: 1, insideWeight: w)
-        let l = BCP.loss(run.model(mu.images), mu, kind: lossKind, config: run.config, absent: absentClasses)
-            + BCP.loss(run.model(ml.images), ml, kind: lossKind, config: run.config, absent: absentClasses)
+        let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind, config: run.config, absent: absentClasses)
+            + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind, config: run.config, absent: absentClasses)
         run.record("bcp_loss", Double(l.item))
+        if let s = plainLabeledTerm(step) { return l + s }
         return l
     }
 
