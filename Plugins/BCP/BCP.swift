@@ -32,13 +32,21 @@ import Training
 /// run's configured loss (nnU-Net Dice-CE without background unless `--loss` says otherwise) to each region with the
 /// same region weights. `lcc` (default true, the reference's `nms=1`): the teacher's pseudo-labels keep only the
 /// largest connected component per class and sample (`LargestComponent`).
+/// Options added for issues #20/#19 (measured on the real CT and the phantoms, README "What changed for bcp, session
+/// 6"): `sup-weight` (0) adds that weight × the run's supervised loss on the plain labeled batch, `running-stats`
+/// labeled|all (all = the reference: BatchNorm's running statistics, used at validation and test, see only mixed
+/// images; labeled: they come from a plain pass over the labeled batch and the mixed passes leave them alone, as the
+/// other student-training plugins' `running-stats`), `mix-prob` (1 = the reference; a step that does not mix trains on
+/// its images with their own targets), `ramp-up` (0 = the reference; else the pseudo-label weight ramps in over that
+/// fraction of the run, SSL4MIS's sigmoid ramp).
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
 /// one run (the reference trains two); the best pre-training weights are kept in the strategy state (`pretrained`), the
 /// optimizer's moments continue from the last pre-training step (ACDC reloads them from the best checkpoint, LA starts
 /// a fresh SGD); without validation cases self-training starts from the last pre-training step. Labeled and unlabeled batches are split in halves a/b as in the reference; with one pair
-/// only, both directions use it. The trainer runs no forward pass on the plain labeled batch (BCP never reads
-/// `step.logits`).
-/// Records `bcp_loss`, `bcp_stage` (0 pre-training, 1 self-training) in metrics.csv.
+/// only, both directions use it. The trainer runs no forward pass on the plain labeled batch unless `sup-weight` > 0
+/// (only then is `step.logits` read).
+/// Records `bcp_loss`, `bcp_stage` (0 pre-training, 1 self-training), `bcp_u_weight`, and with the options above
+/// `bcp_sup_loss`, `bcp_mixed` in metrics.csv.
 public final class BCP: Strategy {
     public static let name = "bcp"
     public static let summary = "Bidirectional copy-paste: labeled/unlabeled boxes mixed both ways under a Mean Teacher (Bai et al. 2023)"
@@ -48,7 +56,7 @@ public final class BCP: Strategy {
     let unlabeledWeight: Double
     let alpha: Double
     let predictWithTeacher: Bool
-    let lossKind: RegionLoss
+    let lossChoice: LossChoice
     let absentClasses: AbsentClasses
     let startFrom: StartFrom
     /// Whether the teacher's pseudo-labels keep only the largest connected component of each class (the reference's
@@ -76,6 +84,18 @@ public final class BCP: Strategy {
         case run
         /// The reference's mix_loss: Dice over the whole (sub-)batch with the background included, plus CE.
         case reference
+    }
+    /// The `loss` option: a `RegionLoss`, or `auto` (default): `reference` for 2D models, `run` for 3D models.
+    enum LossChoice: String, CaseIterable {
+        case auto, run, reference
+    }
+    /// The region loss for a model-layout batch of rank `rank` (4: 2D, 5: 3D).
+    func lossKind(rank: Int) -> RegionLoss {
+        switch lossChoice {
+        case .run: return .run
+        case .reference: return .reference
+        case .auto: return rank == 5 ? .run : .reference
+        }
     }
     /// How the Dice of a region treats a class absent from the region's target.
     enum AbsentClasses: String, CaseIterable {
@@ -108,11 +128,11 @@ public final class BCP: Strategy {
         alpha = options.double("alpha", default: 0.99, in: 0...1)
         predictWithTeacher = options.choice("predict-with", default: PredictingNetwork.student) == .teacher
         largestComponent = options.bool("lcc", default: true)
-        lossKind = options.choice("loss", default: RegionLoss.reference)
+        lossChoice = options.choice("loss", default: LossChoice.auto)
         absentClasses = options.choice("absent-classes", default: AbsentClasses.skip)
         startFrom = options.choice("start-from", default: StartFrom.best)
-        supervisedWeight = options.double("sup-weight", default: 0, in: 0...100)
-        runningStatistics = options.choice("running-stats", default: RunningStatistics.all)
+        supervisedWeight = options.double("sup-weight", default: 1, in: 0...100)
+        runningStatistics = options.choice("running-stats", default: RunningStatistics.labeled)
         rampUp = options.double("ramp-up", default: 0, in: 0...1)
         mixProbability = options.double("mix-prob", default: 1, in: 0...1)
         try options.finish()
@@ -221,7 +241,7 @@ public final class BCP: Strategy {
             if !mixes {
                 let none = withNoGrad { BCP.region(b, count: nl, like: x) * 0 }
                 let m = BCP.Mix(images: x, target: y, region: none, outsideWeight: 1, insideWeight: 1)
-                let l = BCP.loss(mixedLogits(x, run), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
+                let l = BCP.loss(mixedLogits(x, run), m, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses, whole: x.rank == 5)
                 run.record("bcp_loss", Double(l.item))
                 if let s = plainLabeledTerm(step) { return l + s }
                 return l
@@ -230,7 +250,7 @@ public final class BCP: Strategy {
             let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
             let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
                             region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
-            let l = BCP.loss(mixedLogits(m.images, run), m, kind: lossKind, config: run.config, absent: absentClasses, whole: x.rank == 5)
+            let l = BCP.loss(mixedLogits(m.images, run), m, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses, whole: x.rank == 5)
             run.record("bcp_loss", Double(l.item))
             if let s = plainLabeledTerm(step) { return l + s }
             return l
@@ -261,8 +281,8 @@ public final class BCP: Strategy {
             let none = withNoGrad { BCP.region(b, count: n, like: x) * 0 }
             let mu = BCP.Mix(images: BCP.rows(u, 0..<n), target: pseudo, region: none, outsideWeight: w, insideWeight: 1)
             let ml = BCP.Mix(images: BCP.rows(x, 0..<n), target: BCP.rows(y, 0..<n), region: none, outsideWeight: 1, insideWeight: 1)
-            let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind, config: run.config, absent: absentClasses)
-                + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind, config: run.config, absent: absentClasses)
+            let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses)
+                + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses)
             run.record("bcp_loss", Double(l.item))
             if let s = plainLabeledTerm(step) { return l + s }
             return l
@@ -274,8 +294,8 @@ public final class BCP: Strategy {
                          region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)
         let ml = BCP.mix(outside: (BCP.rows(x, second), BCP.rows(y, second)), inside: (BCP.rows(u, second), BCP.rows(pseudo, second)),
                          region: BCP.region(b, count: second.count, like: x), outsideWeight: 1, insideWeight: w)
-        let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind, config: run.config, absent: absentClasses)
-            + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind, config: run.config, absent: absentClasses)
+        let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses)
+            + BCP.loss(mixedLogits(ml.images, run), ml, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses)
         run.record("bcp_loss", Double(l.item))
         if let s = plainLabeledTerm(step) { return l + s }
         return l

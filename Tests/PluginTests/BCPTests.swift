@@ -62,7 +62,7 @@ struct BCPTests {
         let expected = (cfg.supervisedLoss(logits, target, mask: 1 - region).item * 0.5 + cfg.supervisedLoss(logits, target, mask: region).item) * 0.5
         #expect(abs(got - expected) < 1e-6)
         #expect(abs(got - BCP.loss(logits, m).item) > 1e-4, "differs from the reference's background-inclusive Dice")
-        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).lossKind == .reference)
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).lossKind(rank: 4) == .reference && BCP(options: StrategyOptions([:], owner: "bcp")).lossKind(rank: 5) == .run)
         #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["loss": "dice"], owner: "bcp")) }
     }
 
@@ -213,7 +213,7 @@ struct BCPTests {
         // The reference: only mixed passes, so the statistics differ from the plain pass's.
         let dir = tempRunDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let s = try BCP(options: StrategyOptions(["pretrain": "1", "running-stats": "all"], owner: "bcp"))
+        let s = try BCP(options: StrategyOptions(["pretrain": "1", "running-stats": "all", "sup-weight": "0"], owner: "bcp"))
         let t = try strategyTrainer(s, dir: dir)
         try s.willStartRun(t.run)
         var rng = RNG(seed: 5)
@@ -283,7 +283,7 @@ struct BCPTests {
     @Test func unmixedStepsTrainOnTheirOwnTargetsAndTheUnlabeledWeightRamps() throws {
         let dir = tempRunDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let s = try BCP(options: StrategyOptions(["pretrain": "1", "mix-prob": "0"], owner: "bcp"))
+        let s = try BCP(options: StrategyOptions(["pretrain": "1", "mix-prob": "0", "sup-weight": "0"], owner: "bcp"))
         let t = try strategyTrainer(s, dir: dir)
         try s.willStartRun(t.run)
         var rng = RNG(seed: 7)
