@@ -248,6 +248,9 @@ struct BCPTests {
         let (l0, _) = try loss("0"), (l2, plain) = try loss("2")
         #expect(abs(l2 - (l0 + 2 * plain)) < 1e-4, "mixed term + 2 × plain supervised loss (got \(l2), \(l0) + 2 × \(plain))")
         #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["running-stats": "mixed"], owner: "bcp")) }
+        // Measured defaults (README, session 6): the plain labeled term and its running statistics are on.
+        let d = try BCP(options: StrategyOptions([:], owner: "bcp"))
+        #expect(d.supervisedWeight == 1 && d.runningStatistics == .labeled && d.mixProbability == 1 && d.rampUp == 0)
     }
 
     /// Issue #20's mechanism check, on grids whose axes all differ (2D 5x7, 3D 3x5x7, as odd CT sizes): every voxel of
