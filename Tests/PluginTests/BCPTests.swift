@@ -190,10 +190,12 @@ struct BCPTests {
     /// those of one plain training-mode pass over the labeled batch, not of the mixed images (issue #20: validation and
     /// test images are never mixed); `all` (the reference) moves them with the mixed passes only.
     @Test func runningStatisticsComeFromThePlainLabeledBatch() throws {
-        for (pretrain, supWeight) in [("1", "0"), ("1", "1"), ("0", "0"), ("0", "1")] {
+        /// One BCP step with `options`; returns the running statistics after it and those of one plain training-mode
+        /// pass over the labeled batch from the same starting weights.
+        func step(_ options: [String: String], unlabeled: Bool) throws -> (got: [Float], plain: [Float]) {
             let dir = tempRunDir()
             defer { try? FileManager.default.removeItem(at: dir) }
-            let s = try BCP(options: StrategyOptions(["pretrain": pretrain, "running-stats": "labeled", "sup-weight": supWeight], owner: "bcp"))
+            let s = try BCP(options: StrategyOptions(options, owner: "bcp"))
             let t = try strategyTrainer(s, dir: dir)
             try s.willStartRun(t.run)
             var rng = RNG(seed: 5)
@@ -204,46 +206,41 @@ struct BCPTests {
             reference.train()
             _ = withNoGrad { reference(x) }
             t.run.model.train()
-            let step = try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: u, strategy: s, model: t.run.model, run: t.run)
-            _ = try s.supervisedLoss(step)
-            let got = BCPTests.runningStatistics(t.run.model), want = BCPTests.runningStatistics(reference)
+            _ = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: unlabeled ? u : nil,
+                                                              strategy: s, model: t.run.model, run: t.run))
+            return (BCPTests.runningStatistics(t.run.model), BCPTests.runningStatistics(reference))
+        }
+        for (pretrain, supWeight) in [("1", "0"), ("1", "1"), ("0", "0"), ("0", "1")] {
+            let (got, want) = try step(["pretrain": pretrain, "running-stats": "labeled", "sup-weight": supWeight], unlabeled: true)
             #expect(got.count == want.count && zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 },
                     "pretrain \(pretrain), sup-weight \(supWeight): running statistics of the plain labeled pass only")
         }
         // The reference: only mixed passes, so the statistics differ from the plain pass's.
+        let (got, plain) = try step(["pretrain": "1", "running-stats": "all", "sup-weight": "0"], unlabeled: false)
+        #expect(zip(got, plain).contains { abs($0 - $1) > 1e-3 })
+    }
+
+    /// One BCP step on a labeled batch only (seeded `x` `[2, 1, 16, 16]`, stripes of period `period` as `y`): the loss
+    /// and the logits of a plain training-mode pass of the same weights (running statistics left alone).
+    static func labeledStep(_ options: [String: String], seed: UInt64, period: Int) throws -> (loss: Float, logits: Tensor, y: Tensor, records: [String: Double]) {
         let dir = tempRunDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let s = try BCP(options: StrategyOptions(["pretrain": "1", "running-stats": "all", "sup-weight": "0"], owner: "bcp"))
+        let s = try BCP(options: StrategyOptions(options, owner: "bcp"))
         let t = try strategyTrainer(s, dir: dir)
         try s.willStartRun(t.run)
-        var rng = RNG(seed: 5)
-        let x = Tensor.randn([2, 1, 16, 16], rng: &rng) * 2 + 1
-        let y = Tensor((0..<512).map { Float(($0 / 7) % 2) }, shape: [2, 16, 16])
-        let reference = t.run.makeModel(0)
-        reference.copyState(from: t.run.model)
-        reference.train()
-        _ = withNoGrad { reference(x) }
+        var rng = RNG(seed: seed)
+        let x = Tensor.randn([2, 1, 16, 16], rng: &rng)
+        let y = Tensor((0..<512).map { Float(($0 / period) % 2) }, shape: [2, 16, 16])
         t.run.model.train()
-        _ = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: nil, strategy: s, model: t.run.model, run: t.run))
-        #expect(zip(BCPTests.runningStatistics(t.run.model), BCPTests.runningStatistics(reference)).contains { abs($0 - $1) > 1e-3 })
+        let l = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: nil, strategy: s, model: t.run.model, run: t.run))!.item
+        return (l, withNoGrad { t.run.model.withFrozenRunningStatistics { t.run.model(x) } }, y, t.run.epochValues)
     }
 
     /// `sup-weight` w adds w × the run's supervised loss on the plain labeled batch to the mixed terms.
     @Test func supervisedWeightAddsThePlainLabeledLoss() throws {
         func loss(_ w: String) throws -> (Float, Float) {
-            let dir = tempRunDir()
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let s = try BCP(options: StrategyOptions(["pretrain": "1", "sup-weight": w], owner: "bcp"))
-            let t = try strategyTrainer(s, dir: dir)
-            try s.willStartRun(t.run)
-            var rng = RNG(seed: 6)
-            let x = Tensor.randn([2, 1, 16, 16], rng: &rng)
-            let y = Tensor((0..<512).map { Float(($0 / 5) % 2) }, shape: [2, 16, 16])
-            t.run.model.train()
-            let step = try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: nil, strategy: s, model: t.run.model, run: t.run)
-            let l = try s.supervisedLoss(step)!.item
-            let plain = withNoGrad { t.run.config.supervisedLoss(t.run.model.withFrozenRunningStatistics { t.run.model(x) }, y) }.item
-            return (l, plain)
+            let r = try BCPTests.labeledStep(["pretrain": "1", "sup-weight": w], seed: 6, period: 5)
+            return (r.loss, toyConfig(FileManager.default.temporaryDirectory).supervisedLoss(r.logits, r.y).item)
         }
         let (l0, _) = try loss("0"), (l2, plain) = try loss("2")
         #expect(abs(l2 - (l0 + 2 * plain)) < 1e-4, "mixed term + 2 × plain supervised loss (got \(l2), \(l0) + 2 × \(plain))")
@@ -284,21 +281,11 @@ struct BCPTests {
     /// batch; self-training: labeled ground truth weight 1 plus unlabeled pseudo-labels weight `u-weight`); `ramp-up`
     /// scales `u-weight` by the sigmoid ramp of the run's progress.
     @Test func unmixedStepsTrainOnTheirOwnTargetsAndTheUnlabeledWeightRamps() throws {
-        let dir = tempRunDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let s = try BCP(options: StrategyOptions(["pretrain": "1", "mix-prob": "0", "sup-weight": "0"], owner: "bcp"))
-        let t = try strategyTrainer(s, dir: dir)
-        try s.willStartRun(t.run)
-        var rng = RNG(seed: 7)
-        let x = Tensor.randn([2, 1, 16, 16], rng: &rng)
-        let y = Tensor((0..<512).map { Float(($0 / 9) % 2) }, shape: [2, 16, 16])
-        t.run.model.train()
-        let l = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: nil, strategy: s, model: t.run.model, run: t.run))!.item
-        let logits = withNoGrad { t.run.model.withFrozenRunningStatistics { t.run.model(x) } }
+        let (l, logits, y, records) = try BCPTests.labeledStep(["pretrain": "1", "mix-prob": "0", "sup-weight": "0"], seed: 7, period: 9)
         let ones = Tensor([Float](repeating: 1, count: 512), shape: [2, 16, 16])
         let want = (BCP.referenceDice(logits, y, mask: ones) + Losses.crossEntropy(logits, y)).item * 0.5
         #expect(abs(l - want) < 1e-5, "unmixed pre-training step: ½(Dice + CE) of the plain labeled batch (got \(l), want \(want))")
-        #expect(t.run.epochValues["bcp_mixed"] == 0)
+        #expect(records["bcp_mixed"] == 0)
 
         let d2 = tempRunDir()
         defer { try? FileManager.default.removeItem(at: d2) }
@@ -307,7 +294,8 @@ struct BCPTests {
         try r.willStartRun(t2.run)
         t2.run.globalStep = 3
         t2.run.model.train()
-        let u = Tensor.randn([2, 1, 16, 16], rng: &rng)
+        var rng = RNG(seed: 7)
+        let x = Tensor.randn([2, 1, 16, 16], rng: &rng), u = Tensor.randn([2, 1, 16, 16], rng: &rng)
         _ = try r.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: u, strategy: r, model: t2.run.model, run: t2.run))
         let got = t2.run.epochValues["bcp_u_weight"] ?? -1
         #expect(abs(got - 0.5 * exp(-5 * 0.25)) < 1e-6, "u-weight 0.5 × sigmoid ramp at half the run (got \(got))")
