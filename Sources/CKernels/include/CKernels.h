@@ -56,6 +56,10 @@ void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u
 /// read in row-major order and keeps its first maximum; a NaN wins over numbers.
 void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD);
 
+/// ssk_maxpool2x_values that also writes, per output, the flat in-plane index (z * H + y) * W + x of the maximum it kept
+/// into idx [planes][D / KD][H / 2][W / 2] (training: the backward pass scatters through it). Same values and rule.
+void ssk_maxpool2x_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD);
+
 /// Winograd F(4x4, 3x3) weight gradient (geometry and tile rows as ssk_wino_rows; gy is [N][cout][D][H][W]): adds over the
 /// tiles of tile rows [r0, r1) the transform-domain gradient du[36][cout][KD * cin] += (A gy A^T) (.) (B^T x B); scratch as
 /// ssk_wino_rows (vbuf 36 * KD * cin * ld, mbuf 36 * cout * ld, rowbuf), vbuf and mbuf zeroed before a worker's first call.
