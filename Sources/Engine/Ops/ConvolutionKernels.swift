@@ -337,17 +337,16 @@ public enum ConvKernels {
         for wk in 1..<workers { let a = acc + wk * cout * k; for i in 0..<(cout * k) { dw[i] += a[i] } }
     }
 
-    /// Per-channel sums of `gy` (`[N, C, P]`) into `db` (`[C]`): the bias gradient.
+    /// Per-channel sums of `gy` (`[N, C, P]`) into `db` (`[C]`): the bias gradient. Each channel is summed on one worker
+    /// (16-lane partial sums per block of 1024, blocks and samples accumulated in Double: `NormKernels.sum`), so the
+    /// value does not depend on the number of threads. A serial scalar sum here took about 7 % of a unet2d-s16 step.
     static func channelSums(_ gy: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int, into db: UnsafeMutablePointer<Float>) {
-        for c in 0..<channels {
-            var total: Double = 0
-            for s in 0..<batch {
-                let row = gy + (s * channels + c) * p
-                var acc: Float = 0
-                for j in 0..<p { acc += row[j] }
-                total += Double(acc)
+        Parallel.forEachChunk(channels, minPerChunk: Swift.max(1, 65536 / Swift.max(batch * p, 1))) { range in
+            for c in range {
+                var total: Double = 0
+                for s in 0..<batch { total += NormKernels.sum(gy + (s * channels + c) * p, p) }
+                db[c] = Float(total)
             }
-            db[c] = Float(total)
         }
     }
 }
