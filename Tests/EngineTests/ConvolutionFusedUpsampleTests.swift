@@ -5,10 +5,7 @@ import Testing
 /// `ssk_wino_rows_up`; docs/ARCHITECTURE.md, Engine) against upsampling first, bit for bit.
 @Suite("ConvolutionFusedUpsample")
 struct ConvolutionFusedUpsampleTests {
-    static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {
-        var rng = RNG(seed: seed)
-        return (0..<n).map { _ in rng.uniform(-bound, bound) }
-    }
+    static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] { ConvolutionWinogradTrainingTests.values(n, seed: seed, bound: bound) }
 
     /// (input [N, Cin, *spatial], scale, cout): Winograd-sized 2D with the upsampled width a multiple of 16 and not
     /// (26, 70: a partial last vector), 3D upsampled in depth too and not, and a shape below Winograd's channel minimum
