@@ -498,6 +498,18 @@ void wgn_arrays(const float *src, long srcLane, long srcElem, long count, const 
         if (lanes == 8 && srcLane == 1) {
             for (int e = 0; e < nvol; e++) memcpy(&buf[e], src + l0 + e * srcElem, sizeof(v8));
 #if defined(__AVX2__)
+        } else if (lanes == 8 && srcElem == 1 && srcLane >= nvol) {
+            // Each lane's array is contiguous: rows of 8 elements per lane (masked to the lane's own), transposed in registers.
+            const float *s0 = src + l0 * srcLane;
+            for (int e0 = 0; e0 < nvol; e0 += 8) {
+                int mk[8];
+                for (int k = 0; k < 8; k++) mk[k] = e0 + k < nvol ? -1 : 0;
+                const __m256i mask = _mm256_loadu_si256((const __m256i *)mk);
+                __m256 r[8];
+                for (int l = 0; l < 8; l++) r[l] = _mm256_maskload_ps(s0 + l * srcLane + e0, mask);
+                transpose8(r);
+                for (int q = 0; q < 8 && e0 + q < nvol; q++) buf[e0 + q] = (v8)r[q];
+            }
         } else if (lanes == 8 && laneIdx) {
             const float *s0 = src + l0 * srcLane;
             for (int e = 0; e < nvol; e++) buf[e] = (v8)_mm256_i32gather_ps(s0 + e * srcElem, vlane, 4);
@@ -521,3 +533,4 @@ void wgn_arrays(const float *src, long srcLane, long srcElem, long count, const 
         }
     }
 }
+
