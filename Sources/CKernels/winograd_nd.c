@@ -533,4 +533,3 @@ void wgn_arrays(const float *src, long srcLane, long srcElem, long count, const 
         }
     }
 }
-
