@@ -305,7 +305,13 @@ extension ConvKernels {
         mats[0].withUnsafeBufferPointer { m0 in
             mats[1].withUnsafeBufferPointer { m1 in
                 mats[2].withUnsafeBufferPointer { m2 in
-                    wgn_arrays(src, srcLane, srcElem, count, n32, a32, m0.baseAddress, m1.baseAddress, m2.baseAddress, dst, dstLane, dstElem)
+                    // Parallel over groups of 8 arrays (one SIMD lane each); 256 x 256 kernels are 8192 groups.
+                    let groups = (count + 7) / 8
+                    Parallel.forEachChunk(groups, minPerChunk: 64) { range in
+                        let l0 = range.lowerBound * 8, l1 = Swift.min(count, range.upperBound * 8)
+                        wgn_arrays(src + l0 * srcLane, srcLane, srcElem, l1 - l0, n32, a32, m0.baseAddress, m1.baseAddress, m2.baseAddress,
+                                   dst + l0 * dstLane, dstLane, dstElem)
+                    }
                 }
             }
         }
