@@ -86,10 +86,10 @@ struct ConvolutionWinogradNDTests {
     /// Through the public op: `conv` and its gradients (this path under `.automatic`) against the reference kernels.
     @Test func convOpUsesIt() {
         var rng = RNG(seed: 7)
-        let x = Tensor.randn([2, 8, 34, 30], rng: &rng, requiresGrad: true)
+        let x = Tensor.randn([2, 8, 12, 10], rng: &rng, requiresGrad: true)
         let w = Tensor.randn([9, 8, 5, 5], std: 0.1, rng: &rng, requiresGrad: true)
-        let g = WindowGeometry(op: "test", inputSpatial: [34, 30], kernel: [5, 5], stride: nil, padding: [2, 2], dilation: nil)
-        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 8, cout: 9, batch: 2, g))
+        let g = WindowGeometry(op: "test", inputSpatial: [12, 10], kernel: [5, 5], stride: nil, padding: [2, 2], dilation: nil)
+        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 8, cout: 9, g))
         let y = x.conv(w, bias: nil, padding: [2, 2])
         let gy = Tensor.randn(y.shape, rng: &rng)
         (y * gy).sum().backward()
@@ -124,11 +124,6 @@ struct ConvolutionWinogradNDTests {
         #expect(!ConvKernels.winogradNDSupports(WindowGeometry(op: "test", inputSpatial: [16, 16], kernel: [3, 3], stride: nil, padding: [2, 2], dilation: [2, 2])))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 5], stride: 2)))
         #expect(!ConvKernels.winogradNDSupports(g([16, 16], [5, 3])))
-        #expect(!ConvKernels.useWinogradND(cin: 1, cout: 16, batch: 4, g([16, 16], [5, 5])))
-        // Few tiles over the batch (V-Net's deepest layers): im2col + sgemm instead.
-        #expect(!ConvKernels.useWinogradND(cin: 256, cout: 256, batch: 4, g([8, 8], [5, 5])))
-        #expect(!ConvKernels.useWinogradND(cin: 128, cout: 128, batch: 1, g([2, 4, 4], [5, 5, 5])))
-        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 128, cout: 128, batch: 4, g([16, 16], [5, 5])))
-        #expect(ConvKernels.algorithm == .gemm || ConvKernels.useWinogradND(cin: 16, cout: 16, batch: 1, g([16, 32, 32], [5, 5, 5])))
+        #expect(!ConvKernels.useWinogradND(cin: 1, cout: 16, g([16, 16], [5, 5])))
     }
 }

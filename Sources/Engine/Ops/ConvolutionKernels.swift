@@ -134,7 +134,7 @@ public enum ConvKernels {
         if allowDirect && prunedForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue, winograd: winograd) {
             return  // dilated kernels with taps wholly in the padding (ConvolutionTapPruning.swift)
         }
-        if allowDirect && useWinogradND(cin: cin, cout: cout, batch: batch, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
             winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue)
             return
         }
@@ -295,7 +295,7 @@ public enum ConvKernels {
     static func backwardWeight(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
         if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
-        if allowDirect && useWinogradND(cin: cin, cout: cout, batch: batch, g) {
+        if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
             winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }

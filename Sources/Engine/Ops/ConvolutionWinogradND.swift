@@ -49,17 +49,11 @@ extension ConvKernels {
         return r == 5 || r == 7
     }
 
-    /// Fewest tiles (over the whole batch) for this path: with fewer, each per-point sgemm has too few columns and the
-    /// weight transform (one per call, `cout * cin` kernels) costs about as much as the products, so im2col + sgemm is
-    /// faster (measured on V-Net's deep layers: 256 channels at 8x8 x 4 samples, 16 tiles, ran at 0.5x im2col's speed;
-    /// 128 channels at 2x4x4, 4 tiles, and 64 at 4x8x8, 32 tiles, at 0.4-0.8x of the sgemm peak).
-    static let winogradNDMinimumTiles = 64
-
     /// Whether `forward` / `backwardData` / `backwardWeight` take the GEMM-based Winograd path (never under `.gemm`,
-    /// the reference path of the tests) for `batch` samples of geometry `g`.
-    static func useWinogradND(cin: Int, cout: Int, batch: Int, _ g: WindowGeometry) -> Bool {
-        guard algorithm != .gemm && Swift.min(cin, cout) >= winogradNDMinimumChannels && winogradNDSupports(g) else { return false }
-        return batch * WinogradNDPlan(g, tile: winogradNDTile(g)).tilesPerSample >= winogradNDMinimumTiles
+    /// the reference path of the tests). Small layers included: V-Net's deepest (256 channels at 8x8 x 4 samples, 16
+    /// tiles; 64 channels at 4x8x8, 32 tiles of m = 2) measured 1.2-2x faster here than im2col + sgemm.
+    static func useWinogradND(cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
+        algorithm != .gemm && Swift.min(cin, cout) >= winogradNDMinimumChannels && winogradNDSupports(g)
     }
 
     /// Floats added to the stride between transform points in the tile buffers (and the transformed weights): with
