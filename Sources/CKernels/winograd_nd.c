@@ -120,52 +120,6 @@ static void lane_origins(long tb, int lanes, const int tiles[3], long sampleStri
 }
 
 #if defined(__AVX2__)
-// Gathers with AVX2 masked gathers: per element e of the n0 x n1 x n2 patch, lane l reads src[idx_l + rel[e]] where the
-// element is inside the volume (mask) and 0 elsewhere (or for lanes past `lanes`). Returns 0 (nothing written) when
-// the lane indices do not fit in 32 bits; the caller then uses the scalar path.
-static int vector_masks(int lanes, const long base[8], const int z0[8], const int y0[8], const int x0[8], const int dims[3],
-                        const int step[3], const int n[3], __m256i *idx, __m256i *mask, long *rel) {
-    int iv[8], zv[8], yv[8], xv[8];
-    for (int l = 0; l < 8; l++) {
-        if (l < lanes) {
-            const long i = base[l] + ((long)z0[l] * dims[1] + y0[l]) * dims[2] + x0[l];
-            if (i > 2147483647L - (1L << 24) || i < -2147483647L + (1L << 24)) return 0;
-            iv[l] = (int)i; zv[l] = z0[l]; yv[l] = y0[l]; xv[l] = x0[l];
-        } else {
-            iv[l] = 0; zv[l] = -(1 << 30); yv[l] = 0; xv[l] = 0;
-        }
-    }
-    *idx = _mm256_loadu_si256((const __m256i *)iv);
-    const __m256i Z = _mm256_loadu_si256((const __m256i *)zv), Y = _mm256_loadu_si256((const __m256i *)yv),
-                  X = _mm256_loadu_si256((const __m256i *)xv), neg1 = _mm256_set1_epi32(-1);
-    const __m256i D0 = _mm256_set1_epi32(dims[0]), D1 = _mm256_set1_epi32(dims[1]), D2 = _mm256_set1_epi32(dims[2]);
-    __m256i my[WGN_MAX_ALPHA], mx[WGN_MAX_ALPHA];
-    for (int b = 0; b < n[1]; b++) {
-        const __m256i y = _mm256_add_epi32(Y, _mm256_set1_epi32(step[1] * b));
-        my[b] = _mm256_and_si256(_mm256_cmpgt_epi32(y, neg1), _mm256_cmpgt_epi32(D1, y));
-    }
-    for (int q = 0; q < n[2]; q++) {
-        const __m256i x = _mm256_add_epi32(X, _mm256_set1_epi32(step[2] * q));
-        mx[q] = _mm256_and_si256(_mm256_cmpgt_epi32(x, neg1), _mm256_cmpgt_epi32(D2, x));
-    }
-    const long hw = (long)dims[1] * dims[2];
-    int e = 0;
-    for (int a = 0; a < n[0]; a++) {
-        const __m256i z = _mm256_add_epi32(Z, _mm256_set1_epi32(step[0] * a));
-        const __m256i mz = _mm256_and_si256(_mm256_cmpgt_epi32(z, neg1), _mm256_cmpgt_epi32(D0, z));
-        for (int b = 0; b < n[1]; b++) {
-            const __m256i mzy = _mm256_and_si256(mz, my[b]);
-            for (int q = 0; q < n[2]; q++, e++) {
-                mask[e] = _mm256_and_si256(mzy, mx[q]);
-                rel[e] = (long)(step[0] * a) * hw + (long)(step[1] * b) * dims[2] + step[2] * q;
-            }
-        }
-    }
-    return 1;
-}
-#endif
-
-#if defined(__AVX2__)
 /// In-register transpose of the 8 x 8 floats r[0..7] (row l = lane l): r[q][l] <- r[l][q].
 static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
     const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -234,6 +188,18 @@ static inline void gather_rows(const float *sc, const row_lanes *rl, const int d
 }
 #endif
 
+/// Stores the P transformed points of `lanes` tiles: point p of lane l at d[p * ldP + l].
+static inline void store_points(const v8 *res, float *d, int lanes, int P, long ldP) {
+    if (lanes == 8) {
+        for (int p = 0; p < P; p++) memcpy(d + p * ldP, &res[p], sizeof(v8));
+        return;
+    }
+    for (int p = 0; p < P; p++) {
+        const float *r = (const float *)&res[p];
+        for (int l = 0; l < lanes; l++) d[p * ldP + l] = r[l];
+    }
+}
+
 void wgn_gather(const float *src, long sampleStride, long chanStride, int C, const int dims[3],
                 const int *org0, const int *org1, const int *org2, const int tiles[3], const int step[3],
                 const int n[3], const int alpha[3], const float *M0, const float *M1, const float *M2,
@@ -242,10 +208,6 @@ void wgn_gather(const float *src, long sampleStride, long chanStride, int C, con
     const transform_plan tp = make_plan(n, alpha, M0, M1, M2);
     const int nvol = n[0] * n[1] * n[2], P = alpha[0] * alpha[1] * alpha[2];
     const long hw = (long)dims[1] * dims[2];
-#if defined(__AVX2__)
-    __m256i vmask[MAXP];
-    long vrel[MAXP];
-#endif
     for (long tb = t0; tb < t1; tb += 8) {
         const int lanes = (int)(t1 - tb < 8 ? t1 - tb : 8);
         long base[8];
@@ -258,35 +220,7 @@ void wgn_gather(const float *src, long sampleStride, long chanStride, int C, con
             make_row_lanes(lanes, base, z0, y0, x0, dims, step, n[0], n[1], &rl);
             for (int c = 0; c < C; c++) {
                 gather_rows(src + c * chanStride, &rl, dims, step, n, buf);
-                const v8 *res = apply_all(buf, tmp, &tp);
-                float *d = dst + c * ldC + (tb - t0);
-                if (lanes == 8) {
-                    for (int p = 0; p < P; p++) memcpy(d + p * ldP, &res[p], sizeof(v8));
-                } else {
-                    for (int p = 0; p < P; p++) {
-                        const float *r = (const float *)&res[p];
-                        for (int l = 0; l < lanes; l++) d[p * ldP + l] = r[l];
-                    }
-                }
-            }
-            continue;
-        }
-        __m256i vidx;
-        if (vector_masks(lanes, base, z0, y0, x0, dims, step, n, &vidx, vmask, vrel)) {
-            for (int c = 0; c < C; c++) {
-                const float *sc = src + c * chanStride;
-                for (int e = 0; e < nvol; e++)
-                    buf[e] = (v8)_mm256_mask_i32gather_ps(_mm256_setzero_ps(), sc + vrel[e], vidx, _mm256_castsi256_ps(vmask[e]), 4);
-                const v8 *res = apply_all(buf, tmp, &tp);
-                float *d = dst + c * ldC + (tb - t0);
-                if (lanes == 8) {
-                    for (int p = 0; p < P; p++) memcpy(d + p * ldP, &res[p], sizeof(v8));
-                } else {
-                    for (int p = 0; p < P; p++) {
-                        const float *r = (const float *)&res[p];
-                        for (int l = 0; l < lanes; l++) d[p * ldP + l] = r[l];
-                    }
-                }
+                store_points(apply_all(buf, tmp, &tp), dst + c * ldC + (tb - t0), lanes, P, ldP);
             }
             continue;
         }
@@ -347,17 +281,20 @@ void wgn_gather(const float *src, long sampleStride, long chanStride, int C, con
                 }
             }
             }
-            const v8 *res = apply_all(buf, tmp, &tp);
-            float *d = dst + c * ldC + (tb - t0);
-            if (lanes == 8) {
-                for (int p = 0; p < P; p++) memcpy(d + p * ldP, &res[p], sizeof(v8));
-            } else {
-                for (int p = 0; p < P; p++) {
-                    const float *r = (const float *)&res[p];
-                    for (int l = 0; l < lanes; l++) d[p * ldP + l] = r[l];
-                }
-            }
+            store_points(apply_all(buf, tmp, &tp), dst + c * ldC + (tb - t0), lanes, P, ldP);
         }
+    }
+}
+
+/// The inverse of store_points: point p of lane l from s[p * ldP + l], lanes past `lanes` zero.
+static inline void load_points(const float *s, v8 *buf, int lanes, int P, long ldP) {
+    if (lanes == 8) {
+        for (int p = 0; p < P; p++) memcpy(&buf[p], s + p * ldP, sizeof(v8));
+        return;
+    }
+    for (int p = 0; p < P; p++) {
+        float *r = (float *)&buf[p];
+        for (int l = 0; l < 8; l++) r[l] = l < lanes ? s[p * ldP + l] : 0.0f;
     }
 }
 
@@ -397,15 +334,7 @@ void wgn_scatter(const float *src, long ldP, long ldC, int C, float *dst, long s
                     rowOK[a * m[1] + bb] = (unsigned char)ok;
                 }
             for (int c = 0; c < C; c++) {
-                const float *s = src + c * ldC + (tb - t0);
-                if (lanes == 8) {
-                    for (int p = 0; p < P; p++) memcpy(&buf[p], s + p * ldP, sizeof(v8));
-                } else {
-                    for (int p = 0; p < P; p++) {
-                        float *r = (float *)&buf[p];
-                        for (int l = 0; l < 8; l++) r[l] = l < lanes ? s[p * ldP + l] : 0.0f;
-                    }
-                }
+                load_points(src + c * ldC + (tb - t0), buf, lanes, P, ldP);
                 const v8 *res = apply_all(buf, tmp, &tp);
                 const __m256 bv = _mm256_set1_ps(bias ? bias[c] : 0.0f);
                 float *dc = dst + c * chanStride;
@@ -437,15 +366,7 @@ void wgn_scatter(const float *src, long ldP, long ldC, int C, float *dst, long s
         const long off0 = ((long)z0[0] * dims[1] + y0[0]) * dims[2] + x0[0];
         for (int l = 0; l < lanes; l++) laneOff[l] = base[l] - base[0] + ((long)z0[l] * dims[1] + y0[l]) * dims[2] + x0[l] - off0;
         for (int c = 0; c < C; c++) {
-            const float *s = src + c * ldC + (tb - t0);
-            if (lanes == 8) {
-                for (int p = 0; p < P; p++) memcpy(&buf[p], s + p * ldP, sizeof(v8));
-            } else {
-                for (int p = 0; p < P; p++) {
-                    float *r = (float *)&buf[p];
-                    for (int l = 0; l < 8; l++) r[l] = l < lanes ? s[p * ldP + l] : 0.0f;
-                }
-            }
+            load_points(src + c * ldC + (tb - t0), buf, lanes, P, ldP);
             const v8 *res = apply_all(buf, tmp, &tp);
             const float *fr = (const float *)res;
             const float b = bias ? bias[c] : 0.0f;
@@ -488,10 +409,6 @@ void wgn_arrays(const float *src, long srcLane, long srcElem, long count, const 
     v8 buf[MAXP], tmp[MAXP];
     const transform_plan tp = make_plan(n, alpha, M0, M1, M2);
     const int nvol = n[0] * n[1] * n[2], P = alpha[0] * alpha[1] * alpha[2];
-#if defined(__AVX2__)
-    const int laneIdx = srcLane > 0 && srcLane * 8 < (1L << 24) && srcElem >= 0;
-    const __m256i vlane = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)(laneIdx ? srcLane : 0)));
-#endif
     for (long l0 = 0; l0 < count; l0 += 8) {
         const int lanes = (int)(count - l0 < 8 ? count - l0 : 8);
         float *fb = (float *)buf;
@@ -510,9 +427,6 @@ void wgn_arrays(const float *src, long srcLane, long srcElem, long count, const 
                 transpose8(r);
                 for (int q = 0; q < 8 && e0 + q < nvol; q++) buf[e0 + q] = (v8)r[q];
             }
-        } else if (lanes == 8 && laneIdx) {
-            const float *s0 = src + l0 * srcLane;
-            for (int e = 0; e < nvol; e++) buf[e] = (v8)_mm256_i32gather_ps(s0 + e * srcElem, vlane, 4);
 #endif
         } else {
             if (lanes < 8) memset(buf, 0, sizeof(v8) * nvol);
