@@ -16,9 +16,10 @@ extension Tensor {
         let shared = weight.count == 1
         let out = Tensor.empty(shape)
         let px = storage.pointer, pa = weight.storage.pointer, po = out.storage.pointer
-        for b in 0..<n {
-            for c in 0..<channels {
-                let a = pa[shared ? 0 : c], base = (b * channels + c) * inner
+        // Parallel over (sample, channel) planes; branch-free inner loops (they vectorise).
+        Parallel.forEachChunk(n * channels, minPerChunk: Swift.max(1, 16_384 / Swift.max(inner, 1))) { planes in
+            for sc in planes {
+                let a = pa[shared ? 0 : sc % channels], base = sc * inner
                 for i in base..<(base + inner) { let v = px[i]; po[i] = v > 0 ? v : a * v }
             }
         }
@@ -27,17 +28,37 @@ extension Tensor {
             let ga = Tensor(zeros: weight.shape)
             let pg = g.storage.pointer, pgx = gx.storage.pointer, pga = ga.storage.pointer
             let px = self.storage.pointer, pa = weight.storage.pointer
-            for b in 0..<n {
-                for c in 0..<channels {
-                    let a = pa[shared ? 0 : c], base = (b * channels + c) * inner
-                    var s: Float = 0
-                    for i in base..<(base + inner) {
-                        let v = px[i], gi = pg[i]
-                        if v > 0 { pgx[i] = gi } else { pgx[i] = a * gi; s += gi * v }
+            // Per-plane sums of g * x over x <= 0, reduced in a fixed order afterwards (deterministic for any thread count).
+            var sums = [Float](repeating: 0, count: n * channels)
+            sums.withUnsafeMutableBufferPointer { ps in
+                let psum = ps.baseAddress!
+                Parallel.forEachChunk(n * channels, minPerChunk: Swift.max(1, 16_384 / Swift.max(inner, 1))) { planes in
+                    for sc in planes {
+                        let a = pa[shared ? 0 : sc % channels], base = sc * inner
+                        // Eight running sums (one SIMD register) instead of one serial sum.
+                        var s8 = SIMD8<Float>(repeating: 0)
+                        let va = SIMD8<Float>(repeating: a), zero = SIMD8<Float>(repeating: 0)
+                        var i = base
+                        while i + 8 <= base + inner {
+                            let v = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let pos = v .> zero
+                            UnsafeMutableRawPointer(pgx + i).storeBytes(of: gi.replacing(with: va * gi, where: .!pos), as: SIMD8<Float>.self)
+                            s8 += (gi * v).replacing(with: 0, where: pos)
+                            i += 8
+                        }
+                        var s = s8.sum()
+                        while i < base + inner {
+                            let v = px[i], gi = pg[i], pos = v > 0
+                            pgx[i] = pos ? gi : a * gi
+                            s += pos ? 0 : gi * v
+                            i += 1
+                        }
+                        psum[sc] = s
                     }
-                    pga[shared ? 0 : c] += s
                 }
             }
+            for sc in 0..<(n * channels) { pga[shared ? 0 : sc % channels] += sums[sc] }
             return [gx, ga]
         }
     }
