@@ -274,5 +274,6 @@ extension Bench {
             let s = fam[f] ?? 0
             print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total))
         }
+        printOps(entries, total: total)
     }
 }

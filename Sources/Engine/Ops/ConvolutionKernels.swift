@@ -192,7 +192,7 @@ public enum ConvKernels {
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
         if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
-        if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g)))
+        if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g) && winogradBackwardDataPays(g)))
             && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
