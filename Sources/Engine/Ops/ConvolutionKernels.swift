@@ -147,6 +147,11 @@ public enum ConvKernels {
                        epilogue: epilogue, g)
             return
         }
+        if allowDirect && useDilatedDirect(g) {  // ConvolutionDilated.swift
+            dilatedConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
+                        epilogue: epilogue, g)
+            return
+        }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
             pointwiseSmall(x: x, w: w, wsCo: cin, wsCi: 1, bias: bias, y: y, batch: batch, cin: cin, cout: cout, positions: g.outputVolume,
                            epilogue: epilogue)
@@ -198,6 +203,10 @@ public enum ConvKernels {
         }
         if allowDirect && useDirect(g) {
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
+            return
+        }
+        if allowDirect && useDilatedDirect(g) {
+            dilatedConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
@@ -305,6 +314,10 @@ public enum ConvKernels {
         }
         if allowDirect && useDirect(g) {
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
+        if allowDirect && useDilatedDirect(g) {
+            dilatedWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
