@@ -43,7 +43,7 @@ public final class MCDropout: Strategy {
 
     /// Dropout probability and placement.
     public let p: Double
-    public let placement: String
+    public let placement: DropoutPlacement
     /// Stochastic passes per prediction, and how many go through the network in one batch.
     public let samples: Int
     /// nil = `auto` (`autoBatchPasses`).
@@ -55,7 +55,9 @@ public final class MCDropout: Strategy {
 
     public init(options: StrategyOptions) throws {
         p = options.double("p", default: 0.5, in: 0...0.95)
-        placement = options.choice("where", default: "encoder-ramp", from: ["encoder", "decoder", "both", "encoder-ramp"])
+        let sites = DropoutPlacement.allCases.filter { $0 != .none }
+        placement = DropoutPlacement(rawValue: options.choice("where", default: DropoutPlacement.encoderRamp.rawValue,
+                                                              from: sites.map(\.rawValue))) ?? .encoderRamp
         samples = options.int("samples", default: Self.defaultSamples, in: 1...1000)
         let bp = options.string("batch-passes", default: "auto") ?? "auto"
         if bp == "auto" {
@@ -73,7 +75,7 @@ public final class MCDropout: Strategy {
     /// Asks the network for dropout at the selected sites (`DropoutPlan`; a U-Net puts it at the end of its DoubleConvs).
     public func configure(model: inout NetworkSpec) {
         guard p > 0 else { return }
-        model.dropout = DropoutPlan(p: p, placement: DropoutPlacement(rawValue: placement) ?? .encoderRamp)
+        model.dropout = DropoutPlan(p: p, placement: placement)
     }
 
     /// Mean probabilities of `samples` stochastic passes over `image` `[C, D, H, W]` with the run's model and sliding window.

@@ -51,8 +51,8 @@ public final class MeanTeacher: Strategy {
     /// Which views get the input noise.
     let noiseOnStudent: Bool
     let noiseOnTeacher: Bool
-    let lossKind: String
-    let augment: String
+    let lossKind: ConsistencyDivergence
+    let augment: StudentViewAugmentation
     let predictWithTeacher: Bool
 
     /// The EMA network; built lazily from the run (`willStartRun`, or the first `predict` in `semiseg predict`).
@@ -75,11 +75,11 @@ public final class MeanTeacher: Strategy {
         emaWarmup = options.bool("ema-warmup", default: true)
         horizon = options.double("horizon", default: 0, in: 0...1)
         noise = options.double("noise", default: 0.1, in: 0...10)
-        let noiseOn = options.choice("noise-on", default: "teacher", from: ["teacher", "student", "both"])
-        noiseOnStudent = noiseOn != "teacher"
-        noiseOnTeacher = noiseOn != "student"
-        lossKind = options.choice("loss", default: "mse", from: ["mse", "kl"])
-        augment = options.choice("augment", default: "none", from: ["none", "standard", "run"])
+        let noiseOn = options.choice("noise-on", default: NoisedViews.teacher)
+        noiseOnStudent = noiseOn != .teacher
+        noiseOnTeacher = noiseOn != .student
+        lossKind = options.choice("loss", default: ConsistencyDivergence.mse)
+        augment = options.choice("augment", default: StudentViewAugmentation.none)
         predictWithTeacher = options.choice("predict-with", default: PredictingNetwork.student) == .teacher
         (forward, runningStatistics) = options.studentPasses()
         try options.finish()
@@ -106,8 +106,10 @@ public final class MeanTeacher: Strategy {
 
     public func willStartRun(_ run: RunContext) throws {
         try ensureTeacher(run)
-        if augment != "none" {
-            augmenter = try Augmenter(augment == "standard" ? .standard : run.config.augmentationConfig)
+        switch augment {
+        case .none: break
+        case .standard: augmenter = try Augmenter(.standard)
+        case .run: augmenter = try Augmenter(run.config.augmentationConfig)
         }
     }
 
@@ -179,8 +181,8 @@ public final class MeanTeacher: Strategy {
         target = target.detached()
         let logits = studentLogits ?? run.studentLogits(studentView ?? u, runningStatistics: runningStatistics)
         switch lossKind {
-        case "kl": return Losses.klDivergence(logits: logits, target: target)
-        default: return Losses.mse(logits.softmax(axis: 1), target)
+        case .kl: return Losses.klDivergence(logits: logits, target: target)
+        case .mse: return Losses.mse(logits.softmax(axis: 1), target)
         }
     }
 
@@ -231,3 +233,9 @@ public final class MeanTeacher: Strategy {
         }
     }
 }
+
+/// Which views get the input noise (`noise-on`).
+enum NoisedViews: String, CaseIterable { case teacher, student, both }
+
+/// The student view's augmentation (`augment`): none, the core's standard preset, or the run's own settings.
+enum StudentViewAugmentation: String, CaseIterable { case none, standard, run }

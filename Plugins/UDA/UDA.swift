@@ -32,11 +32,10 @@ public final class UDA: Strategy {
     let temperature: Double
     /// Confidence threshold on the target's max probability (0 = keep every voxel).
     let threshold: Double
-    /// "kl" or "mse".
-    let loss: String
+    let loss: ConsistencyDivergence
     let tsa: TSASchedule
-    /// Augmentation preset of the student branch ("standard", "seed-workflow", "none", or "run" = the run's own).
-    let augmentation: String
+    /// Augmentation of the student branch: a preset, or the run's own.
+    let augmentation: StudentAugmentation
     /// Which passes move BatchNorm's running statistics (`labeled`: only the trainer's supervised pass).
     let runningStatistics: RunningStatistics
     private var augmenter: Augmenter?
@@ -64,10 +63,10 @@ public final class UDA: Strategy {
         rampUp = options.double("ramp-up", default: 1, in: 0...1)
         temperature = options.double("temperature", default: 1, in: 0.05...10)
         threshold = options.double("threshold", default: 0, in: 0...1)
-        loss = options.choice("loss", default: "kl", from: ["kl", "mse"])
+        loss = options.choice("loss", default: ConsistencyDivergence.kl)
         let t = options.choice("tsa", default: "none", from: TSASchedule.allCases.map(\.rawValue))
         tsa = TSASchedule(rawValue: t) ?? .off
-        augmentation = options.choice("augmentation", default: "standard", from: ["standard", "seed-workflow", "none", "run"])
+        augmentation = options.choice("augmentation", default: StudentAugmentation.standard)
         runningStatistics = options.choice("running-stats", default: RunningStatistics.labeled)
         try options.finish()
     }
@@ -78,8 +77,7 @@ public final class UDA: Strategy {
         if tsa != .off && run.config.loss != .ce {
             throw TrainingError("uda: tsa=\(tsa.rawValue) anneals the cross-entropy; it needs --loss ce (got \(run.config.loss))")
         }
-        let cfg = augmentation == "run" ? run.config.augmentationConfig : (AugmentationPreset(rawValue: augmentation).map { AugmentationConfig.preset($0) } ?? .standard)
-        augmenter = try Augmenter(cfg)
+        augmenter = try Augmenter(augmentation.config(run: run.config))
     }
 
     /// The ramped consistency weight at the run's current progress.
@@ -119,8 +117,26 @@ public final class UDA: Strategy {
         let x = BatchSamples.stack(student, like: u.shape)
         let target = UDAConsistency.target(logits: targetLogits, grids: grids, temperature: temperature, threshold: threshold)
         let studentLogits = run.studentLogits(x, runningStatistics: runningStatistics)
-        let l = loss == "mse" ? UDAConsistency.meanSquaredError(studentLogits: studentLogits, target: target)
+        let l = loss == .mse ? UDAConsistency.meanSquaredError(studentLogits: studentLogits, target: target)
                               : UDAConsistency.klDivergence(studentLogits: studentLogits, target: target)
         return (l, target)
+    }
+}
+
+/// The student view's augmentation (`augmentation` option): one of the core presets, or `run` = the run's own
+/// `--augmentation` settings.
+enum StudentAugmentation: String, CaseIterable {
+    case standard
+    case seedWorkflow = "seed-workflow"
+    case none
+    case run
+
+    func config(run: TrainConfig) -> AugmentationConfig {
+        switch self {
+        case .standard: return .preset(.standard)
+        case .seedWorkflow: return .preset(.seedWorkflow)
+        case .none: return .preset(.none)
+        case .run: return run.augmentationConfig
+        }
     }
 }

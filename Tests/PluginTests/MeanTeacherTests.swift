@@ -37,7 +37,7 @@ struct MeanTeacherTests {
         // clamp(randn * 0.1, -0.2, 0.2) on the teacher's input only, MSE on softmax, the student predicts.
         let s = try MeanTeacher(options: StrategyOptions([:], owner: "mean-teacher"))
         #expect(s.weight == 0.1 && s.rampUp == 1 && s.alpha == 0.99 && s.alphaFinal == 0.99 && s.emaWarmup && s.horizon == 0)
-        #expect(s.noise == 0.1 && s.noiseOnTeacher && !s.noiseOnStudent && s.lossKind == "mse" && s.augment == "none")
+        #expect(s.noise == 0.1 && s.noiseOnTeacher && !s.noiseOnStudent && s.lossKind == .mse && s.augment == .none)
         #expect(!s.predictWithTeacher)
         // Measured on the real CT (README): a separate student pass that leaves BatchNorm's running statistics alone.
         #expect(s.forward == .labeled && s.runningStatistics == .labeled)

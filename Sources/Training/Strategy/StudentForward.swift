@@ -106,6 +106,11 @@ extension RunContext {
     }
 }
 
+/// The divergence of a consistency loss between a student's logits and a target distribution (`loss` option of the
+/// consistency plugins): `kl` = KL(target ‖ softmax(student)) (UDA's `_kl_divergence_with_logits`), `mse` = mean
+/// squared error between the softmax probabilities (SSL4MIS's `softmax_mse_loss`).
+public enum ConsistencyDivergence: String, CaseIterable, Sendable { case kl, mse }
+
 /// Which network of a Mean-Teacher-style strategy predicts (`predict-with`): the trained student or its EMA teacher.
 public enum PredictingNetwork: String, CaseIterable, Sendable { case student, teacher }
 
