@@ -132,8 +132,9 @@ final class ResNetEncoder: Module {
 
     /// (layer1 output at stride 4, layer4 output at the output stride) for `x` `[N, Cin, *spatial]`.
     func features(_ x: Tensor) -> (low: Tensor, high: Tensor) {
+        let rep = { (v: Int) in [Int](repeating: v, count: self.dims) }
         let stem = conv1.fusedInference(x, norm: bn1, relu: true) ?? bn1(conv1(x), fusedReLU: true)
-        var h = stem.maxPool3Stride2(), low = h  // = maxPool(kernel: 3, stride: 2, padding: 1)
+        var h = stem.maxPool(kernel: rep(3), stride: rep(2), padding: rep(1)), low = h
         for (i, (layer, drop)) in zip(layers, drops).enumerated() {
             h = layer(h)
             if let drop { h = drop(h) }
