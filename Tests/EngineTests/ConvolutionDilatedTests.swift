@@ -50,13 +50,13 @@ struct ConvolutionDilatedTests {
             dx.withUnsafeMutableBufferPointer { pdx in dw.withUnsafeMutableBufferPointer { pdw in
                 let ep = ConvKernels.Epilogue(scale: ps.baseAddress, shift: pt.baseAddress, relu: true)
                 if direct {
-                    ConvKernels.dilatedConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!, batch: batch,
+                    ConvKernels.directConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!, batch: batch,
                                             cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
-                    ConvKernels.dilatedConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: pf.baseAddress!, batch: batch,
+                    ConvKernels.directConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: pf.baseAddress!, batch: batch,
                                             cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, epilogue: ep, g)
-                    ConvKernels.dilatedConv(x: pg.baseAddress!, w: pw.baseAddress!, bias: nil, y: pdx.baseAddress!, batch: batch,
+                    ConvKernels.directConv(x: pg.baseAddress!, w: pw.baseAddress!, bias: nil, y: pdx.baseAddress!, batch: batch,
                                             cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
-                    ConvKernels.dilatedWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: batch,
+                    ConvKernels.directWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: batch,
                                                   cin: cin, cout: cout, g)
                 } else {
                     ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!, batch: batch,

@@ -142,14 +142,9 @@ public enum ConvKernels {
             winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g, cacheFilter: cacheFilter)
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
                        epilogue: epilogue, g)
-            return
-        }
-        if allowDirect && useDilatedDirect(g) {  // ConvolutionDilated.swift
-            dilatedConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
-                        epilogue: epilogue, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
@@ -201,12 +196,8 @@ public enum ConvKernels {
             && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
-            return
-        }
-        if allowDirect && useDilatedDirect(g) {
-            dilatedConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
@@ -312,12 +303,8 @@ public enum ConvKernels {
             winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
-            return
-        }
-        if allowDirect && useDilatedDirect(g) {
-            dilatedWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
         if allowDirect && usePointwiseSmall(cin: cin, cout: cout, g) {
