@@ -62,7 +62,7 @@ struct BCPTests {
         let expected = (cfg.supervisedLoss(logits, target, mask: 1 - region).item * 0.5 + cfg.supervisedLoss(logits, target, mask: region).item) * 0.5
         #expect(abs(got - expected) < 1e-6)
         #expect(abs(got - BCP.loss(logits, m).item) > 1e-4, "differs from the reference's background-inclusive Dice")
-        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).lossKind == .reference)
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).lossKind(rank: 4) == .reference && BCP(options: StrategyOptions([:], owner: "bcp")).lossKind(rank: 5) == .run)
         #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["loss": "dice"], owner: "bcp")) }
     }
 
@@ -178,5 +178,128 @@ struct BCPTests {
         #expect(try resumesExactly { try BCP(options: StrategyOptions([:], owner: "bcp")) })
         // Killed after a pre-training epoch whose weights were kept as the best: they come back from the checkpoint.
         #expect(try resumesExactly { try BCP(options: StrategyOptions(["pretrain": "0.6"], owner: "bcp")) })
+    }
+
+    /// The running statistics of every BatchNorm layer of `model`, in stateDict order.
+    static func runningStatistics(_ model: any SegmentationNetwork) -> [Float] {
+        model.stateDict().filter { $0.key.hasSuffix("running_mean") || $0.key.hasSuffix("running_var") }
+            .sorted { $0.key < $1.key }.flatMap { $0.value.scalars }
+    }
+
+    /// `running-stats=labeled`: after a BCP step (pre-training and self-training) BatchNorm's running statistics are
+    /// those of one plain training-mode pass over the labeled batch, not of the mixed images (issue #20: validation and
+    /// test images are never mixed); `all` (the reference) moves them with the mixed passes only.
+    @Test func runningStatisticsComeFromThePlainLabeledBatch() throws {
+        /// One BCP step with `options`; returns the running statistics after it and those of one plain training-mode
+        /// pass over the labeled batch from the same starting weights.
+        func step(_ options: [String: String], unlabeled: Bool) throws -> (got: [Float], plain: [Float]) {
+            let dir = tempRunDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let s = try BCP(options: StrategyOptions(options, owner: "bcp"))
+            let t = try strategyTrainer(s, dir: dir)
+            try s.willStartRun(t.run)
+            var rng = RNG(seed: 5)
+            let x = Tensor.randn([2, 1, 16, 16], rng: &rng) * 2 + 1, u = Tensor.randn([2, 1, 16, 16], rng: &rng) * 0.5 - 3
+            let y = Tensor((0..<512).map { Float(($0 / 7) % 2) }, shape: [2, 16, 16])
+            let reference = t.run.makeModel(0)
+            reference.copyState(from: t.run.model)
+            reference.train()
+            _ = withNoGrad { reference(x) }
+            t.run.model.train()
+            _ = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: unlabeled ? u : nil,
+                                                              strategy: s, model: t.run.model, run: t.run))
+            return (BCPTests.runningStatistics(t.run.model), BCPTests.runningStatistics(reference))
+        }
+        for (pretrain, supWeight) in [("1", "0"), ("1", "1"), ("0", "0"), ("0", "1")] {
+            let (got, want) = try step(["pretrain": pretrain, "running-stats": "labeled", "sup-weight": supWeight], unlabeled: true)
+            #expect(got.count == want.count && zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 },
+                    "pretrain \(pretrain), sup-weight \(supWeight): running statistics of the plain labeled pass only")
+        }
+        // The reference: only mixed passes, so the statistics differ from the plain pass's.
+        let (got, plain) = try step(["pretrain": "1", "running-stats": "all", "sup-weight": "0"], unlabeled: false)
+        #expect(zip(got, plain).contains { abs($0 - $1) > 1e-3 })
+    }
+
+    /// One BCP step on a labeled batch only (seeded `x` `[2, 1, 16, 16]`, stripes of period `period` as `y`): the loss
+    /// and the logits of a plain training-mode pass of the same weights (running statistics left alone).
+    static func labeledStep(_ options: [String: String], seed: UInt64, period: Int) throws -> (loss: Float, logits: Tensor, y: Tensor, records: [String: Double]) {
+        let dir = tempRunDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try BCP(options: StrategyOptions(options, owner: "bcp"))
+        let t = try strategyTrainer(s, dir: dir)
+        try s.willStartRun(t.run)
+        var rng = RNG(seed: seed)
+        let x = Tensor.randn([2, 1, 16, 16], rng: &rng)
+        let y = Tensor((0..<512).map { Float(($0 / period) % 2) }, shape: [2, 16, 16])
+        t.run.model.train()
+        let l = try s.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: nil, strategy: s, model: t.run.model, run: t.run))!.item
+        return (l, withNoGrad { t.run.model.withFrozenRunningStatistics { t.run.model(x) } }, y, t.run.epochValues)
+    }
+
+    /// `sup-weight` w adds w × the run's supervised loss on the plain labeled batch to the mixed terms.
+    @Test func supervisedWeightAddsThePlainLabeledLoss() throws {
+        func loss(_ w: String) throws -> (Float, Float) {
+            let r = try BCPTests.labeledStep(["pretrain": "1", "sup-weight": w], seed: 6, period: 5)
+            return (r.loss, toyConfig(FileManager.default.temporaryDirectory).supervisedLoss(r.logits, r.y).item)
+        }
+        let (l0, _) = try loss("0"), (l2, plain) = try loss("2")
+        #expect(abs(l2 - (l0 + 2 * plain)) < 1e-4, "mixed term + 2 × plain supervised loss (got \(l2), \(l0) + 2 × \(plain))")
+        #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["running-stats": "mixed"], owner: "bcp")) }
+        // Measured defaults (README, session 6): the plain labeled term and its running statistics are on.
+        let d = try BCP(options: StrategyOptions([:], owner: "bcp"))
+        #expect(d.supervisedWeight == 1 && d.runningStatistics == .labeled && d.mixProbability == 1 && d.rampUp == 0)
+    }
+
+    /// Issue #20's mechanism check, on grids whose axes all differ (2D 5x7, 3D 3x5x7, as odd CT sizes): every voxel of
+    /// a mixed image and of its target comes from the same sample and the same (z, y, x) — the pasted one inside the
+    /// box, the base one outside — so image and mask axes agree and the box is where the region says.
+    @Test func mixedImagesAndTargetsAgreeVoxelByVoxelOnNonSquareGrids() {
+        for spatial in [[1, 5, 7], [3, 5, 7]] {
+            let n = spatial.reduce(1, *), b = 2
+            // Value = 1000·which + 100·sample + voxel index, for images and targets alike.
+            func batch(_ which: Int, image: Bool) -> Tensor {
+                let v = (0..<(b * n)).map { Float(1000 * which + 100 * ($0 / n)) + Float($0 % n) / 100 }
+                let sp = spatial[0] == 1 ? Array(spatial.suffix(2)) : spatial
+                return Tensor(v, shape: image ? [b, 1] + sp : [b] + sp)
+            }
+            var rng = RNG(seed: 11)
+            let box = MixBox.random(spatial: spatial, sideFraction: 2.0 / 3.0, rng: &rng)
+            let outside = (batch(1, image: true), batch(1, image: false)), inside = (batch(2, image: true), batch(2, image: false))
+            let region = BCP.region(box, count: b, like: outside.0)
+            let m = BCP.mix(outside: outside, inside: inside, region: region, outsideWeight: 1, insideWeight: 1)
+            #expect(box.size == spatial.map { $0 == 1 ? 1 : Int(Double($0) * 2.0 / 3.0) })
+            for s in 0..<b { for z in 0..<spatial[0] { for y in 0..<spatial[1] { for x in 0..<spatial[2] {
+                let i = s * n + (z * spatial[1] + y) * spatial[2] + x
+                let want = Float(1000 * (box.contains(z, y, x) ? 2 : 1) + 100 * s) + Float(i % n) / 100
+                #expect(m.images.scalars[i] == want && m.target.scalars[i] == want && region.scalars[i] == (box.contains(z, y, x) ? 1 : 0),
+                        "spatial \(spatial), sample \(s), voxel (\(z), \(y), \(x))")
+            } } } }
+        }
+    }
+
+    /// `mix-prob` 0: a step trains on its own images and targets with the same loss (pre-training: the whole labeled
+    /// batch; self-training: labeled ground truth weight 1 plus unlabeled pseudo-labels weight `u-weight`); `ramp-up`
+    /// scales `u-weight` by the sigmoid ramp of the run's progress.
+    @Test func unmixedStepsTrainOnTheirOwnTargetsAndTheUnlabeledWeightRamps() throws {
+        let (l, logits, y, records) = try BCPTests.labeledStep(["pretrain": "1", "mix-prob": "0", "sup-weight": "0"], seed: 7, period: 9)
+        let ones = Tensor([Float](repeating: 1, count: 512), shape: [2, 16, 16])
+        let want = (BCP.referenceDice(logits, y, mask: ones) + Losses.crossEntropy(logits, y)).item * 0.5
+        #expect(abs(l - want) < 1e-5, "unmixed pre-training step: ½(Dice + CE) of the plain labeled batch (got \(l), want \(want))")
+        #expect(records["bcp_mixed"] == 0)
+
+        let d2 = tempRunDir()
+        defer { try? FileManager.default.removeItem(at: d2) }
+        let r = try BCP(options: StrategyOptions(["pretrain": "0", "ramp-up": "1"], owner: "bcp"))
+        let t2 = try strategyTrainer(r, dir: d2, epochs: 2)   // 6 steps
+        try r.willStartRun(t2.run)
+        t2.run.globalStep = 3
+        t2.run.model.train()
+        var rng = RNG(seed: 7)
+        let x = Tensor.randn([2, 1, 16, 16], rng: &rng), u = Tensor.randn([2, 1, 16, 16], rng: &rng)
+        _ = try r.supervisedLoss(try StepContext.training(labeled: x, targets: y, mask: nil, unlabeled: u, strategy: r, model: t2.run.model, run: t2.run))
+        let got = t2.run.epochValues["bcp_u_weight"] ?? -1
+        #expect(abs(got - 0.5 * exp(-5 * 0.25)) < 1e-6, "u-weight 0.5 × sigmoid ramp at half the run (got \(got))")
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).mixProbability == 1)
+        #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["mix-prob": "1.5"], owner: "bcp")) }
     }
 }
