@@ -286,5 +286,6 @@ extension Bench {
             print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total)
                   + " | " + part(fwd[f]) + " | " + part(bwd[f]))
         }
+        printOps(entries, total: total)
     }
 }

@@ -74,4 +74,5 @@ void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf
 /// dw[cout][cin][KD][3][3] = G^T du G per (co, depth tap, ci), in double (the adjoint of ssk_wino_filter).
 void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD);
 #include "winograd_nd.h"
+#include "conv_dilated.h"
 #endif

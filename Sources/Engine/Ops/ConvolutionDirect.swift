@@ -122,6 +122,11 @@ extension ConvKernels {
             withUnsafePointer(to: &ep) { epp in
                 let epArg = epilogue == nil ? nil : epp
                 _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
+                    if g.dilation[2] > 1 {  // dilated taps (ConvolutionDilated.swift)
+                        ssk_dconv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                                        Int32(wd), Int32(kd), Int32(kh), Int32(g.dilation[2]), r0, r1)
+                        return
+                    }
                     ssk_conv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
                                    Int32(wd), Int32(kd), Int32(kh), r0, r1)
                 }
@@ -150,6 +155,11 @@ extension ConvKernels {
         if partCount > 0 { part.initialize(repeating: 0, count: partCount) }
         _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
             let target = worker == 0 ? dw : part + (worker - 1) * nw
+            if g.dilation[2] > 1 {  // dilated taps (ConvolutionDilated.swift)
+                ssk_dconv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                                      Int32(wd), Int32(kd), Int32(kh), Int32(g.dilation[2]), r0, r1, chunk)
+                return
+            }
             ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout),
                                  Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, chunk, portable ? 1 : 0)
         }

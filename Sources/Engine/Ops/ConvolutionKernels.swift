@@ -142,7 +142,7 @@ public enum ConvKernels {
             winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g, cacheFilter: cacheFilter)
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false,
                        epilogue: epilogue, g)
             return
@@ -192,11 +192,11 @@ public enum ConvKernels {
     static func backwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, allowDirect: Bool = true, winograd: Bool = false) {
         if allowDirect && prunedBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
-        if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g)))
+        if allowDirect && (algorithm == .winograd || (winograd && useWinograd(cin: cout, cout: cin, g) && winogradBackwardDataPays(g)))
             && winogradBackwardData(gy: gy, w: w, dx: dx, batch: batch, cin: cin, cout: cout, g) {
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
             return
         }
@@ -303,7 +303,7 @@ public enum ConvKernels {
             winogradWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
-        if allowDirect && useDirect(g) {
+        if allowDirect && (useDirect(g) || useDilatedDirect(g)) {  // dilated: ConvolutionDilated.swift
             directWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }

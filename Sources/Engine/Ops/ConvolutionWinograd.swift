@@ -25,7 +25,9 @@ extension ConvKernels {
         guard winogradSupports(g) else { return false }
         switch algorithm {
         case .winograd: return true
-        case .automatic, .winogradTraining: return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
+        case .automatic, .winogradTraining:
+            return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
+                && (algorithm != .automatic || winogradPaysOnMap(cin: cin, cout: cout, g))  // ConvolutionSmallMap.swift
         case .gemm, .direct: return false
         }
     }

@@ -1,0 +1,16 @@
+#ifndef SEMISEG_CONV_DILATED_H
+#define SEMISEG_CONV_DILATED_H
+/// Direct SIMD kernels for dilated 3-wide "same" convolutions (the dilated FCN's rates 2..6): the geometry of
+/// ssk_conv3_rows (one sample, stride 1, kernel KD x KH x 3 with KD, KH in {1, 3}, W a multiple of 16) with every
+/// 3-wide axis dilated by `dil` and padded by `dil`. Rows are the (z, y) output rows, numbered z*H + y.
+
+/// y[co][row] = bias[co] + sum over (ci, taps) of wpack[ci][kz][ky][kx][co] * x[ci][row shifted by the dilated tap], then
+/// the epilogue `ep` when not NULL (same packing, bias and epilogue order as ssk_conv3_rows). Overwrites rows [row0, row1).
+void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
+                     int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1);
+
+/// Adds the weight gradient of output rows [row0, row1) into dw[co][ci][kz][ky][kx] (PyTorch layout): dw += sum over
+/// those rows and x of gy[co][row][x] * x[ci][dilated tap row][x + (kx - 1) * dil]. Rows are taken `chunk` at a time.
+void ssk_dconv3_wgrad_rows(const float *x, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD, int KH,
+                           int dil, long row0, long row1, long chunk);
+#endif

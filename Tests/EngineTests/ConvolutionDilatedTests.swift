@@ -1,0 +1,100 @@
+@testable import Engine
+import Testing
+
+/// The dilated direct kernels (`ConvolutionDilated.swift`, `CKernels/conv_dilated.c`): which geometries they take, and
+/// forward (with bias and with the inference epilogue), backward data and backward weight against im2col + sgemm.
+@Suite("ConvolutionDilated")
+struct ConvolutionDilatedTests {
+    static func geometry(_ sp: [Int], rate: Int, kernel: [Int]? = nil) -> WindowGeometry {
+        let k = kernel ?? [Int](repeating: 3, count: sp.count)
+        return WindowGeometry(op: "test", inputSpatial: sp, kernel: k, stride: nil, padding: k.map { $0 == 3 ? rate : 0 },
+                              dilation: [Int](repeating: rate, count: sp.count))
+    }
+
+    @Test func supportedGeometries() {
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([128, 128], rate: 2)))
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([8, 16, 32], rate: 3)))
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([8, 16, 32], rate: 2, kernel: [1, 3, 3])))
+        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 16], rate: 1)))  // undilated: conv_direct.c
+        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([8, 8], rate: 2)))    // W not a multiple of 16
+        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 24], rate: 2)))
+        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 16], rate: 2, kernel: [5, 5])))
+        let valid = WindowGeometry(op: "test", inputSpatial: [16, 16], kernel: [3, 3], stride: nil, padding: [1, 1], dilation: [2, 2])
+        #expect(!ConvKernels.dilatedDirectSupports(valid))  // padding != rate: output smaller than input
+    }
+
+    /// (batch, cin, cout, spatial, rate, kernel): rates up to 6 (taps past both row ends on 16-wide rows), channel counts
+    /// off the 8- and 4-blocks, a rate beyond H, 3D with a 1-deep kernel.
+    static let cases: [(Int, Int, Int, [Int], Int, [Int]?)] = [
+        (2, 16, 16, [20, 32], 2, nil), (1, 5, 13, [9, 16], 6, nil), (2, 3, 7, [6, 48], 3, nil), (1, 16, 9, [5, 32], 7, nil),
+        (2, 4, 6, [3, 5, 16], 2, nil), (1, 6, 8, [4, 6, 32], 4, [1, 3, 3]),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func matchesIm2colReference(_ index: Int) {
+        let (batch, cin, cout, sp, rate, kernel) = Self.cases[index]
+        let g = Self.geometry(sp, rate: rate, kernel: kernel)
+        #expect(ConvKernels.dilatedDirectSupports(g))
+        var rng = RNG(seed: UInt64(40 + index))
+        let x = (0..<(batch * cin * g.inputVolume)).map { _ in rng.uniform(-1, 1) }
+        let w = (0..<(cout * cin * g.kernelVolume)).map { _ in rng.uniform(-0.3, 0.3) }
+        let b = (0..<cout).map { _ in rng.uniform(-0.3, 0.3) }
+        let scale = (0..<cout).map { _ in rng.uniform(0.5, 2) }, shift = (0..<cout).map { _ in rng.uniform(-0.5, 0.5) }
+        let gy = (0..<(batch * cout * g.outputVolume)).map { _ in rng.uniform(-1, 1) }
+        func run(direct: Bool) -> [[Float]] {
+            var y = [Float](repeating: .nan, count: gy.count), yFused = y, dx = [Float](repeating: .nan, count: x.count)
+            var dw = [Float](repeating: .nan, count: w.count)
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in gy.withUnsafeBufferPointer { pg in
+            scale.withUnsafeBufferPointer { ps in shift.withUnsafeBufferPointer { pt in
+            y.withUnsafeMutableBufferPointer { py in yFused.withUnsafeMutableBufferPointer { pf in
+            dx.withUnsafeMutableBufferPointer { pdx in dw.withUnsafeMutableBufferPointer { pdw in
+                let ep = ConvKernels.Epilogue(scale: ps.baseAddress, shift: pt.baseAddress, relu: true)
+                if direct {
+                    ConvKernels.directConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!, batch: batch,
+                                            cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, g)
+                    ConvKernels.directConv(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: pf.baseAddress!, batch: batch,
+                                            cin: cin, cout: cout, wcin: cin, wcout: cout, flipped: false, epilogue: ep, g)
+                    ConvKernels.directConv(x: pg.baseAddress!, w: pw.baseAddress!, bias: nil, y: pdx.baseAddress!, batch: batch,
+                                            cin: cout, cout: cin, wcin: cin, wcout: cout, flipped: true, g)
+                    ConvKernels.directWeightGrad(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: batch,
+                                                  cin: cin, cout: cout, g)
+                } else {
+                    ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: py.baseAddress!, batch: batch,
+                                        cin: cin, cout: cout, g, allowDirect: false)
+                    ConvKernels.forward(x: px.baseAddress!, w: pw.baseAddress!, bias: pb.baseAddress, y: pf.baseAddress!, batch: batch,
+                                        cin: cin, cout: cout, g, allowDirect: false, epilogue: ep)
+                    ConvKernels.backwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pdx.baseAddress!, batch: batch, cin: cin,
+                                             cout: cout, g, allowDirect: false)
+                    ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: pdw.baseAddress!, batch: batch, cin: cin,
+                                               cout: cout, g, allowDirect: false)
+                }
+            } } } } } } } } } }
+            return [y, yFused, dx, dw]
+        }
+        let got = run(direct: true), ref = run(direct: false)
+        for (name, (a, r)) in zip(["forward", "forward + epilogue", "backward data", "backward weight"], zip(got, ref)) {
+            let mag = r.reduce(0) { Swift.max($0, abs($1)) }, d = zip(a, r).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+            #expect(!a.contains { $0.isNaN } && d <= 1e-5 * Swift.max(mag, 1), "case \(index) \(name): max |diff| \(d), max |ref| \(mag)")
+        }
+    }
+
+    /// `conv` takes the dilated kernels by default and agrees with the `.gemm` reference through the tape.
+    @Test func convDispatchesAndMatchesGemm() {
+        var rng = RNG(seed: 7)
+        let x = Tensor.uniform([2, 8, 16, 32], -1, 1, rng: &rng), w = Tensor.uniform([8, 8, 3, 3], -0.3, 0.3, rng: &rng)
+        func pass(_ algorithm: ConvAlgorithm) -> [[Float]] {
+            ConvKernels.$scopedAlgorithm.withValue(algorithm) {
+                let xi = Tensor(x.scalars, shape: x.shape).requiringGrad(), wi = Tensor(w.scalars, shape: w.shape).requiringGrad()
+                let y = xi.conv(wi, bias: nil, padding: [3, 3], dilation: [3, 3])
+                (y * y).sum().backward()
+                return [y.scalars, xi.grad?.scalars ?? [], wi.grad?.scalars ?? []]
+            }
+        }
+        #expect(ConvKernels.useDilatedDirect(Self.geometry([16, 32], rate: 3)))
+        let got = pass(.automatic), ref = pass(.gemm)
+        for (a, r) in zip(got, ref) {
+            let mag = r.reduce(0) { Swift.max($0, abs($1)) }, d = zip(a, r).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+            #expect(a.count == r.count && d <= 1e-5 * Swift.max(mag, 1), "max |diff| \(d), max |ref| \(mag)")
+        }
+    }
+}
