@@ -46,7 +46,9 @@ import Training
 /// plain term shrinks BCP's gap to supervised from −0.089 (p 0.002) to −0.035; the run's loss in 2D made it worse.
 /// `mix-prob` (1 = the reference; a step that does not mix trains on its images with their own targets) and `ramp-up`
 /// (0 = the reference; else the pseudo-label weight ramps in over that fraction of the run, SSL4MIS's sigmoid ramp) are
-/// there for such studies; neither helped.
+/// there for such studies; neither helped. `box-at` random|foreground (random = the reference; foreground: the box
+/// covers a foreground voxel of the pasted labeled images, `boxCoveringForeground`) did not help on the real CT either
+/// (−0.068 vs −0.035, a wider spread across seeds).
 /// Adapted: the box is a cuboid in 3D (LA's context_mask uses 2/3 of each side too); pre-training and self-training are
 /// one run (the reference trains two); the best pre-training weights are kept in the strategy state (`pretrained`), the
 /// optimizer's moments continue from the last pre-training step (ACDC reloads them from the best checkpoint, LA starts

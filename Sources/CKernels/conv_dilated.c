@@ -47,22 +47,7 @@ INLINE void dl_fwd_block(const float *x, const long *rowOff, const int *valid, c
             }
         }
     }
-    // Bias, then the epilogue as three separately rounded steps (as conv_direct.c).
-    for (int cb = 0; cb < CB; cb++) {
-        const float b = bias ? bias[co0 + cb] : 0.0f;
-        const float sc = ep && ep->scale ? ep->scale[co0 + cb] : 1.0f, sh = ep && ep->shift ? ep->shift[co0 + cb] : 0.0f;
-        for (int xb = 0; xb < XB; xb++) {
-            v16 v = acc[cb][xb] + b;
-            if (ep) {
-                if (ep->scale) {
-                    const v16 m = v * sc;
-                    v = m + sh;
-                }
-                if (ep->relu) v = MAX0(v);
-            }
-            STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, v);
-        }
-    }
+    store_conv_block(acc, bias, ep, yrow, plane, co0, x0, CB, XB);
 }
 
 /// Output columns per chunk (a multiple of 32: the 2-vector blocks tile it).
@@ -110,15 +95,6 @@ void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, cons
     }
 }
 
-/// Horizontal sum of one vector.
-INLINE float dl_hsum(v16 v) {
-    typedef float v8 __attribute__((vector_size(32)));
-    typedef float v4 __attribute__((vector_size(16)));
-    const v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    const v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
-}
-
 /// dW of CB output channels from co0, input channel ci, every tap, over rows [r0, r1): 3*CB accumulators per tap.
 INLINE void dl_wgrad_block(const float *xc, const float *gy, float *dw, long plane, int cin, int D, int H, int W, int KD, int KH,
                            int dil, int ci, int co0, long r0, long r1, const int CB) {
@@ -145,7 +121,7 @@ INLINE void dl_wgrad_block(const float *xc, const float *gy, float *dw, long pla
             const int t = kz * KH + ky;
             for (int cb = 0; cb < CB; cb++) {
                 float *d = dw + (((long)(co0 + cb) * cin + ci) * taps + t) * 3;
-                for (int k = 0; k < 3; k++) d[k] += dl_hsum(a[cb][k]);
+                for (int k = 0; k < 3; k++) d[k] += hsum16(a[cb][k]);
             }
         }
 }

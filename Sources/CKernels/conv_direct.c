@@ -56,24 +56,7 @@ INLINE void fwd_block(const float *x, const long *rowOff, const int *valid, cons
             }
         }
     }
-    // The bias is added last, as the im2col + sgemm path does (same rounding for a single input channel).
-    // Epilogue (inference): (y + bias) * scale, then + shift, then max(., 0) as three separately rounded steps, the
-    // values the unfused conv -> eval batch norm -> ReLU ops produce (separate statements: no FMA contraction).
-    for (int cb = 0; cb < CB; cb++) {
-        const float b = bias ? bias[co0 + cb] : 0.0f;
-        const float sc = ep && ep->scale ? ep->scale[co0 + cb] : 1.0f, sh = ep && ep->shift ? ep->shift[co0 + cb] : 0.0f;
-        for (int xb = 0; xb < XB; xb++) {
-            v16 v = acc[cb][xb] + b;
-            if (ep) {
-                if (ep->scale) {
-                    const v16 m = v * sc;
-                    v = m + sh;
-                }
-                if (ep->relu) v = MAX0(v);
-            }
-            STOREU(yrow + (co0 + cb) * plane + x0 + 16 * xb, v);
-        }
-    }
+    store_conv_block(acc, bias, ep, yrow, plane, co0, x0, CB, XB);
 }
 
 /// All blocks of CB channels from co0 across columns [xa, xb) of one row, XB vectors at a time (then single vectors).
@@ -127,15 +110,6 @@ void ssk_conv3_rows(const float *x, const float *wpack, const float *bias, const
 }
 
 // MARK: - Weight gradient
-
-/// Horizontal sum of one vector.
-INLINE float hsum(v16 v) {
-    typedef float v8 __attribute__((vector_size(32)));
-    typedef float v4 __attribute__((vector_size(16)));
-    const v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    const v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
-}
 
 /// a[cb][k] += gy[cb][x0..x0+16) * (x shifted by k - 1) for the three tap vectors p0, p1, p2 of one position block.
 INLINE void wgrad_vec(v16 p0, v16 p1, v16 p2, const float *g, long plane, v16 a[8][3], const int CB) {
@@ -194,7 +168,7 @@ INLINE void wgrad_block(const float *xc, const float *gyc, float *dw, long plane
         }
         for (int cb = 0; cb < CB; cb++) {
             float *d = dw + (((long)(co0 + cb) * cin + ci) * taps + t) * 3;
-            for (int k = 0; k < 3; k++) d[k] += hsum(a[cb][k]);
+            for (int k = 0; k < 3; k++) d[k] += hsum16(a[cb][k]);
         }
     }
 }
