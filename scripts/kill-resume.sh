@@ -90,15 +90,25 @@ trial() {
       fi ;;
     predict:*)
       # Training is done; the best checkpoint is loaded and test predictions are written: kill once K files exist.
-      local k=${kind#predict:} np=0
-      if wait_for $pid "$steplog" "^ *training done"; then
-        while kill -0 $pid 2>/dev/null; do
-          # (find fails while predictions/ does not exist yet: with pipefail and set -e that must not end the script)
-          np=$( (find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null || true) | wc -l)
-          if [ "$np" -ge "$k" ]; then kill -9 $pid 2>/dev/null && killed=1; observed="prediction writing, $np/4 written"; break; fi
-          sleep 0.005
-        done
-      fi ;;
+      # A kill that finds all 4 files written may land after the run (or the compare cell) has finished: then nothing
+      # is left to resume, so the trial starts over in a fresh folder (up to 3 attempts) rather than test nothing.
+      local k=${kind#predict:} np=0 attempt
+      for attempt in 1 2 3; do
+        if wait_for $pid "$steplog" "^ *training done"; then
+          while kill -0 $pid 2>/dev/null; do
+            # (find fails while predictions/ does not exist yet: with pipefail and set -e that must not end the script)
+            np=$( (find "$rundir/predictions" -maxdepth 1 -name '*.nii.gz' 2>/dev/null || true) | wc -l)
+            if [ "$np" -ge "$k" ]; then kill -9 $pid 2>/dev/null && killed=1; observed="prediction writing, $np/4 written"; break; fi
+            sleep 0.005
+          done
+        fi
+        { [ $killed = 1 ] && [ "$np" -lt 4 ]; } || [ $attempt = 3 ] && break
+        wait $pid 2>/dev/null || true
+        killed=0; np=0; rm -rf "$out"
+        echo "--- kill came too late (all predictions written); attempt $((attempt + 1))" >> "$W/$name.retries"
+        "$@" --out "$out" > "$log" 2>&1 &
+        pid=$!
+      done ;;
   esac
   wait $pid 2>/dev/null || true
   if [ $killed = 0 ]; then

@@ -85,6 +85,8 @@ public final class BCP: Strategy {
     /// with their own targets and the same loss: pre-training on the whole labeled batch, self-training on the labeled
     /// batch (ground truth, weight 1) and the unlabeled batch (pseudo-labels, weight `u-weight`).
     let mixProbability: Double
+    /// Where the box goes (`box-at` random|foreground; random = the reference).
+    let boxPlacement: BoxPlacement
 
     /// The loss of one region of a mixed image.
     enum RegionLoss: String, CaseIterable {
@@ -143,6 +145,7 @@ public final class BCP: Strategy {
         runningStatistics = options.choice("running-stats", default: RunningStatistics.labeled)
         rampUp = options.double("ramp-up", default: 0, in: 0...1)
         mixProbability = options.double("mix-prob", default: 1, in: 0...1)
+        boxPlacement = options.choice("box-at", default: BoxPlacement.random)
         try options.finish()
     }
 
@@ -220,7 +223,7 @@ public final class BCP: Strategy {
     /// The student's logits on mixed images: with `running-stats` labeled the pass leaves BatchNorm's running
     /// statistics alone (they come from the plain labeled pass of `plainLabeledTerm`).
     func mixedLogits(_ images: Tensor, _ run: RunContext) -> Tensor {
-        run.studentLogits(images, runningStatistics: runningStatistics == .labeled ? .labeled : .all)
+        run.studentLogits(images, runningStatistics: runningStatistics)
     }
 
     /// `sup-weight` × the run's supervised loss on the plain labeled batch (nil when the weight is 0). With
@@ -239,7 +242,7 @@ public final class BCP: Strategy {
         let run = step.run
         let x = step.labeledImages, y = step.labeledTargets
         let spatial = BatchSamples.spatialShape(x)
-        let b = MixBox.random(spatial: spatial, sideFraction: box, rng: &run.rng)
+        var b = MixBox.random(spatial: spatial, sideFraction: box, rng: &run.rng)
         let nl = x.shape[0]
         // Drawn only when mixing is optional, so the reference's random stream is unchanged.
         let mixes = mixProbability >= 1 || Double(run.rng.uniform()) < mixProbability
@@ -256,6 +259,7 @@ public final class BCP: Strategy {
             }
             // Labeled half b pasted into labeled half a (one sample: mixed with itself).
             let h = max(nl / 2, 1), a = 0..<h, bb = (nl >= 2 ? h : 0)..<(nl >= 2 ? min(2 * h, nl) : 1)
+            if boxPlacement == .foreground { b = BCP.boxCoveringForeground(b, targets: BCP.rows(y, bb), spatial: spatial, rng: &run.rng) }
             let m = BCP.mix(outside: (BCP.rows(x, a), BCP.rows(y, a)), inside: (BCP.rows(x, bb), BCP.rows(y, bb)),
                             region: BCP.region(b, count: h, like: x), outsideWeight: 1, insideWeight: 1)
             let l = BCP.loss(mixedLogits(m.images, run), m, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses, whole: x.rank == 5)
@@ -297,6 +301,7 @@ public final class BCP: Strategy {
         }
         let h = max(n / 2, 1)
         let first = 0..<h, second = (n >= 2 ? h : 0)..<(n >= 2 ? min(2 * h, n) : 1)
+        if boxPlacement == .foreground { b = BCP.boxCoveringForeground(b, targets: BCP.rows(y, first), spatial: spatial, rng: &run.rng) }
         // Unlabeled outside, labeled box inside; then labeled outside, unlabeled box inside.
         let mu = BCP.mix(outside: (BCP.rows(u, first), BCP.rows(pseudo, first)), inside: (BCP.rows(x, first), BCP.rows(y, first)),
                          region: BCP.region(b, count: first.count, like: x), outsideWeight: w, insideWeight: 1)

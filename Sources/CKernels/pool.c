@@ -52,3 +52,63 @@ void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int
             }
     }
 }
+
+/// 16 ints, unaligned (an index row starts anywhere).
+typedef int v16iu __attribute__((vector_size(64), aligned(4)));
+
+/// TAKE_MAX that also carries the index vector: idx takes vi in the lanes where best takes v.
+#define TAKE_MAX_AT(best, at, v, vi) do { \
+        const v16i m_ = (v16i)((v) > (best)) | ((v16i)((v) != (v)) & (v16i)((best) == (best))); \
+        (best) = (v16)(((v16i)(v) & m_) | ((v16i)(best) & ~m_)); \
+        (at) = ((vi) & m_) | ((at) & ~m_); \
+    } while (0)
+
+CLONES
+void ssk_maxpool2x_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD) {
+    const int od = KD == 2 ? D / 2 : D, oh = H / 2, ow = W / 2;
+    const long ivol = (long)D * H * W, ovol = (long)od * oh * ow;
+    const v16i lane2 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    for (long p = p0; p < p1; p++) {
+        const float *xs = x + p * ivol;
+        float *ys = y + p * ovol;
+        int *is = idx + p * ovol;
+        for (int oz = 0; oz < od; oz++)
+            for (int oy = 0; oy < oh; oy++) {
+                long off[4];
+                const long base = ((long)oz * KD * H + 2 * oy) * W;
+                off[0] = base; off[1] = base + W;
+                off[2] = base + (long)H * W; off[3] = off[2] + W;
+                const int rows = KD == 2 ? 4 : 2;
+                const long o0 = ((long)oz * oh + oy) * ow;
+                int ox = 0;
+                for (; ox + 16 <= ow; ox += 16) {
+                    v16 best = (v16){};
+                    v16i at = (v16i){};
+                    for (int k = 0; k < rows; k++) {
+                        const float *r = xs + off[k];
+                        const v16 a = LOADU(r + 2 * ox), b = LOADU(r + 2 * ox + 16);
+                        const v16 ev = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                        const v16 od_ = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+                        const v16i ie = lane2 + (int)(off[k] + 2 * ox), io = ie + 1;
+                        if (k == 0) { best = ev; at = ie; }
+                        else TAKE_MAX_AT(best, at, ev, ie);
+                        TAKE_MAX_AT(best, at, od_, io);
+                    }
+                    STOREU(ys + o0 + ox, best);
+                    *(v16iu *)(is + o0 + ox) = at;
+                }
+                for (; ox < ow; ox++) {
+                    long at = off[0] + 2 * ox;
+                    float best = xs[at];
+                    for (int k = 0; k < rows; k++)
+                        for (int e = k == 0 ? 1 : 0; e < 2; e++) {
+                            const long i = off[k] + 2 * ox + e;
+                            const float v = xs[i];
+                            if (v > best || (v != v && best == best)) { best = v; at = i; }
+                        }
+                    ys[o0 + ox] = best;
+                    is[o0 + ox] = (int)at;
+                }
+            }
+    }
+}

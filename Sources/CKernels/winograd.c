@@ -77,12 +77,14 @@ INLINE void bt6(v16 d0, v16 d1, v16 d2, v16 d3, v16 d4, v16 d5, v16 o[6]) {
 
 /// Transforms tile row `ty` of one input plane (H x W) into v[xi * ldxi + t] for the 16 * TXg tiles t of the row
 /// (tiles past the row's end get finite values the caller ignores). rb is 6 * (64 * TXg + 16) floats of scratch.
-INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb, float *v, long ldxi) {
+/// With UP (a compile-time 1 or 2), the H x W plane is the nearest x2 upsampling of `plane` (H / 2 x W / 2, H and W
+/// even), read in place: row y is source row y / 2, column x source column x / 2 (the same values as the upsampled copy).
+INLINE void in_row_up(const float *plane, int H, int W, int ty, int TXg, float *rb, float *v, long ldxi, const int UP) {
     const long wb = 64L * TXg + 16;
     const float *r[6];
     for (int a = 0; a < 6; a++) {
         const int yy = 4 * ty - 1 + a;
-        r[a] = yy >= 0 && yy < H ? plane + (long)yy * W : NULL;
+        r[a] = yy >= 0 && yy < H ? plane + (long)(yy / UP) * (W / UP) : NULL;
     }
     // Along H: t_i[x] = sum_a BT[i][a] row_a[x], stored at rb[i][1 + x] with zeros at x = -1 and x >= W.
     for (int x = 0; x < W; x += 16) {
@@ -90,6 +92,14 @@ INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb,
         const int n = W - x < 16 ? W - x : 16;
         for (int a = 0; a < 6; a++) {
             if (!r[a]) { d[a] = (v16){}; continue; }
+            if (UP == 2) {
+                typedef float v8u __attribute__((vector_size(32), aligned(4)));
+                v8u h;
+                if (n == 16) h = *(const v8u *)(r[a] + x / 2);
+                else { float tmp[8] = {0}; memcpy(tmp, r[a] + x / 2, sizeof(float) * (n / 2)); h = *(const v8u *)tmp; }
+                d[a] = __builtin_shufflevector(h, h, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+                continue;
+            }
             if (n == 16) d[a] = LOADU(r[a] + x);
             else { float tmp[16] = {0}; memcpy(tmp, r[a] + x, sizeof(float) * n); d[a] = LOADU(tmp); }
         }
@@ -118,13 +128,19 @@ INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb,
     }
 }
 
+INLINE void in_row(const float *plane, int H, int W, int ty, int TXg, float *rb, float *v, long ldxi) {
+    in_row_up(plane, H, W, ty, TXg, rb, v, ldxi, 1);
+}
+
 /// Input transform of tile rows [r0, r1) into v[xi][kz * cin + ci][t] (row r's tiles from (r - r0) * TX, ld floats per
 /// (xi, k) row); channels below c1 come from x [N][c1][D][H][W], the rest from x2 [N][cin - c1][D][H][W]; depth taps outside
-/// the volume give zeros.
-INLINE void in_rows(const float *x, const float *x2, int c1, float *vbuf, float *rowbuf, int cin, int D, int H, int W, int KD,
-                    long ld, long r0, long r1) {
+/// the volume give zeros. With UP == 2 (compile-time), x (c1 == cin, no x2) is [N][cin][D / UPD][H / 2][W / 2] and is read as
+/// its nearest upsampling (x2 in H and W, UPD in depth).
+INLINE void in_rows_up(const float *x, const float *x2, int c1, float *vbuf, float *rowbuf, int cin, int D, int H, int W, int KD,
+                       long ld, long r0, long r1, const int UP, int UPD) {
     const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
-    const long ldv = (long)KD * cin * ld, hw = (long)H * W;
+    const long ldv = (long)KD * cin * ld, hw = (long)(H / UP) * (W / UP);
+    const int Ds = UP == 2 ? D / UPD : D;
     for (long r = r0; r < r1; r++) {
         const long n = r / ((long)D * TY), rem = r - n * D * TY;
         const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
@@ -137,11 +153,20 @@ INLINE void in_rows(const float *x, const float *x2, int c1, float *vbuf, float 
                     for (int xi = 0; xi < 36; xi++) memset(vd + xi * ldv, 0, sizeof(float) * 16 * TXg);
                     continue;
                 }
+                if (UP == 2) {
+                    in_row_up(x + ((n * cin + ci) * Ds + iz / UPD) * hw, H, W, ty, TXg, rowbuf, vd, ldv, 2);
+                    continue;
+                }
                 const float *plane = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
                 in_row(plane, H, W, ty, TXg, rowbuf, vd, ldv);
             }
         }
     }
+}
+
+INLINE void in_rows(const float *x, const float *x2, int c1, float *vbuf, float *rowbuf, int cin, int D, int H, int W, int KD,
+                    long ld, long r0, long r1) {
+    in_rows_up(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1, 1, 1);
 }
 
 // MARK: - Transform-domain products
@@ -259,14 +284,15 @@ long ssk_wino_tiles_stride(int W, long rows) {
     return (need + 15) / 16 * 16;
 }
 
-CLONES
-void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
-                         float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+/// ssk_wino_rows_split, or with UP == 2 ssk_wino_rows_up (x read as its nearest upsampling; see in_rows_up).
+INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
+                      float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1,
+                      const int UP, int UPD) {
     const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
     const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
     const long ldv = K * ld, ldm = (long)cout * ld;
     // Input transform: v[xi][kz * cin + ci][t].
-    in_rows(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1);
+    in_rows_up(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1, UP, UPD);
     // Transform-domain products: m[xi][co][t] = sum_k u[xi][k][co] * v[xi][k][t].
     for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld);
     // Output transform.
@@ -277,6 +303,18 @@ void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u
         for (int co = 0; co < cout; co++)
             out_row(mbuf + (long)co * ld + off, ldm, TXg, y + ((n * cout + co) * D + z) * hw, H, W, ty, bias ? bias[co] : 0.0f, ep, co);
     }
+}
+
+CLONES
+void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
+                         float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
+    wino_rows(x, x2, c1, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 1, 1);
+}
+
+CLONES
+void ssk_wino_rows_up(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
+                      float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD, long r0, long r1) {
+    wino_rows(x, NULL, cin, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 2, UPD);
 }
 
 void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,

@@ -135,7 +135,8 @@ extension Tensor {
         precondition(shape == other.shape, "gradient accumulation: shapes \(shape) and \(other.shape) differ")
         let out = Tensor.empty(shape)
         let a = storage.pointer, b = other.storage.pointer, o = out.storage.pointer
-        for i in 0..<count { o[i] = a[i] + b[i] }
+        // Elementwise, so the chunking across threads changes no value.
+        Parallel.forEachChunk(count, minPerChunk: elementwiseChunk) { r in for i in r { o[i] = a[i] + b[i] } }
         return out
     }
 }

@@ -32,6 +32,7 @@ public enum Profiler {
     nonisolated(unsafe) static var entries: [String: Entry] = [:]
     nonisolated(unsafe) static var order: [String] = []
     nonisolated(unsafe) static var last: UInt64 = 0
+    nonisolated(unsafe) static var lastCPU: UInt64 = 0
     nonisolated(unsafe) static var inBackward = false
     nonisolated(unsafe) static var lock = pthread_mutex_t()
     nonisolated(unsafe) static var lockReady = false
@@ -47,11 +48,11 @@ public enum Profiler {
     public static func reset() {
         if !lockReady { pthread_mutex_init(&lock, nil); lockReady = true }
         entries = [:]; order = []
-        last = now()
+        last = now(); lastCPU = cpuNow()
     }
 
     /// Restarts the lap clock (call before a forward pass so the first op is not charged for earlier work).
-    public static func restartLap() { last = now() }
+    public static func restartLap() { last = now(); lastCPU = cpuNow() }
 
     /// Process CPU time in nanoseconds (all threads).
     @inline(__always) static func cpuNow() -> UInt64 {
@@ -72,12 +73,12 @@ public enum Profiler {
         pthread_mutex_unlock(&lock)
     }
 
-    /// Charges the time since the previous lap to the forward family `name`.
+    /// Charges the wall and process CPU time since the previous lap to the forward family `name`.
     @inline(__always) static func lap(_ name: String) {
         guard isEnabled else { return }
-        let t = now()
-        add(name, seconds: Double(t &- last) / 1e9)
-        last = t
+        let t = now(), c = cpuNow()
+        add(name, seconds: Double(t &- last) / 1e9, cpuSeconds: Double(c &- lastCPU) / 1e9)
+        last = t; lastCPU = c
     }
 
     /// Times `body` into `name`/`key` when enabled.

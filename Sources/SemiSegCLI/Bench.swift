@@ -183,15 +183,16 @@ extension Bench {
         let loss = Losses.crossEntropy(model(x), y)
         let t1 = DispatchTime.now().uptimeNanoseconds
         loss.backward()
-        let t2 = DispatchTime.now().uptimeNanoseconds
+        let t2 = DispatchTime.now().uptimeNanoseconds, c2 = processCPUSeconds()
         adam.step()
         let t3 = DispatchTime.now().uptimeNanoseconds, c3 = processCPUSeconds()
+        let adamCPU = c3 - c2
         Profiler.isEnabled = false
         let total = Double(t3 - t0) / 1e9
         print("\(net): one training step \(String(format: "%.3f", total)) s (forward+loss \(String(format: "%.3f", Double(t1 - t0) / 1e9)), "
               + "backward \(String(format: "%.3f", Double(t2 - t1) / 1e9)), Adam \(String(format: "%.3f", Double(t3 - t2) / 1e9))); "
               + String(format: "%.3f CPU s (user + system, all threads)", c3 - c0))
-        printProfile(Profiler.report, total: total, extra: [("optimizer (Adam)", Double(t3 - t2) / 1e9)], peak: peak)
+        printProfile(Profiler.report, total: total, extra: [("optimizer (Adam)", Double(t3 - t2) / 1e9, adamCPU)], peak: peak)
 
         // Inference: eval mode, no recording (the fused conv + batch norm + ReLU path), after one warm-up pass.
         model.eval()
@@ -215,7 +216,7 @@ extension Bench {
 
     /// The per-shape convolution table (ms, GFLOP/s per wall and per CPU second, percent of `peak`) and the op-family
     /// shares of one profiled pass lasting `total` seconds; `extra` adds families timed outside the profiler.
-    func printProfile(_ entries: [Profiler.Entry], total: Double, extra: [(String, Double)], peak: Double) {
+    func printProfile(_ entries: [Profiler.Entry], total: Double, extra: [(String, Double, Double)], peak: Double) {
         var keys: [String] = []
         var byKey: [String: [String: Profiler.Entry]] = [:]
         for e in entries where e.name.hasPrefix("conv.") {
@@ -254,25 +255,36 @@ extension Bench {
             default: return "loss & elementwise"
             }
         }
-        var famOrder: [String] = [], fam: [String: Double] = [:]
+        // Per family: wall and process CPU seconds of the forward laps and of the backward rules; CPU / wall is how many
+        // of the cores the family kept busy (2.0 = both on a 2-core run), the parallel efficiency the wall time pays for.
+        var famOrder: [String] = [], fwd: [String: (Double, Double)] = [:], bwd: [String: (Double, Double)] = [:]
         for e in entries where !e.name.hasPrefix("conv.") {
             let f = family(e.name)
-            if fam[f] == nil { famOrder.append(f) }
-            fam[f, default: 0] += e.seconds
+            if fwd[f] == nil && bwd[f] == nil { famOrder.append(f) }
+            if e.name.hasPrefix("backward.") {
+                let v = bwd[f] ?? (0, 0); bwd[f] = (v.0 + e.seconds, v.1 + e.cpuSeconds)
+            } else {
+                let v = fwd[f] ?? (0, 0); fwd[f] = (v.0 + e.seconds, v.1 + e.cpuSeconds)
+            }
         }
-        for (name, seconds) in extra { famOrder.append(name); fam[name] = seconds }
-        let accounted = fam.values.reduce(0, +)
-        famOrder.append("other (tape, glue)"); fam["other (tape, glue)"] = Swift.max(0, total - accounted)
+        for (name, seconds, cpu) in extra { famOrder.append(name); fwd[name] = (seconds, cpu) }
+        let accounted = fwd.values.reduce(0) { $0 + $1.0 } + bwd.values.reduce(0) { $0 + $1.0 }
+        famOrder.append("other (tape, glue)"); fwd["other (tape, glue)"] = (Swift.max(0, total - accounted), 0)
         let convCPU = entries.filter { $0.name.hasPrefix("conv.") }.reduce(0) { $0 + $1.cpuSeconds }
         print(String(format: "convolution kernels: %.3f s (%.0f%% of the pass), %.3f CPU s (%.2f cores busy), %.1f GFLOP/s, "
                      + "%.1f GFLOP per CPU second = %.0f%% of the sgemm peak",
                      convTotal, 100 * convTotal / total, convCPU, convCPU / Swift.max(convTotal, 1e-9),
                      convFlops / Swift.max(convTotal, 1e-9) / 1e9, convFlops / Swift.max(convCPU, 1e-9) / 1e9,
                      100 * convFlops / Swift.max(convCPU, 1e-9) / 1e9 / Swift.max(peak, 1e-9)))
-        print("op family                      seconds  share")
+        print("op family                      seconds  share |  forward s  CPU s cores | backward s  CPU s cores")
+        func part(_ v: (Double, Double)?) -> String {
+            guard let v, v.0 > 0 else { return String(repeating: " ", count: 23) }
+            return v.1 > 0 ? String(format: "%10.3f %6.3f %5.2f", v.0, v.1, v.1 / v.0) : String(format: "%10.3f %6s %5s", v.0, "", "")
+        }
         for f in famOrder {
-            let s = fam[f] ?? 0
-            print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total))
+            let s = (fwd[f]?.0 ?? 0) + (bwd[f]?.0 ?? 0)
+            print(f.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f  %4.1f%%", s, 100 * s / total)
+                  + " | " + part(fwd[f]) + " | " + part(bwd[f]))
         }
     }
 }

@@ -127,8 +127,26 @@ struct ConvolutionWinogradTrainingTests {
         let v = (0..<Shape.count(shape)).map { _ in pool[rng.int(below: pool.count)] }
         let x = Tensor(v, shape: shape)
         let fast = withNoGrad { x.maxPool(kernel: kernel) }
-        let walk = x.maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil).output
+        let walk = x.maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil, vectorized: false).output
         #expect(fast.shape == walk.shape)
         #expect(Self.bits(fast.scalars) == Self.bits(walk.scalars))
+    }
+
+    /// Training's SIMD 2x max pool (`ssk_maxpool2x_argmax`) against the generic window walk: the same values, argmax
+    /// (first maximum of ties, NaN wins) and scattered gradient, including the scalar tail columns.
+    @Test(arguments: [([2, 3, 7, 37], [2, 2]), ([1, 2, 4, 6, 66], [2, 2, 2]), ([1, 2, 3, 8, 34], [1, 2, 2]), ([1, 1, 5, 64], [2, 2])])
+    func trainingMaxPoolArgmaxMatchesWalk(_ shape: [Int], _ kernel: [Int]) {
+        var rng = RNG(seed: 10)
+        let pool: [Float] = [-1, 0, -0.0, 0.5, 2, .nan]
+        let v = (0..<Shape.count(shape)).map { _ in pool[rng.int(below: pool.count)] }
+        let fast = Tensor(v, shape: shape).maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil)
+        let walk = Tensor(v, shape: shape).maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil, vectorized: false)
+        #expect(Self.bits(fast.output.scalars) == Self.bits(walk.output.scalars))
+        #expect(fast.argmax == walk.argmax)
+        let x1 = Tensor(v, shape: shape, requiresGrad: true), x2 = Tensor(v, shape: shape, requiresGrad: true)
+        let seed = Tensor(Self.values(fast.output.count, seed: 17, bound: 1), shape: fast.output.shape)
+        x1.maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil).output.backward(seed)
+        x2.maxPoolArgmax("test", kernel: kernel, stride: nil, padding: nil, vectorized: false).output.backward(seed)
+        #expect(x1.grad?.scalars == x2.grad?.scalars)
     }
 }

@@ -62,6 +62,26 @@ struct NormalizationTests {
         for (a, e) in zip(fused, plain) { expectClose(a, e, atol: 1e-5, rtol: 1e-4) }
     }
 
+    /// The fused backward recomputes the ReLU mask from the input (`x * a + b > 0`) instead of reading the output: the
+    /// gradients equal the unfused `batchNorm(...).relu()` bit for bit in training, with planes long enough for the
+    /// vector loop and its tail (35 values per plane), repeated values included.
+    @Test func batchNormReLUBackwardBitIdenticalToUnfused() {
+        var v = rand([2, 4, 5, 7], seed: 18, scale: 2, shift: 0.1).scalars
+        for i in stride(from: 0, to: v.count, by: 9) { v[i] = 0.25 }
+        let x = Tensor(v, shape: [2, 4, 5, 7]), w = rand([4], seed: 19), b = Tensor(zeros: [4]), gy = rand([2, 4, 5, 7], seed: 20)
+        func run(_ fused: Bool) -> [[Float]] {
+            let xs = x.copy().requiringGrad(), ws = w.copy().requiringGrad(), bs = b.copy().requiringGrad()
+            let rm = Tensor(zeros: [4]), rv = Tensor(repeating: 1, shape: [4])
+            let y = fused
+                ? xs.batchNorm(weight: ws, bias: bs, runningMean: rm, runningVar: rv, training: true, fusedReLU: true)
+                : xs.batchNorm(weight: ws, bias: bs, runningMean: rm, runningVar: rv, training: true).relu()
+            y.backward(gy)
+            return [y.scalars, xs.grad?.scalars ?? [], ws.grad?.scalars ?? [], bs.grad?.scalars ?? []]
+        }
+        let fused = run(true), plain = run(false)
+        for (a, e) in zip(fused, plain) { #expect(a.map(\.bitPattern) == e.map(\.bitPattern)) }
+    }
+
     @Test func batchNormReLUGradients() {
         let rm = Tensor(zeros: [3]), rv = Tensor(repeating: 1, shape: [3])
         checkGradients([rand([2, 3, 3, 4], seed: 15, scale: 2, shift: 0.5), rand([3], seed: 16), rand([3], seed: 17)]) { x in

@@ -302,4 +302,34 @@ struct BCPTests {
         #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).mixProbability == 1)
         #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["mix-prob": "1.5"], owner: "bcp")) }
     }
+
+    /// `box-at foreground`: the box keeps its size and always contains a foreground voxel of the pasted labeled
+    /// targets (every one of them is reachable), on a non-square 3D grid; without foreground it is not moved.
+    @Test func foregroundBoxAlwaysCoversLabeledForeground() throws {
+        let spatial = [3, 5, 7], per = 3 * 5 * 7
+        var labels = [Float](repeating: 0, count: 2 * per)
+        let fg = [per + 0 * 35 + 4 * 7 + 6, per + 2 * 35 + 0 * 7 + 0]      // sample 1: corner voxels (z, y, x) = (0, 4, 6), (2, 0, 0)
+        for i in fg { labels[i] = 1 }
+        let targets = Tensor(labels, shape: [2] + spatial)
+        var rng = RNG(seed: 5)
+        var covered = Set<Int>()
+        for _ in 0..<200 {
+            let b0 = MixBox.random(spatial: spatial, sideFraction: 0.5, rng: &rng)
+            let b = BCP.boxCoveringForeground(b0, targets: targets, spatial: spatial, rng: &rng)
+            #expect(b.size == b0.size)
+            for k in 0..<3 { #expect(b.start[k] >= 0 && b.start[k] + b.size[k] <= spatial[k]) }
+            let inside = fg.map { $0 % per }.filter { v in
+                let p = [v / 35, (v / 7) % 5, v % 7]
+                return (0..<3).allSatisfy { p[$0] >= b.start[$0] && p[$0] < b.start[$0] + b.size[$0] }
+            }
+            #expect(!inside.isEmpty, "box \(b.start) \(b.size) holds no foreground voxel")
+            covered.formUnion(inside)
+        }
+        #expect(covered.count == 2, "both foreground voxels are drawn")
+        let empty = Tensor([Float](repeating: 0, count: per), shape: [1] + spatial)
+        let b0 = MixBox(start: [1, 2, 3], size: [1, 2, 3])
+        #expect(BCP.boxCoveringForeground(b0, targets: empty, spatial: spatial, rng: &rng) == b0)
+        #expect(try BCP(options: StrategyOptions([:], owner: "bcp")).boxPlacement == .random)
+        #expect(throws: ConfigError.self) { try BCP(options: StrategyOptions(["box-at": "centre"], owner: "bcp")) }
+    }
 }

@@ -51,10 +51,19 @@ void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_
 void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
                          float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1);
 
+/// ssk_wino_rows for an input that is the nearest upsampling of x [N][cin][D / UPD][H / 2][W / 2] (x2 in H and W, UPD = 1 or
+/// 2 in depth; H and W even), read in place: the values of ssk_wino_rows on the upsampled copy. D, H, W are the output's.
+void ssk_wino_rows_up(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
+                      float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD, long r0, long r1);
+
 /// Max pooling with kernel = stride = 2 in H and W and KD (1 or 2) in depth, no padding, floor mode, values only (no
 /// argmax: inference): planes [p0, p1) of x [planes][D][H][W] into y [planes][D / KD][H / 2][W / 2]. Each window is
 /// read in row-major order and keeps its first maximum; a NaN wins over numbers.
 void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD);
+
+/// ssk_maxpool2x_values that also writes, per output, the flat in-plane index (z * H + y) * W + x of the maximum it kept
+/// into idx [planes][D / KD][H / 2][W / 2] (training: the backward pass scatters through it). Same values and rule.
+void ssk_maxpool2x_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD);
 
 /// Winograd F(4x4, 3x3) weight gradient (geometry and tile rows as ssk_wino_rows; gy is [N][cout][D][H][W]): adds over the
 /// tiles of tile rows [r0, r1) the transform-domain gradient du[36][cout][KD * cin] += (A gy A^T) (.) (B^T x B); scratch as

@@ -33,8 +33,9 @@ extension Tensor {
             // dx = y * (g - sum_c g*y)
             let gi = Tensor.empty(self.shape)
             let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
-            for o in 0..<outer {
-                for j in 0..<inner {
+            Parallel.forEachChunk(outer * inner, minPerChunk: 4096) { range in  // per position: any split, same values
+                for t in range {
+                    let o = t / inner, j = t % inner
                     var dot: Float = 0
                     for c in 0..<n { let i = (o * n + c) * inner + j; dot += pg[i] * py[i] }
                     for c in 0..<n { let i = (o * n + c) * inner + j; pr[i] = py[i] * (pg[i] - dot) }
@@ -54,8 +55,9 @@ extension Tensor {
             // dx = g - softmax * sum_c g
             let gi = Tensor.empty(self.shape)
             let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
-            for o in 0..<outer {
-                for j in 0..<inner {
+            Parallel.forEachChunk(outer * inner, minPerChunk: 4096) { range in  // per position: any split, same values
+                for t in range {
+                    let o = t / inner, j = t % inner
                     var s: Float = 0
                     for c in 0..<n { s += pg[(o * n + c) * inner + j] }
                     for c in 0..<n { let i = (o * n + c) * inner + j; pr[i] = pg[i] - fexp(py[i]) * s }

@@ -27,8 +27,10 @@ extension Tensor {
     }
 
     /// The kernels of `convInference` for checked arguments; with `second`, the input is `concat([self, second], axis: 1)`
-    /// read in place (Winograd only: `convInference(concatenating:)` checks that it applies).
-    func convInferenceRun(second: Tensor?, _ weight: Tensor, bias: Tensor?, scale: [Float]?, shift: [Float]?, relu: Bool,
+    /// read in place (Winograd only: `convInference(concatenating:)` checks that it applies); with `upsampledDepth`, the
+    /// input is the nearest upsampling of `self` (x2 in H and W, `upsampledDepth` in depth; `g` is the upsampled geometry;
+    /// Winograd only: `convInference(upsampledNearest:)` checks that it applies).
+    func convInferenceRun(second: Tensor?, upsampledDepth: Int? = nil, _ weight: Tensor, bias: Tensor?, scale: [Float]?, shift: [Float]?, relu: Bool,
                           batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Tensor {
         precondition((scale == nil) == (shift == nil), "convInference: scale and shift must be given together")
         precondition(scale.map { $0.count == cout } ?? true && shift.map { $0.count == cout } ?? true,
@@ -37,14 +39,18 @@ extension Tensor {
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
         // Winograd layers are marked in profiles: their GFLOP/s count the direct convolution's FLOPs (an effective rate).
         let key = Profiler.isEnabled
-            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "") : ""
+            ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g) + (ConvKernels.useWinograd(cin: cin, cout: cout, g) ? " wino" : "")
+                + (upsampledDepth != nil ? " up-in-place" : "") : ""
         let sc = scale ?? [], sh = shift ?? []
         sc.withUnsafeBufferPointer { ps in
             sh.withUnsafeBufferPointer { pt in
                 let ep = ConvKernels.Epilogue(scale: scale == nil ? nil : ps.baseAddress, shift: shift == nil ? nil : pt.baseAddress, relu: relu)
                 Profiler.measure("conv.forward", key: key, flops: flops) {
                     let epArg = scale == nil && !relu ? nil : ep, b = bias.map { UnsafePointer($0.storage.pointer) }
-                    if let second {
+                    if let upsampledDepth {
+                        ConvKernels.winogradConv(x: storage.pointer, w: weight.storage.pointer, bias: b, y: out.storage.pointer, batch: batch,
+                                                 cin: cin, cout: cout, epilogue: epArg, g, cacheFilter: true, upsampledDepth: upsampledDepth)
+                    } else if let second {
                         ConvKernels.winogradConv(x: storage.pointer, w: weight.storage.pointer, bias: b, y: out.storage.pointer, batch: batch,
                                                  cin: cin, cout: cout, epilogue: epArg, g, cacheFilter: true, x2: second.storage.pointer,
                                                  split: shape[1])

@@ -73,10 +73,12 @@ extension ConvKernels {
     /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
     /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
     /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`. With `x2`, the input is the
-    /// channel concatenation of x `[N, split, D, H, W]` and x2 `[N, cin - split, D, H, W]`, read in place.
+    /// channel concatenation of x `[N, split, D, H, W]` and x2 `[N, cin - split, D, H, W]`, read in place. With
+    /// `upsampledDepth` (1 or 2), the input is the nearest upsampling of x `[N, cin, D / upsampledDepth, H / 2, W / 2]` (x2 in
+    /// H and W), read in place (`ssk_wino_rows_up`); `g` is the upsampled geometry.
     static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false,
-                             x2: UnsafePointer<Float>? = nil, split: Int? = nil) {
+                             x2: UnsafePointer<Float>? = nil, split: Int? = nil, upsampledDepth: Int? = nil) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
         let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
@@ -92,6 +94,11 @@ extension ConvKernels {
                     let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount
                     for b in range {
                         let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
+                        if let upsampledDepth {
+                            ssk_wino_rows_up(x, u, bias, epArg, y, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd),
+                                             Int32(upsampledDepth), r0, r1)
+                            continue
+                        }
                         ssk_wino_rows_split(x, x2, Int32(x2 == nil ? cin : split ?? cin), u, bias, epArg, y, v, m, rb, Int32(cin),
                                             Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
                     }

@@ -2,6 +2,10 @@
 
 // MARK: - Broadcasting kernel
 
+/// Elements per worker chunk below which an elementwise loop stays on the calling thread (a dispatch costs a few
+/// microseconds; 32768 floats take about that long).
+let elementwiseChunk = 32768
+
 /// Applies `f` over the broadcast of `a` and `b` (row-major). Inner loop is contiguous where possible.
 @inline(__always)
 func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
@@ -12,12 +16,16 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -
     let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
     let n = out.count
     if a.shape == b.shape {
-        for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
         return out
     }
     if b.count == 1 {
         let s = pb[0]
-        for i in 0..<n { po[i] = f(pa[i % a.count], s) }
+        if a.count == n {
+            Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in for i in r { po[i] = f(pa[i], s) } }
+        } else {
+            for i in 0..<n { po[i] = f(pa[i % a.count], s) }
+        }
         return out
     }
     if a.count == 1 {
@@ -120,12 +128,15 @@ extension Tensor {
     func mapUnary(_ name: String, _ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
         let out = Tensor.empty(shape)
         let pi = storage.pointer, po = out.storage.pointer
-        for i in 0..<count { po[i] = f(pi[i]) }
+        // Elementwise: contiguous chunks on the worker threads give the same values for any thread count.
+        Parallel.forEachChunk(count, minPerChunk: elementwiseChunk) { r in for i in r { po[i] = f(pi[i]) } }
         let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record(name, out, inputs: [self]) { g in
             let gi = Tensor.empty(self.shape)
             let px = self.storage.pointer, py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
-            for i in 0..<self.count { pr[i] = pg[i] * derivative(px[i], py[i]) }
+            Parallel.forEachChunk(self.count, minPerChunk: elementwiseChunk) { r in
+                for i in r { pr[i] = pg[i] * derivative(px[i], py[i]) }
+            }
             return [gi]
         }
     }

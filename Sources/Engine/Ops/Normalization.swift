@@ -61,29 +61,33 @@ enum NormKernels {
         for j in 0..<n { out[j] = k1 * g[j] + k2 * (x[j] - mean) + k3 }
     }
 
-    /// (sum g', sum g' * (x - mean)) with g' = g where y > 0, else 0 (ReLU folded into the gradient).
-    @inline(__always) static func gradSumsMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+    /// (sum g', sum g' * (x - mean)) with g' = g where y = max(x * a + b, 0) > 0, else 0 (ReLU folded into the
+    /// gradient). The mask is recomputed from x with the forward's own `x * a + b` (same roundings, no FMA contraction),
+    /// so it is exactly `y > 0` without reading the output.
+    @inline(__always) static func gradSumsMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, a: Float, b: Float,
                                                  _ n: Int, _ mean: Float) -> (Double, Double) {
         var sg: Double = 0, sgx: Double = 0, i = 0
         let m = SIMD16<Float>(repeating: mean), zero = SIMD16<Float>(repeating: 0)
+        let va16 = SIMD16<Float>(repeating: a), vb16 = SIMD16<Float>(repeating: b)
         while i < n {
             let e = Swift.min(n, i + block)
             var va = zero, vb = zero, j = i
             while j + 16 <= e {
-                let gv = zero.replacing(with: load16(g, j), where: load16(y, j) .> zero)
-                va += gv; vb.addProduct(gv, load16(x, j) - m); j += 16
+                let xv = load16(x, j)
+                let gv = zero.replacing(with: load16(g, j), where: xv * va16 + vb16 .> zero)
+                va += gv; vb.addProduct(gv, xv - m); j += 16
             }
-            var a = va.sum(), b = vb.sum()
-            while j < e { let gj = y[j] > 0 ? g[j] : 0; a += gj; b += gj * (x[j] - mean); j += 1 }
-            sg += Double(a); sgx += Double(b); i = e
+            var sa = va.sum(), sb = vb.sum()
+            while j < e { let gj = x[j] * a + b > 0 ? g[j] : 0; sa += gj; sb += gj * (x[j] - mean); j += 1 }
+            sg += Double(sa); sgx += Double(sb); i = e
         }
         return (sg, sgx)
     }
 
-    /// out = k1 * g' + k2 * (x - mean) + k3 with g' = g where y > 0, else 0.
-    @inline(__always) static func affineGradMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+    /// out = k1 * g' + k2 * (x - mean) + k3 with g' = g where x * a + b > 0 (the forward's ReLU input), else 0.
+    @inline(__always) static func affineGradMasked(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, a: Float, b: Float,
                                                    _ out: UnsafeMutablePointer<Float>, _ n: Int, mean: Float, k1: Float, k2: Float, k3: Float) {
-        for j in 0..<n { out[j] = k1 * (y[j] > 0 ? g[j] : 0) + k2 * (x[j] - mean) + k3 }
+        for j in 0..<n { out[j] = k1 * (x[j] * a + b > 0 ? g[j] : 0) + k2 * (x[j] - mean) + k3 }
     }
 
     /// (1 / sqrt(variance + eps), scale, shift) of a normalization: y = x * scale + shift with scale = gamma * istd and
@@ -123,12 +127,13 @@ extension Tensor {
         let batch = shape[0], s = count / Swift.max(batch * c, 1), m = batch * s
         precondition(!training || m > 1, "batchNorm: training needs more than 1 value per channel, input \(shape)")
         let px = storage.pointer, pw = weight?.storage.pointer, pb = bias?.storage.pointer
-        var mean = [Float](repeating: 0, count: c), invStd = mean
+        var mean = [Float](repeating: 0, count: c), invStd = mean, scaleA = mean, shiftB = mean
         let out = Tensor.empty(shape)
         let po = out.storage.pointer
         let rm = runningMean.storage.pointer, rv = runningVar.storage.pointer
         mean.withUnsafeMutableBufferPointer { mb in invStd.withUnsafeMutableBufferPointer { ib in
-            guard let pm = mb.baseAddress, let pi = ib.baseAddress else { return }
+        scaleA.withUnsafeMutableBufferPointer { ab in shiftB.withUnsafeMutableBufferPointer { bb in
+            guard let pm = mb.baseAddress, let pi = ib.baseAddress, let pa = ab.baseAddress, let pbb = bb.baseAddress else { return }
             Parallel.forEachChunk(c, minPerChunk: Swift.max(1, 65536 / Swift.max(m, 1))) { range in
                 for ch in range {
                     var mu: Float, variance: Float
@@ -145,7 +150,7 @@ extension Tensor {
                         mu = rm[ch]; variance = rv[ch]
                     }
                     let (istd, a, b) = NormKernels.affine(mean: mu, variance: variance, gamma: pw?[ch] ?? 1, beta: pb?[ch] ?? 0, eps: eps)
-                    pm[ch] = mu; pi[ch] = istd
+                    pm[ch] = mu; pi[ch] = istd; pa[ch] = a; pbb[ch] = b
                     for n in 0..<batch {
                         if fusedReLU {
                             NormKernels.scaleShiftReLU(px + (n * c + ch) * s, po + (n * c + ch) * s, s, a: a, b: b)
@@ -155,10 +160,10 @@ extension Tensor {
                     }
                 }
             }
-        } }
-        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
+        } } } }
+        // The backward rule reads only the input: the fused ReLU's mask is recomputed from x (see gradSumsMasked).
         return Tensor.record(fusedReLU ? "batch_norm_relu" : "batch_norm", out, inputs: [self] + [weight, bias].compactMap { $0 }) { gy in
-            let pg = gy.storage.pointer, py = outStorage.pointer
+            let pg = gy.storage.pointer
             let gx = self.requiresGrad ? Tensor.empty(self.shape) : nil
             let gw = weight.map { Tensor.empty($0.shape) }, gb = bias.map { Tensor.empty($0.shape) }
             let pgx = gx?.storage.pointer, pgw = gw?.storage.pointer, pgb = gb?.storage.pointer
@@ -168,7 +173,7 @@ extension Tensor {
                     var sg: Double = 0, sgx: Double = 0
                     for n in 0..<batch {
                         let off = (n * c + ch) * s
-                        let (a, b) = fusedReLU ? NormKernels.gradSumsMasked(pg + off, px + off, py + off, s, mu)
+                        let (a, b) = fusedReLU ? NormKernels.gradSumsMasked(pg + off, px + off, a: scaleA[ch], b: shiftB[ch], s, mu)
                             : NormKernels.gradSums(pg + off, px + off, s, mu)
                         sg += a; sgx += b
                     }
@@ -182,7 +187,7 @@ extension Tensor {
                     for n in 0..<batch {
                         let off = (n * c + ch) * s
                         if fusedReLU {
-                            NormKernels.affineGradMasked(pg + off, px + off, py + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
+                            NormKernels.affineGradMasked(pg + off, px + off, a: scaleA[ch], b: shiftB[ch], pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
                         } else {
                             NormKernels.affineGrad(pg + off, px + off, pgx + off, s, mean: mu, k1: k1, k2: k2, k3: k3)
                         }

@@ -36,19 +36,26 @@ extension Tensor {
 
     /// `maxPool` that also returns, per output element, the flat index of its argmax within its input plane
     /// (`(z * H + y) * W + x`) and the geometry; `maxPoolWithIndices` (MaxUnpool.swift) wraps it.
-    func maxPoolArgmax(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?)
+    /// `vectorized: false` forces the generic window walk (tests compare the SIMD 2x kernel with it).
+    func maxPoolArgmax(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?, vectorized: Bool = true)
         -> (output: Tensor, argmax: [Int32], geometry: WindowGeometry, planes: Int) {
         let (g, planes) = poolGeometry(op, kernel: kernel, stride: stride, padding: padding)
         let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
         let ivol = g.inputVolume, ovol = g.outputVolume, ih = g.input[1], iw = g.input[2]
         let px = storage.pointer, po = out.storage.pointer
-        var argmax = [Int32](repeating: 0, count: planes * ovol)
+        // Every entry is written by the kernels below (no serial zero-fill first).
+        var argmax = [Int32](unsafeUninitializedCapacity: planes * ovol) { _, n in n = planes * ovol }
         argmax.withUnsafeMutableBufferPointer { ib in
             guard let pi = ib.baseAddress else { return }
+            let kd = g.kernel[0]
+            let simd2x = vectorized && g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2)
             Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
+                if simd2x {  // 16 outputs per vector, same values, argmax and tie / NaN rule as the walk below
+                    ssk_maxpool2x_argmax(px, po, pi, range.lowerBound, range.upperBound, Int32(g.input[0]), Int32(ih), Int32(iw), Int32(kd))
+                    return
+                }
                 for plane in range {
                     let xs = px + plane * ivol, ys = po + plane * ovol, idx = pi + plane * ovol
-                    if Tensor.maxPool2x(g, xs, ys, idx) { continue }
                     Tensor.forEachWindow(g) { o, w in
                         var best = -Float.infinity, at = -1
                         for z in w.z { for y in w.y {
@@ -64,13 +71,14 @@ extension Tensor {
             }
         }
         let result = Tensor.record("max_pool", out, inputs: [self]) { gy in
-            let gx = Tensor(zeros: self.shape)
+            let gx = Tensor.empty(self.shape)  // zeroed plane by plane on the workers below
             let pg = gy.storage.pointer, pr = gx.storage.pointer
             argmax.withUnsafeBufferPointer { ib in
                 guard let pi = ib.baseAddress else { return }
                 Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
                     for plane in range {
                         let gs = pg + plane * ovol, rs = pr + plane * ivol, idx = pi + plane * ovol
+                        rs.update(repeating: 0, count: ivol)
                         for o in 0..<ovol { rs[Int(idx[o])] += gs[o] }
                     }
                 }
@@ -120,41 +128,6 @@ extension Tensor {
     }
 
     // MARK: - Helpers
-
-    /// Max pooling of one plane for kernel = stride = 2 in H and W (and D, or a depth kernel of 1), no padding: the
-    /// same values, argmax and tie / NaN rule as the generic window walk, without per-element closures.
-    /// Returns false (doing nothing) for any other geometry.
-    @inline(__always)
-    static func maxPool2x(_ g: WindowGeometry, _ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>,
-                          _ idx: UnsafeMutablePointer<Int32>) -> Bool {
-        let kd = g.kernel[0]
-        guard g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2) else {
-            return false
-        }
-        let (ih, iw) = (g.input[1], g.input[2]), (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
-        var o = 0
-        for oz in 0..<od {
-            for oy in 0..<oh {
-                let r0 = (oz * kd * ih + 2 * oy) * iw
-                for ox in 0..<ow {
-                    let base = r0 + 2 * ox
-                    var best = xs[base], at = base
-                    @inline(__always) func visit(_ i: Int) {
-                        let v = xs[i]
-                        if v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
-                    }
-                    visit(base + 1); visit(base + iw); visit(base + iw + 1)
-                    if kd == 2 {
-                        let b2 = base + ih * iw
-                        visit(b2); visit(b2 + 1); visit(b2 + iw); visit(b2 + iw + 1)
-                    }
-                    ys[o] = best; idx[o] = Int32(at)
-                    o += 1
-                }
-            }
-        }
-        return true
-    }
 
     /// Validates a pooling call and returns its geometry and the number of (sample, channel) planes.
     private func poolGeometry(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?) -> (WindowGeometry, Int) {

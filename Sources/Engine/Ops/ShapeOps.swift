@@ -111,6 +111,20 @@ extension Tensor {
         }
     }
 
+    /// The adjoint of `concatCopy` (`concat`'s backward): copies the slab of `source` at `starts[i]` along `axis` into
+    /// `parts[i]`, one contiguous run per index of the dimensions before `axis`, the runs split across the workers.
+    static func concatSplit(_ source: Tensor, axis a: Int, starts: [Int], into parts: [Tensor]) {
+        let outer = source.shape[..<a].reduce(1, *), inner = source.shape[(a + 1)...].reduce(1, *), srcRun = source.shape[a] * inner
+        let ps = UnsafePointer(source.storage.pointer), jobs = outer * parts.count
+        let dests = parts.map { $0.storage.pointer }, runs = parts.map { $0.shape[a] * inner }
+        Parallel.forEachChunk(jobs, minPerChunk: Swift.max(1, jobs * (1 << 16) / Swift.max(source.count, 1))) { range in
+            for job in range {
+                let o = job / parts.count, i = job - o * parts.count, n = runs[i]
+                (dests[i] + o * n).update(from: ps + o * srcRun + starts[i] * inner, count: n)
+            }
+        }
+    }
+
     /// Concatenates tensors along `axis`; all other dimensions must agree.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concat: no tensors")
@@ -132,12 +146,9 @@ extension Tensor {
         concatCopy(tensors, axis: a, starts: starts, into: out)
         let shapes = tensors.map { $0.shape }
         return record("concat", out, inputs: tensors) { g in
-            zip(starts, shapes).map { start, s in
-                let gi = Tensor.empty(s)
-                var from = [Int](repeating: 0, count: s.count); from[a] = start
-                copyBox(from: g, offsets: from, into: gi, at: [Int](repeating: 0, count: s.count), extent: s)
-                return gi
-            }
+            let parts = shapes.map { Tensor.empty($0) }
+            concatSplit(g, axis: a, starts: starts, into: parts)
+            return parts
         }
     }
 

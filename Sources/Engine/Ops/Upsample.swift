@@ -93,7 +93,8 @@ extension Tensor {
             }
         }
         return Tensor.record(op, out, inputs: [self]) { gy in
-            let gx = Tensor(zeros: self.shape)
+            // The nearest x2 adjoint overwrites every input element; the general walk accumulates into zeros.
+            let gx = nearest2xDepth != nil ? Tensor.empty(self.shape) : Tensor(zeros: self.shape)
             let pg = gy.storage.pointer, pr = gx.storage.pointer
             Parallel.forEachChunk(planes, minPerChunk: minChunk) { range in
                 for plane in range {

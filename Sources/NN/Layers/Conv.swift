@@ -68,6 +68,17 @@ public final class Conv: Module {
         return Tensor.convInference(concatenating: parts, weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,
                                     stride: stride, padding: padding, dilation: dilation)
     }
+
+    /// `fusedInference` of the nearest upsampling of `x` by `scale` (`Tensor.convInference(upsampledNearest:)`: read in
+    /// place where the convolution runs as Winograd; the values of `self(x.upsample(scale:mode: .nearest))`). Nil when the
+    /// fused op does not apply (as `fusedInference`).
+    public func fusedInference(upsampling x: Tensor, scale: [Int], norm: BatchNorm? = nil, relu: Bool = false) -> Tensor? {
+        guard !GradMode.isEnabled, !training, norm?.training != true else { return nil }
+        let affine = norm.map { Tensor.batchNormEvalAffine(weight: $0.weight, bias: $0.bias, runningMean: $0.runningMean,
+                                                           runningVar: $0.runningVar, eps: $0.eps) }
+        return x.convInference(upsampledNearest: scale, weight, bias: bias, scale: affine?.scale, shift: affine?.shift, relu: relu,
+                               stride: stride, padding: padding, dilation: dilation)
+    }
 }
 
 // MARK: - ConvTranspose

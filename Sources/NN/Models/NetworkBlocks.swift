@@ -76,6 +76,9 @@ func upsamplingLayer(_ kind: UpsamplingKind, _ cin: Int, _ cout: Int, dims: Int,
 }
 
 /// Applies an `upsamplingLayer` of `kind` to `x` `[N, C, *spatial]` (doubling every spatial size).
+/// In inference the nearest-x2 convolution reads `x` in place (`Conv.fusedInference(upsampling:)`), the same values.
 func upsample(_ x: Tensor, _ layer: Module, _ kind: UpsamplingKind) -> Tensor {
-    kind == .nearestConv ? layer(x.upsample(scale: cube(2, x.rank - 2), mode: .nearest)) : layer(x)
+    guard kind == .nearestConv else { return layer(x) }
+    if let conv = layer as? Conv, let y = conv.fusedInference(upsampling: x, scale: cube(2, x.rank - 2)) { return y }
+    return layer(x.upsample(scale: cube(2, x.rank - 2), mode: .nearest))
 }

@@ -67,14 +67,18 @@ public final class Adam: Optimizer {
             gradient.withData { g in
                 state.expAvg.withMutableData { m in
                     state.expAvgSq.withMutableData { v in
-                        for i in 0..<n {
-                            var gi = g[i]
-                            if decoupled { p[i] *= 1 - lr * wd } else if wd != 0 { gi += wd * p[i] }
-                            // torch.lerp(m, g, w): m + w·(g − m) for w < 0.5, else g − (g − m)(1 − w).
-                            m[i] = w1 < 0.5 ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * (1 - w1)
-                            v[i] = v[i] * b2 + (1 - b2) * gi * gi
-                            let denom = v[i].squareRoot() / bc2Sqrt + eps
-                            p[i] += -stepSize * (m[i] / denom)
+                        // Elementwise, so splitting the range across threads changes no value (bit-exact for any count).
+                        guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                        Parallel.forEachChunk(n, minPerChunk: 32768) { range in
+                            for i in range {
+                                var gi = gp[i]
+                                if decoupled { pp[i] *= 1 - lr * wd } else if wd != 0 { gi += wd * pp[i] }
+                                // torch.lerp(m, g, w): m + w·(g − m) for w < 0.5, else g − (g − m)(1 − w).
+                                mp[i] = w1 < 0.5 ? mp[i] + w1 * (gi - mp[i]) : gi - (gi - mp[i]) * (1 - w1)
+                                vp[i] = vp[i] * b2 + (1 - b2) * gi * gi
+                                let denom = vp[i].squareRoot() / bc2Sqrt + eps
+                                pp[i] += -stepSize * (mp[i] / denom)
+                            }
                         }
                     }
                 }
