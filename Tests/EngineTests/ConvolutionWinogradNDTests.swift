@@ -111,6 +111,34 @@ struct ConvolutionWinogradNDTests {
         }
     }
 
+    /// Inference (`convInference` under no-grad) reuses the transformed weights while they are unchanged and misses after
+    /// an in-place update (as an optimizer step makes); its values are bit for bit those of the uncached path, 2D and 3D.
+    @Test(arguments: [[12, 20], [9, 10, 12]])
+    func inferenceFilterCacheFollowsWeightUpdates(_ sp: [Int]) {
+        let (cin, cout) = (16, 12), k = [Int](repeating: 5, count: sp.count), pad = [Int](repeating: 2, count: sp.count)
+        let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: k, stride: nil, padding: pad, dilation: nil)
+        let plan = ConvKernels.WinogradNDPlan(g, tile: ConvKernels.winogradNDTile(g))
+        let x = Tensor(Self.values(2 * cin * g.inputVolume, seed: 8, bound: 1), shape: [2, cin] + sp)
+        let w = Tensor(Self.values(cout * cin * g.kernelVolume, seed: 9, bound: 0.05), shape: [cout, cin] + k)
+        func infer() -> [Float] { withNoGrad { x.convInference(w, bias: nil, scale: nil, shift: nil, relu: false, padding: pad) }.scalars }
+        func uncached() -> [Float] {
+            var y = [Float](repeating: .nan, count: 2 * cout * g.outputVolume)
+            ConvKernels.winogradNDForward(x: x.storage.pointer, w: w.storage.pointer, bias: nil, y: &y, batch: 2, cin: cin, cout: cout, g)
+            return y
+        }
+        let first = infer()
+        let e1 = ConvKernels.winogradNDCachedFilter(w.storage.pointer, cin: cin, cout: cout, g, plan)
+        #expect(ConvKernels.winogradNDCachedFilter(w.storage.pointer, cin: cin, cout: cout, g, plan) === e1)
+        #expect(infer() == first)
+        #expect(first == uncached())
+        w.storage.pointer[11] += 0.25
+        let e2 = ConvKernels.winogradNDCachedFilter(w.storage.pointer, cin: cin, cout: cout, g, plan)
+        #expect(e2 !== e1)
+        let updated = infer()
+        #expect(updated == uncached())
+        #expect(updated != first)
+    }
+
     /// Which geometries the path serves: 5- and 7-wide kernels, stride 1, 8 or more channels in and out.
     @Test func selection() {
         func g(_ sp: [Int], _ k: [Int], stride: Int = 1) -> WindowGeometry {

@@ -127,7 +127,8 @@ public enum ConvKernels {
     /// y[n] = W * im2col(x[n]) (+ bias), tiled over output positions, parallel over (sample, tile).
     /// `epilogue` (inference only) is applied to every output value after the bias; `winograd` lets the 3x3 shapes
     /// `useWinograd` takes run as Winograd F(4x4, 3x3) (not bit-identical to the other paths); `cacheFilter` (inference)
-    /// reuses the transformed weights of the previous call with the same weights (`WinogradFilterCache`).
+    /// reuses the transformed weights of the previous call with the same weights (`WinogradFilterCache`; F(4x4, 3x3) and
+    /// the 5- and 7-wide Toom-Cook path).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                         allowDirect: Bool = true, epilogue: Epilogue? = nil, winograd: Bool = false, cacheFilter: Bool = false) {
@@ -135,7 +136,8 @@ public enum ConvKernels {
             return  // dilated kernels with taps wholly in the padding (ConvolutionTapPruning.swift)
         }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) {  // 5- and 7-wide kernels (ConvolutionWinogradND.swift)
-            winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue)
+            winogradNDForward(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, epilogue: epilogue,
+                              cacheFilter: cacheFilter)
             return
         }
         if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {

@@ -160,18 +160,49 @@ extension ConvKernels {
     }
 
     /// Forward: y `[N, cout, *out]` = conv(x `[N, cin, *in]`, w `[cout, cin, *kernel]`) + bias, then `epilogue`.
+    /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache` (bit-identical values).
     static func winogradNDForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                   y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
-                                  epilogue: Epilogue? = nil) {
-        _ = blasSingleThreaded
-        let plan = WinogradNDPlan(g, tile: winogradNDTile(g)), P = plan.points
-        let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
-        // U[point][co][ci] = G w G^T per (co, ci).
-        let ldU = cout * cin + winogradNDPad
-        let u = BufferPool.take(P * ldU)
-        defer { BufferPool.give(u, P * ldU) }
+                                  epilogue: Epilogue? = nil, cacheFilter: Bool = false) {
+        let plan = WinogradNDPlan(g, tile: winogradNDTile(g)), ldU = cout * cin + winogradNDPad
+        if cacheFilter {
+            let cached = winogradNDCachedFilter(w, cin: cin, cout: cout, g, plan)
+            withExtendedLifetime(cached) {
+                winogradNDForward(x: x, u: cached.u, ldU: ldU, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, plan, epilogue: epilogue)
+            }
+        } else {
+            let count = plan.points * ldU, u = BufferPool.take(count)
+            defer { BufferPool.give(u, count) }
+            winogradNDFilter(w, u, cin: cin, cout: cout, g, plan)
+            winogradNDForward(x: x, u: u, ldU: ldU, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, plan, epilogue: epilogue)
+        }
+    }
+
+    /// U `[points][cout][cin]` (point stride `cin * cout + winogradNDPad`) = G w G^T per (co, ci) of w `[cout, cin, *kernel]`.
+    static func winogradNDFilter(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, cin: Int, cout: Int, _ g: WindowGeometry,
+                                 _ plan: WinogradNDPlan) {
         transformArrays(w, srcLane: g.kernelVolume, srcElem: 1, count: cout * cin, n: g.kernel, alpha: plan.axes.map(\.alpha),
-                        plan.axes.map(\.g), u, dstLane: 1, dstElem: ldU)
+                        plan.axes.map(\.g), u, dstLane: 1, dstElem: cout * cin + winogradNDPad)
+    }
+
+    /// `winogradNDFilter` of w through `WinogradFilterCache`: keyed by the weight buffer, the kernel and the tile sizes.
+    static func winogradNDCachedFilter(_ w: UnsafePointer<Float>, cin: Int, cout: Int, _ g: WindowGeometry,
+                                       _ plan: WinogradNDPlan) -> WinogradFilterCache.Entry {
+        let key = WinogradFilterCache.Key(address: UInt(bitPattern: w), cin: cin, cout: cout, kd: g.kernelVolume,
+                                          variant: g.kernel + plan.axes.map(\.m))
+        return WinogradFilterCache.transformed(w, key: key, weightCount: cout * cin * g.kernelVolume,
+                                               uCount: plan.points * (cout * cin + winogradNDPad)) { u in
+            winogradNDFilter(w, u, cin: cin, cout: cout, g, plan)
+        }
+    }
+
+    /// `winogradNDForward` with the transformed weights `u` `[points][cout][cin]` (point stride `ldU`).
+    private static func winogradNDForward(x: UnsafePointer<Float>, u: UnsafePointer<Float>, ldU: Int, bias: UnsafePointer<Float>?,
+                                          y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
+                                          _ plan: WinogradNDPlan, epilogue: Epilogue?) {
+        _ = blasSingleThreaded
+        let P = plan.points
+        let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let ldV = cin * tb + winogradNDPad, ldM = cout * tb + winogradNDPad
         let workers = Parallel.workerCount(blocks), per = P * (ldV + ldM)
