@@ -214,6 +214,27 @@ struct CompareSummaryTests {
         let mdB = ComparisonReport.markdown(summary: b, settings: settings)
         #expect(!mdB.contains("**0.") && !mdB.contains("**<"))
     }
+
+    /// A case undefined in one seed only: Δ averages each seed's defined pairs, the t-test only the cases defined in
+    /// every seed; the report's CI column then names the t-test's own estimate, so the interval never seems to miss Δ.
+    @Test func intervalNamesItsOwnEstimateWhenCasesAreUndefinedInSomeSeeds() throws {
+        var udaSeed0: [Double?] = Self.udaDice[0].map { $0 }
+        udaSeed0[3] = nil                                               // HD95 and Dice undefined in seed 0 only
+        var c: [ComparisonSummary.Cell] = []
+        for seed in [0, 1] {
+            c.append(.init(strategy: "supervised", seed: UInt64(seed), folder: "cells/supervised-seed\(seed)",
+                           summary: try Self.run("supervised", seed: UInt64(seed), dice: Self.supDice[seed])))
+            c.append(.init(strategy: "uda", seed: UInt64(seed), folder: "cells/uda-seed\(seed)",
+                           summary: try Self.run("uda", seed: UInt64(seed), dice: seed == 0 ? udaSeed0 : Self.udaDice[1])))
+        }
+        let s = try ComparisonSummary.make(split: Self.split, strategies: ["supervised", "uda"], seeds: [0, 1], cells: c)
+        let d = try #require(s.strategies["uda"]?.vsSupervised?["1"]?["dice"])
+        let t = try #require(d.tTest)
+        #expect(t.cases == 5 && abs(t.estimate - (d.diff ?? t.estimate)) > 1e-3)
+        let md = ComparisonReport.markdown(summary: s, settings: CompareSettings(strategies: ["supervised", "uda"], seeds: [0, 1],
+                                                                                base: TrainConfig(data: "d", out: "o")))
+        #expect(md.contains(String(format: " around %+.3f (5 cases defined in every seed)", t.estimate)))
+    }
 }
 
 @Suite("Comparison settings")

@@ -116,7 +116,13 @@ public enum ComparisonReport {
                     let b: BootstrapResult? = d.bootstrap
                     let t: CrossedTTestResult? = d.tTest
                     var ci = "-"
-                    if let t { ci = "[" + signed(t.ciLow, digits) + ", " + signed(t.ciHigh, digits) + "]" }
+                    if let t {
+                        ci = "[" + signed(t.ciLow, digits) + ", " + signed(t.ciHigh, digits) + "]"
+                        // Δ averages each seed's defined pairs; the t-test keeps only cases defined in every seed.
+                        if let dd = d.diff, signed(dd, digits) != signed(t.estimate, digits) {
+                            ci += " around " + signed(t.estimate, digits) + " (\(t.cases) cases defined in every seed)"
+                        }
+                    }
                     let diff: String = d.diff.map { signed($0, digits) } ?? "-"
                     let sd: String = d.seedStd.map { String(format: "%.\(digits)f", $0) } ?? "-"
                     let n: String = String(d.n) + (d.dropped > 0 ? " (\(d.dropped) undefined)" : "")
@@ -137,6 +143,9 @@ public enum ComparisonReport {
         guide += "The *bootstrap* resamples the same two levels but, with few seeds, cannot see seed variance it did not sample "
         guide += "and is too confident (shown for reference, never bold). "
         guide += "*seed std of Δ* is the spread of the difference between seeds: a Δ smaller than it is within training noise. "
+        guide += "Where a metric is undefined for some cases in some seeds (HD95/ASSD of an empty prediction), Δ averages each "
+        guide += "seed's defined pairs while the t-test and the bootstrap use only the cases defined in every seed; the CI column "
+        guide += "then names the t-test's own estimate. "
         guide += "The *Wilcoxon* signed-rank test over the n test cases (seed-averaged) sees only case-to-case variation: it is "
         guide += "never a verdict on its own and is never bold. " + smallest
         guide += "n cases = test cases where the metric is defined for both strategies (HD95/ASSD are undefined on empty masks).\n"
