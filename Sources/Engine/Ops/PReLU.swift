@@ -31,7 +31,7 @@ extension Tensor {
             // Per-plane sums of g * x over x <= 0, reduced in a fixed order afterwards (deterministic for any thread count).
             var sums = [Float](repeating: 0, count: n * channels)
             sums.withUnsafeMutableBufferPointer { ps in
-                let psum = ps.baseAddress!
+                guard let psum = ps.baseAddress else { return }  // no planes (an empty batch)
                 Parallel.forEachChunk(n * channels, minPerChunk: Swift.max(1, 16_384 / Swift.max(inner, 1))) { planes in
                     for sc in planes {
                         let a = pa[shared ? 0 : sc % channels], base = sc * inner
