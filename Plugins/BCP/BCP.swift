@@ -217,6 +217,11 @@ public final class BCP: Strategy {
         t.sliced([range] + t.shape.dropFirst().map { 0..<$0 }).detached()
     }
 
+    /// An all-zero region `[n, *spatial]` for `n` samples shaped like `batch` (an un-mixed step: every voxel outside).
+    static func emptyRegion(count n: Int, like batch: Tensor) -> Tensor {
+        Tensor(zeros: [n] + Array(batch.shape.dropFirst(2)))
+    }
+
     /// The region `[n, *spatial]` of `box` for `n` samples shaped like `batch`.
     static func region(_ b: MixBox, count n: Int, like batch: Tensor) -> Tensor {
         Mixing.region(Array(repeating: b, count: n), like: rows(batch, 0..<n))
@@ -252,7 +257,7 @@ public final class BCP: Strategy {
         if isPretraining(run) || step.unlabeledImages == nil {
             run.record("bcp_stage", 0)
             if !mixes {
-                let none = withNoGrad { BCP.region(b, count: nl, like: x) * 0 }
+                let none = BCP.emptyRegion(count: nl, like: x)
                 let m = BCP.Mix(images: x, target: y, region: none, outsideWeight: 1, insideWeight: 1)
                 let l = BCP.loss(mixedLogits(x, run), m, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses, whole: x.rank == 5)
                 run.record("bcp_loss", Double(l.item))
@@ -292,7 +297,7 @@ public final class BCP: Strategy {
         let w = Float(rampedWeight(unlabeledWeight, progress: run.progress, rampUp: rampUp))
         run.record("bcp_u_weight", Double(w))
         if !mixes {
-            let none = withNoGrad { BCP.region(b, count: n, like: x) * 0 }
+            let none = BCP.emptyRegion(count: n, like: x)
             let mu = BCP.Mix(images: BCP.rows(u, 0..<n), target: pseudo, region: none, outsideWeight: w, insideWeight: 1)
             let ml = BCP.Mix(images: BCP.rows(x, 0..<n), target: BCP.rows(y, 0..<n), region: none, outsideWeight: 1, insideWeight: 1)
             let l = BCP.loss(mixedLogits(mu.images, run), mu, kind: lossKind(rank: x.rank), config: run.config, absent: absentClasses)

@@ -25,6 +25,15 @@ public struct RNG: RandomNumberGenerator, Sendable, Codable, Equatable {
     /// The state as four words (for checkpoints).
     public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
 
+    /// Runs `body` with a local copy of the generator and stores its state back afterwards: the same draws, in the same
+    /// order, as drawing through `self`, but a long loop of draws keeps the state in registers instead of loading and
+    /// storing it through an `inout` reference per draw (dropout's mask, 13M draws: 189 -> 54 ms under load).
+    @inline(__always) public mutating func drawing<R>(_ body: (inout RNG) throws -> R) rethrows -> R {
+        var local = self
+        defer { self = local }
+        return try body(&local)
+    }
+
     @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// Next 64 random bits.

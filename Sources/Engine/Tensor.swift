@@ -60,7 +60,7 @@ public final class Tensor: CustomStringConvertible {
     public static func randn(_ shape: [Int], std: Float = 1, rng: inout RNG, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor.empty(shape)
         let p = t.storage.pointer
-        for i in 0..<t.count { p[i] = rng.normal() * std }
+        rng.drawing { r in for i in 0..<t.count { p[i] = r.normal() * std } }
         t.requiresGrad = requiresGrad
         return t
     }
@@ -69,7 +69,7 @@ public final class Tensor: CustomStringConvertible {
     public static func uniform(_ shape: [Int], _ lo: Float, _ hi: Float, rng: inout RNG, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor.empty(shape)
         let p = t.storage.pointer
-        for i in 0..<t.count { p[i] = rng.uniform(lo, hi) }
+        rng.drawing { r in for i in 0..<t.count { p[i] = r.uniform(lo, hi) } }
         t.requiresGrad = requiresGrad
         return t
     }

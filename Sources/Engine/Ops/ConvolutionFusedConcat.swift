@@ -22,18 +22,24 @@ extension Tensor {
             let g = WindowGeometry(op: "convInference", inputSpatial: Array(a.shape[2...]), kernel: Array(weight.shape[2...]),
                                    stride: stride, padding: padding, dilation: dilation)
             if ConvKernels.useWinograd(cin: cin, cout: cout, g) {
-                precondition(!GradMode.isEnabled || !(a.requiresGrad || b.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true),
-                             "convInference: inference only (no backward rule); call it under withNoGrad, input \(a.shape) + \(b.shape)")
                 precondition(weight.shape[1] == cin,
                              "convInference: inputs \(a.shape) + \(b.shape) have \(cin) channels but weight \(weight.shape) expects \(weight.shape[1])")
-                if let bias { precondition(bias.shape == [cout], "convInference: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
-                precondition(Tensor.allFinite(a.storage.pointer, a.count) && Tensor.allFinite(b.storage.pointer, b.count),
-                             "convInference: input \(a.shape) + \(b.shape) contains NaN or Inf")
+                checkInPlaceInference([a, b], weight, bias: bias, cout: cout)
                 return a.convInferenceRun(second: b, weight, bias: bias, scale: scale, shift: shift, relu: relu,
                                           batch: a.shape[0], cin: cin, cout: cout, g)
             }
         }
         return Tensor.concat(parts, axis: 1).convInference(weight, bias: bias, scale: scale, shift: shift, relu: relu,
                                                            stride: stride, padding: padding, dilation: dilation)
+    }
+
+    /// The checks `convArguments` makes for `convInference`, for the variants that read their input in place (a concat,
+    /// an upsampling) and so skip it: nothing records (no backward rule), the bias fits, the inputs are finite.
+    static func checkInPlaceInference(_ inputs: [Tensor], _ weight: Tensor, bias: Tensor?, cout: Int) {
+        let described = inputs.map { "\($0.shape)" }.joined(separator: " + ")
+        precondition(!GradMode.isEnabled || !(inputs.contains { $0.requiresGrad } || weight.requiresGrad || bias?.requiresGrad == true),
+                     "convInference: inference only (no backward rule); call it under withNoGrad, input \(described)")
+        if let bias { precondition(bias.shape == [cout], "convInference: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
+        precondition(inputs.allSatisfy { Tensor.allFinite($0.storage.pointer, $0.count) }, "convInference: input \(described) contains NaN or Inf")
     }
 }

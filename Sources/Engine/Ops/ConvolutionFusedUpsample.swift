@@ -24,10 +24,7 @@ extension Tensor {
             let g = WindowGeometry(op: "convInference", inputSpatial: upShape, kernel: Array(weight.shape[2...]),
                                    stride: stride, padding: padding, dilation: dilation)
             if ConvKernels.useWinograd(cin: cin, cout: cout, g) {
-                precondition(!GradMode.isEnabled || !(requiresGrad || weight.requiresGrad || bias?.requiresGrad == true),
-                             "convInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
-                if let bias { precondition(bias.shape == [cout], "convInference: bias \(bias.shape) must be [\(cout)] for weight \(weight.shape)") }
-                precondition(Tensor.allFinite(storage.pointer, count), "convInference: input \(shape) contains NaN or Inf")
+                Tensor.checkInPlaceInference([self], weight, bias: bias, cout: cout)
                 return convInferenceRun(second: nil, upsampledDepth: sc[0], weight, bias: bias, scale: affineScale, shift: shift,
                                         relu: relu, batch: shape[0], cin: cin, cout: cout, g)
             }
