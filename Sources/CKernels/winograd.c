@@ -197,11 +197,11 @@ INLINE void gemm_cols(const float *u, const float *v, float *m, long K, int cout
     else if (nt - t0 == 16) gemm_block(u, v, m, K, cout, ld, co0, t0, CB, 1);
 }
 
-/// m[co][t] = sum_k u[k][co] * v[k][t] for all cout channels and nt (a multiple of 16) tiles.
-INLINE void gemm(const float *u, const float *v, float *m, long K, int cout, long ld, long nt) {
-    int co0 = 0;
-    for (; co0 + 8 <= cout; co0 += 8) gemm_cols(u, v, m, K, cout, ld, co0, nt, 8);
-    switch (cout - co0) {
+/// m[co][t] = sum_k u[k][co] * v[k][t] for the channels [c0, c1) of cout and nt (a multiple of 16) tiles.
+INLINE void gemm(const float *u, const float *v, float *m, long K, int cout, long ld, long nt, int c0, int c1) {
+    int co0 = c0;
+    for (; co0 + 8 <= c1; co0 += 8) gemm_cols(u, v, m, K, cout, ld, co0, nt, 8);
+    switch (c1 - co0) {
     case 7: gemm_cols(u, v, m, K, cout, ld, co0, nt, 7); break;
     case 6: gemm_cols(u, v, m, K, cout, ld, co0, nt, 6); break;
     case 5: gemm_cols(u, v, m, K, cout, ld, co0, nt, 5); break;
@@ -276,6 +276,115 @@ INLINE void out_row(const float *m, long ldxi, int TXg, float *plane, int H, int
     }
 }
 
+// MARK: - Packed small planes
+//
+// On a plane W = 4, 8, 16 or 32 wide a tile row has TX = W / 4 tiles: the row-wise transforms above would fill 4 to 8
+// of their 16 lanes. Here R = 64 / W consecutive tile rows of a block (a "group": exactly 16 tiles, which may come from
+// different samples and planes) share one vector; lane L = j * TX + t is tile t of the group's row j, the tile order of
+// the row-wise layout, so the products and the transform-domain buffers are unchanged. Every lane runs the same
+// operations as in in_row / out_row: the values are bit-identical to the row-wise transforms.
+
+/// Tile rows per packed group on a plane W wide (0: W is not 4, 8, 16 or 32, take the row-wise transforms).
+INLINE int packed_rows(int W) { return W == 4 || W == 8 || W == 16 || W == 32 ? 64 / W : 0; }
+
+/// Lane masks of a group with TX tiles per row: `first` clears lanes of a row's first tile (its left neighbour column
+/// is padding), `last` those of a row's last tile (its right neighbour column is padding).
+INLINE void packed_masks(int TX, v16i *first, v16i *last) {
+    for (int L = 0; L < 16; L++) {
+        (*first)[L] = L % TX == 0 ? 0 : -1;
+        (*last)[L] = L % TX == TX - 1 ? 0 : -1;
+    }
+}
+
+/// Input transform of one group: rows j < nr read `planes[j]` (NULL: outside the volume, zeros) at tile row `tys[j]`;
+/// rows j >= nr give zero tiles. Writes v[xi * ldxi + L] for the 16 tiles. With UP == 2 (compile-time) a plane is the
+/// nearest x2 upsampling of an H / 2 x W / 2 plane, read in place (as in_row_up).
+INLINE void in_group(const float *const *planes, const int *tys, int nr, int H, int W, float *v, long ldxi, v16i first,
+                     v16i last, const int UP) {
+    float d[6][64] __attribute__((aligned(64)));
+    const int R = 64 / W;
+    for (int j = 0; j < R; j++) {
+        const float *pl = j < nr ? planes[j] : NULL;
+        for (int a = 0; a < 6; a++) {
+            float *dst = d[a] + j * W;
+            const int yy = pl ? 4 * tys[j] - 1 + a : -1;
+            if (yy < 0 || yy >= H) { memset(dst, 0, sizeof(float) * W); continue; }
+            if (UP == 2) {
+                const float *src = pl + (long)(yy / 2) * (W / 2);
+                for (int q = 0; q < W; q++) dst[q] = src[q / 2];
+            } else {
+                memcpy(dst, pl + (long)yy * W, sizeof(float) * W);
+            }
+        }
+    }
+    v16 t[6][4];  // along H, 64 pixels (the group's R rows of W) at a time
+    for (int q = 0; q < 4; q++) {
+        v16 o[6];
+        bt6(LOADU(d[0] + 16 * q), LOADU(d[1] + 16 * q), LOADU(d[2] + 16 * q), LOADU(d[3] + 16 * q), LOADU(d[4] + 16 * q),
+            LOADU(d[5] + 16 * q), o);
+        for (int i = 0; i < 6; i++) t[i][q] = o[i];
+    }
+    const v16 zero = (v16){};
+    for (int i = 0; i < 6; i++) {  // along W: e_c[L] = pixel 4t + c of row j; its neighbours -1 and 4 from the next lanes
+        DEINTERLEAVE4(t[i][0], t[i][1], t[i][2], t[i][3], e0, e1, e2, e3);
+        const v16 left = __builtin_shufflevector(zero, e3, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+        const v16 right = __builtin_shufflevector(e0, zero, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        v16 o[6];
+        bt6((v16)((v16i)left & first), e0, e1, e2, e3, (v16)((v16i)right & last), o);
+        for (int k = 0; k < 6; k++) STOREU(v + (i * 6 + k) * ldxi, o[k]);
+    }
+}
+
+/// Output transform of one group for channel co from m[xi * ldxi + L]: rows j < nr go to `planes[j]` (channel co's plane of
+/// that row's sample and depth) at tile row `tys[j]`, with bias and epilogue as out_row.
+INLINE void out_group(const float *m, long ldxi, float *const *planes, const int *tys, int nr, int H, int W, float bias,
+                      const ssk_epilogue *ep, int co) {
+    const float sc = ep && ep->scale ? ep->scale[co] : 1.0f, sh = ep && ep->shift ? ep->shift[co] : 0.0f;
+    v16 s[4][6];  // A^T along H
+    for (int k = 0; k < 6; k++) {
+        v16 o[4];
+        at6(LOADU(m + (0 * 6 + k) * ldxi), LOADU(m + (1 * 6 + k) * ldxi), LOADU(m + (2 * 6 + k) * ldxi), LOADU(m + (3 * 6 + k) * ldxi),
+            LOADU(m + (4 * 6 + k) * ldxi), LOADU(m + (5 * 6 + k) * ldxi), o);
+        for (int r = 0; r < 4; r++) s[r][k] = o[r];
+    }
+    for (int r = 0; r < 4; r++) {
+        v16 e[4];
+        at6(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], e);
+        for (int c = 0; c < 4; c++) {
+            v16 v = e[c] + bias;
+            if (ep) {
+                if (ep->scale) {
+                    const v16 mm = v * sc;
+                    v = mm + sh;
+                }
+                if (ep->relu) v = MAX0(v);
+            }
+            e[c] = v;
+        }
+        const v16 l01 = __builtin_shufflevector(e[0], e[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const v16 h01 = __builtin_shufflevector(e[0], e[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const v16 l23 = __builtin_shufflevector(e[2], e[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const v16 h23 = __builtin_shufflevector(e[2], e[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        float q[64] __attribute__((aligned(64)));  // pixel 4L + c = row j's pixel 4t + c: R rows of W
+        STOREU(q, __builtin_shufflevector(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
+        STOREU(q + 16, __builtin_shufflevector(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31));
+        STOREU(q + 32, __builtin_shufflevector(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
+        STOREU(q + 48, __builtin_shufflevector(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31));
+        for (int j = 0; j < nr; j++) {
+            const int yy = 4 * tys[j] + r;
+            if (yy < H) memcpy(planes[j] + (long)yy * W, q + j * W, sizeof(float) * W);
+        }
+    }
+}
+
+/// (sample, depth, tile row) of tile row r of the volume.
+INLINE void tile_row(long r, int D, int TY, long *n, int *z, int *ty) {
+    *n = r / ((long)D * TY);
+    const long rem = r - *n * D * TY;
+    *z = (int)(rem / TY);
+    *ty = (int)(rem - (long)*z * TY);
+}
+
 // MARK: - Units
 
 long ssk_wino_tiles_stride(int W, long rows) {
@@ -284,23 +393,63 @@ long ssk_wino_tiles_stride(int W, long rows) {
     return (need + 15) / 16 * 16;
 }
 
-/// ssk_wino_rows_split, or with UP == 2 ssk_wino_rows_up (x read as its nearest upsampling; see in_rows_up).
+/// ssk_wino_rows_split, or with UP == 2 ssk_wino_rows_up (x read as its nearest upsampling; see in_rows_up), for the output
+/// channels [co0, co1); `packed` lets planes of packed_rows() width take the packed transforms (same values).
 INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
                       float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1,
-                      const int UP, int UPD) {
+                      const int UP, int UPD, int co0, int co1, int packed) {
     const int TY = (H + 3) / 4, TX = (W + 3) / 4, TXg = (TX + 15) / 16;
     const long ld = ssk_wino_tiles_stride(W, r1 - r0), K = (long)KD * cin, hw = (long)H * W;
     const long ldv = K * ld, ldm = (long)cout * ld;
+    const int R = packed ? packed_rows(W) : 0;
+    if (R) {
+        const long groups = (r1 - r0 + R - 1) / R, nt = 16 * groups;
+        v16i first, last;
+        packed_masks(TX, &first, &last);
+        const float *planes[16];
+        float *outs[16];
+        int tys[16];
+        // Input transform: v[xi][kz * cin + ci][t], one group of R tile rows (16 tiles) at a time.
+        for (long g = 0; g < groups; g++) {
+            const int nr = (int)(r1 - r0 - g * R < R ? r1 - r0 - g * R : R);
+            long ns[16];
+            int zs[16];
+            for (int j = 0; j < nr; j++) tile_row(r0 + g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+            for (int kz = 0; kz < KD; kz++)
+                for (int ci = 0; ci < cin; ci++) {
+                    for (int j = 0; j < nr; j++) {
+                        const int iz = zs[j] + kz - KD / 2;
+                        const long n = ns[j];
+                        if (iz < 0 || iz >= D) planes[j] = NULL;
+                        else if (UP == 2) planes[j] = x + ((n * cin + ci) * (D / UPD) + iz / UPD) * (hw / 4);
+                        else planes[j] = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
+                    }
+                    in_group(planes, tys, nr, H, W, vbuf + ((long)kz * cin + ci) * ld + 16 * g, ldv, first, last, UP);
+                }
+        }
+        for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, nt, co0, co1);
+        for (long g = 0; g < groups; g++) {
+            const int nr = (int)(r1 - r0 - g * R < R ? r1 - r0 - g * R : R);
+            long ns[16];
+            int zs[16];
+            for (int j = 0; j < nr; j++) tile_row(r0 + g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+            for (int co = co0; co < co1; co++) {
+                for (int j = 0; j < nr; j++) outs[j] = y + ((ns[j] * cout + co) * D + zs[j]) * hw;
+                out_group(mbuf + (long)co * ld + 16 * g, ldm, outs, tys, nr, H, W, bias ? bias[co] : 0.0f, ep, co);
+            }
+        }
+        return;
+    }
     // Input transform: v[xi][kz * cin + ci][t].
     in_rows_up(x, x2, c1, vbuf, rowbuf, cin, D, H, W, KD, ld, r0, r1, UP, UPD);
     // Transform-domain products: m[xi][co][t] = sum_k u[xi][k][co] * v[xi][k][t].
-    for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld);
+    for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, ld, co0, co1);
     // Output transform.
     for (long r = r0; r < r1; r++) {
         const long n = r / ((long)D * TY), rem = r - n * D * TY;
         const int z = (int)(rem / TY), ty = (int)(rem - (long)z * TY);
         const long off = (r - r0) * TX;
-        for (int co = 0; co < cout; co++)
+        for (int co = co0; co < co1; co++)
             out_row(mbuf + (long)co * ld + off, ldm, TXg, y + ((n * cout + co) * D + z) * hw, H, W, ty, bias ? bias[co] : 0.0f, ep, co);
     }
 }
@@ -308,13 +457,21 @@ INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, c
 CLONES
 void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep, float *y,
                          float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, long r0, long r1) {
-    wino_rows(x, x2, c1, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 1, 1);
+    wino_rows(x, x2, c1, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 1, 1, 0, cout, 1);
 }
 
 CLONES
 void ssk_wino_rows_up(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
                       float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD, long r0, long r1) {
-    wino_rows(x, NULL, cin, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 2, UPD);
+    wino_rows(x, NULL, cin, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 2, UPD, 0, cout, 1);
+}
+
+CLONES
+void ssk_wino_rows_range(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep,
+                         float *y, float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD,
+                         long r0, long r1, int co0, int co1, int packed) {
+    if (UPD > 0) wino_rows(x, NULL, cin, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 2, UPD, co0, co1, packed);
+    else wino_rows(x, x2, c1, u, bias, ep, y, vbuf, mbuf, rowbuf, cin, cout, D, H, W, KD, r0, r1, 1, 1, co0, co1, packed);
 }
 
 void ssk_wino_rows(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,

@@ -56,6 +56,14 @@ void ssk_wino_rows_split(const float *x, const float *x2, int c1, const float *u
 void ssk_wino_rows_up(const float *x, const float *u, const float *bias, const ssk_epilogue *ep, float *y, float *vbuf, float *mbuf,
                       float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD, long r0, long r1);
 
+/// ssk_wino_rows_split (UPD == 0) or ssk_wino_rows_up (UPD 1 or 2) for the output channels [co0, co1) only (workers split
+/// the channels of a block when the blocks are fewer than the workers; each transforms the block's input itself). With
+/// `packed` != 0, planes 4, 8, 16 or 32 wide put 64 / W tile rows in one 16-lane vector in the input and output
+/// transforms (bit-identical values; 0 takes the row-wise transforms, for tests).
+void ssk_wino_rows_range(const float *x, const float *x2, int c1, const float *u, const float *bias, const ssk_epilogue *ep,
+                         float *y, float *vbuf, float *mbuf, float *rowbuf, int cin, int cout, int D, int H, int W, int KD, int UPD,
+                         long r0, long r1, int co0, int co1, int packed);
+
 /// Max pooling with kernel = stride = 2 in H and W and KD (1 or 2) in depth, no padding, floor mode, values only (no
 /// argmax: inference): planes [p0, p1) of x [planes][D][H][W] into y [planes][D / KD][H / 2][W / 2]. Each window is
 /// read in row-major order and keeps its first maximum; a NaN wins over numbers.

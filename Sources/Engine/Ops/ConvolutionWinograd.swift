@@ -80,29 +80,30 @@ extension ConvKernels {
     /// H and W), read in place (`ssk_wino_rows_up`); `g` is the upsampled geometry.
     static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false,
-                             x2: UnsafePointer<Float>? = nil, split: Int? = nil, upsampledDepth: Int? = nil) {
+                             x2: UnsafePointer<Float>? = nil, split: Int? = nil, upsampledDepth: Int? = nil, packed: Bool = true) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
-        let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
-        let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount
+        // Small planes: packed transforms, blocks of whole packed groups, channel splits (ConvolutionWinogradSmall.swift).
+        let plan = winogradSmallPlan(batch: batch, k: k, cout: cout, g, packed: packed)
+        let (rows, perBlock, blocks, vCount, mCount, rbCount) = plan.blocks
+        let jobs = blocks * plan.channelSplits
+        let workers = Parallel.workerCount(jobs), perWorker = vCount + mCount + rbCount
         let scratch = BufferPool.take(workers * perWorker)
         defer { BufferPool.give(scratch, workers * perWorker) }
-        // Tiles past a row's end are computed too (never stored): start from zeros, not from stale denormals.
-        scratch.update(repeating: 0, count: workers * perWorker)
+        // Tiles past a row's end are computed too (never stored): start from zeros, not from stale denormals. The packed
+        // transforms write every tile they compute.
+        if !plan.packed { scratch.update(repeating: 0, count: workers * perWorker) }
         var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
         func run(_ u: UnsafePointer<Float>) {
             withUnsafePointer(to: &ep) { epp in
                 let epArg = epilogue == nil ? nil : epp
-                _ = Parallel.forEachWorker(blocks) { worker, range in
+                _ = Parallel.forEachWorker(jobs) { worker, range in
                     let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount
-                    for b in range {
+                    for job in range {
+                        let b = job / plan.channelSplits, (co0, co1) = plan.channels(job % plan.channelSplits)
                         let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
-                        if let upsampledDepth {
-                            ssk_wino_rows_up(x, u, bias, epArg, y, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd),
-                                             Int32(upsampledDepth), r0, r1)
-                            continue
-                        }
-                        ssk_wino_rows_split(x, x2, Int32(x2 == nil ? cin : split ?? cin), u, bias, epArg, y, v, m, rb, Int32(cin),
-                                            Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)
+                        ssk_wino_rows_range(x, upsampledDepth == nil ? x2 : nil, Int32(x2 == nil || upsampledDepth != nil ? cin : split ?? cin),
+                                            u, bias, epArg, y, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd),
+                                            Int32(upsampledDepth ?? 0), r0, r1, Int32(co0), Int32(co1), plan.packed ? 1 : 0)
                     }
                 }
             }
