@@ -13,17 +13,25 @@
 // MARK: - Filter transform
 
 CLONES
-void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
+void ssk_wino_filter_range(const float *w, float *u, int cin, int cout, int KD, int ci0, int ci1, int flipped) {
     const long K = (long)KD * cin;
     float g[9][cout], t[6][3][cout];
     // Per (input channel, depth tap): gather the cout 3x3 slices, then U = G g G^T with co innermost (vectorised, and
-    // each u row [xi][k][0..<cout] is written contiguously).
-    for (int ci = 0; ci < cin; ci++)
+    // each u row [xi][k][0..<cout] is written contiguously). Flipped: the slice of (co, ci, kz) is w[ci][co][KD - 1 - kz]
+    // reversed (the kernel of a backward-data pass, read in place).
+    for (int ci = ci0; ci < ci1; ci++)
         for (int kz = 0; kz < KD; kz++) {
             const long k = (long)kz * cin + ci;
-            for (int co = 0; co < cout; co++) {
-                const float *src = w + (((long)co * cin + ci) * KD + kz) * 9;
-                for (int j = 0; j < 9; j++) g[j][co] = src[j];
+            if (flipped) {
+                for (int co = 0; co < cout; co++) {
+                    const float *src = w + (((long)ci * cout + co) * KD + (KD - 1 - kz)) * 9;
+                    for (int j = 0; j < 9; j++) g[j][co] = src[8 - j];
+                }
+            } else {
+                for (int co = 0; co < cout; co++) {
+                    const float *src = w + (((long)co * cin + ci) * KD + kz) * 9;
+                    for (int j = 0; j < 9; j++) g[j][co] = src[j];
+                }
             }
             for (int b = 0; b < 3; b++)  // t = G g (rows of G: 1/4; -1/6 (1, 1, 1); -1/6 (1, -1, 1); 1/24 (1, 2, 4); 1/24 (1, -2, 4); e3)
                 for (int co = 0; co < cout; co++) {
@@ -49,6 +57,10 @@ void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
                 }
             }
         }
+}
+
+void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD) {
+    ssk_wino_filter_range(w, u, cin, cout, KD, 0, cin, 0);
 }
 
 /// e0..e3 = columns 0..3 (stride 4) of the 64 consecutive floats a0..a3: e_c[j] = a[4j + c] (declares e0..e3).

@@ -96,4 +96,26 @@ struct ConvolutionWinogradSmallTests {
         let wide = ConvKernels.winogradSmallPlan(batch: 1, k: 16, cout: 16, Self.geometry([64, 64]), packed: true)
         #expect(!wide.packed && wide.channelSplits == 1)
     }
+
+    /// Backward data reads the flipped, channel-swapped kernel in place (`ssk_wino_filter_range`, the workers splitting
+    /// the filter transform): bit for bit the values of flipping into a copy first, in 2D and 3D.
+    @Test(arguments: [(2, 24, 16, [8, 8]), (1, 16, 40, [16, 16]), (1, 8, 16, [3, 8, 12]), (2, 64, 32, [12, 20])])
+    func backwardDataReadsTheFlippedKernelInPlace(_ c: (Int, Int, Int, [Int])) {
+        let (batch, cin, cout, sp) = c
+        let g = Self.geometry(sp), kvol = g.kernelVolume
+        let gy = ConvolutionWinogradTests.values(batch * cout * g.outputVolume, seed: 11, bound: 1)
+        let w = ConvolutionWinogradTests.values(cout * cin * kvol, seed: 12, bound: 0.2)
+        var wf = [Float](repeating: 0, count: w.count)
+        for co in 0..<cout { for ci in 0..<cin { for j in 0..<kvol { wf[(ci * cout + co) * kvol + j] = w[(co * cin + ci) * kvol + kvol - 1 - j] } } }
+        var inPlace = [Float](repeating: .nan, count: batch * cin * g.inputVolume), copied = inPlace
+        gy.withUnsafeBufferPointer { pg in w.withUnsafeBufferPointer { pw in wf.withUnsafeBufferPointer { pf in
+        inPlace.withUnsafeMutableBufferPointer { pa in copied.withUnsafeMutableBufferPointer { pb in
+            #expect(ConvKernels.winogradBackwardData(gy: pg.baseAddress!, w: pw.baseAddress!, dx: pa.baseAddress!, batch: batch,
+                                                     cin: cin, cout: cout, g))
+            ConvKernels.winogradConv(x: pg.baseAddress!, w: pf.baseAddress!, bias: nil, y: pb.baseAddress!, batch: batch, cin: cout,
+                                     cout: cin, epilogue: nil, g)
+        } } } } }
+        #expect(!inPlace.contains { $0.isNaN })
+        #expect(zip(inPlace, copied).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(sp): in-place flip differs from the copy")
+    }
 }

@@ -37,6 +37,11 @@ void ssk_conv3_wgrad_rows(const float *x, const float *gy, float *dw,
 /// Transforms weights w[cout][cin][KD][3][3] into u[36][KD * cin][cout] (u = G g G^T per 3x3 slice, in double).
 void ssk_wino_filter(const float *w, float *u, int cin, int cout, int KD);
 
+/// ssk_wino_filter for the input channels [ci0, ci1) only (workers split a filter transform). With `flipped` != 0, w is
+/// [cin][cout][KD][3][3] and transformed as the kernel w'[co][ci][kd][a][b] = w[ci][co][KD - 1 - kd][2 - a][2 - b] (a
+/// backward-data pass's spatially flipped, channel-swapped kernel, read in place: the values of flipping first).
+void ssk_wino_filter_range(const float *w, float *u, int cin, int cout, int KD, int ci0, int ci1, int flipped);
+
 /// Floats between transform rows of a block of `rows` tile rows (the `ld` of the scratch buffers).
 long ssk_wino_tiles_stride(int W, long rows);
 

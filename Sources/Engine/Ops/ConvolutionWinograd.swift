@@ -39,17 +39,8 @@ extension ConvKernels {
     static func winogradBackwardData(gy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) -> Bool {
         guard winogradSupports(g) else { return false }
-        let kvol = g.kernelVolume, count = cin * cout * kvol
-        TransientMemory.with(count) { wf in
-            // wf[ci, co, k'] = w[co, ci, kvol-1-k'] (flipping all kernel axes reverses the flat kernel index).
-            for co in 0..<cout {
-                for ci in 0..<cin {
-                    let src = w + (co * cin + ci) * kvol, dst = wf + (ci * cout + co) * kvol
-                    for j in 0..<kvol { dst[j] = src[kvol - 1 - j] }
-                }
-            }
-            winogradConv(x: gy, w: wf, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, epilogue: nil, g)
-        }
+        // The flipped kernel wf[ci, co, k'] = w[co, ci, kvol-1-k'] is read in place by the filter transform.
+        winogradConv(x: gy, w: w, bias: nil, y: dx, batch: batch, cin: cout, cout: cin, epilogue: nil, g, flippedWeights: true)
         return true
     }
 
@@ -74,13 +65,15 @@ extension ConvKernels {
 
     /// y `[N, cout, D, H, W]` = conv(x `[N, cin, D, H, W]`, w `[cout, cin, KD, 3, 3]`) + bias, then `epilogue`.
     /// Work is split in blocks of 4-row tile rows over (sample, plane, tile row); each worker has its own scratch.
-    /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`. With `x2`, the input is the
+    /// `cacheFilter` (inference) takes the transformed weights from `WinogradFilterCache`; `flippedWeights` reads w as
+    /// `[cin, cout, KD, 3, 3]` and convolves with its spatially flipped, channel-swapped kernel (backward data). With `x2`, the input is the
     /// channel concatenation of x `[N, split, D, H, W]` and x2 `[N, cin - split, D, H, W]`, read in place. With
     /// `upsampledDepth` (1 or 2), the input is the nearest upsampling of x `[N, cin, D / upsampledDepth, H / 2, W / 2]` (x2 in
     /// H and W), read in place (`ssk_wino_rows_up`); `g` is the upsampled geometry.
     static func winogradConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                              batch: Int, cin: Int, cout: Int, epilogue: Epilogue?, _ g: WindowGeometry, cacheFilter: Bool = false,
-                             x2: UnsafePointer<Float>? = nil, split: Int? = nil, upsampledDepth: Int? = nil, packed: Bool = true) {
+                             x2: UnsafePointer<Float>? = nil, split: Int? = nil, upsampledDepth: Int? = nil, packed: Bool = true,
+                             flippedWeights: Bool = false) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
         // Small planes: packed transforms, blocks of whole packed groups, channel splits (ConvolutionWinogradSmall.swift).
         let plan = winogradSmallPlan(batch: batch, k: k, cout: cout, g, packed: packed)
@@ -108,13 +101,14 @@ extension ConvKernels {
                 }
             }
         }
+        precondition(!(cacheFilter && flippedWeights), "winogradConv: the filter cache holds unflipped kernels")
         if cacheFilter {
             let cached = WinogradFilterCache.transformed(w, cin: cin, cout: cout, kd: kd)
             withExtendedLifetime(cached) { run(cached.u) }
         } else {
             // Mapped, not pooled (`TransientMemory`): one transformed filter per layer shape would stay resident in the pool.
             TransientMemory.with(36 * k * cout) { u in
-                ssk_wino_filter(w, u, Int32(cin), Int32(cout), Int32(kd))
+                winogradFilter(w, u, cin: cin, cout: cout, kd: kd, flipped: flippedWeights)
                 run(u)
             }
         }

@@ -55,3 +55,21 @@ extension ConvKernels {
         return WinogradSmallPlan(blocks: b, packed: true, channelSplits: splits, cout: cout)
     }
 }
+
+// MARK: - Filter transform on all workers
+
+extension ConvKernels {
+    /// Multiply-adds of filter transform one worker should have at least (below, one core transforms the whole filter).
+    static let winogradFilterMinimumWork = 1 << 16
+
+    /// u `[36, KD * cin, cout]` = the Winograd transform of w `[cout, cin, KD, 3, 3]` (with `flipped`, of the spatially
+    /// flipped, channel-swapped kernel of w `[cin, cout, KD, 3, 3]`, read in place), the input channels split across the
+    /// workers: a 256->256 filter took about 1 ms on one core before the transform-domain products could start (8x8 maps
+    /// of a small batch spend as long in their products). Same values as `ssk_wino_filter` on the flipped copy.
+    static func winogradFilter(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, cin: Int, cout: Int, kd: Int, flipped: Bool) {
+        let perChannel = Swift.max(1, 100 * cout * kd)
+        Parallel.forEachChunk(cin, minPerChunk: Swift.max(1, winogradFilterMinimumWork / perChannel)) { r in
+            ssk_wino_filter_range(w, u, Int32(cin), Int32(cout), Int32(kd), Int32(r.lowerBound), Int32(r.upperBound), flipped ? 1 : 0)
+        }
+    }
+}
