@@ -311,8 +311,8 @@ INLINE void packed_masks(int TX, v16i *first, v16i *last) {
 /// Input transform of one group: rows j < nr read `planes[j]` (NULL: outside the volume, zeros) at tile row `tys[j]`;
 /// rows j >= nr give zero tiles. Writes v[xi * ldxi + L] for the 16 tiles. With UP == 2 (compile-time) a plane is the
 /// nearest x2 upsampling of an H / 2 x W / 2 plane, read in place (as in_row_up).
-INLINE void in_group(const float *const *planes, const int *tys, int nr, int H, int W, float *v, long ldxi, v16i first,
-                     v16i last, const int UP) {
+INLINE void in_group(const float *const *planes, const int *tys, int nr, int H, int W, float *v, long ldxi, const v16i *first,
+                     const v16i *last, const int UP) {
     float d[6][64] __attribute__((aligned(64)));
     const int R = 64 / W;
     for (int j = 0; j < R; j++) {
@@ -342,7 +342,7 @@ INLINE void in_group(const float *const *planes, const int *tys, int nr, int H, 
         const v16 left = __builtin_shufflevector(zero, e3, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
         const v16 right = __builtin_shufflevector(e0, zero, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
         v16 o[6];
-        bt6((v16)((v16i)left & first), e0, e1, e2, e3, (v16)((v16i)right & last), o);
+        bt6((v16)((v16i)left & *first), e0, e1, e2, e3, (v16)((v16i)right & *last), o);
         for (int k = 0; k < 6; k++) STOREU(v + (i * 6 + k) * ldxi, o[k]);
     }
 }
@@ -436,7 +436,7 @@ INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, c
                         else if (UP == 2) planes[j] = x + ((n * cin + ci) * (D / UPD) + iz / UPD) * (hw / 4);
                         else planes[j] = ci < c1 ? x + ((n * c1 + ci) * D + iz) * hw : x2 + ((n * (cin - c1) + ci - c1) * D + iz) * hw;
                     }
-                    in_group(planes, tys, nr, H, W, vbuf + ((long)kz * cin + ci) * ld + 16 * g, ldv, first, last, UP);
+                    in_group(planes, tys, nr, H, W, vbuf + ((long)kz * cin + ci) * ld + 16 * g, ldv, &first, &last, UP);
                 }
         }
         for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, nt, co0, co1);
@@ -614,4 +614,109 @@ void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD
                         o[a * 3 + b] = (float)s;
                     }
             }
+}
+
+// MARK: - Weight gradient on packed small planes
+//
+// Planes 4, 8, 16 or 32 wide (packed_rows): the whole batch's tiles at once, in groups of 16 (R = 64 / W tile rows per
+// vector), v[xi][k][t] and m[xi][co][t] with `ldt` floats per row; the 36 products dU[xi] = M[xi] V[xi]^T are GEMMs
+// along the tiles (the caller's sgemm), then dW = G^T dU G (ssk_wino_wgrad_filter_range).
+
+/// M = A dY A^T of one group of channel plane pointers (rows j < nr at tile rows tys[j]; rows j >= nr and pixels past
+/// the plane give zero gradient) into m[xi * ldxi + L] (the packed counterpart of gy_row).
+INLINE void gy_group(const float *const *planes, const int *tys, int nr, int H, int W, float *m, long ldxi) {
+    v16 w6[4][6];  // A along W, per row of the tiles
+    for (int a = 0; a < 4; a++) {
+        float d[64] __attribute__((aligned(64)));
+        for (int j = 0; j < 64 / W; j++) {
+            const int yy = j < nr ? 4 * tys[j] + a : H;
+            if (yy < H) memcpy(d + j * W, planes[j] + (long)yy * W, sizeof(float) * W);
+            else memset(d + j * W, 0, sizeof(float) * W);
+        }
+        DEINTERLEAVE4(LOADU(d), LOADU(d + 16), LOADU(d + 32), LOADU(d + 48), e0, e1, e2, e3);
+        a6(e0, e1, e2, e3, w6[a]);
+    }
+    for (int j = 0; j < 6; j++) {  // A along H
+        v16 o[6];
+        a6(w6[0][j], w6[1][j], w6[2][j], w6[3][j], o);
+        for (int i = 0; i < 6; i++) STOREU(m + (i * 6 + j) * ldxi, o[i]);
+    }
+}
+
+CLONES
+void ssk_wino_small_input(const float *x, float *v, int cin, int D, int H, int W, int KD, long rows, long ldt, int k0, int k1) {
+    const int R = packed_rows(W), TY = (H + 3) / 4, TX = W / 4;
+    const long K = (long)KD * cin, ldv = K * ldt, hw = (long)H * W, groups = (rows + R - 1) / R;
+    v16i first, last;
+    packed_masks(TX, &first, &last);
+    for (long g = 0; g < groups; g++) {
+        const int nr = (int)(rows - g * R < R ? rows - g * R : R);
+        long ns[16];
+        int zs[16], tys[16];
+        const float *planes[16];
+        for (int j = 0; j < nr; j++) tile_row(g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+        for (int k = k0; k < k1; k++) {
+            const int kz = k / cin, ci = k - kz * cin;
+            for (int j = 0; j < nr; j++) {
+                const int iz = zs[j] + kz - KD / 2;
+                planes[j] = iz < 0 || iz >= D ? NULL : x + ((ns[j] * cin + ci) * D + iz) * hw;
+            }
+            in_group(planes, tys, nr, H, W, v + k * ldt + 16 * g, ldv, &first, &last, 1);
+        }
+    }
+}
+
+CLONES
+void ssk_wino_small_grad(const float *gy, float *m, int cout, int D, int H, int W, long rows, long ldt, int co0, int co1) {
+    const int R = packed_rows(W), TY = (H + 3) / 4;
+    const long ldm = (long)cout * ldt, hw = (long)H * W, groups = (rows + R - 1) / R;
+    for (long g = 0; g < groups; g++) {
+        const int nr = (int)(rows - g * R < R ? rows - g * R : R);
+        long ns[16];
+        int zs[16], tys[16];
+        const float *planes[16];
+        for (int j = 0; j < nr; j++) tile_row(g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+        for (int co = co0; co < co1; co++) {
+            for (int j = 0; j < nr; j++) planes[j] = gy + ((ns[j] * cout + co) * D + zs[j]) * hw;
+            gy_group(planes, tys, nr, H, W, m + co * ldt + 16 * g, ldm);
+        }
+    }
+}
+
+/// ssk_wino_wgrad_filter for the output channels [co0, co1), up to 128 values k of one (co, xi) at a time (the same
+/// double-precision sums in the same order per weight: bit-identical, and vectorised along k).
+CLONES
+void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, int KD, int co0, int co1) {
+    static const double G[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 2.0 / 24, 4.0 / 24}, {1.0 / 24, -2.0 / 24, 4.0 / 24}, {0, 0, 1}};
+    enum { KC = 128 };
+    const long K = (long)KD * cin;
+    double t[6][3][KC], o[KC];
+    for (int co = co0; co < co1; co++)
+        for (long k0 = 0; k0 < K; k0 += KC) {
+            const int n = (int)(K - k0 < KC ? K - k0 : KC);
+            for (int i = 0; i < 6; i++)
+                for (int b = 0; b < 3; b++) {
+                    double *tr = t[i][b];
+                    for (int k = 0; k < n; k++) tr[k] = 0;
+                    for (int j = 0; j < 6; j++) {
+                        const float *src = du + ((long)(i * 6 + j) * cout + co) * K + k0;
+                        const double gj = G[j][b];
+                        for (int k = 0; k < n; k++) tr[k] += (double)src[k] * gj;
+                    }
+                }
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) {
+                    for (int k = 0; k < n; k++) o[k] = 0;
+                    for (int i = 0; i < 6; i++) {
+                        const double gi = G[i][a];
+                        const double *tr = t[i][b];
+                        for (int k = 0; k < n; k++) o[k] += gi * tr[k];
+                    }
+                    for (int k = 0; k < n; k++) {
+                        const long kk = k0 + k, kz = kk / cin, ci = kk - kz * cin;
+                        dw[(((long)co * cin + ci) * KD + kz) * 9 + a * 3 + b] = (float)o[k];
+                    }
+                }
+        }
 }

@@ -118,4 +118,25 @@ struct ConvolutionWinogradSmallTests {
         #expect(!inPlace.contains { $0.isNaN })
         #expect(zip(inPlace, copied).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(sp): in-place flip differs from the copy")
     }
+
+    /// The small-plane Winograd weight gradient (whole batch, packed transforms, sgemm products) against im2col + sgemm:
+    /// planes 4 to 32 wide, odd heights, batches whose tile rows leave the last group short, more input than output
+    /// channels and the reverse.
+    @Test(arguments: [(4, 16, 24, [16, 16]), (2, 32, 16, [8, 8]), (3, 16, 40, [10, 8]), (2, 24, 16, [9, 32]), (2, 16, 16, [13, 4]),
+                      (1, 64, 130, [8, 8]), (5, 40, 16, [7, 16])])
+    func smallWeightGradientMatchesReference(_ c: (Int, Int, Int, [Int])) {
+        let (batch, cin, cout, sp) = c
+        let g = Self.geometry(sp)
+        #expect(ConvKernels.winogradWeightGradSmallPays(g) == (sp == [16, 16] || sp == [7, 16]))
+        let x = ConvolutionWinogradTests.values(batch * cin * g.inputVolume, seed: 31, bound: 1)
+        let gy = ConvolutionWinogradTests.values(batch * cout * g.outputVolume, seed: 32, bound: 1)
+        var got = [Float](repeating: .nan, count: cout * cin * 9), ref = got
+        x.withUnsafeBufferPointer { px in gy.withUnsafeBufferPointer { pg in
+            ConvKernels.winogradWeightGradSmall(x: px.baseAddress!, gy: pg.baseAddress!, dw: &got, batch: batch, cin: cin, cout: cout, g)
+            ConvKernels.backwardWeight(x: px.baseAddress!, gy: pg.baseAddress!, dw: &ref, batch: batch, cin: cin, cout: cout, g,
+                                       allowDirect: false)
+        } }
+        ConvolutionWinogradTrainingTests.expectWithinWinograd(got, ref, "\(batch)x\(cin)->\(cout) @\(sp) weight gradient")
+        #expect(!got.contains { $0.isNaN })
+    }
 }

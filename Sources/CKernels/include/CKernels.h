@@ -86,6 +86,16 @@ void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf
 
 /// dw[cout][cin][KD][3][3] = G^T du G per (co, depth tap, ci), in double (the adjoint of ssk_wino_filter).
 void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD);
+/// Winograd weight gradient on planes 4, 8, 16 or 32 wide, the whole batch's `rows` tile rows (N * D * ceil(H / 4)) in
+/// packed groups of 16 tiles (`ldt` >= 16 * ceil(rows / (64 / W)) floats per transform row):
+/// ssk_wino_small_input writes v[36][KD * cin][ldt] (B^T x B) for the rows k in [k0, k1); ssk_wino_small_grad writes
+/// m[36][cout][ldt] (A dY A^T) for the channels [co0, co1). Tiles past the last row are zero in m.
+void ssk_wino_small_input(const float *x, float *v, int cin, int D, int H, int W, int KD, long rows, long ldt, int k0, int k1);
+void ssk_wino_small_grad(const float *gy, float *m, int cout, int D, int H, int W, long rows, long ldt, int co0, int co1);
+
+/// ssk_wino_wgrad_filter for the output channels [co0, co1) (bit-identical; vectorised along the input channels).
+void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, int KD, int co0, int co1);
+
 #include "winograd_nd.h"
 #include "conv_dilated.h"
 #endif

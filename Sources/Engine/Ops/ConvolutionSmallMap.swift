@@ -23,10 +23,10 @@ extension ConvKernels {
 
     /// Whether Winograd pays for `conv`'s backward-data pass (besides `useWinograd`): not under `.automatic` on a plane
     /// whose smaller side is below 16, unless its width takes the packed transforms (ConvolutionWinogradSmall.swift:
-    /// 4 or 8 wide). Session 7, attention-unet at 4,1,128,128 (CPU ms per call, loaded machine): 256->256 and
-    /// 128->256 at 8x8 took 5.7 and 3.0 on im2col + sgemm; as Winograd with the row-wise transforms, a serial filter
-    /// transform and a page-faulted filter buffer 10.6 and 5.5; with the packed transforms, the parallel in-place
-    /// flipped filter transform and huge pages see the bench figures in docs/ARCHITECTURE.md's note on small maps.
+    /// 4 or 8 wide). Measured on attention-unet at 4,1,128,128 (`semiseg bench --layers`, CPU ms per step, loaded
+    /// machine): backward data of 256->256 and 128->256 at 8x8 took 6.5 and 3.0 on im2col + sgemm, 10.6 and 5.5 as
+    /// Winograd with the row-wise transforms (a serial filter transform into a page-faulted buffer), 4.8 and 2.8 with the
+    /// packed transforms, the filter transform on all workers and huge pages.
     static func winogradBackwardDataPays(_ g: WindowGeometry) -> Bool {
         algorithm != .automatic || Swift.min(g.output[1], g.output[2]) >= 16 || winogradPackedRows(g.output[2]) > 0
     }

@@ -73,3 +73,54 @@ extension ConvKernels {
         }
     }
 }
+
+// MARK: - Weight gradient on small planes
+
+extension ConvKernels {
+    /// Whether the weight gradient of a Winograd-sized 2D convolution takes `winogradWeightGradSmall`: planes 16 wide.
+    /// Measured on attention-unet at 4,1,128,128 (`bench --layers`, % of the one-core sgemm rate per CPU second, loaded
+    /// machine; direct or im2col -> small Winograd): 16x16 64->128 68 -> 80, 128->128 75 -> 134, 256->128 85 -> 91;
+    /// 32x32 32->64 105 -> 87, 64->64 85 -> 88, 128->64 98 -> 95 (the direct kernel is fast on 32-wide rows); 8x8
+    /// 128->256 66 -> 55, 256->256 59 -> 62 (16 tiles: the GEMMs along the tiles are too short and G^T dU G costs a
+    /// third of the direct FLOPs). 3D keeps the row-wise path (`winogradWeightGrad`) and the direct kernels.
+    static func winogradWeightGradSmallPays(_ g: WindowGeometry) -> Bool {
+        g.input[0] == 1 && g.kernel[0] == 1 && g.input[2] == 16
+    }
+
+    /// dw `[cout, cin, 3, 3]` = the weight gradient of a stride-1 "same" 3x3 convolution of x `[N, cin, H, W]` with output
+    /// gradient gy `[N, cout, H, W]` on a plane 4, 8, 16 or 32 wide, as Winograd F(4x4, 3x3) over the whole batch's tiles
+    /// at once: the packed transforms V = B^T x B and M = A dY A^T (`ssk_wino_small_input`, `ssk_wino_small_grad`, channels
+    /// split across the workers), then dU[xi] = M[xi] V[xi]^T as 36 sgemm calls along the tiles (split across the workers,
+    /// no horizontal sums), then G^T dU G in double (`ssk_wino_wgrad_filter_range`, output channels split). The
+    /// row-wise path sums 4x4 blocks of dU with one horizontal sum each per block of tile rows, which costs as much as
+    /// the products when a block has 16 to 128 tiles. Not bit-identical to the direct kernels (Winograd's rounding,
+    /// within 1e-4 of the gradient's magnitude; ConvolutionWinogradSmallTests).
+    static func winogradWeightGradSmall(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                        batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), kd = g.kernel[0], k = kd * cin
+        let r = winogradPackedRows(wd), rows = batch * d * ((h + 3) / 4), ldt = 16 * ((rows + r - 1) / r)
+        let vCount = 36 * k * ldt, mCount = 36 * cout * ldt, duCount = 36 * cout * k
+        _ = blasSingleThreaded
+        TransientMemory.with(vCount + mCount + duCount) { buffer in
+            let v = buffer, m = buffer + vCount, du = m + mCount
+            Parallel.forEachChunk(k + cout) { range in  // rows [0, k) of V, then channels [0, cout) of M
+                let lo = range.lowerBound, hi = range.upperBound
+                if lo < k {
+                    ssk_wino_small_input(x, v, Int32(cin), Int32(d), Int32(h), Int32(wd), Int32(kd), rows, ldt, Int32(lo), Int32(Swift.min(hi, k)))
+                }
+                if hi > k {
+                    ssk_wino_small_grad(gy, m, Int32(cout), Int32(d), Int32(h), Int32(wd), rows, ldt, Int32(Swift.max(lo, k) - k), Int32(hi - k))
+                }
+            }
+            Parallel.forEachChunk(36) { range in
+                for xi in range {
+                    sgemm(transA: false, transB: true, m: cout, n: k, k: ldt, a: m + xi * cout * ldt, lda: ldt, b: v + xi * k * ldt,
+                          ldb: ldt, c: du + xi * cout * k, ldc: k)
+                }
+            }
+            Parallel.forEachChunk(cout) { range in
+                ssk_wino_wgrad_filter_range(du, dw, Int32(cin), Int32(cout), Int32(kd), Int32(range.lowerBound), Int32(range.upperBound))
+            }
+        }
+    }
+}
