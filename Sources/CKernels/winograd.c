@@ -237,51 +237,59 @@ INLINE void at6(v16 m0, v16 m1, v16 m2, v16 m3, v16 m4, v16 m5, v16 o[4]) {
     o[3] = (n12 + n34 * eight) + m5;
 }
 
+/// A^T m A for the 16 tiles at m[xi * ldxi] (one tile per lane), plus bias, then the epilogue of channel co (bias, then
+/// the eval batch norm and ReLU as separately rounded steps, as the direct kernels): q[r] holds output row r of the 16
+/// tiles as 64 consecutive pixels (tile L's four at 4L).
+INLINE void out_tiles(const float *m, long ldxi, float bias, const ssk_epilogue *ep, int co, v16 q[4][4]) {
+    const float sc = ep && ep->scale ? ep->scale[co] : 1.0f, sh = ep && ep->shift ? ep->shift[co] : 0.0f;
+    v16 s[4][6];  // A^T along H
+    for (int k = 0; k < 6; k++) {
+        v16 o[4];
+        at6(LOADU(m + (0 * 6 + k) * ldxi), LOADU(m + (1 * 6 + k) * ldxi), LOADU(m + (2 * 6 + k) * ldxi), LOADU(m + (3 * 6 + k) * ldxi),
+            LOADU(m + (4 * 6 + k) * ldxi), LOADU(m + (5 * 6 + k) * ldxi), o);
+        for (int r = 0; r < 4; r++) s[r][k] = o[r];
+    }
+    for (int r = 0; r < 4; r++) {
+        v16 e[4];
+        at6(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], e);
+        for (int c = 0; c < 4; c++) {
+            v16 v = e[c] + bias;
+            if (ep) {
+                if (ep->scale) {
+                    const v16 mm = v * sc;
+                    v = mm + sh;
+                }
+                if (ep->relu) v = MAX0(v);
+            }
+            e[c] = v;
+        }
+        // Interleave the four tile columns back into 64 consecutive pixels.
+        const v16 l01 = __builtin_shufflevector(e[0], e[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const v16 h01 = __builtin_shufflevector(e[0], e[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const v16 l23 = __builtin_shufflevector(e[2], e[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const v16 h23 = __builtin_shufflevector(e[2], e[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        q[r][0] = __builtin_shufflevector(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        q[r][1] = __builtin_shufflevector(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+        q[r][2] = __builtin_shufflevector(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        q[r][3] = __builtin_shufflevector(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    }
+}
+
 /// Output tile row `ty` of channel co from m[xi * ldxi + t] (16 * TXg tiles of the row), with bias and epilogue.
 INLINE void out_row(const float *m, long ldxi, int TXg, float *plane, int H, int W, int ty, float bias, const ssk_epilogue *ep, int co) {
-    const float sc = ep && ep->scale ? ep->scale[co] : 1.0f, sh = ep && ep->shift ? ep->shift[co] : 0.0f;
     for (int g = 0; g < TXg; g++) {
-        v16 s[4][6];  // A^T along H
-        for (int k = 0; k < 6; k++) {
-            v16 o[4];
-            at6(LOADU(m + (0 * 6 + k) * ldxi + 16 * g), LOADU(m + (1 * 6 + k) * ldxi + 16 * g), LOADU(m + (2 * 6 + k) * ldxi + 16 * g),
-                LOADU(m + (3 * 6 + k) * ldxi + 16 * g), LOADU(m + (4 * 6 + k) * ldxi + 16 * g), LOADU(m + (5 * 6 + k) * ldxi + 16 * g), o);
-            for (int r = 0; r < 4; r++) s[r][k] = o[r];
-        }
+        v16 q[4][4];
+        out_tiles(m + 16 * g, ldxi, bias, ep, co, q);
         for (int r = 0; r < 4; r++) {
             const int yy = 4 * ty + r;
             if (yy >= H) break;
-            v16 e[4];
-            at6(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], e);
-            // Bias, then the eval batch norm and ReLU as separately rounded steps (as the direct kernels).
-            for (int c = 0; c < 4; c++) {
-                v16 v = e[c] + bias;
-                if (ep) {
-                    if (ep->scale) {
-                        const v16 mm = v * sc;
-                        v = mm + sh;
-                    }
-                    if (ep->relu) v = MAX0(v);
-                }
-                e[c] = v;
-            }
-            // Interleave the four tile columns back into 64 consecutive pixels.
-            const v16 l01 = __builtin_shufflevector(e[0], e[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-            const v16 h01 = __builtin_shufflevector(e[0], e[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-            const v16 l23 = __builtin_shufflevector(e[2], e[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-            const v16 h23 = __builtin_shufflevector(e[2], e[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-            v16 q[4];
-            q[0] = __builtin_shufflevector(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-            q[1] = __builtin_shufflevector(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-            q[2] = __builtin_shufflevector(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-            q[3] = __builtin_shufflevector(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
             float *dst = plane + (long)yy * W + 64 * g;
             const int n = W - 64 * g;
             if (n >= 64) {
-                for (int b = 0; b < 4; b++) STOREU(dst + 16 * b, q[b]);
+                for (int b = 0; b < 4; b++) STOREU(dst + 16 * b, q[r][b]);
             } else {
                 float tmp[64];
-                for (int b = 0; b < 4; b++) STOREU(tmp + 16 * b, q[b]);
+                for (int b = 0; b < 4; b++) STOREU(tmp + 16 * b, q[r][b]);
                 memcpy(dst, tmp, sizeof(float) * n);
             }
         }
@@ -351,40 +359,14 @@ INLINE void in_group(const float *const *planes, const int *tys, int nr, int H, 
 /// that row's sample and depth) at tile row `tys[j]`, with bias and epilogue as out_row.
 INLINE void out_group(const float *m, long ldxi, float *const *planes, const int *tys, int nr, int H, int W, float bias,
                       const ssk_epilogue *ep, int co) {
-    const float sc = ep && ep->scale ? ep->scale[co] : 1.0f, sh = ep && ep->shift ? ep->shift[co] : 0.0f;
-    v16 s[4][6];  // A^T along H
-    for (int k = 0; k < 6; k++) {
-        v16 o[4];
-        at6(LOADU(m + (0 * 6 + k) * ldxi), LOADU(m + (1 * 6 + k) * ldxi), LOADU(m + (2 * 6 + k) * ldxi), LOADU(m + (3 * 6 + k) * ldxi),
-            LOADU(m + (4 * 6 + k) * ldxi), LOADU(m + (5 * 6 + k) * ldxi), o);
-        for (int r = 0; r < 4; r++) s[r][k] = o[r];
-    }
+    v16 q[4][4];
+    out_tiles(m, ldxi, bias, ep, co, q);
     for (int r = 0; r < 4; r++) {
-        v16 e[4];
-        at6(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], s[r][5], e);
-        for (int c = 0; c < 4; c++) {
-            v16 v = e[c] + bias;
-            if (ep) {
-                if (ep->scale) {
-                    const v16 mm = v * sc;
-                    v = mm + sh;
-                }
-                if (ep->relu) v = MAX0(v);
-            }
-            e[c] = v;
-        }
-        const v16 l01 = __builtin_shufflevector(e[0], e[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const v16 h01 = __builtin_shufflevector(e[0], e[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        const v16 l23 = __builtin_shufflevector(e[2], e[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const v16 h23 = __builtin_shufflevector(e[2], e[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        float q[64] __attribute__((aligned(64)));  // pixel 4L + c = row j's pixel 4t + c: R rows of W
-        STOREU(q, __builtin_shufflevector(l01, l23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
-        STOREU(q + 16, __builtin_shufflevector(l01, l23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31));
-        STOREU(q + 32, __builtin_shufflevector(h01, h23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23));
-        STOREU(q + 48, __builtin_shufflevector(h01, h23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31));
+        float row[64] __attribute__((aligned(64)));  // pixel 4L + c = row j's pixel 4t + c: R rows of W
+        for (int b = 0; b < 4; b++) STOREU(row + 16 * b, q[r][b]);
         for (int j = 0; j < nr; j++) {
             const int yy = 4 * tys[j] + r;
-            if (yy < H) memcpy(planes[j] + (long)yy * W, q + j * W, sizeof(float) * W);
+            if (yy < H) memcpy(planes[j] + (long)yy * W, row + j * W, sizeof(float) * W);
         }
     }
 }
@@ -395,6 +377,15 @@ INLINE void tile_row(long r, int D, int TY, long *n, int *z, int *ty) {
     const long rem = r - *n * D * TY;
     *z = (int)(rem / TY);
     *ty = (int)(rem - (long)*z * TY);
+}
+
+/// The rows of the packed group starting at tile row r0 + g * R, of the rows [r0, r1): their count (returned, <= R) and
+/// each row's (sample, depth, tile row).
+INLINE int group_rows(long r0, long r1, long g, int R, int D, int TY, long *ns, int *zs, int *tys) {
+    const long first = r0 + g * R;
+    const int nr = (int)(r1 - first < R ? r1 - first : R);
+    for (int j = 0; j < nr; j++) tile_row(first + j, D, TY, &ns[j], &zs[j], &tys[j]);
+    return nr;
 }
 
 // MARK: - Units
@@ -423,10 +414,9 @@ INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, c
         int tys[16];
         // Input transform: v[xi][kz * cin + ci][t], one group of R tile rows (16 tiles) at a time.
         for (long g = 0; g < groups; g++) {
-            const int nr = (int)(r1 - r0 - g * R < R ? r1 - r0 - g * R : R);
             long ns[16];
             int zs[16];
-            for (int j = 0; j < nr; j++) tile_row(r0 + g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+            const int nr = group_rows(r0, r1, g, R, D, TY, ns, zs, tys);
             for (int kz = 0; kz < KD; kz++)
                 for (int ci = 0; ci < cin; ci++) {
                     for (int j = 0; j < nr; j++) {
@@ -441,10 +431,9 @@ INLINE void wino_rows(const float *x, const float *x2, int c1, const float *u, c
         }
         for (int xi = 0; xi < 36; xi++) gemm(u + xi * K * cout, vbuf + xi * ldv, mbuf + xi * ldm, K, cout, ld, nt, co0, co1);
         for (long g = 0; g < groups; g++) {
-            const int nr = (int)(r1 - r0 - g * R < R ? r1 - r0 - g * R : R);
             long ns[16];
             int zs[16];
-            for (int j = 0; j < nr; j++) tile_row(r0 + g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+            const int nr = group_rows(r0, r1, g, R, D, TY, ns, zs, tys);
             for (int co = co0; co < co1; co++) {
                 for (int j = 0; j < nr; j++) outs[j] = y + ((ns[j] * cout + co) * D + zs[j]) * hw;
                 out_group(mbuf + (long)co * ld + 16 * g, ldm, outs, tys, nr, H, W, bias ? bias[co] : 0.0f, ep, co);
@@ -650,11 +639,10 @@ void ssk_wino_small_input(const float *x, float *v, int cin, int D, int H, int W
     v16i first, last;
     packed_masks(TX, &first, &last);
     for (long g = 0; g < groups; g++) {
-        const int nr = (int)(rows - g * R < R ? rows - g * R : R);
         long ns[16];
         int zs[16], tys[16];
         const float *planes[16];
-        for (int j = 0; j < nr; j++) tile_row(g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+        const int nr = group_rows(0, rows, g, R, D, TY, ns, zs, tys);
         for (int k = k0; k < k1; k++) {
             const int kz = k / cin, ci = k - kz * cin;
             for (int j = 0; j < nr; j++) {
@@ -671,11 +659,10 @@ void ssk_wino_small_grad(const float *gy, float *m, int cout, int D, int H, int 
     const int R = packed_rows(W), TY = (H + 3) / 4;
     const long ldm = (long)cout * ldt, hw = (long)H * W, groups = (rows + R - 1) / R;
     for (long g = 0; g < groups; g++) {
-        const int nr = (int)(rows - g * R < R ? rows - g * R : R);
         long ns[16];
         int zs[16], tys[16];
         const float *planes[16];
-        for (int j = 0; j < nr; j++) tile_row(g * R + j, D, TY, &ns[j], &zs[j], &tys[j]);
+        const int nr = group_rows(0, rows, g, R, D, TY, ns, zs, tys);
         for (int co = co0; co < co1; co++) {
             for (int j = 0; j < nr; j++) planes[j] = gy + ((ns[j] * cout + co) * D + zs[j]) * hw;
             gy_group(planes, tys, nr, H, W, m + co * ldt + 16 * g, ldm);
