@@ -19,19 +19,19 @@ INLINE v16 dl_load(const float *pr, int start, int W) {
 INLINE int dl_row(int z, int yy, int kz, int ky, int D, int H, int W, int KD, int KH, int dil, long *offset) {
     const int iz = z + (kz - KD / 2) * dil, iy = yy + (ky - KH / 2) * dil;
     if (iz < 0 || iz >= D || iy < 0 || iy >= H) return 0;
-    *offset = ((long)iz * H + iy) * W;
+    *offset = ((long)iz * H + iy) * W;  // W: the input's row stride (W + 2 * dil for padded rows)
     return 1;
 }
 
 /// Output block of one row: CB channels from co0, XB vectors from x0.
 INLINE void dl_fwd_block(const float *x, const long *rowOff, const int *valid, const float *wpack, const float *bias,
-                         const ssk_epilogue *ep, float *yrow, long plane, int cin, int cout, int taps, int W, int dil,
+                         const ssk_epilogue *ep, float *yrow, long plane, long xplane, int cin, int cout, int taps, int W, int dil,
                          int co0, int x0, const int CB, const int XB, const int EDGE) {
     v16 acc[8][4];
     for (int cb = 0; cb < CB; cb++)
         for (int xb = 0; xb < XB; xb++) acc[cb][xb] = (v16){};
     for (int ci = 0; ci < cin; ci++) {
-        const float *xc = x + ci * plane;
+        const float *xc = x + ci * xplane;
         for (int t = 0; t < taps; t++) {
             if (!valid[t]) continue;
             const float *pr = xc + rowOff[t];
@@ -54,19 +54,20 @@ INLINE void dl_fwd_block(const float *x, const long *rowOff, const int *valid, c
 #define DL_CHUNK 64
 
 /// dl_fwd_block for the block of XB vectors at x0: without bounds checks when every dilated tap stays inside the row.
+/// `padded`: x rows are W + 2 * dil wide with dil zeros on each side (x points at column 0 of the first row), so no
+/// tap needs bounds checks.
 INLINE void dl_fwd(const float *x, const long *rowOff, const int *valid, const float *wpack, const float *bias,
-                   const ssk_epilogue *ep, float *yrow, long plane, int cin, int cout, int taps, int W, int dil,
-                   int co0, int x0, const int CB, const int XB) {
-    if (x0 - dil >= 0 && x0 + 16 * XB + dil <= W)
-        dl_fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, CB, XB, 0);
+                   const ssk_epilogue *ep, float *yrow, long plane, long xplane, int cin, int cout, int taps, int W, int dil,
+                   int co0, int x0, const int CB, const int XB, const int padded) {
+    if (padded || (x0 - dil >= 0 && x0 + 16 * XB + dil <= W))
+        dl_fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, CB, XB, 0);
     else
-        dl_fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, CB, XB, 1);
+        dl_fwd_block(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, CB, XB, 1);
 }
 
-CLONES
-void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
-                     int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1) {
-    const long plane = (long)D * H * W;
+INLINE void dl_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
+                    int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1, const int padded) {
+    const long plane = (long)D * H * W, XW = padded ? W + 2 * dil : W, xplane = (long)D * H * XW;
     const int taps = KD * KH;
     int valid[9];
     long rowOff[9];
@@ -74,30 +75,52 @@ void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, cons
         const int z = (int)(row / H), yy = (int)(row % H);
         for (int kz = 0; kz < KD; kz++)
             for (int ky = 0; ky < KH; ky++)
-                valid[kz * KH + ky] = dl_row(z, yy, kz, ky, D, H, W, KD, KH, dil, &rowOff[kz * KH + ky]);
+                valid[kz * KH + ky] = dl_row(z, yy, kz, ky, D, H, (int)XW, KD, KH, dil, &rowOff[kz * KH + ky]);
         float *yrow = y + row * W;
         for (int xa = 0; xa < W; xa += DL_CHUNK) {
             const int xe = xa + DL_CHUNK < W ? xa + DL_CHUNK : W;
             int co0 = 0;
             for (; co0 + 8 <= cout; co0 += 8) {
                 int x0 = xa;
-                for (; x0 + 32 <= xe; x0 += 32) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, 8, 2);
-                for (; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, 8, 1);
+                for (; x0 + 32 <= xe; x0 += 32) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, 8, 2, padded);
+                for (; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, 8, 1, padded);
             }
             for (; co0 + 4 <= cout; co0 += 4) {
                 int x0 = xa;
-                for (; x0 + 32 <= xe; x0 += 32) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, 4, 2);
-                for (; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, 4, 1);
+                for (; x0 + 32 <= xe; x0 += 32) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, 4, 2, padded);
+                for (; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, 4, 1, padded);
             }
             for (; co0 < cout; co0++)
-                for (int x0 = xa; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, cin, cout, taps, W, dil, co0, x0, 1, 1);
+                for (int x0 = xa; x0 < xe; x0 += 16) dl_fwd(x, rowOff, valid, wpack, bias, ep, yrow, plane, xplane, cin, cout, taps, W, dil, co0, x0, 1, 1, padded);
         }
+    }
+}
+
+CLONES
+void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
+                     int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1) {
+    dl_rows(x, wpack, bias, ep, y, cin, cout, D, H, W, KD, KH, dil, row0, row1, 0);
+}
+
+CLONES
+void ssk_dconv3_rows_padded(const float *xpad, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
+                            int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1) {
+    dl_rows(xpad + dil, wpack, bias, ep, y, cin, cout, D, H, W, KD, KH, dil, row0, row1, 1);
+}
+
+void ssk_dconv3_pad_rows(const float *x, float *xpad, int W, int dil, long row0, long row1) {
+    const int XW = W + 2 * dil;
+    for (long row = row0; row < row1; row++) {
+        float *d = xpad + row * XW;
+        for (int j = 0; j < dil; j++) { d[j] = 0.0f; d[dil + W + j] = 0.0f; }
+        const float *src = x + row * W;
+        for (int j = 0; j < W; j++) d[dil + j] = src[j];
     }
 }
 
 /// dW of CB output channels from co0, input channel ci, every tap, over rows [r0, r1): 3*CB accumulators per tap.
 INLINE void dl_wgrad_block(const float *xc, const float *gy, float *dw, long plane, int cin, int D, int H, int W, int KD, int KH,
-                           int dil, int ci, int co0, long r0, long r1, const int CB) {
+                           int dil, int ci, int co0, long r0, long r1, const int CB, const int padded) {
     const int taps = KD * KH;
     for (int kz = 0; kz < KD; kz++)
         for (int ky = 0; ky < KH; ky++) {
@@ -105,11 +128,11 @@ INLINE void dl_wgrad_block(const float *xc, const float *gy, float *dw, long pla
             for (int cb = 0; cb < CB; cb++) a[cb][0] = a[cb][1] = a[cb][2] = (v16){};
             for (long row = r0; row < r1; row++) {
                 long off;
-                if (!dl_row((int)(row / H), (int)(row % H), kz, ky, D, H, W, KD, KH, dil, &off)) continue;
+                if (!dl_row((int)(row / H), (int)(row % H), kz, ky, D, H, padded ? W + 2 * dil : W, KD, KH, dil, &off)) continue;
                 const float *pr = xc + off, *g = gy + (long)co0 * plane + row * W;
                 for (int x0 = 0; x0 < W; x0 += 16) {
                     v16 p0, p2;
-                    if (x0 - dil >= 0 && x0 + 16 + dil <= W) { p0 = LOADU(pr + x0 - dil); p2 = LOADU(pr + x0 + dil); }
+                    if (padded || (x0 - dil >= 0 && x0 + 16 + dil <= W)) { p0 = LOADU(pr + x0 - dil); p2 = LOADU(pr + x0 + dil); }
                     else { p0 = dl_load(pr, x0 - dil, W); p2 = dl_load(pr, x0 + dil, W); }
                     const v16 p1 = LOADU(pr + x0);
                     for (int cb = 0; cb < CB; cb++) {
@@ -126,18 +149,29 @@ INLINE void dl_wgrad_block(const float *xc, const float *gy, float *dw, long pla
         }
 }
 
-CLONES
-void ssk_dconv3_wgrad_rows(const float *x, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD, int KH,
-                           int dil, long row0, long row1, long chunk) {
-    const long plane = (long)D * H * W;
+INLINE void dl_wgrad_rows(const float *x, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD, int KH,
+                          int dil, long row0, long row1, long chunk, const int padded) {
+    const long plane = (long)D * H * W, xplane = (long)D * H * (padded ? W + 2 * dil : W);
     if (chunk < 1) chunk = 1;
     for (long r0 = row0; r0 < row1; r0 += chunk) {
         const long r1 = r0 + chunk < row1 ? r0 + chunk : row1;
         for (int ci = 0; ci < cin; ci++) {
-            const float *xc = x + ci * plane;
+            const float *xc = x + ci * xplane;
             int co0 = 0;
-            for (; co0 + 4 <= cout; co0 += 4) dl_wgrad_block(xc, gy, dw, plane, cin, D, H, W, KD, KH, dil, ci, co0, r0, r1, 4);
-            for (; co0 < cout; co0++) dl_wgrad_block(xc, gy, dw, plane, cin, D, H, W, KD, KH, dil, ci, co0, r0, r1, 1);
+            for (; co0 + 4 <= cout; co0 += 4) dl_wgrad_block(xc, gy, dw, plane, cin, D, H, W, KD, KH, dil, ci, co0, r0, r1, 4, padded);
+            for (; co0 < cout; co0++) dl_wgrad_block(xc, gy, dw, plane, cin, D, H, W, KD, KH, dil, ci, co0, r0, r1, 1, padded);
         }
     }
+}
+
+CLONES
+void ssk_dconv3_wgrad_rows(const float *x, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD, int KH,
+                           int dil, long row0, long row1, long chunk) {
+    dl_wgrad_rows(x, gy, dw, cin, cout, D, H, W, KD, KH, dil, row0, row1, chunk, 0);
+}
+
+CLONES
+void ssk_dconv3_wgrad_rows_padded(const float *xpad, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD,
+                                  int KH, int dil, long row0, long row1, long chunk) {
+    dl_wgrad_rows(xpad + dil, gy, dw, cin, cout, D, H, W, KD, KH, dil, row0, row1, chunk, 1);
 }

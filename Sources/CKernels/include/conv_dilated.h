@@ -13,4 +13,16 @@ void ssk_dconv3_rows(const float *x, const float *wpack, const float *bias, cons
 /// those rows and x of gy[co][row][x] * x[ci][dilated tap row][x + (kx - 1) * dil]. Rows are taken `chunk` at a time.
 void ssk_dconv3_wgrad_rows(const float *x, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD, int KH,
                            int dil, long row0, long row1, long chunk);
+
+/// ssk_dconv3_rows reading x from `xpad` [cin][D][H][W + 2 * dil]: every row with dil zeros on each side
+/// (ssk_dconv3_pad_rows), so no tap needs a bounds check (on 16-32 wide rows every vector did). Same values.
+void ssk_dconv3_rows_padded(const float *xpad, const float *wpack, const float *bias, const ssk_epilogue *ep, float *y,
+                            int cin, int cout, int D, int H, int W, int KD, int KH, int dil, long row0, long row1);
+
+/// ssk_dconv3_wgrad_rows reading x from `xpad` as ssk_dconv3_rows_padded. Same values.
+void ssk_dconv3_wgrad_rows_padded(const float *xpad, const float *gy, float *dw, int cin, int cout, int D, int H, int W, int KD,
+                                  int KH, int dil, long row0, long row1, long chunk);
+
+/// Copies rows [row0, row1) of x [rows][W] into xpad [rows][W + 2 * dil] with dil zeros on each side.
+void ssk_dconv3_pad_rows(const float *x, float *xpad, int W, int dil, long row0, long row1);
 #endif
