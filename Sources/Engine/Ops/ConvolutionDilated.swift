@@ -48,16 +48,9 @@ extension ConvKernels {
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: kd * kh, flipped: flipped)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
         defer { BufferPool.give(xp, n) }
-        var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
-        packed.withUnsafeBufferPointer { wp in
-            guard let wb = wp.baseAddress else { return }
-            withUnsafePointer(to: &ep) { epp in
-                let epArg = epilogue == nil ? nil : epp
-                _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
-                    ssk_dconv3_rows_padded(xp + s * cin * pvol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
-                                           Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
-                }
-            }
+        forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+            ssk_dconv3_rows_padded(xp + s * cin * pvol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
+                                   Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
         }
     }
 
@@ -66,22 +59,12 @@ extension ConvKernels {
                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1]), rate = g.dilation[2]
         let vol = d * h * wd, pvol = d * h * (wd + 2 * rate), nw = cout * cin * kd * kh * 3
-        let workers = Parallel.workerCount(batch * d * h)
-        let chunk = chunkRows ?? Swift.max(weightGradChunkBytes / ((cin + cout) * wd * MemoryLayout<Float>.stride),
-                                           (weightGradChunkPositions + wd - 1) / wd)
+        let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
-        let partCount = Swift.max((workers - 1) * nw, 1), part = BufferPool.take(partCount)
-        defer { BufferPool.give(part, partCount); BufferPool.give(xp, n) }
-        dw.initialize(repeating: 0, count: nw)
-        part.initialize(repeating: 0, count: partCount)
-        _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
-            let target = worker == 0 ? dw : part + (worker - 1) * nw
+        defer { BufferPool.give(xp, n) }
+        sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
             ssk_dconv3_wgrad_rows_padded(xp + s * cin * pvol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
                                          Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
-        }
-        for wk in 1..<Swift.max(workers, 1) {
-            let src = part + (wk - 1) * nw
-            for i in 0..<nw { dw[i] += src[i] }
         }
     }
 }

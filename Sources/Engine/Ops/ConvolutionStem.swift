@@ -47,17 +47,10 @@ extension ConvKernels {
         var packed = [Float](repeating: 0, count: cin * cout * kv)
         for co in 0..<cout { for ci in 0..<cin { for k in 0..<kv { packed[(ci * kv + k) * cout + co] = w[(co * cin + ci) * kv + k] } } }
         let pstride = cin * d * h * g.stride[2] * wp, ostride = cout * od * oh * ow
-        var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
-        packed.withUnsafeBufferPointer { wpk in
-            guard let wb = wpk.baseAddress else { return }
-            withUnsafePointer(to: &ep) { epp in
-                let epArg = epilogue == nil ? nil : epp
-                _ = forEachRowSpan(batch: batch, rows: od * oh) { _, s, r0, r1 in
-                    ssk_stem_rows(xp + s * pstride, wb, bias, epArg, y + s * ostride, Int32(cin), Int32(cout), Int32(d), Int32(h),
-                                  Int32(g.stride[2]), Int32(wp), Int32(od), Int32(oh), Int32(ow), Int32(kd), Int32(kh),
-                                  Int32(g.stride[0]), Int32(g.stride[1]), Int32(g.padding[0]), Int32(g.padding[1]), r0, r1)
-                }
-            }
+        forEachOutputRowSpan(batch: batch, rows: od * oh, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+            ssk_stem_rows(xp + s * pstride, wb, bias, epArg, y + s * ostride, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                          Int32(g.stride[2]), Int32(wp), Int32(od), Int32(oh), Int32(ow), Int32(kd), Int32(kh),
+                          Int32(g.stride[0]), Int32(g.stride[1]), Int32(g.padding[0]), Int32(g.padding[1]), r0, r1)
         }
     }
 
@@ -70,20 +63,10 @@ extension ConvKernels {
         let (xp, n) = stemPhases(x, rows: batch * cin * d * h, g)
         defer { BufferPool.give(xp, n) }
         let pstride = cin * d * h * g.stride[2] * wp, ostride = cout * od * oh * ow
-        let workers = Parallel.workerCount(batch * od * oh)
-        let partCount = Swift.max((workers - 1) * nw, 1), part = BufferPool.take(partCount)
-        defer { BufferPool.give(part, partCount) }
-        dw.initialize(repeating: 0, count: nw)
-        part.initialize(repeating: 0, count: partCount)
-        _ = forEachRowSpan(batch: batch, rows: od * oh) { worker, s, r0, r1 in
-            let target = worker == 0 ? dw : part + (worker - 1) * nw
+        sumOverRowSpans(batch: batch, rows: od * oh, into: dw, count: nw) { target, s, r0, r1 in
             ssk_stem_wgrad_rows(xp + s * pstride, gy + s * ostride, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
                                 Int32(g.stride[2]), Int32(wp), Int32(od), Int32(oh), Int32(ow), Int32(kd), Int32(kh),
                                 Int32(g.stride[0]), Int32(g.stride[1]), Int32(g.padding[0]), Int32(g.padding[1]), r0, r1)
-        }
-        for wk in 1..<Swift.max(workers, 1) {
-            let src = part + (wk - 1) * nw
-            for i in 0..<nw { dw[i] += src[i] }
         }
     }
 }
