@@ -9,6 +9,7 @@
 #   DATA  MSD folder of the lung-GTV slices (default runs/lung-gtv, git-ignored: the data is CC BY-NC); built with ../shared/data/lung-gtv.sh
 #         (or $LUNG_GTV_SCRIPT) when it has no dataset.json.
 #   OUT   study folder (default runs/ssl-real-data); re-running resumes/skips finished cells (compare is resumable).
+#   Another test patient: `scripts/patient-fold.sh DATA lung1 runs/fold-lung1`, then this script with DATA=runs/fold-lung1.
 # env:    SEMISEG (default .build/release/semiseg), SEEDS (0,1,2), STRATEGIES (every strategy of the study),
 #         SELECT (ema; pass `best` to reproduce the behaviour before issue #20), THREADS (1 per seed), EXTRA (more
 #         flags), PARALLEL (1: the seeds train in parallel processes; 0: one after the other), EPOCHS (15),
