@@ -4,9 +4,71 @@ extension Tensor {
     /// max(x, 0).
     public func relu() -> Tensor { mapUnary("relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
 
-    /// x for x > 0, slope * x otherwise.
+    /// x for x > 0, slope * x otherwise (`torch.nn.functional.leaky_relu`); the gradient is g for x > 0, slope * g
+    /// otherwise. SIMD loops over contiguous chunks on the worker threads (same values for any thread count).
     public func leakyRelu(_ slope: Float = 0.01) -> Tensor {
-        mapUnary("leaky_relu", { $0 > 0 ? $0 : slope * $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
+        let out = Tensor.empty(shape)
+        Tensor.leakyReluKernel(storage.pointer, out.storage.pointer, count, slope: slope)
+        return Tensor.record("leaky_relu", out, inputs: [self]) { g in
+            let gi = Tensor.empty(self.shape)
+            Tensor.leakyReluBackwardKernel(x: self.storage.pointer, g: g.storage.pointer, gi.storage.pointer, self.count, slope: slope)
+            return [gi]
+        }
+    }
+
+    /// `residual + self.leakyRelu(slope)`, for inference (nothing records):
+    /// one pass over the data instead of two, bit for bit the values of the two ops.
+    ///
+    /// - Parameter residual: the same shape as `self`.
+    /// - Precondition: no history is being recorded for a tensor that requires gradients (call under `withNoGrad`).
+    public func leakyReluInference(_ slope: Float, adding residual: Tensor) -> Tensor {
+        precondition(residual.shape == shape, "leakyReluInference: residual \(residual.shape) does not match \(shape)")
+        precondition(!GradMode.isEnabled || !(requiresGrad || residual.requiresGrad),
+                     "leakyReluInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
+        let out = Tensor.empty(shape)
+        let px = storage.pointer, pr = residual.storage.pointer, po = out.storage.pointer, n = count
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
+                let a = UnsafeRawPointer(pr + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(po + i).storeBytes(of: a + v.replacing(with: vs * v, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { let v = px[i]; po[i] = pr[i] + (v > 0 ? v : slope * v); i += 1 }
+        }
+        if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("leaky_relu") }
+        return out
+    }
+
+    /// y[i] = x[i] > 0 ? x[i] : slope * x[i] for `n` values (x == y allowed).
+    static func leakyReluKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: vs * v, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { let v = x[i]; y[i] = v > 0 ? v : slope * v; i += 1 }
+        }
+    }
+
+    /// gi[i] = x[i] > 0 ? g[i] : slope * g[i] for `n` values.
+    static func leakyReluBackwardKernel(x: UnsafePointer<Float>, g: UnsafePointer<Float>, _ gi: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(gi + i).storeBytes(of: gv.replacing(with: vs * gv, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { gi[i] = x[i] > 0 ? g[i] : slope * g[i]; i += 1 }
+        }
     }
 
     /// 1 / (1 + e^-x).
