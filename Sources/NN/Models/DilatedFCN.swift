@@ -101,7 +101,7 @@ public final class DilatedFCN: Module {
     /// (`leakyReluInference(_:adding:)`), and the first 1x1 layer reads the ten feature maps in place
     /// (`Conv.fusedInference(concatenating:)`) instead of a 10·base-channel concatenation. An active dropout before the
     /// head (MC dropout) takes the concatenation as in training.
-    private func inference(_ x: Tensor) -> Tensor? {
+    func inference(_ x: Tensor) -> Tensor? {
         guard !GradMode.isEnabled, head.layers.count == 5, let conv1 = head.layers[1] as? Conv, !conv1.training,
               !((head.layers[0] as? Dropout).map({ $0.training || $0.alwaysActive }) ?? false)
         else { return nil }
