@@ -8,10 +8,10 @@ extension Tensor {
     /// otherwise. SIMD loops over contiguous chunks on the worker threads (same values for any thread count).
     public func leakyRelu(_ slope: Float = 0.01) -> Tensor {
         let out = Tensor.empty(shape)
-        Tensor.leakyReluKernel(storage.pointer, out.storage.pointer, count, slope: slope)
+        Tensor.leakyReluKernel(mask: storage.pointer, scaled: storage.pointer, adding: nil, out.storage.pointer, count, slope: slope)
         return Tensor.record("leaky_relu", out, inputs: [self]) { g in
             let gi = Tensor.empty(self.shape)
-            Tensor.leakyReluBackwardKernel(x: self.storage.pointer, g: g.storage.pointer, gi.storage.pointer, self.count, slope: slope)
+            Tensor.leakyReluKernel(mask: self.storage.pointer, scaled: g.storage.pointer, adding: nil, gi.storage.pointer, self.count, slope: slope)
             return [gi]
         }
     }
@@ -26,48 +26,32 @@ extension Tensor {
         precondition(!GradMode.isEnabled || !(requiresGrad || residual.requiresGrad),
                      "leakyReluInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
         let out = Tensor.empty(shape)
-        let px = storage.pointer, pr = residual.storage.pointer, po = out.storage.pointer, n = count
-        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
-            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
-            var i = r.lowerBound
-            while i + 8 <= r.upperBound {
-                let v = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
-                let a = UnsafeRawPointer(pr + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(po + i).storeBytes(of: a + v.replacing(with: vs * v, where: .!(v .> zero)), as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < r.upperBound { let v = px[i]; po[i] = pr[i] + (v > 0 ? v : slope * v); i += 1 }
-        }
+        Tensor.leakyReluKernel(mask: storage.pointer, scaled: storage.pointer, adding: residual.storage.pointer, out.storage.pointer,
+                               count, slope: slope)
         if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("leaky_relu") }
         return out
     }
 
-    /// y[i] = x[i] > 0 ? x[i] : slope * x[i] for `n` values (x == y allowed).
-    static func leakyReluKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
+    /// out[i] = residual[i] + (x[i] > 0 ? s[i] : slope * s[i]) for `n` values (without `residual`, no addition): the
+    /// forward pass with s = x, the backward pass with s = the output gradient. `out` may alias the inputs.
+    static func leakyReluKernel(mask x: UnsafePointer<Float>, scaled s: UnsafePointer<Float>, adding residual: UnsafePointer<Float>?,
+                                _ out: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
         Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
             let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: vs * v, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                let sv = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self)
+                var y = sv.replacing(with: vs * sv, where: .!(v .> zero))
+                if let residual { y = UnsafeRawPointer(residual + i).loadUnaligned(as: SIMD8<Float>.self) + y }
+                UnsafeMutableRawPointer(out + i).storeBytes(of: y, as: SIMD8<Float>.self)
                 i += 8
             }
-            while i < r.upperBound { let v = x[i]; y[i] = v > 0 ? v : slope * v; i += 1 }
-        }
-    }
-
-    /// gi[i] = x[i] > 0 ? g[i] : slope * g[i] for `n` values.
-    static func leakyReluBackwardKernel(x: UnsafePointer<Float>, g: UnsafePointer<Float>, _ gi: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
-        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
-            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
-            var i = r.lowerBound
-            while i + 8 <= r.upperBound {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(gi + i).storeBytes(of: gv.replacing(with: vs * gv, where: .!(v .> zero)), as: SIMD8<Float>.self)
-                i += 8
+            while i < r.upperBound {
+                let y = x[i] > 0 ? s[i] : slope * s[i]
+                out[i] = residual.map { $0[i] + y } ?? y
+                i += 1
             }
-            while i < r.upperBound { gi[i] = x[i] > 0 ? g[i] : slope * g[i]; i += 1 }
         }
     }
 

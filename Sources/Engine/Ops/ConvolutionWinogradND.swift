@@ -292,21 +292,25 @@ extension ConvKernels {
         Parallel.threads > 1 && tiles < 64 * Parallel.threads
     }
 
+    /// Calls `body(t0, t1)` on the workers for consecutive groups of 8 of `total` tiles (the C transforms' unit).
+    private static func forEachTileGroup(_ total: Int, _ body: (_ t0: Int, _ t1: Int) -> Void) {
+        Parallel.forEachChunk((total + 7) / 8) { r in body(r.lowerBound * 8, Swift.min(total, r.upperBound * 8)) }
+    }
+
     /// `winogradNDForward` with all tiles in one block: gather split by groups of 8 tiles, one sgemm per point split by
     /// points, scatter split by tiles. Every value is computed by one worker in a fixed order (any thread count, same values).
     private static func winogradNDForwardByPoints(x: UnsafePointer<Float>, u: UnsafePointer<Float>, ldU: Int, bias: UnsafePointer<Float>?,
                                                   y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
                                                   _ plan: WinogradNDPlan, epilogue: Epilogue?) {
         let P = plan.points, total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
-        let tb = (total + 7) / 8 * 8, groups = tb / 8
+        let tb = (total + 7) / 8 * 8
         let ldV = cin * tb + winogradNDPad, ldM = cout * tb + winogradNDPad, count = P * (ldV + ldM)
         let v = BufferPool.take(count), mb = v + P * ldV
         defer { BufferPool.give(v, count) }
         withPlanArrays(plan, plan.inputOrigins(g)) { org, tiles, step, alpha in
             let bt = plan.axes.map(\.bt), at = plan.axes.map(\.at), m32 = plan.axes.map { Int32($0.m) }
             let in32 = g.input.map(Int32.init), out32 = g.output.map(Int32.init)
-            Parallel.forEachChunk(groups) { r in
-                let t0 = r.lowerBound * 8, t1 = Swift.min(total, r.upperBound * 8)
+            forEachTileGroup(total) { t0, t1 in
                 gather(x, sampleStride: cin * ivol, chanStride: ivol, channels: cin, dims: in32, org: org.input, tiles: tiles,
                        step: step, n: alpha, alpha: alpha, bt, t0: t0, t1: t1, v + t0, ldP: ldV, ldC: tb)
             }
@@ -316,8 +320,7 @@ extension ConvKernels {
                           b: v + p * ldV, ldb: tb, c: mb + p * ldM, ldc: tb)
                 }
             }
-            Parallel.forEachChunk(groups) { r in
-                let t0 = r.lowerBound * 8, t1 = Swift.min(total, r.upperBound * 8)
+            forEachTileGroup(total) { t0, t1 in
                 scatter(mb + t0, ldP: ldM, ldC: tb, channels: cout, y, sampleStride: cout * ovol, chanStride: ovol, dims: out32,
                         org: org.output, tiles: tiles, step: step, m: m32, alpha: alpha, at, bias: bias, t0: t0, t1: t1)
             }
@@ -335,15 +338,14 @@ extension ConvKernels {
     private static func winogradNDWeightGradByPoints(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                                      batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, _ plan: WinogradNDPlan) {
         let P = plan.points, total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
-        let tb = (total + 7) / 8 * 8, groups = tb / 8
+        let tb = (total + 7) / 8 * 8
         let ldV = cin * tb + winogradNDPad, ldG = cout * tb + winogradNDPad, ldA = cout * cin + winogradNDPad
         let count = P * (ldV + ldG + ldA), v = BufferPool.take(count), ug = v + P * ldV, acc = ug + P * ldG
         defer { BufferPool.give(v, count) }
         withPlanArrays(plan, plan.inputOrigins(g)) { org, tiles, step, alpha in
             let bt = plan.axes.map(\.bt), gm = plan.axes.map(\.gm), m32 = plan.axes.map { Int32($0.m) }
             let in32 = g.input.map(Int32.init), out32 = g.output.map(Int32.init)
-            Parallel.forEachChunk(groups) { r in
-                let t0 = r.lowerBound * 8, t1 = Swift.min(total, r.upperBound * 8)
+            forEachTileGroup(total) { t0, t1 in
                 gather(x, sampleStride: cin * ivol, chanStride: ivol, channels: cin, dims: in32, org: org.input, tiles: tiles,
                        step: step, n: alpha, alpha: alpha, bt, t0: t0, t1: t1, v + t0, ldP: ldV, ldC: tb)
                 gather(gy, sampleStride: cout * ovol, chanStride: ovol, channels: cout, dims: out32, org: org.output, tiles: tiles,
