@@ -112,3 +112,90 @@ void ssk_maxpool2x_argmax(const float *x, float *y, int *idx, long p0, long p1, 
             }
     }
 }
+
+// 3-wide, stride-2, padding-1 max pooling (ResNet / DeepLab stems): 16 outputs per vector. Output ox reads input columns
+// 2ox-1, 2ox, 2ox+1 in that order, one vector each from deinterleaved loads, rows in window order; the first column
+// (padding on its left) and the columns whose loads would leave the row are done one output at a time. Values, argmax,
+// tie and NaN rule are the engine's window walk's.
+
+/// One output (scalar): the window walk over rows `rows` (offsets, in order) and columns [x0, x1).
+INLINE void pool3_one(const float *xs, const long *rows, int nrows, int x0, int x1, float *yo, int *io) {
+    long at = rows[0] + x0;
+    float best = xs[at];
+    for (int k = 0; k < nrows; k++)
+        for (int x = x0; x < x1; x++) {
+            const long i = rows[k] + x;
+            const float v = xs[i];
+            if (v > best || (v != v && best == best)) { best = v; at = i; }
+        }
+    *yo = best;
+    if (io) *io = (int)at;
+}
+
+INLINE void pool3s2_planes(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD, const int ARG) {
+    const int od = KD == 3 ? (D - 1) / 2 + 1 : D, oh = (H - 1) / 2 + 1, ow = (W - 1) / 2 + 1;
+    const long ivol = (long)D * H * W, ovol = (long)od * oh * ow;
+    const v16i lane2 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    for (long p = p0; p < p1; p++) {
+        const float *xs = x + p * ivol;
+        float *ys = y + p * ovol;
+        int *is = ARG ? idx + p * ovol : 0;
+        for (int oz = 0; oz < od; oz++)
+            for (int oy = 0; oy < oh; oy++) {
+                long rows[9];
+                int nrows = 0;
+                for (int kz = 0; kz < KD; kz++) {
+                    const int iz = KD == 3 ? 2 * oz - 1 + kz : oz;
+                    if (iz < 0 || iz >= D) continue;
+                    for (int ky = 0; ky < 3; ky++) {
+                        const int iy = 2 * oy - 1 + ky;
+                        if (iy < 0 || iy >= H) continue;
+                        rows[nrows++] = ((long)iz * H + iy) * W;
+                    }
+                }
+                const long o0 = ((long)oz * oh + oy) * ow;
+                // ox = 0 reads the padding column -1: scalar; then vectors while their loads stay inside the row.
+                pool3_one(xs, rows, nrows, 0, W < 2 ? W : 2, ys + o0, ARG ? is + o0 : 0);
+                int ox = 1;
+                for (; ox + 16 <= ow && 2 * ox + 32 <= W; ox += 16) {
+                    v16 best = (v16){};
+                    v16i at = (v16i){};
+                    for (int k = 0; k < nrows; k++) {
+                        const float *r = xs + rows[k] + 2 * ox;
+                        const v16 a0 = LOADU(r - 1), b0 = LOADU(r + 15), a = LOADU(r), b = LOADU(r + 16);
+                        const v16 c0 = __builtin_shufflevector(a0, b0, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                        const v16 c1 = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                        const v16 c2 = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+                        const v16i i1 = lane2 + (int)(rows[k] + 2 * ox), i0 = i1 - 1, i2 = i1 + 1;
+                        if (ARG) {
+                            if (k == 0) { best = c0; at = i0; }
+                            else TAKE_MAX_AT(best, at, c0, i0);
+                            TAKE_MAX_AT(best, at, c1, i1);
+                            TAKE_MAX_AT(best, at, c2, i2);
+                        } else {
+                            if (k == 0) best = c0;
+                            else TAKE_MAX(best, c0);
+                            TAKE_MAX(best, c1);
+                            TAKE_MAX(best, c2);
+                        }
+                    }
+                    STOREU(ys + o0 + ox, best);
+                    if (ARG) *(v16iu *)(is + o0 + ox) = at;
+                }
+                for (; ox < ow; ox++) {
+                    const int x0 = 2 * ox - 1 < 0 ? 0 : 2 * ox - 1, x1 = 2 * ox + 2 > W ? W : 2 * ox + 2;
+                    pool3_one(xs, rows, nrows, x0, x1, ys + o0 + ox, ARG ? is + o0 + ox : 0);
+                }
+            }
+    }
+}
+
+CLONES
+void ssk_maxpool3s2_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD) {
+    pool3s2_planes(x, y, idx, p0, p1, D, H, W, KD, 1);
+}
+
+CLONES
+void ssk_maxpool3s2_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD) {
+    pool3s2_planes(x, y, 0, p0, p1, D, H, W, KD, 0);
+}

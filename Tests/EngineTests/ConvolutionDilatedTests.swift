@@ -35,12 +35,8 @@ struct ConvolutionDilatedTests {
         let (batch, cin, cout, sp, rate, kernel) = Self.cases[index]
         let g = Self.geometry(sp, rate: rate, kernel: kernel)
         #expect(ConvKernels.dilatedDirectSupports(g))
-        var rng = RNG(seed: UInt64(40 + index))
-        let x = (0..<(batch * cin * g.inputVolume)).map { _ in rng.uniform(-1, 1) }
-        let w = (0..<(cout * cin * g.kernelVolume)).map { _ in rng.uniform(-0.3, 0.3) }
-        let b = (0..<cout).map { _ in rng.uniform(-0.3, 0.3) }
-        let scale = (0..<cout).map { _ in rng.uniform(0.5, 2) }, shift = (0..<cout).map { _ in rng.uniform(-0.5, 0.5) }
-        let gy = (0..<(batch * cout * g.outputVolume)).map { _ in rng.uniform(-1, 1) }
+        let data = ConvCaseData(batch: batch, cin: cin, cout: cout, g, seed: UInt64(40 + index))
+        let (x, w, b, scale, shift, gy) = (data.x, data.w, data.b, data.scale, data.shift, data.gy)
         func run(direct: Bool) -> [[Float]] {
             var y = [Float](repeating: .nan, count: gy.count), yFused = y, dx = [Float](repeating: .nan, count: x.count)
             var dw = [Float](repeating: .nan, count: w.count)

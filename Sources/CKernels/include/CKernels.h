@@ -78,6 +78,15 @@ void ssk_maxpool2x_values(const float *x, float *y, long p0, long p1, int D, int
 /// into idx [planes][D / KD][H / 2][W / 2] (training: the backward pass scatters through it). Same values and rule.
 void ssk_maxpool2x_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD);
 
+/// Max pooling with kernel 3, stride 2, padding 1 in H and W, and in depth the same (KD = 3) or none (KD = 1): planes
+/// [p0, p1) of x [planes][D][H][W] into y [planes][OD][(H - 1) / 2 + 1][(W - 1) / 2 + 1] (OD = (D - 1) / 2 + 1 or D), and
+/// the flat in-plane index of each maximum into idx. Windows read in row-major order, clipped to the input; the first
+/// maximum wins ties, a NaN wins over numbers (the engine's window walk).
+void ssk_maxpool3s2_argmax(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD);
+
+/// ssk_maxpool3s2_argmax without the indices (inference).
+void ssk_maxpool3s2_values(const float *x, float *y, long p0, long p1, int D, int H, int W, int KD);
+
 /// Winograd F(4x4, 3x3) weight gradient (geometry and tile rows as ssk_wino_rows; gy is [N][cout][D][H][W]): adds over the
 /// tiles of tile rows [r0, r1) the transform-domain gradient du[36][cout][KD * cin] += (A gy A^T) (.) (B^T x B); scratch as
 /// ssk_wino_rows (vbuf 36 * KD * cin * ld, mbuf 36 * cout * ld, rowbuf), vbuf and mbuf zeroed before a worker's first call.
@@ -98,4 +107,5 @@ void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, 
 
 #include "winograd_nd.h"
 #include "conv_dilated.h"
+#include "conv_stem.h"
 #endif

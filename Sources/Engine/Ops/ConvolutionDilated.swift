@@ -1,3 +1,5 @@
+import CKernels
+
 /// Direct kernels for dilated 3-wide "same" convolutions (docs/ARCHITECTURE.md, "Engine"; C in `CKernels/conv_dilated.c`):
 /// the dilated FCN's 3x3 layers at rates 2..6 and dilated residual blocks on maps at least 16 wide. They ran on im2col +
 /// sgemm, whose GEMM has only Cout (16-32) rows; the direct kernels read the input rows in place as the undilated direct
@@ -20,4 +22,49 @@ extension ConvKernels {
 
     /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path).
     static func useDilatedDirect(_ g: WindowGeometry) -> Bool { algorithm != .gemm && dilatedDirectSupports(g) }
+}
+
+// MARK: - Zero-padded rows
+
+/// The dilated kernels read a copy of the input whose rows carry `rate` zeros on each side (`ssk_dconv3_pad_rows`): on the
+/// 16-32 wide maps of DeepLab's dilated layer4 and ASPP every 16-lane vector had a tap past a row end and was gathered
+/// lane by lane; on padded rows every tap is one unaligned load. Same arithmetic in the same order: the same values.
+extension ConvKernels {
+    /// x `[rows, W]` copied into `[rows, W + 2 * rate]` with `rate` zeros on each side, on all workers.
+    static func dilatedPaddedRows(_ x: UnsafePointer<Float>, rows: Int, width: Int, rate: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        let n = rows * (width + 2 * rate), xp = BufferPool.take(n)
+        Parallel.forEachChunk(rows, minPerChunk: Swift.max(1, 16384 / Swift.max(width, 1))) { r in
+            ssk_dconv3_pad_rows(x, xp, Int32(width), Int32(rate), r.lowerBound, r.upperBound)
+        }
+        return (xp, n)
+    }
+
+    /// The dilated branch of `directConv` (forward, or with `flipped` backward data): same arguments.
+    static func dilatedConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                            batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, epilogue: Epilogue?,
+                            _ g: WindowGeometry) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1]), rate = g.dilation[2]
+        let vol = d * h * wd, pvol = d * h * (wd + 2 * rate)
+        let packed = packWeights(w, cin: wcin, cout: wcout, taps: kd * kh, flipped: flipped)
+        let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
+        defer { BufferPool.give(xp, n) }
+        forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+            ssk_dconv3_rows_padded(xp + s * cin * pvol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
+                                   Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
+        }
+    }
+
+    /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end.
+    static func dilatedWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                  batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
+        let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1]), rate = g.dilation[2]
+        let vol = d * h * wd, pvol = d * h * (wd + 2 * rate), nw = cout * cin * kd * kh * 3
+        let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
+        let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
+        defer { BufferPool.give(xp, n) }
+        sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
+            ssk_dconv3_wgrad_rows_padded(xp + s * cin * pvol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                                         Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
+        }
+    }
 }

@@ -113,24 +113,17 @@ extension ConvKernels {
     static func directConv(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                            batch: Int, cin: Int, cout: Int, wcin: Int, wcout: Int, flipped: Bool, epilogue: Epilogue? = nil,
                            _ g: WindowGeometry) {
+        if g.dilation[2] > 1 {  // dilated taps on zero-padded rows (ConvolutionDilated.swift)
+            dilatedConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, wcin: wcin, wcout: wcout, flipped: flipped,
+                        epilogue: epilogue, g)
+            return
+        }
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
         let vol = d * h * wd, taps = kd * kh
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: taps, flipped: flipped)
-        var ep = ssk_epilogue(scale: epilogue?.scale, shift: epilogue?.shift, relu: epilogue?.relu == true ? 1 : 0)
-        packed.withUnsafeBufferPointer { wp in
-            guard let wb = wp.baseAddress else { return }
-            withUnsafePointer(to: &ep) { epp in
-                let epArg = epilogue == nil ? nil : epp
-                _ = forEachRowSpan(batch: batch, rows: d * h) { _, s, r0, r1 in
-                    if g.dilation[2] > 1 {  // dilated taps (ConvolutionDilated.swift)
-                        ssk_dconv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
-                                        Int32(wd), Int32(kd), Int32(kh), Int32(g.dilation[2]), r0, r1)
-                        return
-                    }
-                    ssk_conv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
-                                   Int32(wd), Int32(kd), Int32(kh), r0, r1)
-                }
-            }
+        forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+            ssk_conv3_rows(x + s * cin * vol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d), Int32(h),
+                           Int32(wd), Int32(kd), Int32(kh), r0, r1)
         }
     }
 
@@ -144,28 +137,16 @@ extension ConvKernels {
     /// `chunkRows` overrides the rows per chunk and `portable` skips the AVX-512 kernel (tests).
     static func directWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                  batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int? = nil, portable: Bool = false) {
+        if g.dilation[2] > 1 {  // dilated taps on zero-padded rows (ConvolutionDilated.swift)
+            dilatedWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, chunkRows: chunkRows)
+            return
+        }
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1])
         let vol = d * h * wd, nw = cout * cin * kd * kh * 3
-        let workers = Parallel.workerCount(batch * d * h)
-        let chunk = chunkRows ?? Swift.max(weightGradChunkBytes / ((cin + cout) * wd * MemoryLayout<Float>.stride),
-                                           (weightGradChunkPositions + wd - 1) / wd)
-        let partCount = (workers - 1) * nw, part = BufferPool.take(Swift.max(partCount, 1))
-        defer { BufferPool.give(part, Swift.max(partCount, 1)) }
-        dw.initialize(repeating: 0, count: nw)
-        if partCount > 0 { part.initialize(repeating: 0, count: partCount) }
-        _ = forEachRowSpan(batch: batch, rows: d * h) { worker, s, r0, r1 in
-            let target = worker == 0 ? dw : part + (worker - 1) * nw
-            if g.dilation[2] > 1 {  // dilated taps (ConvolutionDilated.swift)
-                ssk_dconv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
-                                      Int32(wd), Int32(kd), Int32(kh), Int32(g.dilation[2]), r0, r1, chunk)
-                return
-            }
+        let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
+        sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
             ssk_conv3_wgrad_rows(x + s * cin * vol, gy + s * cout * vol, target, Int32(cin), Int32(cout),
                                  Int32(d), Int32(h), Int32(wd), Int32(kd), Int32(kh), r0, r1, chunk, portable ? 1 : 0)
-        }
-        for wk in 1..<Swift.max(workers, 1) {
-            let src = part + (wk - 1) * nw
-            for i in 0..<nw { dw[i] += src[i] }
         }
     }
 }

@@ -140,6 +140,10 @@ public enum ConvKernels {
                               cacheFilter: cacheFilter)
             return
         }
+        if allowDirect && useStemDirect(cin: cin, g) {  // few-channel 7-wide input convs (ConvolutionStem.swift)
+            stemConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g)
+            return
+        }
         if winograd && allowDirect && useWinograd(cin: cin, cout: cout, g) {
             winogradConv(x: x, w: w, bias: bias, y: y, batch: batch, cin: cin, cout: cout, epilogue: epilogue, g, cacheFilter: cacheFilter)
             return
@@ -299,6 +303,10 @@ public enum ConvKernels {
         if allowDirect && prunedBackwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, winograd: winograd) { return }
         if allowDirect && useWinogradND(cin: cin, cout: cout, g) {
             winogradNDWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
+            return
+        }
+        if allowDirect && useStemDirect(cin: cin, g) {  // few-channel 7-wide input convs (ConvolutionStem.swift)
+            stemWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }
         if allowDirect && winograd && useWinograd(cin: cin, cout: cout, g) && winogradWeightGradPays(batch: batch, g) {

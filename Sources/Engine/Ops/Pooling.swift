@@ -15,19 +15,20 @@ extension Tensor {
         return maxPoolArgmax("maxPool", kernel: kernel, stride: stride, padding: padding).output
     }
 
-    /// Inference max pooling (nothing records) for kernel = stride = 2 in H and W (and 1 or 2 in depth), no padding:
-    /// the values of `maxPoolArgmax` without the argmax, 16 outputs per vector (`ssk_maxpool2x_values`). Nil for any
-    /// other geometry.
+    /// Inference max pooling (nothing records) for kernel = stride = 2 in H and W (and 1 or 2 in depth), no padding, or
+    /// kernel 3, stride 2, padding 1 (`isPool3Stride2`): the values of `maxPoolArgmax` without the argmax, 16 outputs per
+    /// vector (`ssk_maxpool2x_values`, `ssk_maxpool3s2_values`). Nil for any other geometry.
     private func maxPool2xValues(kernel: [Int], stride: [Int]?, padding: [Int]?) -> Tensor? {
         let (g, planes) = poolGeometry("maxPool", kernel: kernel, stride: stride, padding: padding)
-        let kd = g.kernel[0]
-        guard g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2) else {
+        let kd = g.kernel[0], is3s2 = Tensor.isPool3Stride2(g)
+        guard is3s2 || (g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2)) else {
             return nil
         }
         let out = Tensor.empty([shape[0], shape[1]] + g.outputSpatial)
         let px = storage.pointer, po = out.storage.pointer, ovol = g.outputVolume
         let (d, h, w) = (Int32(g.input[0]), Int32(g.input[1]), Int32(g.input[2]))
         Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
+            if is3s2 { ssk_maxpool3s2_values(px, po, range.lowerBound, range.upperBound, d, h, w, Int32(kd)); return }
             ssk_maxpool2x_values(px, po, range.lowerBound, range.upperBound, d, h, w, Int32(kd))
         }
         if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("max_pool") }
@@ -48,10 +49,15 @@ extension Tensor {
         argmax.withUnsafeMutableBufferPointer { ib in
             guard let pi = ib.baseAddress else { return }
             let kd = g.kernel[0]
+            let simd3s2 = vectorized && Tensor.isPool3Stride2(g)
             let simd2x = vectorized && g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride == g.kernel && g.padding == [0, 0, 0] && (kd == 1 || kd == 2)
             Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 16384 / Swift.max(ovol, 1))) { range in
                 if simd2x {  // 16 outputs per vector, same values, argmax and tie / NaN rule as the walk below
                     ssk_maxpool2x_argmax(px, po, pi, range.lowerBound, range.upperBound, Int32(g.input[0]), Int32(ih), Int32(iw), Int32(kd))
+                    return
+                }
+                if simd3s2 {  // the same for kernel 3, stride 2, padding 1
+                    ssk_maxpool3s2_argmax(px, po, pi, range.lowerBound, range.upperBound, Int32(g.input[0]), Int32(ih), Int32(iw), Int32(kd))
                     return
                 }
                 for plane in range {
@@ -128,6 +134,13 @@ extension Tensor {
     }
 
     // MARK: - Helpers
+
+    /// Whether `g` is the ResNet stem's max pool: kernel 3, stride 2, padding 1 in H and W, and in depth the same or
+    /// kernel 1, stride 1, no padding (the SIMD kernels `ssk_maxpool3s2_*`).
+    static func isPool3Stride2(_ g: WindowGeometry) -> Bool {
+        let depth = (g.kernel[0] == 3 && g.stride[0] == 2 && g.padding[0] == 1) || (g.kernel[0] == 1 && g.stride[0] == 1 && g.padding[0] == 0)
+        return depth && g.kernel[1] == 3 && g.kernel[2] == 3 && g.stride[1] == 2 && g.stride[2] == 2 && g.padding[1] == 1 && g.padding[2] == 1
+    }
 
     /// Validates a pooling call and returns its geometry and the number of (sample, channel) planes.
     private func poolGeometry(_ op: String, kernel: [Int], stride: [Int]?, padding: [Int]?) -> (WindowGeometry, Int) {

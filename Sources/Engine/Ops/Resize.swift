@@ -40,6 +40,58 @@ extension Tensor {
         let outS = [Int](repeating: 1, count: 3 - r) + size
         let taps = (AxisTaps(input: inS[0], output: outS[0], mode: mode), AxisTaps(input: inS[1], output: outS[1], mode: mode),
                     AxisTaps(input: inS[2], output: outS[2], mode: mode))
-        return interpolated("resize", taps: taps, output: outS, mode: mode, nearest2xDepth: nil)
+        guard mode == .linear, GradMode.isEnabled, requiresGrad else {
+            return interpolated("resize", taps: taps, output: outS, mode: mode, nearest2xDepth: nil)
+        }
+        let out = withNoGrad { interpolated("resize", taps: taps, output: outS, mode: mode, nearest2xDepth: nil) }
+        out.requiresGrad = true
+        out.gradFn = GradFn(name: "resize", inputs: [self]) { gy in [Tensor.resizeLinearBackward(gy, taps: taps, input: inS, output: outS, shape: self.shape)] }
+        return out
+    }
+
+    /// The adjoint of a linear resize, separably: each output row's upstream values are first gathered onto the input
+    /// columns in a small row buffer (two taps per value), and that buffer is added to the four input rows the output row
+    /// reads, with their weights. The direct spread did eight read-modify-writes per output value (DeepLab's 16x16 ->
+    /// 256x256 logits resize was 8 % of a training step). Returns `[N, C, *input]`.
+    static func resizeLinearBackward(_ gy: Tensor, taps: (AxisTaps, AxisTaps, AxisTaps), input inS: [Int], output outS: [Int],
+                                     shape: [Int]) -> Tensor {
+        let (tz, ty, tx) = taps
+        let planes = shape[0] * shape[1], (ih, iw) = (inS[1], inS[2]), (oh, ow) = (outS[1], outS[2])
+        let ivol = inS[0] * ih * iw, ovol = outS[0] * oh * ow
+        let gx = Tensor.empty(shape)
+        let pg = gy.storage.pointer, pr = gx.storage.pointer
+        tx.i0.withUnsafeBufferPointer { a0 in tx.i1.withUnsafeBufferPointer { a1 in
+        tx.w0.withUnsafeBufferPointer { b0 in tx.w1.withUnsafeBufferPointer { b1 in
+            Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 32768 / Swift.max(ovol, 1))) { range in
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: iw)
+                defer { row.deallocate() }
+                for plane in range {
+                    let gs = pg + plane * ovol, rs = pr + plane * ivol
+                    rs.update(repeating: 0, count: ivol)
+                    for z in 0..<outS[0] {
+                        let z0 = tz.i0[z], z1 = tz.i1[z], wz0 = tz.w0[z], wz1 = tz.w1[z]
+                        for y in 0..<oh {
+                            let src = gs + (z * oh + y) * ow
+                            row.update(repeating: 0, count: iw)
+                            for j in 0..<ow {
+                                let v = src[j]
+                                row[a0[j]] += b0[j] * v
+                                row[a1[j]] += b1[j] * v
+                            }
+                            let y0 = ty.i0[y], y1 = ty.i1[y], wy0 = ty.w0[y], wy1 = ty.w1[y]
+                            // Zero weights (2D's depth taps, a clamped edge) add nothing.
+                            func spread(_ off: Int, _ wt: Float) {
+                                guard wt != 0 else { return }
+                                let d = rs + off
+                                for i in 0..<iw { d[i] += wt * row[i] }
+                            }
+                            spread((z0 * ih + y0) * iw, wz0 * wy0); spread((z0 * ih + y1) * iw, wz0 * wy1)
+                            spread((z1 * ih + y0) * iw, wz1 * wy0); spread((z1 * ih + y1) * iw, wz1 * wy1)
+                        }
+                    }
+                }
+            }
+        } } } }
+        return gx
     }
 }
