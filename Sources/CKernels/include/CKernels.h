@@ -84,5 +84,6 @@ void ssk_wino_wgrad_rows(const float *x, const float *gy, float *du, float *vbuf
 void ssk_wino_wgrad_filter(const float *du, float *dw, int cin, int cout, int KD);
 #include "winograd_nd.h"
 #include "conv_dilated.h"
+#include "conv_dilated8.h"
 #include "conv_stem.h"
 #endif

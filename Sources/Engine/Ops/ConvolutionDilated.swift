@@ -6,10 +6,11 @@ import CKernels
 /// kernels do: `directConv` and `directWeightGrad` (`ConvolutionDirect.swift`) call them for a dilated geometry.
 extension ConvKernels {
     /// Whether the dilated direct kernels support `g`: stride 1, kernel (1|3, 1|3, 3), every 3-wide axis dilated by the
-    /// same rate > 1 and padded by it, 1-wide axes unpadded, output size = input size, W % 16 == 0.
+    /// same rate > 1 and padded by it, 1-wide axes unpadded, output size = input size, W % 8 == 0 (W % 16 == 8 on the
+    /// two-segment kernels, `conv_dilated8.c`).
     static func dilatedDirectSupports(_ g: WindowGeometry) -> Bool {
         let rate = g.dilation[2]
-        guard rate > 1, g.stride == [1, 1, 1], g.kernel[2] == 3, g.output == g.input, g.input[2] % 16 == 0 else { return false }
+        guard rate > 1, g.stride == [1, 1, 1], g.kernel[2] == 3, g.output == g.input, g.input[2] % 8 == 0 else { return false }
         for a in 0..<3 {
             switch g.kernel[a] {
             case 1: if g.padding[a] != 0 { return false }
@@ -48,6 +49,14 @@ extension ConvKernels {
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: kd * kh, flipped: flipped)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
         defer { BufferPool.give(xp, n) }
+        if wd % 16 != 0 {
+            let zero = [Float](repeating: 0, count: 8 + 2 * rate)
+            forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+                ssk_dconv3_rows_padded8(xp + s * cin * pvol, zero, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
+                                        Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
+            }
+            return
+        }
         forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
             ssk_dconv3_rows_padded(xp + s * cin * pvol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
                                    Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
@@ -62,6 +71,14 @@ extension ConvKernels {
         let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
         defer { BufferPool.give(xp, n) }
+        if wd % 16 != 0 {
+            let zero = [Float](repeating: 0, count: 8 + 2 * rate)
+            sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
+                ssk_dconv3_wgrad_rows_padded8(xp + s * cin * pvol, zero, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d),
+                                              Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
+            }
+            return
+        }
         sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
             ssk_dconv3_wgrad_rows_padded(xp + s * cin * pvol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
                                          Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
