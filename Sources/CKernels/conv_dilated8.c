@@ -1,7 +1,6 @@
 // Dilated 3-wide direct kernels on rows 8 floats wide modulo 16 (see conv_dilated8.h): conv_dilated.c's blocks with each
 // 16-lane vector made of two 8-column segments (on DeepLab's 8x8 maps: two rows), so an 8-wide row fills half a vector
 // instead of running on im2col + sgemm (docs/ARCHITECTURE.md, "Engine").
-#include <stdlib.h>
 #include "CKernels.h"
 #include "conv_dilated_rows.h"
 
@@ -112,55 +111,4 @@ void ssk_dconv3_rows_padded8(const float *xpad, const float *zero, const float *
             for (; co0 < cout; co0++) dl8_fwd_block(x, z0, sg, wpack, bias, ep, y, plane, xplane, cin, cout, taps, dil, co0, 1, 1);
         }
     }
-}
-
-/// dW of CB output channels from co0, input channel ci, every tap, over the segment pairs sg[0 .. 2 * np).
-INLINE void dl8_wgrad_block(const float *xc, const float *zero, const float *gy, float *dw, const dl8_seg *sg, long np, long plane,
-                            int cin, int taps, int dil, int ci, int co0, const int CB) {
-    for (int t = 0; t < taps; t++) {
-        v16 a[8][3];
-        for (int cb = 0; cb < CB; cb++) a[cb][0] = a[cb][1] = a[cb][2] = (v16){};
-        for (long pr = 0; pr < np; pr++) {
-            const dl8_seg *A = &sg[2 * pr], *B = &sg[2 * pr + 1];
-            const long oa = A->xoff[t], ob = B->xoff[t];
-            if (oa < 0 && ob < 0) continue;
-            const float *pa = oa >= 0 ? xc + oa : zero, *pb = ob >= 0 ? xc + ob : zero;
-            const v16 p0 = dl8_pair(pa - dil, pb - dil), p1 = dl8_pair(pa, pb), p2 = dl8_pair(pa + dil, pb + dil);
-            const float *ga = gy + (long)co0 * plane + A->yoff, *gb = B->yoff >= 0 ? gy + (long)co0 * plane + B->yoff : NULL;
-            for (int cb = 0; cb < CB; cb++) {
-                const v16 gv = dl8_pair(ga + cb * plane, gb ? gb + cb * plane : zero);
-                a[cb][0] += gv * p0; a[cb][1] += gv * p1; a[cb][2] += gv * p2;
-            }
-        }
-        for (int cb = 0; cb < CB; cb++) {
-            float *d = dw + (((long)(co0 + cb) * cin + ci) * taps + t) * 3;
-            for (int k = 0; k < 3; k++) d[k] += hsum16(a[cb][k]);
-        }
-    }
-}
-
-CLONES
-void ssk_dconv3_wgrad_rows_padded8(const float *xpad, const float *zero, const float *gy, float *dw, int cin, int cout, int D, int H,
-                                   int W, int KD, int KH, int dil, long row0, long row1, long chunk) {
-    const float *x = xpad + dil, *z0 = zero + dil;
-    const long plane = (long)D * H * W, xplane = (long)D * H * (W + 2 * dil);
-    const int taps = KD * KH, nseg = W / 8;
-    if (chunk < 1) chunk = 1;
-    const long most = (chunk < row1 - row0 ? chunk : row1 - row0) * nseg + 1;
-    dl8_seg *sg = malloc(sizeof(dl8_seg) * (size_t)most);
-    if (!sg) return;
-    for (long r0 = row0; r0 < row1; r0 += chunk) {
-        const long r1 = r0 + chunk < row1 ? r0 + chunk : row1, count = (r1 - r0) * nseg;
-        for (long k = 0; k < count; k++) dl8_seg_make(&sg[k], r0, k, nseg, D, H, W, KD, KH, dil);
-        if (count % 2) dl8_seg_none(&sg[count]);
-        const long np = (count + 1) / 2;
-        for (int ci = 0; ci < cin; ci++) {
-            const float *xc = x + ci * xplane;
-            int co0 = 0;
-            for (; co0 + 8 <= cout; co0 += 8) dl8_wgrad_block(xc, z0, gy, dw, sg, np, plane, cin, taps, dil, ci, co0, 8);
-            for (; co0 + 4 <= cout; co0 += 4) dl8_wgrad_block(xc, z0, gy, dw, sg, np, plane, cin, taps, dil, ci, co0, 4);
-            for (; co0 < cout; co0++) dl8_wgrad_block(xc, z0, gy, dw, sg, np, plane, cin, taps, dil, ci, co0, 1);
-        }
-    }
-    free(sg);
 }

@@ -21,7 +21,8 @@ extension ConvKernels {
         return true
     }
 
-    /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path).
+    /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path; the weight
+    /// gradient of W % 16 == 8 rows goes on to im2col + sgemm, `dilatedWeightGrad`).
     static func useDilatedDirect(_ g: WindowGeometry) -> Bool { algorithm != .gemm && dilatedDirectSupports(g) }
 }
 
@@ -63,22 +64,20 @@ extension ConvKernels {
         }
     }
 
-    /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end.
+    /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end. Rows
+    /// with W % 16 == 8 run on im2col + sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8
+    /// maps the 8 rows of a sample gave too few positions per horizontal sum; 25-35 % of peak against sgemm's 52 %).
     static func dilatedWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
+        if g.input[2] % 16 != 0 {
+            backwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, allowDirect: false)
+            return
+        }
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1]), rate = g.dilation[2]
         let vol = d * h * wd, pvol = d * h * (wd + 2 * rate), nw = cout * cin * kd * kh * 3
         let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
         defer { BufferPool.give(xp, n) }
-        if wd % 16 != 0 {
-            let zero = [Float](repeating: 0, count: 8 + 2 * rate)
-            sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
-                ssk_dconv3_wgrad_rows_padded8(xp + s * cin * pvol, zero, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d),
-                                              Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
-            }
-            return
-        }
         sumOverRowSpans(batch: batch, rows: d * h, into: dw, count: nw) { target, s, r0, r1 in
             ssk_dconv3_wgrad_rows_padded(xp + s * cin * pvol, gy + s * cout * vol, target, Int32(cin), Int32(cout), Int32(d), Int32(h),
                                          Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1, chunk)
