@@ -1,6 +1,7 @@
 // Dilated 3-wide direct kernels on rows 8 floats wide modulo 16 (see conv_dilated8.h): conv_dilated.c's blocks with each
 // 16-lane vector made of two 8-column segments (on DeepLab's 8x8 maps: two rows), so an 8-wide row fills half a vector
 // instead of running on im2col + sgemm (docs/ARCHITECTURE.md, "Engine").
+#include <stddef.h>
 #include "CKernels.h"
 #include "conv_dilated_rows.h"
 
@@ -38,11 +39,11 @@ INLINE v16 dl8_pair(const float *a, const float *b) {
 }
 
 /// Output block: CB channels from co0 by XB vectors (segments sg[0 .. 2 * XB)). Same arithmetic per output as
-/// dl_fwd_block (a tap outside the volume adds 0 * w to the half of a vector it belongs to), same store as store_conv_block.
+/// dl_fwd_block (a tap outside the volume adds 0 * w to the half of a vector it belongs to), same bias and epilogue.
 INLINE void dl8_fwd_block(const float *x, const float *zero, const dl8_seg *sg, const float *wpack, const float *bias,
                           const ssk_epilogue *ep, float *y, long plane, long xplane, int cin, int cout, int taps, int dil, int co0,
                           const int CB, const int XB) {
-    v16 acc[8][2];
+    v16 acc[8][4];
     for (int cb = 0; cb < CB; cb++)
         for (int xb = 0; xb < XB; xb++) acc[cb][xb] = (v16){};
     for (int ci = 0; ci < cin; ci++) {
@@ -67,21 +68,17 @@ INLINE void dl8_fwd_block(const float *x, const float *zero, const dl8_seg *sg, 
             }
         }
     }
+    // bias and epilogue as store_conv_block (channels from co0: the block's own bias and epilogue rows) into a buffer,
+    // then each vector's halves to their segments
+    float tmp[8 * 32];
+    const ssk_epilogue e = {ep && ep->scale ? ep->scale + co0 : NULL, ep && ep->shift ? ep->shift + co0 : NULL, ep ? ep->relu : 0};
+    store_conv_block(acc, bias ? bias + co0 : NULL, ep ? &e : NULL, tmp, 32, 0, 0, CB, XB);
     for (int cb = 0; cb < CB; cb++) {
-        const float b = bias ? bias[co0 + cb] : 0.0f;
-        const float sc = ep && ep->scale ? ep->scale[co0 + cb] : 1.0f, sh = ep && ep->shift ? ep->shift[co0 + cb] : 0.0f;
         float *yc = y + (long)(co0 + cb) * plane;
         for (int xb = 0; xb < XB; xb++) {
-            v16 v = acc[cb][xb] + b;
-            if (ep) {
-                if (ep->scale) {
-                    const v16 m = v * sc;
-                    v = m + sh;
-                }
-                if (ep->relu) v = MAX0(v);
-            }
-            *(v8u *)(yc + sg[2 * xb].yoff) = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
-            if (sg[2 * xb + 1].yoff >= 0) *(v8u *)(yc + sg[2 * xb + 1].yoff) = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+            const float *t = tmp + cb * 32 + 16 * xb;
+            *(v8u *)(yc + sg[2 * xb].yoff) = *(const v8u *)t;
+            if (sg[2 * xb + 1].yoff >= 0) *(v8u *)(yc + sg[2 * xb + 1].yoff) = *(const v8u *)(t + 8);
         }
     }
 }
