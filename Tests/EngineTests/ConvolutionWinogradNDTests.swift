@@ -15,6 +15,9 @@ struct ConvolutionWinogradNDTests {
         (1, 6, 7, [19, 23], 5, 4, 2), (2, 5, 6, [8, 9, 10], 5, 2, 1), (1, 64, 32, [16, 16], 5, 2, 1), (1, 4, 4, [30, 29], 7, 3, 1),
         (1, 5, 3, [7, 11, 9], 5, 4, 2), (1, 3, 3, [1, 5], 5, 2, 1), (2, 8, 8, [16, 16], 3, 2, 2), (1, 6, 8, [6, 10, 12], 3, 3, 3),
         (1, 16, 8, [9, 14], 3, 4, 4), (1, 64, 32, [8, 16, 16], 5, 2, 1), (1, 128, 16, [16, 16], 5, 2, 1),
+        // Enough tiles (>= 64 per worker on two) for the block-per-worker split; the cases above take the split by transform
+        // points (ConvKernels.winogradNDSplitPoints), as V-Net's deepest stages do (1, 128, 128, [4, 8, 8]: 32 tiles).
+        (2, 8, 12, [40, 44], 5, 2, 1), (1, 8, 8, [20, 24, 24], 5, 2, 1), (1, 32, 24, [4, 8, 8], 5, 2, 1),
     ]
 
     static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {

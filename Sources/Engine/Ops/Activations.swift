@@ -4,9 +4,55 @@ extension Tensor {
     /// max(x, 0).
     public func relu() -> Tensor { mapUnary("relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
 
-    /// x for x > 0, slope * x otherwise.
+    /// x for x > 0, slope * x otherwise (`torch.nn.functional.leaky_relu`); the gradient is g for x > 0, slope * g
+    /// otherwise. SIMD loops over contiguous chunks on the worker threads (same values for any thread count).
     public func leakyRelu(_ slope: Float = 0.01) -> Tensor {
-        mapUnary("leaky_relu", { $0 > 0 ? $0 : slope * $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
+        let out = Tensor.empty(shape)
+        Tensor.leakyReluKernel(mask: storage.pointer, scaled: storage.pointer, adding: nil, out.storage.pointer, count, slope: slope)
+        return Tensor.record("leaky_relu", out, inputs: [self]) { g in
+            let gi = Tensor.empty(self.shape)
+            Tensor.leakyReluKernel(mask: self.storage.pointer, scaled: g.storage.pointer, adding: nil, gi.storage.pointer, self.count, slope: slope)
+            return [gi]
+        }
+    }
+
+    /// `residual + self.leakyRelu(slope)`, for inference (nothing records):
+    /// one pass over the data instead of two, bit for bit the values of the two ops.
+    ///
+    /// - Parameter residual: the same shape as `self`.
+    /// - Precondition: no history is being recorded for a tensor that requires gradients (call under `withNoGrad`).
+    public func leakyReluInference(_ slope: Float, adding residual: Tensor) -> Tensor {
+        precondition(residual.shape == shape, "leakyReluInference: residual \(residual.shape) does not match \(shape)")
+        precondition(!GradMode.isEnabled || !(requiresGrad || residual.requiresGrad),
+                     "leakyReluInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
+        let out = Tensor.empty(shape)
+        Tensor.leakyReluKernel(mask: storage.pointer, scaled: storage.pointer, adding: residual.storage.pointer, out.storage.pointer,
+                               count, slope: slope)
+        if Profiler.isEnabled && !Profiler.inBackward { Profiler.lap("leaky_relu") }
+        return out
+    }
+
+    /// out[i] = residual[i] + (x[i] > 0 ? s[i] : slope * s[i]) for `n` values (without `residual`, no addition): the
+    /// forward pass with s = x, the backward pass with s = the output gradient. `out` may alias the inputs.
+    static func leakyReluKernel(mask x: UnsafePointer<Float>, scaled s: UnsafePointer<Float>, adding residual: UnsafePointer<Float>?,
+                                _ out: UnsafeMutablePointer<Float>, _ n: Int, slope: Float) {
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let vs = SIMD8<Float>(repeating: slope), zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let sv = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self)
+                var y = sv.replacing(with: vs * sv, where: .!(v .> zero))
+                if let residual { y = UnsafeRawPointer(residual + i).loadUnaligned(as: SIMD8<Float>.self) + y }
+                UnsafeMutableRawPointer(out + i).storeBytes(of: y, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                let y = x[i] > 0 ? s[i] : slope * s[i]
+                out[i] = residual.map { $0[i] + y } ?? y
+                i += 1
+            }
+        }
     }
 
     /// 1 / (1 + e^-x).

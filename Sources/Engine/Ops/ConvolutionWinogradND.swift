@@ -203,6 +203,10 @@ extension ConvKernels {
         _ = blasSingleThreaded
         let P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
+        if winogradNDSplitPoints(tiles: total) {
+            winogradNDForwardByPoints(x: x, u: u, ldU: ldU, bias: bias, y: y, batch: batch, cin: cin, cout: cout, g, plan, epilogue: epilogue)
+            return
+        }
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let ldV = cin * tb + winogradNDPad, ldM = cout * tb + winogradNDPad
         let workers = Parallel.workerCount(blocks), per = P * (ldV + ldM)
@@ -240,6 +244,10 @@ extension ConvKernels {
         _ = blasSingleThreaded
         let plan = WinogradNDPlan(g, tile: winogradNDTile(g)), P = plan.points
         let total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
+        if winogradNDSplitPoints(tiles: total) {
+            winogradNDWeightGradByPoints(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, plan)
+            return
+        }
         let tb = winogradNDBlock(points: P, channels: cin + cout, tiles: total), blocks = (total + tb - 1) / tb
         let ldV = cin * tb + winogradNDPad, ldG = cout * tb + winogradNDPad, ldA = cout * cin + winogradNDPad
         let workers = Parallel.workerCount(blocks), per = P * (ldV + ldG), accCount = P * ldA
@@ -271,6 +279,86 @@ extension ConvKernels {
             for i in 0..<accCount { acc0[i] += a[i] }
         }
         transformArrays(acc0, srcLane: 1, srcElem: ldA, count: cout * cin, n: plan.axes.map(\.alpha), alpha: g.kernel,
+                        plan.axes.map(\.atr), dw, dstLane: g.kernelVolume, dstElem: 1)
+    }
+
+    // MARK: - Few tiles: split the transform points across workers
+
+    /// Whether a layer has so few tiles (V-Net's deepest stages: 32 tiles at 4x8x8, 4 at 2x4x4) that splitting them into
+    /// one block per worker would leave each worker streaming every transformed weight matrix for a handful of columns
+    /// (and, for the weight gradient, zeroing and reducing a private accumulator of them all). Then one block holds all
+    /// tiles: the tile transforms are split by tiles, the per-point sgemms by points.
+    static func winogradNDSplitPoints(tiles: Int) -> Bool {
+        Parallel.threads > 1 && tiles < 64 * Parallel.threads
+    }
+
+    /// Calls `body(t0, t1)` on the workers for consecutive groups of 8 of `total` tiles (the C transforms' unit).
+    private static func forEachTileGroup(_ total: Int, _ body: (_ t0: Int, _ t1: Int) -> Void) {
+        Parallel.forEachChunk((total + 7) / 8) { r in body(r.lowerBound * 8, Swift.min(total, r.upperBound * 8)) }
+    }
+
+    /// `winogradNDForward` with all tiles in one block: gather split by groups of 8 tiles, one sgemm per point split by
+    /// points, scatter split by tiles. Every value is computed by one worker in a fixed order (any thread count, same values).
+    private static func winogradNDForwardByPoints(x: UnsafePointer<Float>, u: UnsafePointer<Float>, ldU: Int, bias: UnsafePointer<Float>?,
+                                                  y: UnsafeMutablePointer<Float>, batch: Int, cin: Int, cout: Int, _ g: WindowGeometry,
+                                                  _ plan: WinogradNDPlan, epilogue: Epilogue?) {
+        let P = plan.points, total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
+        let tb = (total + 7) / 8 * 8
+        let ldV = cin * tb + winogradNDPad, ldM = cout * tb + winogradNDPad, count = P * (ldV + ldM)
+        let v = BufferPool.take(count), mb = v + P * ldV
+        defer { BufferPool.give(v, count) }
+        withPlanArrays(plan, plan.inputOrigins(g)) { org, tiles, step, alpha in
+            let bt = plan.axes.map(\.bt), at = plan.axes.map(\.at), m32 = plan.axes.map { Int32($0.m) }
+            let in32 = g.input.map(Int32.init), out32 = g.output.map(Int32.init)
+            forEachTileGroup(total) { t0, t1 in
+                gather(x, sampleStride: cin * ivol, chanStride: ivol, channels: cin, dims: in32, org: org.input, tiles: tiles,
+                       step: step, n: alpha, alpha: alpha, bt, t0: t0, t1: t1, v + t0, ldP: ldV, ldC: tb)
+            }
+            Parallel.forEachChunk(P) { r in
+                for p in r {
+                    sgemm(transA: false, transB: false, m: cout, n: total, k: cin, a: u + p * ldU, lda: cin,
+                          b: v + p * ldV, ldb: tb, c: mb + p * ldM, ldc: tb)
+                }
+            }
+            forEachTileGroup(total) { t0, t1 in
+                scatter(mb + t0, ldP: ldM, ldC: tb, channels: cout, y, sampleStride: cout * ovol, chanStride: ovol, dims: out32,
+                        org: org.output, tiles: tiles, step: step, m: m32, alpha: alpha, at, bias: bias, t0: t0, t1: t1)
+            }
+        }
+        if let epilogue {
+            Parallel.forEachChunk(batch * cout) { range in
+                for sc in range { epilogue.apply(y + sc * ovol, ovol, channel: sc % cout) }
+            }
+        }
+    }
+
+    /// `winogradNDWeightGrad` with all tiles in one block: both gathers split by tiles, then per point one sgemm over all
+    /// tiles (split by points) straight into the shared transform-domain gradient: no per-worker accumulators to zero
+    /// and reduce. Same values for any thread count.
+    private static func winogradNDWeightGradByPoints(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                                     batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, _ plan: WinogradNDPlan) {
+        let P = plan.points, total = batch * plan.tilesPerSample, ivol = g.inputVolume, ovol = g.outputVolume
+        let tb = (total + 7) / 8 * 8
+        let ldV = cin * tb + winogradNDPad, ldG = cout * tb + winogradNDPad, ldA = cout * cin + winogradNDPad
+        let count = P * (ldV + ldG + ldA), v = BufferPool.take(count), ug = v + P * ldV, acc = ug + P * ldG
+        defer { BufferPool.give(v, count) }
+        withPlanArrays(plan, plan.inputOrigins(g)) { org, tiles, step, alpha in
+            let bt = plan.axes.map(\.bt), gm = plan.axes.map(\.gm), m32 = plan.axes.map { Int32($0.m) }
+            let in32 = g.input.map(Int32.init), out32 = g.output.map(Int32.init)
+            forEachTileGroup(total) { t0, t1 in
+                gather(x, sampleStride: cin * ivol, chanStride: ivol, channels: cin, dims: in32, org: org.input, tiles: tiles,
+                       step: step, n: alpha, alpha: alpha, bt, t0: t0, t1: t1, v + t0, ldP: ldV, ldC: tb)
+                gather(gy, sampleStride: cout * ovol, chanStride: ovol, channels: cout, dims: out32, org: org.output, tiles: tiles,
+                       step: step, n: m32, alpha: alpha, gm, t0: t0, t1: t1, ug + t0, ldP: ldG, ldC: tb)
+            }
+            Parallel.forEachChunk(P) { r in
+                for p in r {
+                    sgemm(transA: false, transB: true, m: cout, n: cin, k: total, a: ug + p * ldG, lda: tb,
+                          b: v + p * ldV, ldb: tb, c: acc + p * ldA, ldc: cin)
+                }
+            }
+        }
+        transformArrays(acc, srcLane: 1, srcElem: ldA, count: cout * cin, n: plan.axes.map(\.alpha), alpha: g.kernel,
                         plan.axes.map(\.atr), dw, dstLane: g.kernelVolume, dstElem: 1)
     }
 

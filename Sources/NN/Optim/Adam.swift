@@ -69,16 +69,10 @@ public final class Adam: Optimizer {
                     state.expAvgSq.withMutableData { v in
                         // Elementwise, so splitting the range across threads changes no value (bit-exact for any count).
                         guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                        let k = AdamKernel(lr: lr, weightDecay: wd, beta1: b1, beta2: b2, eps: eps, decoupled: decoupled,
+                                           stepSize: stepSize, bc2Sqrt: bc2Sqrt)
                         Parallel.forEachChunk(n, minPerChunk: 32768) { range in
-                            for i in range {
-                                var gi = gp[i]
-                                if decoupled { pp[i] *= 1 - lr * wd } else if wd != 0 { gi += wd * pp[i] }
-                                // torch.lerp(m, g, w): m + w·(g − m) for w < 0.5, else g − (g − m)(1 − w).
-                                mp[i] = w1 < 0.5 ? mp[i] + w1 * (gi - mp[i]) : gi - (gi - mp[i]) * (1 - w1)
-                                vp[i] = vp[i] * b2 + (1 - b2) * gi * gi
-                                let denom = vp[i].squareRoot() / bc2Sqrt + eps
-                                pp[i] += -stepSize * (mp[i] / denom)
-                            }
+                            k.update(p: pp, g: gp, m: mp, v: vp, range)
                         }
                     }
                 }
