@@ -3,14 +3,7 @@
 // (on DeepLab's 16-wide maps every vector of the unpadded rows had a tap past a row end and was gathered lane by lane).
 #include "CKernels.h"
 #include "simd.h"
-
-/// Whether input row (z + (kz - KD/2) * dil, y + (ky - KH/2) * dil) lies inside the volume, and its offset in a plane.
-INLINE int dl_row(int z, int yy, int kz, int ky, int D, int H, int W, int KD, int KH, int dil, long *offset) {
-    const int iz = z + (kz - KD / 2) * dil, iy = yy + (ky - KH / 2) * dil;
-    if (iz < 0 || iz >= D || iy < 0 || iy >= H) return 0;
-    *offset = ((long)iz * H + iy) * W;  // W: the input's row stride (W + 2 * dil)
-    return 1;
-}
+#include "conv_dilated_rows.h"
 
 /// Output block of one row: CB channels from co0, XB vectors from x0.
 INLINE void dl_fwd_block(const float *x, const long *rowOff, const int *valid, const float *wpack, const float *bias,

@@ -16,8 +16,12 @@ struct ConvolutionDilatedTests {
         #expect(ConvKernels.dilatedDirectSupports(Self.geometry([8, 16, 32], rate: 3)))
         #expect(ConvKernels.dilatedDirectSupports(Self.geometry([8, 16, 32], rate: 2, kernel: [1, 3, 3])))
         #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 16], rate: 1)))  // undilated: conv_direct.c
-        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([8, 8], rate: 2)))    // W not a multiple of 16
-        #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 24], rate: 2)))
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([8, 8], rate: 2)))     // W % 16 == 8: conv_dilated8.c
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([16, 24], rate: 2)))
+        #expect(ConvKernels.dilatedDirectSupports(Self.geometry([4, 8, 8], rate: 4)))
+        for w in [1, 4, 7, 9, 12, 20, 33] {  // W not a multiple of 8: im2col + sgemm
+            #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([8, w], rate: 2)))
+        }
         #expect(!ConvKernels.dilatedDirectSupports(Self.geometry([16, 16], rate: 2, kernel: [5, 5])))
         let valid = WindowGeometry(op: "test", inputSpatial: [16, 16], kernel: [3, 3], stride: nil, padding: [1, 1], dilation: [2, 2])
         #expect(!ConvKernels.dilatedDirectSupports(valid))  // padding != rate: output smaller than input
@@ -28,14 +32,31 @@ struct ConvolutionDilatedTests {
     static let cases: [(Int, Int, Int, [Int], Int, [Int]?)] = [
         (2, 16, 16, [20, 32], 2, nil), (1, 5, 13, [9, 16], 6, nil), (2, 3, 7, [6, 48], 3, nil), (1, 16, 9, [5, 32], 7, nil),
         (2, 4, 6, [3, 5, 16], 2, nil), (1, 6, 8, [4, 6, 32], 4, [1, 3, 3]),
+        // two 8-column segments a vector (W % 16 == 8): an odd segment count, blocks of 8, 4 and 1 channels, 3D
+        (2, 16, 16, [8, 8], 2, nil), (1, 5, 13, [9, 8], 6, nil), (2, 3, 7, [6, 24], 3, nil), (1, 9, 17, [7, 40], 18, nil),
+        (2, 4, 6, [3, 5, 8], 2, nil), (1, 6, 8, [4, 6, 8], 4, [1, 3, 3]), (3, 12, 12, [1, 8], 2, nil), (1, 8, 8, [3, 3, 24], 2, nil),
     ]
 
     @Test(arguments: 0..<cases.count)
     func matchesIm2colReference(_ index: Int) {
         let (batch, cin, cout, sp, rate, kernel) = Self.cases[index]
+        Self.check(batch: batch, cin: cin, cout: cout, sp: sp, rate: rate, kernel: kernel, seed: UInt64(40 + index), name: "case \(index)")
+    }
+
+    /// Every rate 2...18 on 8- and 24-wide maps, 2D and 3D (most taps dead past the small maps' ends).
+    @Test(arguments: [8, 24])
+    func segmentKernelsEveryRate(_ width: Int) {
+        for rate in 2...18 {
+            Self.check(batch: 2, cin: 5, cout: 9, sp: [6, width], rate: rate, kernel: nil, seed: UInt64(rate), name: "2D W \(width) rate \(rate)")
+            Self.check(batch: 1, cin: 4, cout: 4, sp: [3, 4, width], rate: rate, kernel: nil, seed: UInt64(rate), name: "3D W \(width) rate \(rate)")
+        }
+    }
+
+    /// Forward, forward with the epilogue, backward data and backward weight of the direct kernels against im2col + sgemm.
+    static func check(batch: Int, cin: Int, cout: Int, sp: [Int], rate: Int, kernel: [Int]?, seed: UInt64, name: String) {
         let g = Self.geometry(sp, rate: rate, kernel: kernel)
         #expect(ConvKernels.dilatedDirectSupports(g))
-        let data = ConvCaseData(batch: batch, cin: cin, cout: cout, g, seed: UInt64(40 + index))
+        let data = ConvCaseData(batch: batch, cin: cin, cout: cout, g, seed: seed)
         let (x, w, b, scale, shift, gy) = (data.x, data.w, data.b, data.scale, data.shift, data.gy)
         func run(direct: Bool) -> [[Float]] {
             var y = [Float](repeating: .nan, count: gy.count), yFused = y, dx = [Float](repeating: .nan, count: x.count)
@@ -68,9 +89,9 @@ struct ConvolutionDilatedTests {
             return [y, yFused, dx, dw]
         }
         let got = run(direct: true), ref = run(direct: false)
-        for (name, (a, r)) in zip(["forward", "forward + epilogue", "backward data", "backward weight"], zip(got, ref)) {
+        for (label, (a, r)) in zip(["forward", "forward + epilogue", "backward data", "backward weight"], zip(got, ref)) {
             let mag = r.reduce(0) { Swift.max($0, abs($1)) }, d = zip(a, r).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
-            #expect(!a.contains { $0.isNaN } && d <= 1e-5 * Swift.max(mag, 1), "case \(index) \(name): max |diff| \(d), max |ref| \(mag)")
+            #expect(!a.contains { $0.isNaN } && d <= 1e-5 * Swift.max(mag, 1), "\(name) \(label): max |diff| \(d), max |ref| \(mag)")
         }
     }
 

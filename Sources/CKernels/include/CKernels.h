@@ -107,5 +107,6 @@ void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, 
 
 #include "winograd_nd.h"
 #include "conv_dilated.h"
+#include "conv_dilated8.h"
 #include "conv_stem.h"
 #endif

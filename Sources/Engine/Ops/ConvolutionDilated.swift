@@ -6,10 +6,11 @@ import CKernels
 /// kernels do: `directConv` and `directWeightGrad` (`ConvolutionDirect.swift`) call them for a dilated geometry.
 extension ConvKernels {
     /// Whether the dilated direct kernels support `g`: stride 1, kernel (1|3, 1|3, 3), every 3-wide axis dilated by the
-    /// same rate > 1 and padded by it, 1-wide axes unpadded, output size = input size, W % 16 == 0.
+    /// same rate > 1 and padded by it, 1-wide axes unpadded, output size = input size, W % 8 == 0 (W % 16 == 8 on the
+    /// two-segment kernels, `conv_dilated8.c`).
     static func dilatedDirectSupports(_ g: WindowGeometry) -> Bool {
         let rate = g.dilation[2]
-        guard rate > 1, g.stride == [1, 1, 1], g.kernel[2] == 3, g.output == g.input, g.input[2] % 16 == 0 else { return false }
+        guard rate > 1, g.stride == [1, 1, 1], g.kernel[2] == 3, g.output == g.input, g.input[2] % 8 == 0 else { return false }
         for a in 0..<3 {
             switch g.kernel[a] {
             case 1: if g.padding[a] != 0 { return false }
@@ -20,7 +21,8 @@ extension ConvKernels {
         return true
     }
 
-    /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path).
+    /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path; the weight
+    /// gradient of W % 16 == 8 rows goes on to im2col + sgemm, `dilatedWeightGrad`).
     static func useDilatedDirect(_ g: WindowGeometry) -> Bool { algorithm != .gemm && dilatedDirectSupports(g) }
 }
 
@@ -48,15 +50,29 @@ extension ConvKernels {
         let packed = packWeights(w, cin: wcin, cout: wcout, taps: kd * kh, flipped: flipped)
         let (xp, n) = dilatedPaddedRows(x, rows: batch * cin * d * h, width: wd, rate: rate)
         defer { BufferPool.give(xp, n) }
+        if wd % 16 != 0 {
+            let zero = [Float](repeating: 0, count: 8 + 2 * rate)
+            forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
+                ssk_dconv3_rows_padded8(xp + s * cin * pvol, zero, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
+                                        Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
+            }
+            return
+        }
         forEachOutputRowSpan(batch: batch, rows: d * h, packed: packed, epilogue: epilogue) { s, r0, r1, wb, epArg in
             ssk_dconv3_rows_padded(xp + s * cin * pvol, wb, bias, epArg, y + s * cout * vol, Int32(cin), Int32(cout), Int32(d),
                                    Int32(h), Int32(wd), Int32(kd), Int32(kh), Int32(rate), r0, r1)
         }
     }
 
-    /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end.
+    /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end. Rows
+    /// with W % 16 == 8 run on im2col + sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8
+    /// maps the 8 rows of a sample gave too few positions per horizontal sum; 25-35 % of peak against sgemm's 52 %).
     static func dilatedWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
+        if g.input[2] % 16 != 0 {
+            backwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, allowDirect: false)
+            return
+        }
         let (d, h, wd) = (g.input[0], g.input[1], g.input[2]), (kd, kh) = (g.kernel[0], g.kernel[1]), rate = g.dilation[2]
         let vol = d * h * wd, pvol = d * h * (wd + 2 * rate), nw = cout * cin * kd * kh * 3
         let chunk = weightGradChunk(cin: cin, cout: cout, width: wd, override: chunkRows)
