@@ -7,7 +7,8 @@
 #                                                     deeplabv3:2 deeplabv3:3 deeplabv3plus:2 deeplabv3plus:3 dilated-fcn:2
 #                                                     dilated-fcn:3 segnet:2 segnet:3
 #   ROUNDS=3 THREADS=2 SEMISEG=.build/release/semiseg TORCH_PY=/tmp/torchref/bin/python scripts/bench-zoo-vs-torch.sh
-#   INPUT2D=4,1,128,128 BASE2D=16 INPUT3D=1,1,32,64,64 BASE3D=8 (depth 4, batch norm, 2 classes)
+#   INPUT2D=4,1,128,128 BASE2D=16 INPUT3D=1,1,32,64,64 BASE3D=8 (depth 4, batch norm, 2 classes; DeepLab runs a batch
+#   of 1 at 2: its image pooling gives one value per channel, which PyTorch's BatchNorm cannot train on)
 #
 # Not part of `make test`: it needs PyTorch (python3 -m venv /tmp/torchref && /tmp/torchref/bin/pip install torch
 # numpy safetensors) and exits 0 with a message when it is missing. Prints one line per network and a JSON line each.
@@ -43,6 +44,12 @@ field() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p"; }  # ours: "k":v, json.d
 for item in "${NETS[@]}"; do
     net=${item%%:*}; dims=${item##*:}
     if [ "$dims" = 2 ]; then input=$INPUT2D; base=$BASE2D; else input=$INPUT3D; base=$BASE3D; fi
+    # DeepLab's image-pooling branch normalises a 1x1(x1) map: at batch 1 that is one value per channel, which
+    # PyTorch's BatchNorm refuses to train on (it stopped the whole run); such inputs run at batch 2 (said below).
+    if [[ $net == deeplab* ]] && [ "${input%%,*}" = 1 ]; then
+        input="2,${input#*,}"
+        echo "$net ${dims}D: batch 1 -> 2 (PyTorch's BatchNorm cannot train on the 1x1 image-pooling map of one sample)" >&2
+    fi
     : >"$tmp/ours.txt"; : >"$tmp/torch.txt"
     for _ in $(seq 1 "$ROUNDS"); do
         "$SEMISEG" bench --json --net "$net" --dims "$dims" --base "$base" --input "$input" --threads "$THREADS" --reps "$REPS" >>"$tmp/ours.txt"
