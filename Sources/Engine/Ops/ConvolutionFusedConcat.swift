@@ -104,13 +104,7 @@ extension Tensor {
                             }
                             let ys = y + s * cout * p + p0
                             sgemm(transA: false, transB: false, m: cout, n: len, k: cin, a: w, lda: cin, b: col, ldb: len, c: ys, ldc: p)
-                            if let b {
-                                for co in 0..<cout {
-                                    let bv = b[co], r = ys + co * p
-                                    for j in 0..<len { r[j] += bv }
-                                }
-                            }
-                            if let epilogue { for co in 0..<cout { epilogue.apply(ys + co * p, len, channel: co) } }
+                            ConvKernels.finishRows(ys, stride: p, len: len, cout: cout, bias: b, epilogue: epilogue)
                         }
                     }
                 }

@@ -28,6 +28,19 @@ public enum ConvKernels {
         }
     }
 
+    /// Adds `bias[co]` to, then applies `epilogue` of channel `co` to, `len` values of each of `cout` rows of `ys`
+    /// (rows `stride` apart): the common tail of the sgemm-based convolutions.
+    @inline(__always) static func finishRows(_ ys: UnsafeMutablePointer<Float>, stride: Int, len: Int, cout: Int,
+                                             bias: UnsafePointer<Float>?, epilogue: Epilogue?) {
+        if let bias {
+            for co in 0..<cout {
+                let b = bias[co], row = ys + co * stride
+                for j in 0..<len { row[j] += b }
+            }
+        }
+        if let epilogue { for co in 0..<cout { epilogue.apply(ys + co * stride, len, channel: co) } }
+    }
+
     /// The spatial kernels split work across cores themselves (`Parallel`); OpenBLAS threads inside each worker's
     /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use.
     static let blasSingleThreaded: Bool = {
@@ -176,13 +189,7 @@ public enum ConvKernels {
                     im2col(xs, g, channels: cin, p0: p0, p1: p1, col: col)
                     sgemm(transA: false, transB: false, m: cout, n: len, k: k, a: w, lda: k, b: col, ldb: len, c: ys, ldc: p)
                 }
-                if let bias {
-                    for co in 0..<cout {
-                        let b = bias[co], row = ys + co * p
-                        for j in 0..<len { row[j] += b }
-                    }
-                }
-                if let epilogue { for co in 0..<cout { epilogue.apply(ys + co * p, len, channel: co) } }
+                finishRows(ys, stride: p, len: len, cout: cout, bias: bias, epilogue: epilogue)
             }
         }
     }
