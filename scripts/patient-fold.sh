@@ -34,14 +34,14 @@ link() {  # link FROM_DIR TO_DIR NAME
   [ -e "$DATA/$1/$3" ] || { echo "error: $DATA/$1/$3: listed in dataset.json but missing" >&2; exit 1; }
   ln -s "$DATA/$1/$3" "$tmp/$2/$3"
 }
-for f in $(jq -r '.training[].image | split("/") | last' "$DATA/dataset.json"); do
+while IFS= read -r f; do
   case "$f" in
     "${PATIENT}_"*) link imagesTr imagesTs "$f"; link labelsTr labelsTs "$f" ;;
     *) link imagesTr imagesTr "$f"; link labelsTr labelsTr "$f" ;;
   esac
-done
-for f in $(jq -r '.test[] | if type == "string" then . else .image end | split("/") | last' "$DATA/dataset.json"); do
+done < <(jq -r '.training[].image | split("/") | last' "$DATA/dataset.json")
+while IFS= read -r f; do
   link imagesTs imagesTr "$f"; link labelsTs labelsTr "$f"
-done
+done < <(jq -r '.test[] | if type == "string" then . else .image end | split("/") | last' "$DATA/dataset.json")
 rm -rf "$OUT"; mv "$tmp" "$OUT"; trap - EXIT
 echo "$OUT: test = $n slices of $PATIENT, training = $(jq '.numTraining' "$OUT/dataset.json") slices"
