@@ -158,4 +158,10 @@ jq -r --slurpfile all "$ALL_SUMMARY" --argjson with_all "$([ -f "$OUT/all-labels
     (if $with_all then ["supervised, all \($all[0].split.labeled | length) labels", pm($all[0].strategies.supervised.mean["1"].dice), "", "", "", "", "", "", ($all[0].strategies.supervised.train_seconds | round | tostring)] | @tsv else empty end)
 ' "$OUT/ssl/summary.json" | column -t -s $'\t'
 echo
+echo "== per seed: test Dice, precision and recall (foreground; means over the test slices where each is defined)"
+for c in "$OUT/ssl/cells/"*/summary.json; do
+  jq -r 'def m(k): [.test.cases[].metrics["1"][k] | select(. != null)] | if length > 0 then (add / length * 1000 | round / 1000) else "-" end;
+         [.strategy, .seed, m("dice"), m("precision"), m("recall")] | @tsv' "$c"
+done | sort -k1,1 -k2,2n | (printf 'strategy\tseed\tDice\tprecision\trecall\n'; cat) | column -t -s $'\t'
+echo
 echo "full reports: $OUT/ssl/report.md$([ -f "$OUT/all-labels/report.md" ] && echo ", $OUT/all-labels/report.md")"
