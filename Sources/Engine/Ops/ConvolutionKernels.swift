@@ -71,6 +71,7 @@ public enum ConvKernels {
     /// Fills `col` (`[channels*kvol, p1-p0]`, row-major) with the input values each output position reads (0 in padding).
     static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
                        col: UnsafeMutablePointer<Float>) {
+        if gatherIm2colPays(g, p0: p0, p1: p1) { gatherIm2col(x, g, channels: channels, p0: p0, p1: p1, col: col); return }  // short rows
         walk(g, channels: channels, p0: p0, p1: p1) { xOff, colOff, len, step, zero in
             let d = col + colOff
             if zero { d.update(repeating: 0, count: len); return }
@@ -82,6 +83,7 @@ public enum ConvKernels {
     /// Accumulates `col` (`[channels*kvol, p1-p0]`) back into the input-shaped buffer `dx` (adjoint of im2col).
     static func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
                        dx: UnsafeMutablePointer<Float>) {
+        if gatherIm2colPays(g, p0: p0, p1: p1) { gatherCol2im(col, g, channels: channels, p0: p0, p1: p1, dx: dx); return }  // short rows
         walk(g, channels: channels, p0: p0, p1: p1) { xOff, colOff, len, step, zero in
             if zero { return }
             let d = dx + xOff, s = col + colOff

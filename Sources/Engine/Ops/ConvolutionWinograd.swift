@@ -28,6 +28,7 @@ extension ConvKernels {
         case .automatic, .winogradTraining:
             return cin * g.kernel[0] >= winogradMinimumChannels && cout >= winogradMinimumChannels
                 && (algorithm != .automatic || winogradPaysOnMap(cin: cin, cout: cout, g))  // ConvolutionSmallMap.swift
+                && (algorithm != .automatic || winogradPaysOnVolume(g))  // 3D planes of one tile: ConvolutionTinyVolume.swift
         case .gemm, .direct: return false
         }
     }
