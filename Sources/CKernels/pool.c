@@ -132,10 +132,47 @@ INLINE void pool3_one(const float *xs, const long *rows, int nrows, int x0, int 
     if (io) *io = (int)at;
 }
 
+/// 16 outputs from ox on (ox >= 1, or ox = 0 with `first`: lane 0 reads column 0 for the padding column -1), rows in
+/// window order, columns 2ox-1, 2ox, 2ox+1 per row; the loads read columns 2ox-1 ... 2ox+31 (2ox ... 2ox+31 when first).
+INLINE void pool3s2_block(const float *xs, const long *rows, int nrows, int ox, int first, float *yo, int *io, const int ARG) {
+    const v16i lane2 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    v16 best = (v16){};
+    v16i at = (v16i){};
+    for (int k = 0; k < nrows; k++) {
+        const float *r = xs + rows[k] + 2 * ox;
+        const v16 a = LOADU(r), b = LOADU(r + 16);
+        const v16 c1 = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const v16 c2 = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        const v16i i1 = lane2 + (int)(rows[k] + 2 * ox), i2 = i1 + 1;
+        v16 c0;
+        v16i i0;
+        if (first) {
+            c0 = __builtin_shufflevector(c2, c1, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+            i0 = __builtin_shufflevector(i2, i1, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+        } else {
+            const v16 a0 = LOADU(r - 1), b0 = LOADU(r + 15);
+            c0 = __builtin_shufflevector(a0, b0, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            i0 = i1 - 1;
+        }
+        if (ARG) {
+            if (k == 0) { best = c0; at = i0; }
+            else TAKE_MAX_AT(best, at, c0, i0);
+            TAKE_MAX_AT(best, at, c1, i1);
+            TAKE_MAX_AT(best, at, c2, i2);
+        } else {
+            if (k == 0) best = c0;
+            else TAKE_MAX(best, c0);
+            TAKE_MAX(best, c1);
+            TAKE_MAX(best, c2);
+        }
+    }
+    STOREU(yo, best);
+    if (ARG) *(v16iu *)io = at;
+}
+
 INLINE void pool3s2_planes(const float *x, float *y, int *idx, long p0, long p1, int D, int H, int W, int KD, const int ARG) {
     const int od = KD == 3 ? (D - 1) / 2 + 1 : D, oh = (H - 1) / 2 + 1, ow = (W - 1) / 2 + 1;
     const long ivol = (long)D * H * W, ovol = (long)od * oh * ow;
-    const v16i lane2 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
     for (long p = p0; p < p1; p++) {
         const float *xs = x + p * ivol;
         float *ys = y + p * ovol;
@@ -154,33 +191,23 @@ INLINE void pool3s2_planes(const float *x, float *y, int *idx, long p0, long p1,
                     }
                 }
                 const long o0 = ((long)oz * oh + oy) * ow;
-                // ox = 0 reads the padding column -1: scalar; then vectors while their loads stay inside the row.
-                pool3_one(xs, rows, nrows, 0, W < 2 ? W : 2, ys + o0, ARG ? is + o0 : 0);
-                int ox = 1;
-                for (; ox + 16 <= ow && 2 * ox + 32 <= W; ox += 16) {
-                    v16 best = (v16){};
-                    v16i at = (v16i){};
-                    for (int k = 0; k < nrows; k++) {
-                        const float *r = xs + rows[k] + 2 * ox;
-                        const v16 a0 = LOADU(r - 1), b0 = LOADU(r + 15), a = LOADU(r), b = LOADU(r + 16);
-                        const v16 c0 = __builtin_shufflevector(a0, b0, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                        const v16 c1 = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-                        const v16 c2 = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-                        const v16i i1 = lane2 + (int)(rows[k] + 2 * ox), i0 = i1 - 1, i2 = i1 + 1;
-                        if (ARG) {
-                            if (k == 0) { best = c0; at = i0; }
-                            else TAKE_MAX_AT(best, at, c0, i0);
-                            TAKE_MAX_AT(best, at, c1, i1);
-                            TAKE_MAX_AT(best, at, c2, i2);
-                        } else {
-                            if (k == 0) best = c0;
-                            else TAKE_MAX(best, c0);
-                            TAKE_MAX(best, c1);
-                            TAKE_MAX(best, c2);
-                        }
-                    }
-                    STOREU(ys + o0 + ox, best);
-                    if (ARG) *(v16iu *)(is + o0 + ox) = at;
+                // ox = 0 reads the padding column -1: with a 32-wide row or more, a first vector whose lane 0 reads
+                // column 0 in its place (column 0 is compared again next: a tie, so the walk's result); else scalar. Then
+                // vectors while their loads stay inside the row, and one last vector overlapping the previous one (the
+                // same values again) when the row's last window ends inside the row (even W).
+                int ox = 0;
+                if (ow >= 16 && W >= 32) {
+                    pool3s2_block(xs, rows, nrows, 0, 1, ys + o0, ARG ? is + o0 : 0, ARG);
+                    ox = 16;
+                } else {
+                    pool3_one(xs, rows, nrows, 0, W < 2 ? W : 2, ys + o0, ARG ? is + o0 : 0);
+                    ox = 1;
+                }
+                for (; ox + 16 <= ow && 2 * ox + 32 <= W; ox += 16)
+                    pool3s2_block(xs, rows, nrows, ox, 0, ys + o0 + ox, ARG ? is + o0 + ox : 0, ARG);
+                if (ox < ow && ow >= 17 && 2 * ow <= W) {
+                    pool3s2_block(xs, rows, nrows, ow - 16, 0, ys + o0 + ow - 16, ARG ? is + o0 + ow - 16 : 0, ARG);
+                    ox = ow;
                 }
                 for (; ox < ow; ox++) {
                     const int x0 = 2 * ox - 1 < 0 ? 0 : 2 * ox - 1, x1 = 2 * ox + 2 > W ? W : 2 * ox + 2;

@@ -24,6 +24,13 @@ extension ConvKernels {
     /// Whether `conv`'s three passes run on the dilated direct kernels (not under `.gemm`, the reference path; the weight
     /// gradient of W % 16 == 8 rows goes on to im2col + sgemm, `dilatedWeightGrad`).
     static func useDilatedDirect(_ g: WindowGeometry) -> Bool { algorithm != .gemm && dilatedDirectSupports(g) }
+
+    /// Smallest Cin x Cout whose dilated weight gradient on 16-wide rows runs on im2col + sgemm instead of the direct
+    /// kernel: the GEMM (Cout rows, Cin x 9 columns, the positions deep) outruns the direct kernel's 8-channel blocks and
+    /// horizontal sums there. Measured on DeepLab's layer4 at 8,1,256,256 (`bench --layers`, % of the one-core sgemm
+    /// rate per CPU second, alternating): 128->128 at 16x16, rate 2: 42-46 % direct, 60-69 % im2col; the ASPP's
+    /// 128->64 (rates 6 and 12): 74-77 % direct, 65-79 % im2col (kept direct); the dilated FCN's 16-32 channels stay direct.
+    static let dilatedWeightGradGemmMinimumChannels = 128 * 128
 }
 
 // MARK: - Zero-padded rows
@@ -65,11 +72,11 @@ extension ConvKernels {
     }
 
     /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end. Rows
-    /// with W % 16 == 8 run on im2col + sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8
+    /// with W % 16 == 8, and layers of at least `dilatedWeightGradGemmMinimumChannels` channel pairs, run on im2col + sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8
     /// maps the 8 rows of a sample gave too few positions per horizontal sum; 25-35 % of peak against sgemm's 52 %).
     static func dilatedWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
-        if g.input[2] % 16 != 0 {
+        if g.input[2] % 16 != 0 || cin * cout >= dilatedWeightGradGemmMinimumChannels {
             backwardWeight(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g, allowDirect: false)
             return
         }
