@@ -72,8 +72,9 @@ extension ConvKernels {
     }
 
     /// The dilated branch of `directWeightGrad`: same arguments and chunking, per-worker buffers added at the end. Rows
-    /// with W % 16 == 8, and layers of at least `dilatedWeightGradGemmMinimumChannels` channel pairs, run on im2col + sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8
-    /// maps the 8 rows of a sample gave too few positions per horizontal sum; 25-35 % of peak against sgemm's 52 %).
+    /// with W % 16 == 8, and layers of at least `dilatedWeightGradGemmMinimumChannels` channel pairs, run on im2col +
+    /// sgemm (`conv_dilated8.c` has forward and backward data only: on DeepLab's 8x8 maps the 8 rows of a sample gave too
+    /// few positions per horizontal sum; 25-35 % of peak against sgemm's 52 %).
     static func dilatedWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                   batch: Int, cin: Int, cout: Int, _ g: WindowGeometry, chunkRows: Int?) {
         if g.input[2] % 16 != 0 || cin * cout >= dilatedWeightGradGemmMinimumChannels {

@@ -50,8 +50,8 @@ extension Tensor {
     }
 
     /// The adjoint of a linear resize, separably: each output row's upstream values are first gathered onto the input
-    /// columns in a small row buffer (two taps per value), and that buffer is added to the four input rows the output row
-    /// reads, with their weights. The direct spread did eight read-modify-writes per output value (DeepLab's 16x16 ->
+    /// columns in a small row buffer (two taps per value, summed per input column), and that buffer is added to the four
+    /// input rows the output row reads, with their weights. The direct spread did eight read-modify-writes per output value (DeepLab's 16x16 ->
     /// 256x256 logits resize was 8 % of a training step). Returns `[N, C, *input]`.
     static func resizeLinearBackward(_ gy: Tensor, taps: (AxisTaps, AxisTaps, AxisTaps), input inS: [Int], output outS: [Int],
                                      shape: [Int]) -> Tensor {
@@ -60,8 +60,18 @@ extension Tensor {
         let ivol = inS[0] * ih * iw, ovol = outS[0] * oh * ow
         let gx = Tensor.empty(shape)
         let pg = gy.storage.pointer, pr = gx.storage.pointer
-        tx.i0.withUnsafeBufferPointer { a0 in tx.i1.withUnsafeBufferPointer { a1 in
-        tx.w0.withUnsafeBufferPointer { b0 in tx.w1.withUnsafeBufferPointer { b1 in
+        // Per input column, the output columns that read it and their weights, in the order the spread added them (output
+        // column ascending; a clamped edge's two taps first then second): each column's sum is one chain of its own, the
+        // same additions in the same order as `row[a0[j]] += b0[j] * v; row[a1[j]] += b1[j] * v` over j.
+        var start = [Int](repeating: 0, count: iw + 1)
+        for j in 0..<ow { start[tx.i0[j] + 1] += 1; start[tx.i1[j] + 1] += 1 }
+        for i in 0..<iw { start[i + 1] += start[i] }
+        var column = [Int](repeating: 0, count: 2 * ow), weight = [Float](repeating: 0, count: 2 * ow), fill = start
+        for j in 0..<ow {
+            column[fill[tx.i0[j]]] = j; weight[fill[tx.i0[j]]] = tx.w0[j]; fill[tx.i0[j]] += 1
+            column[fill[tx.i1[j]]] = j; weight[fill[tx.i1[j]]] = tx.w1[j]; fill[tx.i1[j]] += 1
+        }
+        start.withUnsafeBufferPointer { st in column.withUnsafeBufferPointer { cj in weight.withUnsafeBufferPointer { cw in
             Parallel.forEachChunk(planes, minPerChunk: Swift.max(1, 32768 / Swift.max(ovol, 1))) { range in
                 let row = UnsafeMutablePointer<Float>.allocate(capacity: iw)
                 defer { row.deallocate() }
@@ -72,11 +82,10 @@ extension Tensor {
                         let z0 = tz.i0[z], z1 = tz.i1[z], wz0 = tz.w0[z], wz1 = tz.w1[z]
                         for y in 0..<oh {
                             let src = gs + (z * oh + y) * ow
-                            row.update(repeating: 0, count: iw)
-                            for j in 0..<ow {
-                                let v = src[j]
-                                row[a0[j]] += b0[j] * v
-                                row[a1[j]] += b1[j] * v
+                            for i in 0..<iw {
+                                var acc: Float = 0
+                                for e in st[i]..<st[i + 1] { acc += cw[e] * src[cj[e]] }
+                                row[i] = acc
                             }
                             let y0 = ty.i0[y], y1 = ty.i1[y], wy0 = ty.w0[y], wy1 = ty.w1[y]
                             // Zero weights (2D's depth taps, a clamped edge) add nothing.
@@ -91,7 +100,7 @@ extension Tensor {
                     }
                 }
             }
-        } } } }
+        } } }
         return gx
     }
 }

@@ -72,6 +72,10 @@ extension Tensor {
                     Tensor.upsampleNearest2x(xs, ys, inS, depthScale: depthScale)
                     continue
                 }
+                if mode == .linear && inS[0] * inS[1] <= outS[0] * outS[1] {
+                    Tensor.linearPlaneFromRows(xs, ys, taps: taps, input: inS, output: outS)
+                    continue
+                }
                 Tensor.upsampleRows(tz, ty, tx, inS, outS, mode) { o, rows, ws in
                     let x0 = tx.i0, x1 = tx.i1, wx0 = tx.w0, wx1 = tx.w1
                     x0.withUnsafeBufferPointer { a0 in x1.withUnsafeBufferPointer { a1 in
@@ -163,6 +167,28 @@ extension Tensor {
 
     /// Calls `body(outputRowOffset, sourceRowOffsets, rowWeights)` for every output row (z, y) of one plane:
     /// the four source rows (z0y0, z0y1, z1y0, z1y1) and their weights wz*wy.
+    /// One plane of a linear resize with fewer input rows than output rows: every input row is first interpolated along
+    /// W (`u * r[i] + v * r[k]`, the value the per-output loop above computes for it), then each output row combines its
+    /// four such rows with the same weights in the same order, one contiguous SIMD-friendly pass: the same values.
+    static func linearPlaneFromRows(_ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>, taps: (AxisTaps, AxisTaps, AxisTaps),
+                                    input inS: [Int], output outS: [Int]) {
+        let (tz, ty, tx) = taps
+        let rows = inS[0] * inS[1], iw = inS[2], ow = outS[2]
+        let h = UnsafeMutablePointer<Float>.allocate(capacity: rows * ow)
+        defer { h.deallocate() }
+        tx.i0.withUnsafeBufferPointer { a0 in tx.i1.withUnsafeBufferPointer { a1 in
+        tx.w0.withUnsafeBufferPointer { b0 in tx.w1.withUnsafeBufferPointer { b1 in
+            for r in 0..<rows {
+                let src = xs + r * iw, dst = h + r * ow
+                for j in 0..<ow { dst[j] = b0[j] * src[a0[j]] + b1[j] * src[a1[j]] }
+            }
+        } } } }
+        upsampleRows(tz, ty, tx, inS, outS, .linear) { o, rows, ws in
+            let dst = ys + o, h0 = h + rows.0 / iw * ow, h1 = h + rows.1 / iw * ow, h2 = h + rows.2 / iw * ow, h3 = h + rows.3 / iw * ow
+            for j in 0..<ow { dst[j] = ws.0 * h0[j] + ws.1 * h1[j] + ws.2 * h2[j] + ws.3 * h3[j] }
+        }
+    }
+
     private static func upsampleRows(_ tz: AxisTaps, _ ty: AxisTaps, _ tx: AxisTaps, _ inS: [Int], _ outS: [Int], _ mode: UpsampleMode,
                                      _ body: (Int, (Int, Int, Int, Int), (Float, Float, Float, Float)) -> Void) {
         let ih = inS[1], iw = inS[2]
