@@ -1,10 +1,11 @@
 @testable import Engine
 import Testing
 
-/// The linear resize's row-separable forward (`Tensor.linearPlaneFromRows`, Upsample.swift) and the per-column sums of its
-/// backward (`Tensor.resizeLinearBackward`, Resize.swift) against the per-output formula and the serial row-buffer spread
-/// they replaced, written out here: bit for bit, 2D and 3D, up by integer and odd factors, and down (the forward's
-/// per-output loop).
+/// The linear resize's row-separable forward (`Tensor.linearPlaneFromRows`, Upsample.swift) and backward
+/// (`Tensor.resizeLinearBackward`, Resize.swift) against the per-output formula and the serial row-buffer spread they
+/// replaced, written out here, 2D and 3D, up by integer and odd factors, and down: the forward bit for bit; the backward
+/// bit for bit when downsampling (per-column sums of the row buffer) and within 1e-5 of the gradient's magnitude when
+/// upsampling (rows first: the same sums in another order).
 @Suite("ResizeSeparable")
 struct ResizeSeparableTests {
     static let cases: [([Int], [Int])] = [
@@ -48,6 +49,12 @@ struct ResizeSeparableTests {
             }
         }
         #expect(y.scalars.map(\.bitPattern) == yRef.map(\.bitPattern), "case \(index) forward")
-        #expect((x.grad?.scalars ?? []).map(\.bitPattern) == gRef.map(\.bitPattern), "case \(index) backward")
+        let g = x.grad?.scalars ?? []
+        if inS[0] * ih <= outS[0] * oh {  // rows first (resizeBackwardRowsFirst): the same sums in another order
+            let mag = gRef.reduce(0) { Swift.max($0, abs($1)) }, d = zip(g, gRef).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+            #expect(g.count == gRef.count && d <= 1e-5 * Swift.max(mag, 1), "case \(index) backward: max |diff| \(d), max |ref| \(mag)")
+        } else {
+            #expect(g.map(\.bitPattern) == gRef.map(\.bitPattern), "case \(index) backward")
+        }
     }
 }
