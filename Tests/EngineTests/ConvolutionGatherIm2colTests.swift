@@ -52,6 +52,23 @@ struct ConvolutionGatherIm2colTests {
         }
     }
 
+    /// im2col's strided run (`stridedCopy`: 16 columns per 32-lane load at step 2) against the scalar loop, from buffers of
+    /// exactly the run's extent (the loads must not read past its last element).
+    @Test func stridedCopyMatchesScalarLoop() {
+        var rng = RNG(seed: 5)
+        for step in [2, 3] {
+            for len in 1...70 {
+                let n = (len - 1) * step + 1
+                let src = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                defer { src.deallocate() }
+                for i in 0..<n { src[i] = rng.uniform(-1, 1) }
+                var out = [Float](repeating: .nan, count: len)
+                out.withUnsafeMutableBufferPointer { ConvKernels.stridedCopy(src, $0.baseAddress!, count: len, step: step) }
+                #expect(out.map(\.bitPattern) == (0..<len).map { src[$0 * step].bitPattern }, "step \(step) len \(len)")
+            }
+        }
+    }
+
     /// Wider rows and tables past the stack budget keep the row walk.
     @Test func widerRowsKeepTheWalk() {
         let wide = WindowGeometry(op: "test", inputSpatial: [16, 16], kernel: [3, 3], stride: nil, padding: [1, 1], dilation: nil)

@@ -90,4 +90,19 @@ extension ConvKernels {
             }
         }
     }
+
+    /// d[j] = s[j * step] for j < count: im2col's run for a strided convolution (stride-2 3x3 and 1x1 downsampling convs
+    /// read every second input column). Step 2 takes 16 columns per 32-lane load (its even lanes); the loads stop one
+    /// element before the run's last read, so they never leave it.
+    @inline(__always) static func stridedCopy(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, count len: Int, step: Int) {
+        var j = 0
+        if step == 2 {
+            while 2 * j + 32 <= 2 * len - 1 {
+                let v = UnsafeRawPointer(s + 2 * j).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(d + j).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                j += 16
+            }
+        }
+        while j < len { d[j] = s[j * step]; j += 1 }
+    }
 }

@@ -76,7 +76,7 @@ public enum ConvKernels {
             let d = col + colOff
             if zero { d.update(repeating: 0, count: len); return }
             let s = x + xOff
-            if step == 1 { d.update(from: s, count: len) } else { for j in 0..<len { d[j] = s[j * step] } }
+            if step == 1 { d.update(from: s, count: len) } else { stridedCopy(s, d, count: len, step: step) }
         }
     }
 
