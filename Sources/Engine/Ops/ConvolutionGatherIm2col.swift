@@ -51,22 +51,30 @@ extension ConvKernels {
         }
     }
 
-    /// `im2col` through the gather table (same values).
-    static func gatherIm2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
-                             col: UnsafeMutablePointer<Float>) {
+    /// Builds the gather table of the output positions `p0..<p1` on the worker's stack and calls `body` for every input
+    /// channel and tap (in im2col's row order: channel, then kz, ky, kx) with that im2col row's offset, the channel's
+    /// offset in the input and the tap's table row.
+    @inline(__always) static func forEachGatherRow(_ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
+                                                   _ body: (_ colOffset: Int, _ channelOffset: Int, _ table: UnsafePointer<Int32>) -> Void) {
         let kvol = g.kernelVolume, len = p1 - p0, ivol = g.inputVolume
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: kvol * len) { buffer in
             guard let table = buffer.baseAddress else { return }
             fillGatherTable(g, p0: p0, p1: p1, table)
             for c in 0..<channels {
-                let xc = x + c * ivol
-                for r in 0..<kvol {
-                    let d = col + (c * kvol + r) * len, t = table + r * len
-                    for j in 0..<len {
-                        let o = Int(t[j])
-                        d[j] = o >= 0 ? xc[o] : 0
-                    }
-                }
+                for r in 0..<kvol { body((c * kvol + r) * len, c * ivol, table + r * len) }
+            }
+        }
+    }
+
+    /// `im2col` through the gather table (same values).
+    static func gatherIm2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
+                             col: UnsafeMutablePointer<Float>) {
+        let len = p1 - p0
+        forEachGatherRow(g, channels: channels, p0: p0, p1: p1) { colOffset, channelOffset, t in
+            let d = col + colOffset, xc = x + channelOffset
+            for j in 0..<len {
+                let o = Int(t[j])
+                d[j] = o >= 0 ? xc[o] : 0
             }
         }
     }
@@ -74,19 +82,12 @@ extension ConvKernels {
     /// `col2im` through the gather table (same sums in the same order).
     static func gatherCol2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, channels: Int, p0: Int, p1: Int,
                              dx: UnsafeMutablePointer<Float>) {
-        let kvol = g.kernelVolume, len = p1 - p0, ivol = g.inputVolume
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: kvol * len) { buffer in
-            guard let table = buffer.baseAddress else { return }
-            fillGatherTable(g, p0: p0, p1: p1, table)
-            for c in 0..<channels {
-                let dc = dx + c * ivol
-                for r in 0..<kvol {
-                    let s = col + (c * kvol + r) * len, t = table + r * len
-                    for j in 0..<len {
-                        let o = Int(t[j])
-                        if o >= 0 { dc[o] += s[j] }
-                    }
-                }
+        let len = p1 - p0
+        forEachGatherRow(g, channels: channels, p0: p0, p1: p1) { colOffset, channelOffset, t in
+            let s = col + colOffset, dc = dx + channelOffset
+            for j in 0..<len {
+                let o = Int(t[j])
+                if o >= 0 { dc[o] += s[j] }
             }
         }
     }
