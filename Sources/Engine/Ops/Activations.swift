@@ -1,8 +1,34 @@
 /// Activations and (log-)softmax.
 
 extension Tensor {
-    /// max(x, 0).
-    public func relu() -> Tensor { mapUnary("relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+    /// max(x, 0) (x for x > 0, else +0); the gradient is g for x > 0, else 0. SIMD loops over contiguous chunks on the
+    /// worker threads (`reluKernel`): the values of the scalar rule, and the backward rule no longer calls a closure
+    /// per element.
+    public func relu() -> Tensor {
+        let out = Tensor.empty(shape)
+        Tensor.reluKernel(mask: storage.pointer, values: storage.pointer, out.storage.pointer, count)
+        return Tensor.record("relu", out, inputs: [self]) { g in
+            let gi = Tensor.empty(self.shape)
+            Tensor.reluKernel(mask: self.storage.pointer, values: g.storage.pointer, gi.storage.pointer, self.count)
+            return [gi]
+        }
+    }
+
+    /// out[i] = x[i] > 0 ? s[i] : 0 for `n` values: the forward pass with s = x, the backward pass with s = the output
+    /// gradient. `out` may alias the inputs.
+    static func reluKernel(mask x: UnsafePointer<Float>, values s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let sv = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: sv.replacing(with: zero, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { out[i] = x[i] > 0 ? s[i] : 0; i += 1 }
+        }
+    }
 
     /// x for x > 0, slope * x otherwise (`torch.nn.functional.leaky_relu`); the gradient is g for x > 0, slope * g
     /// otherwise. SIMD loops over contiguous chunks on the worker threads (same values for any thread count).

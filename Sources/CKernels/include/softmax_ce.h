@@ -1,0 +1,26 @@
+#ifndef SEMISEG_SOFTMAX_CE_H
+#define SEMISEG_SOFTMAX_CE_H
+/// Fused softmax cross-entropy over the class axis (docs/ARCHITECTURE.md §1, Engine): logits [N][K][S] (S = the
+/// spatial extent, contiguous), integer class targets stored as float [N][S] (truncated toward zero like Swift's
+/// Int(_:)). exp and log are 16-lane polynomials (Cephes' single-precision coefficients, within 2 ulp of libm).
+/// Work is split into rows: row r is sample r / rows_per_sample, positions [(r % rows_per_sample) * SSK_CE_ROW, +ROW).
+
+/// Positions per row: the unit of the per-row partial sums (their count and order do not depend on the threads).
+#define SSK_CE_ROW 4096
+
+/// Rows [r0, r1) of the loss: per position the weight w = (cw ? cw[t] : 1) * (vw ? vw[n][s] : 1) and the negative
+/// log-likelihood nll = log(sum_c exp(x_c - m)) + m - x_t (m = max_c x_c). Writes partial[r] = sum over the row of
+/// (double)(w * nll) (when partial != NULL), nll[n][s] (when nll != NULL), and
+/// grad[n][c][s] = (softmax_c - [c == t]) * w * scale (when grad != NULL), or softmax_c itself when onehot == 0.
+/// Returns the number of positions whose target is not in 0..<K (nothing is written for them but zeros).
+long ssk_softmax_ce_rows(const float *x, const float *target, const float *cw, const float *vw, int K, long S,
+                         long r0, long r1, double *partial, float *nll, float *grad, float scale, int onehot);
+
+/// Backward of the per-position loss: gx[n][c][s] = (p[n][c][s] - [c == t]) * g[n][s] for rows [r0, r1).
+void ssk_softmax_ce_backward_rows(const float *p, const float *target, const float *g, float *gx, int K, long S,
+                                  long r0, long r1);
+
+/// Sum over rows [r0, r1) of the weights w (as above) into partial[r]; returns the count of targets outside 0..<K.
+long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, int K, long S, long r0, long r1,
+                        double *partial);
+#endif
