@@ -192,3 +192,86 @@ long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, i
     }
     return bad;
 }
+
+/// Softmax of the 16 positions at s of sample n into p_out[c] (K vectors, 16 lanes each), and the per-lane sum.
+/// The class loop reads the logits twice (max, then exp); p_out holds exp(x_c - m) / sum.
+#define SOFTMAX16(xs, S, s, K, len, p_out) do { \
+        v16 m_ = LOAD_N((xs) + (s), (len)); \
+        for (int c_ = 1; c_ < (K); c_++) { const v16 v_ = LOAD_N((xs) + c_ * (S) + (s), (len)); m_ = SEL(v_ >= m_, v_, m_); } \
+        v16 sum_ = (v16){}; \
+        for (int c_ = 0; c_ < (K); c_++) { (p_out)[c_] = EXP16(LOAD_N((xs) + c_ * (S) + (s), (len)) - m_); sum_ = sum_ + (p_out)[c_]; } \
+        const v16 inv_ = 1.0f / sum_; \
+        for (int c_ = 0; c_ < (K); c_++) (p_out)[c_] = (p_out)[c_] * inv_; \
+    } while (0)
+
+CLONES
+long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw, int K, long S, long r0, long r1,
+                           double *sums, float *prob) {
+    v16 scratch[K];
+    v8d accs[6 * K];
+    const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
+    long bad = 0;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        const float *xs = x + n * K * S;
+        double *rs = sums + r * K * 3;
+        for (int c = 0; c < 3 * K; c++) rs[c] = 0;
+        for (int c = 0; c < K; c++) {
+            // Per class: 16-lane double accumulators of tp, sum p, sum y.
+            v8d *acc = accs + 6 * c;
+            for (int i = 0; i < 6; i++) acc[i] = (v8d){0};
+        }
+        for (long s = s0; s < s1; s += 16) {
+            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const v16i live = lane_index < len;
+            const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
+            bad += COUNT_BAD(ti, K, live);
+            SOFTMAX16(xs, S, s, K, len, scratch);
+            const v16 w = vw ? LOAD_N(vw + n * S + s, len) : SEL(live, (v16){} + 1.0f, (v16){});
+            for (int c = 0; c < K; c++) {
+                const v16 p = scratch[c];
+                if (prob) STORE_N(prob + (n * K + c) * S + s, p, len);
+                const v16 pm = SEL(live, p * w, (v16){});                       // p * m
+                const v16 ym = SEL(ti == c, w, (v16){});                        // y * m
+                v8d *acc = accs + 6 * c;
+                ADD_LANES(acc, pm * ym);
+                ADD_LANES(acc + 2, pm);
+                ADD_LANES(acc + 4, ym);
+            }
+        }
+        for (int c = 0; c < K; c++) {
+            const v8d *acc = accs + 6 * c;
+            rs[3 * c] = HSUM_D(acc);
+            rs[3 * c + 1] = HSUM_D(acc + 2);
+            rs[3 * c + 2] = HSUM_D(acc + 4);
+        }
+    }
+    return bad;
+}
+
+CLONES
+void ssk_softmax_dice_backward_rows(const float *p, const float *target, const float *vw, const float *gtp,
+                                    const float *gps, float *gx, int K, long S, long r0, long r1) {
+    v16 scratch[K];
+    const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        for (long s = s0; s < s1; s += 16) {
+            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
+            const v16 w = vw ? LOAD_N(vw + n * S + s, len) : (v16){} + 1.0f;
+            v16 dot = (v16){};
+            for (int c = 0; c < K; c++) {
+                // d(loss)/dp_c = (g_tp * y m) * m + g_ps * m, as the composite's product rules give it.
+                const v16 ym = SEL(ti == c, w, (v16){});
+                const v16 d = (gtp[n * K + c] * ym) * w + gps[n * K + c] * w;
+                scratch[c] = d;
+                dot = dot + d * LOAD_N(p + (n * K + c) * S + s, len);
+            }
+            for (int c = 0; c < K; c++) {
+                const v16 pc = LOAD_N(p + (n * K + c) * S + s, len);
+                STORE_N(gx + (n * K + c) * S + s, pc * (scratch[c] - dot), len);
+            }
+        }
+    }
+}

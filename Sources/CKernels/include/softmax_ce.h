@@ -23,4 +23,15 @@ void ssk_softmax_ce_backward_rows(const float *p, const float *target, const flo
 /// Sum over rows [r0, r1) of the weights w (as above) into partial[r]; returns the count of targets outside 0..<K.
 long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, int K, long S, long r0, long r1,
                         double *partial);
+
+/// Soft-Dice sums of the softmax over rows [r0, r1): per row r and class c, sums[(r * K + c) * 3 + 0..2] =
+/// sum of (p_c w)(y_c w), of p_c w and of y_c w over the row's positions (double; w = vw or 1, y_c = [t == c]), and
+/// prob[n][c][s] = p_c when prob != NULL. Returns the count of targets outside 0..<K.
+long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw, int K, long S, long r0, long r1,
+                           double *sums, float *prob);
+
+/// Backward of those sums through the softmax: with d_c = (gtp[n][c] y_c w) w + gps[n][c] w, gx[n][c][s] =
+/// p_c (d_c - sum_k d_k p_k) for rows [r0, r1).
+void ssk_softmax_dice_backward_rows(const float *p, const float *target, const float *vw, const float *gtp,
+                                    const float *gps, float *gx, int K, long S, long r0, long r1);
 #endif

@@ -77,16 +77,12 @@ public enum Losses {
                                 batchDice: Bool = false, mask: Tensor? = nil) -> Tensor {
         let c = classCount(logits, target, mask: mask, op: "softDice")
         precondition(includeBackground || c > 1, "softDice: excluding the background leaves no class")
-        var p = logits.softmax(axis: 1)
-        var y = oneHot(target, classes: c)
-        if let mask {
-            let m = mask.reshaped([mask.shape[0], 1] + mask.shape.dropFirst())
-            p = p * m
-            y = y * m
-        }
-        let axes = (batchDice ? [0] : []) + Array(2..<logits.rank)
-        let tp = (p * y).sum(axes: axes)
-        let denom = p.sum(axes: axes) + y.sum(axes: axes)
+        // One fused pass (Tensor.softmaxDiceSums): Σ (p·m)(y·m), Σ p·m per sample and class, and Σ y·m (constant).
+        let (sums, targetSums) = logits.softmaxDiceSums(target: target, voxelWeights: mask)
+        let n = logits.shape[0]
+        var tp = sums.sliced([0..<1]).reshaped([n, c]), pSum = sums.sliced([1..<2]).reshaped([n, c]), ySum = targetSums
+        if batchDice { tp = tp.sum(axes: [0]); pSum = pSum.sum(axes: [0]); ySum = ySum.sum(axes: [0]) }
+        let denom = pSum + ySum
         var dice = (tp * 2 + smooth) / (denom + smooth)        // [N, C] or [C]
         if !includeBackground {
             dice = batchDice ? dice.sliced([1..<c]) : dice.sliced([0..<dice.shape[0], 1..<c])
