@@ -55,39 +55,40 @@ extension Tensor {
         Tensor.broadcastChannelProduct(px, pa, po, n: n, c: c, s: s)
         return Tensor.record("sigmoid_mul", out, inputs: [self, gate]) { g in
             let pg = g.storage.pointer, pa = alpha.storage.pointer, px = self.storage.pointer
-            var gx: Tensor?
-            if self.requiresGrad {
-                let t = Tensor.empty(self.shape)
-                Tensor.broadcastChannelProduct(pg, pa, t.storage.pointer, n: n, c: c, s: s)
-                gx = t
-            }
-            var gz: Tensor?
-            if gate.requiresGrad {
-                let t = Tensor(zeros: gate.shape)
-                let pr = t.storage.pointer
-                // Per sample and spatial chunk: Σ_c g·x in channel order (as `sum(axes: [1])`), then times σ(1 − σ).
-                Parallel.forEachChunk(n * s, minPerChunk: 4096) { r in
-                    var lo = r.lowerBound
-                    while lo < r.upperBound {
-                        let b = lo / s, j0 = lo % s, j1 = Swift.min(s, j0 + (r.upperBound - lo))
-                        let acc = pr + b * s
-                        for ch in 0..<c {
-                            let base = (b * c + ch) * s
-                            var j = j0
-                            while j + 8 <= j1 {
-                                let prod = UnsafeRawPointer(pg + base + j).loadUnaligned(as: SIMD8<Float>.self)
-                                    * UnsafeRawPointer(px + base + j).loadUnaligned(as: SIMD8<Float>.self)
+            let gx = self.requiresGrad ? Tensor.empty(self.shape) : nil
+            let gz = gate.requiresGrad ? Tensor(zeros: gate.shape) : nil
+            let pgx = gx?.storage.pointer, pgz = gz?.storage.pointer
+            // One pass over g per block of a sample's positions: gx = g·α, and Σ_c g·x accumulated in channel order
+            // (as `sum(axes: [1])`), then times σ(1 − σ). Blocks of 1024 positions keep α and the sums in L1.
+            let block = 1024, blocks = (s + block - 1) / block
+            Parallel.forEachChunk(n * blocks, minPerChunk: Swift.max(1, elementwiseChunk / (block * Swift.max(c, 1)))) { r in
+                for unit in r {
+                    let b = unit / blocks, j0 = (unit % blocks) * block, j1 = Swift.min(s, j0 + block)
+                    let ab = pa + b * s, acc = pgz.map { $0 + b * s }
+                    for ch in 0..<c {
+                        let base = (b * c + ch) * s
+                        var j = j0
+                        while j + 8 <= j1 {
+                            let gv = UnsafeRawPointer(pg + base + j).loadUnaligned(as: SIMD8<Float>.self)
+                            if let pgx {
+                                let v = gv * UnsafeRawPointer(ab + j).loadUnaligned(as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(pgx + base + j).storeBytes(of: v, as: SIMD8<Float>.self)
+                            }
+                            if let acc {
+                                let prod = gv * UnsafeRawPointer(px + base + j).loadUnaligned(as: SIMD8<Float>.self)
                                 let a = UnsafeRawPointer(acc + j).loadUnaligned(as: SIMD8<Float>.self)
                                 UnsafeMutableRawPointer(acc + j).storeBytes(of: a + prod, as: SIMD8<Float>.self)
-                                j += 8
                             }
-                            while j < j1 { acc[j] += pg[base + j] * px[base + j]; j += 1 }
+                            j += 8
                         }
-                        for j in j0..<j1 { let y = pa[b * s + j]; acc[j] = acc[j] * (y * (1 - y)) }
-                        lo += j1 - j0
+                        while j < j1 {
+                            if let pgx { pgx[base + j] = pg[base + j] * ab[j] }
+                            if let acc { acc[j] += pg[base + j] * px[base + j] }
+                            j += 1
+                        }
                     }
+                    if let acc { for j in j0..<j1 { let y = ab[j]; acc[j] = acc[j] * (y * (1 - y)) } }
                 }
-                gz = t
             }
             return [gx, gz]
         }
