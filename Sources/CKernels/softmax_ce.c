@@ -275,3 +275,63 @@ void ssk_softmax_dice_backward_rows(const float *p, const float *target, const f
         }
     }
 }
+
+CLONES
+void ssk_softmax_rows(const float *x, float *y, int K, long S, long r0, long r1, int log_out) {
+    const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        const float *xs = x + n * K * S;
+        float *ys = y + n * K * S;
+        for (long s = s0; s < s1; s += 16) {
+            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            v16 m = LOAD_N(xs + s, len);
+            for (int c = 1; c < K; c++) { const v16 v = LOAD_N(xs + c * S + s, len); m = SEL(v >= m, v, m); }
+            v16 sum = (v16){};
+            if (log_out) {
+                for (int c = 0; c < K; c++) sum = sum + EXP16(LOAD_N(xs + c * S + s, len) - m);
+                const v16 ls = LOG16(sum) + m;
+                for (int c = 0; c < K; c++) STORE_N(ys + c * S + s, LOAD_N(xs + c * S + s, len) - ls, len);
+            } else {
+                // exp(x - m) goes to y first, then is scaled in place (y may not alias x).
+                for (int c = 0; c < K; c++) {
+                    const v16 e = EXP16(LOAD_N(xs + c * S + s, len) - m);
+                    sum = sum + e;
+                    STORE_N(ys + c * S + s, e, len);
+                }
+                const v16 inv = 1.0f / sum;
+                for (int c = 0; c < K; c++) STORE_N(ys + c * S + s, LOAD_N(ys + c * S + s, len) * inv, len);
+            }
+        }
+    }
+}
+
+CLONES
+void ssk_softmax_backward_rows(const float *y, const float *g, float *gx, int K, long S, long r0, long r1, int log_out) {
+    const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
+    for (long r = r0; r < r1; r++) {
+        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        const long base = n * K * S;
+        for (long s = s0; s < s1; s += 16) {
+            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            v16 acc = (v16){};
+            if (log_out) {
+                for (int c = 0; c < K; c++) acc = acc + LOAD_N(g + base + c * S + s, len);
+                for (int c = 0; c < K; c++) {
+                    const long o = base + c * S + s;
+                    STORE_N(gx + o, LOAD_N(g + o, len) - EXP16(LOAD_N(y + o, len)) * acc, len);
+                }
+            } else {
+                for (int c = 0; c < K; c++) {
+                    const long o = base + c * S + s;
+                    acc = acc + LOAD_N(g + o, len) * LOAD_N(y + o, len);
+                }
+                for (int c = 0; c < K; c++) {
+                    const long o = base + c * S + s;
+                    const v16 yv = LOAD_N(y + o, len);
+                    STORE_N(gx + o, yv * (LOAD_N(g + o, len) - acc), len);
+                }
+            }
+        }
+    }
+}

@@ -34,4 +34,11 @@ long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw,
 /// p_c (d_c - sum_k d_k p_k) for rows [r0, r1).
 void ssk_softmax_dice_backward_rows(const float *p, const float *target, const float *vw, const float *gtp,
                                     const float *gps, float *gx, int K, long S, long r0, long r1);
+
+/// Softmax (log_out == 0) or log-softmax over the class axis of x [N][K][S] into y for rows [r0, r1) (y must not alias x).
+void ssk_softmax_rows(const float *x, float *y, int K, long S, long r0, long r1, int log_out);
+
+/// Their backward rules from the output y and its gradient g: softmax gx = y (g - sum_c g y), log-softmax
+/// gx = g - exp(y) sum_c g.
+void ssk_softmax_backward_rows(const float *y, const float *g, float *gx, int K, long S, long r0, long r1, int log_out);
 #endif

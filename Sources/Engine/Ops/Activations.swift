@@ -1,3 +1,5 @@
+import CKernels
+
 /// Activations and (log-)softmax.
 
 extension Tensor {
@@ -99,6 +101,7 @@ extension Tensor {
     public func softmax(axis: Int = 1) -> Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "softmax")
         let out = Tensor.empty(shape)
+        if inner >= 16 { return simdSoftmax(out, outer: outer, classes: n, inner: inner, log: false) }
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: false)
         let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("softmax", out, inputs: [self]) { g in
@@ -121,6 +124,7 @@ extension Tensor {
     public func logSoftmax(axis: Int = 1) -> Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "log_softmax")
         let out = Tensor.empty(shape)
+        if inner >= 16 { return simdSoftmax(out, outer: outer, classes: n, inner: inner, log: true) }
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: true)
         let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("log_softmax", out, inputs: [self]) { g in
@@ -134,6 +138,29 @@ extension Tensor {
                     for c in 0..<n { s += pg[(o * n + c) * inner + j] }
                     for c in 0..<n { let i = (o * n + c) * inner + j; pr[i] = pg[i] - fexp(py[i]) * s }
                 }
+            }
+            return [gi]
+        }
+    }
+
+    /// Softmax or log-softmax into `out` over the middle extent of an (outer, classes, inner) layout with inner >= 16:
+    /// 16 positions per vector along the contiguous inner axis (`ssk_softmax_rows`, the exp and log of the fused
+    /// losses, docs/ARCHITECTURE.md §9; within 2 ulp of the scalar path's libm), both passes split over rows of 4096
+    /// positions (per position: any split gives the same values).
+    func simdSoftmax(_ out: Tensor, outer: Int, classes k: Int, inner: Int, log: Bool) -> Tensor {
+        let rowLength = Int(SSK_CE_ROW), rows = outer * ((inner + rowLength - 1) / rowLength)
+        let perChunk = Swift.max(1, 65536 / (rowLength * Swift.max(k, 1)))
+        let px = storage.pointer, py = out.storage.pointer
+        Parallel.forEachChunk(rows, minPerChunk: perChunk) { r in
+            ssk_softmax_rows(px, py, Int32(k), inner, r.lowerBound, r.upperBound, log ? 1 : 0)
+        }
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
+        let inShape = shape
+        return Tensor.record(log ? "log_softmax" : "softmax", out, inputs: [self]) { g in
+            let gi = Tensor.empty(inShape)
+            let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
+            Parallel.forEachChunk(rows, minPerChunk: perChunk) { r in
+                ssk_softmax_backward_rows(py, pg, pr, Int32(k), inner, r.lowerBound, r.upperBound, log ? 1 : 0)
             }
             return [gi]
         }
