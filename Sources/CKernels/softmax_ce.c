@@ -98,6 +98,19 @@ typedef float v8f __attribute__((vector_size(32)));
         if (vw) w_ = w_ * LOAD_N((vw), (len)); \
         SEL((live), w_, (v16){}); })
 
+/// Sample n and positions [s0, s1) of row r (rps rows per sample of S positions).
+#define ROW_RANGE(r, rps, S) \
+    const long n = (r) / (rps), s0 = ((r) % (rps)) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < (S) ? s0 + SSK_CE_ROW : (S)
+
+/// Live lanes (1...16) of the group of positions from s in a row ending at s1.
+#define GROUP_LEN(s, s1) ((s1) - (s) < 16 ? (int)((s1) - (s)) : 16)
+
+/// Per-lane maximum over the K classes of the 16 positions at s (class planes S apart from xs).
+#define MAX_OVER_CLASSES(xs, S, s, K, len) ({ \
+        v16 m_ = LOAD_N((xs) + (s), (len)); \
+        for (int c_ = 1; c_ < (K); c_++) { const v16 v_ = LOAD_N((xs) + c_ * (S) + (s), (len)); m_ = SEL(v_ >= m_, v_, m_); } \
+        m_; })
+
 static const v16i lane_index = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 /// Targets outside 0..<K among the live lanes.
@@ -113,20 +126,16 @@ long ssk_softmax_ce_rows(const float *x, const float *target, const float *cw, c
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     long bad = 0;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         const float *xs = x + n * K * S;
         float *gs = grad ? grad + n * K * S : NULL;
         v8d acc[2] = {{0}, {0}};
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             const v16i live = lane_index < len;
             const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
             bad += COUNT_BAD(ti, K, live);
-            v16 m = LOAD_N(xs + s, len);
-            for (int c = 1; c < K; c++) {
-                const v16 v = LOAD_N(xs + c * S + s, len);
-                m = SEL(v >= m, v, m);
-            }
+            const v16 m = MAX_OVER_CLASSES(xs, S, s, K, len);
             v16 sum = (v16){}, xt = (v16){};
             for (int c = 0; c < K; c++) {
                 const v16 v = LOAD_N(xs + c * S + s, len);
@@ -159,9 +168,9 @@ void ssk_softmax_ce_backward_rows(const float *p, const float *target, const flo
                                   long r0, long r1) {
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
             const v16 gv = LOAD_N(g + n * S + s, len);
             for (int c = 0; c < K; c++) {
@@ -179,10 +188,10 @@ long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, i
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     long bad = 0;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         v8d acc[2] = {{0}, {0}};
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             const v16i live = lane_index < len;
             const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
             bad += COUNT_BAD(ti, K, live);
@@ -196,8 +205,7 @@ long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, i
 /// Softmax of the 16 positions at s of sample n into p_out[c] (K vectors, 16 lanes each), and the per-lane sum.
 /// The class loop reads the logits twice (max, then exp); p_out holds exp(x_c - m) / sum.
 #define SOFTMAX16(xs, S, s, K, len, p_out) do { \
-        v16 m_ = LOAD_N((xs) + (s), (len)); \
-        for (int c_ = 1; c_ < (K); c_++) { const v16 v_ = LOAD_N((xs) + c_ * (S) + (s), (len)); m_ = SEL(v_ >= m_, v_, m_); } \
+        const v16 m_ = MAX_OVER_CLASSES((xs), (S), (s), (K), (len)); \
         v16 sum_ = (v16){}; \
         for (int c_ = 0; c_ < (K); c_++) { (p_out)[c_] = EXP16(LOAD_N((xs) + c_ * (S) + (s), (len)) - m_); sum_ = sum_ + (p_out)[c_]; } \
         const v16 inv_ = 1.0f / sum_; \
@@ -212,7 +220,7 @@ long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw,
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     long bad = 0;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         const float *xs = x + n * K * S;
         double *rs = sums + r * K * 3;
         for (int c = 0; c < 3 * K; c++) rs[c] = 0;
@@ -222,7 +230,7 @@ long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw,
             for (int i = 0; i < 6; i++) acc[i] = (v8d){0};
         }
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             const v16i live = lane_index < len;
             const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
             bad += COUNT_BAD(ti, K, live);
@@ -255,9 +263,9 @@ void ssk_softmax_dice_backward_rows(const float *p, const float *target, const f
     v16 scratch[K];
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
             const v16 w = vw ? LOAD_N(vw + n * S + s, len) : (v16){} + 1.0f;
             v16 dot = (v16){};
@@ -280,13 +288,12 @@ CLONES
 void ssk_softmax_rows(const float *x, float *y, int K, long S, long r0, long r1, int log_out) {
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         const float *xs = x + n * K * S;
         float *ys = y + n * K * S;
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
-            v16 m = LOAD_N(xs + s, len);
-            for (int c = 1; c < K; c++) { const v16 v = LOAD_N(xs + c * S + s, len); m = SEL(v >= m, v, m); }
+            const int len = GROUP_LEN(s, s1);
+            const v16 m = MAX_OVER_CLASSES(xs, S, s, K, len);
             v16 sum = (v16){};
             if (log_out) {
                 for (int c = 0; c < K; c++) sum = sum + EXP16(LOAD_N(xs + c * S + s, len) - m);
@@ -310,10 +317,10 @@ CLONES
 void ssk_softmax_backward_rows(const float *y, const float *g, float *gx, int K, long S, long r0, long r1, int log_out) {
     const long rps = (S + SSK_CE_ROW - 1) / SSK_CE_ROW;
     for (long r = r0; r < r1; r++) {
-        const long n = r / rps, s0 = (r % rps) * SSK_CE_ROW, s1 = s0 + SSK_CE_ROW < S ? s0 + SSK_CE_ROW : S;
+        ROW_RANGE(r, rps, S);
         const long base = n * K * S;
         for (long s = s0; s < s1; s += 16) {
-            const int len = s1 - s < 16 ? (int)(s1 - s) : 16;
+            const int len = GROUP_LEN(s, s1);
             v16 acc = (v16){};
             if (log_out) {
                 for (int c = 0; c < K; c++) acc = acc + LOAD_N(g + base + c * S + s, len);

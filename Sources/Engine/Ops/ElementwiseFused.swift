@@ -23,18 +23,7 @@ extension Tensor {
         let n = count, inShape = shape
         return Tensor.record("add_relu", out, inputs: [self, other]) { g in
             let gi = Tensor.empty(inShape)
-            let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
-            Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
-                let zero = SIMD8<Float>(repeating: 0)
-                var i = r.lowerBound
-                while i + 8 <= r.upperBound {
-                    let y = UnsafeRawPointer(py + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let gv = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(pr + i).storeBytes(of: gv.replacing(with: zero, where: .!(y .> zero)), as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < r.upperBound { pr[i] = py[i] > 0 ? pg[i] : 0; i += 1 }
-            }
+            Tensor.reluKernel(mask: outStorage.pointer, values: g.storage.pointer, gi.storage.pointer, n)  // y > 0 iff a + b > 0
             return [gi, gi]  // the same tensor for both inputs, as `+` returns for equal shapes
         }
     }
