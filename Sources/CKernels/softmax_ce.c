@@ -105,6 +105,14 @@ typedef float v8f __attribute__((vector_size(32)));
 /// Live lanes (1...16) of the group of positions from s in a row ending at s1.
 #define GROUP_LEN(s, s1) ((s1) - (s) < 16 ? (int)((s1) - (s)) : 16)
 
+/// The group of positions at s of sample n: `len` live lanes, their mask `live` and integer targets `ti`; adds the
+/// count of targets outside 0..<K to bad.
+#define GROUP_TARGETS(target, n, S, s, s1, K, bad) \
+    const int len = GROUP_LEN(s, s1); \
+    const v16i live = lane_index < len; \
+    const v16i ti = __builtin_convertvector(LOAD_N((target) + (n) * (S) + (s), len), v16i); \
+    (bad) += COUNT_BAD(ti, (K), live)
+
 /// Per-lane maximum over the K classes of the 16 positions at s (class planes S apart from xs).
 #define MAX_OVER_CLASSES(xs, S, s, K, len) ({ \
         v16 m_ = LOAD_N((xs) + (s), (len)); \
@@ -131,10 +139,7 @@ long ssk_softmax_ce_rows(const float *x, const float *target, const float *cw, c
         float *gs = grad ? grad + n * K * S : NULL;
         v8d acc[2] = {{0}, {0}};
         for (long s = s0; s < s1; s += 16) {
-            const int len = GROUP_LEN(s, s1);
-            const v16i live = lane_index < len;
-            const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
-            bad += COUNT_BAD(ti, K, live);
+            GROUP_TARGETS(target, n, S, s, s1, K, bad);
             const v16 m = MAX_OVER_CLASSES(xs, S, s, K, len);
             v16 sum = (v16){}, xt = (v16){};
             for (int c = 0; c < K; c++) {
@@ -191,10 +196,7 @@ long ssk_ce_weight_rows(const float *target, const float *cw, const float *vw, i
         ROW_RANGE(r, rps, S);
         v8d acc[2] = {{0}, {0}};
         for (long s = s0; s < s1; s += 16) {
-            const int len = GROUP_LEN(s, s1);
-            const v16i live = lane_index < len;
-            const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
-            bad += COUNT_BAD(ti, K, live);
+            GROUP_TARGETS(target, n, S, s, s1, K, bad);
             ADD_LANES(acc, WEIGHTS16(ti, cw, vw ? vw + n * S + s : NULL, K, len, live));
         }
         partial[r] = HSUM_D(acc);
@@ -230,10 +232,7 @@ long ssk_softmax_dice_rows(const float *x, const float *target, const float *vw,
             for (int i = 0; i < 6; i++) acc[i] = (v8d){0};
         }
         for (long s = s0; s < s1; s += 16) {
-            const int len = GROUP_LEN(s, s1);
-            const v16i live = lane_index < len;
-            const v16i ti = __builtin_convertvector(LOAD_N(target + n * S + s, len), v16i);
-            bad += COUNT_BAD(ti, K, live);
+            GROUP_TARGETS(target, n, S, s, s1, K, bad);
             SOFTMAX16(xs, S, s, K, len, scratch);
             const v16 w = vw ? LOAD_N(vw + n * S + s, len) : SEL(live, (v16){} + 1.0f, (v16){});
             for (int c = 0; c < K; c++) {
