@@ -8,8 +8,7 @@ import Testing
 @Suite("ConvolutionWinogradTrainingForward")
 struct ConvolutionWinogradTrainingForwardTests {
     static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {
-        var rng = RNG(seed: seed)
-        return (0..<n).map { _ in rng.uniform(-bound, bound) }
+        ConvolutionWinogradTrainingTests.values(n, seed: seed, bound: bound)
     }
 
     /// A recorded `conv` (train mode) of a Winograd-sized shape under `algorithm`: (output, dx, dw).

@@ -328,10 +328,6 @@ public enum ConvKernels {
             pointwiseSmallWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, positions: g.outputVolume)
             return
         }
-        if allowDirect && useSmallMapWeightGrad(batch: batch, cin: cin, g) {  // one GEMM over the batch (ConvolutionSmallMapGemm.swift)
-            smallMapWeightGrad(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
-            return
-        }
         let p = g.outputVolume, k = cin * g.kernelVolume, inStride = cin * g.inputVolume
         let t = tileSize(k: k, positions: p), tiles = (p + t - 1) / t, total = batch * tiles
         let pointwise = g.isPointwise
