@@ -105,6 +105,13 @@ extension ConvKernels {
         if cacheFilter {
             let cached = WinogradFilterCache.transformed(w, cin: cin, cout: cout, kd: kd)
             withExtendedLifetime(cached) { run(cached.u) }
+        } else if 36 * k * cout * MemoryLayout<Float>.stride < TransientMemory.hugePageBytes {
+            // Below a huge page, pooled: a fresh mapping took a page fault per 4 KB on every call, as long as the products
+            // of a small map's convolution (64->64 at 8x8: 147 faults). The filter transform writes every value.
+            let n = 36 * k * cout, u = BufferPool.take(n)
+            defer { BufferPool.give(u, n) }
+            winogradFilter(w, u, cin: cin, cout: cout, kd: kd, flipped: flippedWeights)
+            run(u)
         } else {
             // Mapped, not pooled (`TransientMemory`): one transformed filter per layer shape would stay resident in the pool.
             TransientMemory.with(36 * k * cout) { u in
