@@ -279,7 +279,8 @@ extension Bench {
         print("op family                      seconds  share |  forward s  CPU s cores | backward s  CPU s cores")
         func part(_ v: (Double, Double)?) -> String {
             guard let v, v.0 > 0 else { return String(repeating: " ", count: 23) }
-            return v.1 > 0 ? String(format: "%10.3f %6.3f %5.2f", v.0, v.1, v.1 / v.0) : String(format: "%10.3f %6s %5s", v.0, "", "")
+            // (A Swift String given to %s printed garbage: the blank CPU columns are spaces appended instead.)
+            return v.1 > 0 ? String(format: "%10.3f %6.3f %5.2f", v.0, v.1, v.1 / v.0) : String(format: "%10.3f", v.0) + String(repeating: " ", count: 13)
         }
         for f in famOrder {
             let s = (fwd[f]?.0 ?? 0) + (bwd[f]?.0 ?? 0)

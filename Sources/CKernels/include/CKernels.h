@@ -109,4 +109,5 @@ void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, 
 #include "conv_dilated.h"
 #include "conv_dilated8.h"
 #include "conv_stem.h"
+#include "softmax_ce.h"
 #endif

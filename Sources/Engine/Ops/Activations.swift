@@ -1,8 +1,36 @@
+import CKernels
+
 /// Activations and (log-)softmax.
 
 extension Tensor {
-    /// max(x, 0).
-    public func relu() -> Tensor { mapUnary("relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+    /// max(x, 0) (x for x > 0, else +0); the gradient is g for x > 0, else 0. SIMD loops over contiguous chunks on the
+    /// worker threads (`reluKernel`): the values of the scalar rule, and the backward rule no longer calls a closure
+    /// per element.
+    public func relu() -> Tensor {
+        let out = Tensor.empty(shape)
+        Tensor.reluKernel(mask: storage.pointer, values: storage.pointer, out.storage.pointer, count)
+        return Tensor.record("relu", out, inputs: [self]) { g in
+            let gi = Tensor.empty(self.shape)
+            Tensor.reluKernel(mask: self.storage.pointer, values: g.storage.pointer, gi.storage.pointer, self.count)
+            return [gi]
+        }
+    }
+
+    /// out[i] = x[i] > 0 ? s[i] : 0 for `n` values: the forward pass with s = x, the backward pass with s = the output
+    /// gradient. `out` may alias the inputs.
+    static func reluKernel(mask x: UnsafePointer<Float>, values s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        Parallel.forEachChunk(n, minPerChunk: elementwiseChunk) { r in
+            let zero = SIMD8<Float>(repeating: 0)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let sv = UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: sv.replacing(with: zero, where: .!(v .> zero)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { out[i] = x[i] > 0 ? s[i] : 0; i += 1 }
+        }
+    }
 
     /// x for x > 0, slope * x otherwise (`torch.nn.functional.leaky_relu`); the gradient is g for x > 0, slope * g
     /// otherwise. SIMD loops over contiguous chunks on the worker threads (same values for any thread count).
@@ -73,6 +101,7 @@ extension Tensor {
     public func softmax(axis: Int = 1) -> Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "softmax")
         let out = Tensor.empty(shape)
+        if inner >= 16 { return simdSoftmax(out, outer: outer, classes: n, inner: inner, log: false) }
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: false)
         let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("softmax", out, inputs: [self]) { g in
@@ -95,6 +124,7 @@ extension Tensor {
     public func logSoftmax(axis: Int = 1) -> Tensor {
         let (outer, n, inner) = aroundAxis(axis, op: "log_softmax")
         let out = Tensor.empty(shape)
+        if inner >= 16 { return simdSoftmax(out, outer: outer, classes: n, inner: inner, log: true) }
         Tensor.softmaxKernel(storage.pointer, out.storage.pointer, outer: outer, n: n, inner: inner, log: true)
         let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
         return Tensor.record("log_softmax", out, inputs: [self]) { g in
@@ -108,6 +138,29 @@ extension Tensor {
                     for c in 0..<n { s += pg[(o * n + c) * inner + j] }
                     for c in 0..<n { let i = (o * n + c) * inner + j; pr[i] = pg[i] - fexp(py[i]) * s }
                 }
+            }
+            return [gi]
+        }
+    }
+
+    /// Softmax or log-softmax into `out` over the middle extent of an (outer, classes, inner) layout with inner >= 16:
+    /// 16 positions per vector along the contiguous inner axis (`ssk_softmax_rows`, the exp and log of the fused
+    /// losses, docs/ARCHITECTURE.md §9; within 2 ulp of the scalar path's libm), both passes split over rows of 4096
+    /// positions (per position: any split gives the same values).
+    func simdSoftmax(_ out: Tensor, outer: Int, classes k: Int, inner: Int, log: Bool) -> Tensor {
+        let rowLength = Int(SSK_CE_ROW), rows = outer * ((inner + rowLength - 1) / rowLength)
+        let perChunk = Swift.max(1, 65536 / (rowLength * Swift.max(k, 1)))
+        let px = storage.pointer, py = out.storage.pointer
+        Parallel.forEachChunk(rows, minPerChunk: perChunk) { r in
+            ssk_softmax_rows(px, py, Int32(k), inner, r.lowerBound, r.upperBound, log ? 1 : 0)
+        }
+        let outStorage = out.storage  // the storage, not the tensor: no reference cycle through the tape
+        let inShape = shape
+        return Tensor.record(log ? "log_softmax" : "softmax", out, inputs: [self]) { g in
+            let gi = Tensor.empty(inShape)
+            let py = outStorage.pointer, pg = g.storage.pointer, pr = gi.storage.pointer
+            Parallel.forEachChunk(rows, minPerChunk: perChunk) { r in
+                ssk_softmax_backward_rows(py, pg, pr, Int32(k), inner, r.lowerBound, r.upperBound, log ? 1 : 0)
             }
             return [gi]
         }

@@ -34,10 +34,11 @@ public enum Losses {
         return logits.shape[1]
     }
 
-    /// Negative log-likelihood of the target class per voxel, `[N, *spatial]`.
+    /// Negative log-likelihood of the target class per voxel, `[N, *spatial]` (the fused engine op
+    /// `Tensor.softmaxCrossEntropyPerVoxel`: no one-hot tensor).
     public static func voxelCrossEntropy(_ logits: Tensor, _ target: Tensor) -> Tensor {
-        let c = classCount(logits, target, mask: nil, op: "voxelCrossEntropy")
-        return -(logits.logSoftmax(axis: 1) * oneHot(target, classes: c)).sum(axes: [1])
+        _ = classCount(logits, target, mask: nil, op: "voxelCrossEntropy")
+        return logits.softmaxCrossEntropyPerVoxel(target: target)
     }
 
     // MARK: - Cross-entropy
@@ -48,29 +49,22 @@ public enum Losses {
     public static func crossEntropy(_ logits: Tensor, _ target: Tensor, classWeights: [Float]? = nil, mask: Tensor? = nil) -> Tensor {
         let c = classCount(logits, target, mask: mask, op: "crossEntropy")
         if let classWeights { precondition(classWeights.count == c, "crossEntropy: \(classWeights.count) class weights for \(c) classes") }
-        let nll = voxelCrossEntropy(logits, target)
-        if classWeights == nil && mask == nil { return nll.mean() }
-        var w = [Float](repeating: 1, count: target.count)
-        target.withData { t in
-            if let classWeights { for i in 0..<w.count { w[i] = classWeights[Int(t[i])] } }
-        }
-        if let mask { mask.withData { m in for i in 0..<w.count { w[i] *= m[i] } } }
-        let total = w.reduce(0, +)
-        let wt = Tensor(w, shape: target.shape)
-        return (nll * wt).sum() * (total > 0 ? 1 / total : 0)
+        // One fused pass (Tensor.softmaxCrossEntropy): the plain mean scales by 1 / voxels, the weighted one by 1 / Σ w.
+        let scale: Float? = classWeights == nil && mask == nil ? 1 / Float(Swift.max(target.count, 1)) : nil
+        return logits.softmaxCrossEntropy(target: target, classWeights: classWeights, voxelWeights: mask, scale: scale)
     }
 
     /// Top-K cross-entropy (nnU-Net's TopK10 for `percent` 10): the mean of the largest `percent`% of the
     /// per-voxel cross-entropies over the whole batch (at least one voxel).
     public static func topKCrossEntropy(_ logits: Tensor, _ target: Tensor, percent: Float = 10) -> Tensor {
         precondition(percent > 0 && percent <= 100, "topKCrossEntropy: percent must be in (0, 100], got \(percent)")
-        let nll = voxelCrossEntropy(logits, target)
-        let values = nll.scalars
+        // The per-voxel losses pick the voxels (no gradient), then one weighted fused pass over the selection.
+        let values = withNoGrad { voxelCrossEntropy(logits, target) }.scalars
         let k = Swift.max(1, Int(Float(values.count) * percent / 100))
         let order = values.indices.sorted { values[$0] > values[$1] }
         var sel = [Float](repeating: 0, count: values.count)
         for i in order.prefix(k) { sel[i] = 1 }
-        return (nll * Tensor(sel, shape: nll.shape)).sum() * (1 / Float(k))
+        return logits.softmaxCrossEntropy(target: target, voxelWeights: Tensor(sel, shape: target.shape), scale: 1 / Float(k))
     }
 
     // MARK: - Dice
@@ -83,16 +77,12 @@ public enum Losses {
                                 batchDice: Bool = false, mask: Tensor? = nil) -> Tensor {
         let c = classCount(logits, target, mask: mask, op: "softDice")
         precondition(includeBackground || c > 1, "softDice: excluding the background leaves no class")
-        var p = logits.softmax(axis: 1)
-        var y = oneHot(target, classes: c)
-        if let mask {
-            let m = mask.reshaped([mask.shape[0], 1] + mask.shape.dropFirst())
-            p = p * m
-            y = y * m
-        }
-        let axes = (batchDice ? [0] : []) + Array(2..<logits.rank)
-        let tp = (p * y).sum(axes: axes)
-        let denom = p.sum(axes: axes) + y.sum(axes: axes)
+        // One fused pass (Tensor.softmaxDiceSums): Σ (p·m)(y·m), Σ p·m per sample and class, and Σ y·m (constant).
+        let (sums, targetSums) = logits.softmaxDiceSums(target: target, voxelWeights: mask)
+        let n = logits.shape[0]
+        var tp = sums.sliced([0..<1]).reshaped([n, c]), pSum = sums.sliced([1..<2]).reshaped([n, c]), ySum = targetSums
+        if batchDice { tp = tp.sum(axes: [0]); pSum = pSum.sum(axes: [0]); ySum = ySum.sum(axes: [0]) }
+        let denom = pSum + ySum
         var dice = (tp * 2 + smooth) / (denom + smooth)        // [N, C] or [C]
         if !includeBackground {
             dice = batchDice ? dice.sliced([1..<c]) : dice.sliced([0..<dice.shape[0], 1..<c])

@@ -16,11 +16,15 @@ final class AttentionGate: Module {
         registerModule("psi", psi)
     }
 
-    /// The attention coefficients `[N, 1, *spatial]` for skip `x` and gate `g`.
-    func coefficients(_ x: Tensor, gate g: Tensor) -> Tensor { psi((wg(g) + wx(x)).relu()).sigmoid() }
+    /// The attention logits ψ(ReLU(W_g·g + W_x·x)) `[N, 1, *spatial]` (add and ReLU fused: `Tensor.addingRelu`).
+    func logits(_ x: Tensor, gate g: Tensor) -> Tensor { psi(wg(g).addingRelu(wx(x))) }
 
-    /// `x` scaled by its attention coefficients (broadcast over channels).
-    func callAsFunction(_ x: Tensor, gate g: Tensor) -> Tensor { x * coefficients(x, gate: g) }
+    /// The attention coefficients `[N, 1, *spatial]` for skip `x` and gate `g`.
+    func coefficients(_ x: Tensor, gate g: Tensor) -> Tensor { logits(x, gate: g).sigmoid() }
+
+    /// `x` scaled by its attention coefficients (broadcast over channels; sigmoid and product fused:
+    /// `Tensor.scaledBySigmoid`, bit for bit `x * coefficients(x, gate: g)`).
+    func callAsFunction(_ x: Tensor, gate g: Tensor) -> Tensor { x.scaledBySigmoid(logits(x, gate: g)) }
 }
 
 /// Attention U-Net (Oktay et al. 2018, "Attention U-Net: learning where to look for the pancreas"), 2D or 3D:
