@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads.") var threads = 2
     @Flag(help: "Per convolution shape: ms and GFLOP/s (per wall second and per CPU second) of forward, backward-data and backward-weight; each op family's share of a step.")
     var layers = false
-    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only), direct (direct SIMD kernels wherever possible, no Winograd) or winograd (Winograd F(4x4,3x3) for every supported 3x3 stride-1 convolution, training forward and backward-data included; auto uses it for inference and training's backward passes of convolutions with >= 16 channels) or winograd-training (auto plus training's forward).")
+    @Option(help: "Convolution kernels: auto, gemm (im2col + sgemm only), direct (direct SIMD kernels wherever possible, no Winograd) or winograd (Winograd F(4x4,3x3) for every supported 3x3 stride-1 convolution, training forward and backward-data included; auto uses it for inference, training's backward passes and 2D training forwards of convolutions with >= 16 channels) or winograd-training (auto plus training's 3D forward, without auto's small-map rules).")
     var conv = "auto"
     @Option(help: "Gaussian-weighted sliding-window inference (patch 64x128x128, overlap 0.5) of a random volume of this size D,H,W (e.g. 96,384,384) with the 3D network (default unet3d-s8).")
     var sliding: String?

@@ -60,20 +60,21 @@ struct ConvolutionWinogradTrainingTests {
         #expect(withNoGrad { x.conv(w, bias: b, padding: pad) }.scalars == y.scalars)
     }
 
-    /// `.automatic` trains with the direct forward (the values of `.direct`, bit for bit) and Winograd backward passes
-    /// (within its tolerance of `.direct`'s gradients).
-    @Test func automaticTrainingForwardIsDirect() {
+    /// `.automatic` trains 3D convolutions with the direct forward (the values of `.direct`, bit for bit) and Winograd
+    /// backward passes (within its tolerance of `.direct`'s gradients); 2D forwards take Winograd
+    /// (ConvolutionWinogradTrainingForwardTests).
+    @Test func automaticTrainingForwardIsDirectIn3D() {
         func run(_ algorithm: ConvAlgorithm) -> [[Float]] {
             ConvKernels.$scopedAlgorithm.withValue(algorithm) {
-                let x = Tensor(Self.values(2 * 16 * 8 * 32, seed: 21, bound: 1), shape: [2, 16, 8, 32]).requiringGrad()
-                let w = Tensor(Self.values(16 * 16 * 9, seed: 22, bound: 0.1), shape: [16, 16, 3, 3]).requiringGrad()
-                let y = x.conv(w, bias: nil, padding: [1, 1])
+                let x = Tensor(Self.values(2 * 16 * 4 * 8 * 16, seed: 21, bound: 1), shape: [2, 16, 4, 8, 16]).requiringGrad()
+                let w = Tensor(Self.values(16 * 16 * 27, seed: 22, bound: 0.1), shape: [16, 16, 3, 3, 3]).requiringGrad()
+                let y = x.conv(w, bias: nil, padding: [1, 1, 1])
                 y.backward(Tensor(Self.values(y.count, seed: 23, bound: 1), shape: y.shape))
                 return [y.scalars, x.grad?.scalars ?? [], w.grad?.scalars ?? []]
             }
         }
         let auto = run(.automatic), direct = run(.direct)
-        #expect(auto[0] == direct[0])
+        #expect(auto[0] == direct[0], "3D forward: not the direct kernel's values")
         Self.expectWithinWinograd(auto[1], direct[1], "backward data")
         Self.expectWithinWinograd(auto[2], direct[2], "backward weight")
     }

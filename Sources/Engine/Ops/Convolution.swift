@@ -16,11 +16,11 @@ extension Tensor {
         let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
-        // Winograd F(4x4, 3x3) per pass as `ConvKernels.trainsWithWinograd` says (`.automatic`: the backward passes only;
-        // docs/ARCHITECTURE.md, Engine); the profile marks a Winograd forward (its GFLOP/s count the direct convolution's
-        // FLOPs). Recording and no-grad passes take the same kernels, so a train-mode pass gives the same values with and
-        // without recording.
-        let winograd = ConvKernels.trainsWithWinograd(.forward), winogradData = ConvKernels.trainsWithWinograd(.backwardData)
+        // Winograd F(4x4, 3x3) per pass as `ConvKernels.trainsWithWinograd` says (`.automatic`: the backward passes, and
+        // the forward on 2D planes; docs/ARCHITECTURE.md, Engine); the profile marks a Winograd forward (its GFLOP/s count
+        // the direct convolution's FLOPs). Recording and no-grad passes take the same kernels, so a train-mode pass gives
+        // the same values with and without recording.
+        let winograd = ConvKernels.trainsWithWinograd(.forward, g), winogradData = ConvKernels.trainsWithWinograd(.backwardData)
         let winogradWeight = ConvKernels.trainsWithWinograd(.backwardWeight)
         let key = Profiler.isEnabled
             ? ConvKernels.shapeKey(batch: batch, cin: cin, cout: cout, g)

@@ -8,9 +8,10 @@ public enum ConvAlgorithm: Sendable {
     /// Per shape: direct kernels wherever the geometry allows them (measured faster at every benchmark shape),
     /// im2col + sgemm elsewhere; 3x3 (3x3x3) stride-1 convolutions with enough input and output channels
     /// (`ConvKernels.useWinograd`) run as Winograd F(4x4, 3x3) in inference and in training's backward-data and
-    /// backward-weight passes. Training's forward stays direct: the unet3d-s8 gradients then keep PyTorch parity to
-    /// 1e-4 (worst 1.9e-5), while a Winograd forward moves them by 3e-3 (its ~1e-5 rounding of the activations,
-    /// amplified through the batch norms' statistics); measured by UNetWinogradTrainingTests.
+    /// backward-weight passes, and in training's forward on 2D planes (`ConvKernels.winogradTrainingForwardPays`).
+    /// Training's forward of 3D convolutions stays direct: the unet3d-s8 gradients then keep PyTorch parity to 1e-4
+    /// (worst 1.9e-5), while a Winograd forward moves them by 3e-3 (its ~1e-5 rounding of the activations, amplified
+    /// through the batch norms' statistics of its 1x2x2 bottleneck); measured by UNetWinogradTrainingTests.
     case automatic
     /// `.automatic` plus Winograd in training's forward pass (the same shapes): less CPU time per step, gradients
     /// within about 3e-3 of PyTorch's (relative norm per parameter) instead of 1e-4.
@@ -47,11 +48,12 @@ extension ConvKernels {
     @TaskLocal public static var winogradTrainingPasses: TrainingPasses = .all
 
     /// Whether `conv`'s pass `pass` may take Winograd (for the shapes `useWinograd` takes): under `.automatic` the two
-    /// backward passes, under `.winogradTraining` the passes in `winogradTrainingPasses`, under `.winograd` the forward
-    /// and backward data (its original scope).
-    static func trainsWithWinograd(_ pass: TrainingPasses) -> Bool {
+    /// backward passes, and the forward on the geometries `winogradTrainingForwardPays` takes (2D planes; `g` nil: no
+    /// forward), under `.winogradTraining` the passes in `winogradTrainingPasses`, under `.winograd` the forward and
+    /// backward data (its original scope).
+    static func trainsWithWinograd(_ pass: TrainingPasses, _ g: WindowGeometry? = nil) -> Bool {
         switch algorithm {
-        case .automatic: return pass != .forward
+        case .automatic: return pass != .forward || g.map(winogradTrainingForwardPays) == true
         case .winogradTraining: return winogradTrainingPasses.contains(pass)
         case .winograd: return pass != .backwardWeight
         case .gemm, .direct: return false
