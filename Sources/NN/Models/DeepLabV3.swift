@@ -88,7 +88,7 @@ final class ResNetBasicBlock: Module {
         let identity = downsample?.callFused(x) ?? x
         let y = conv1.fusedInference(x, norm: bn1, relu: true) ?? bn1(conv1(x), fusedReLU: true)
         let z = conv2.fusedInference(y, norm: bn2, relu: false) ?? bn2(conv2(y))
-        return (z + identity).relu()
+        return z.addingRelu(identity)  // relu(z + identity) in one pass, bit for bit
     }
 }
 
