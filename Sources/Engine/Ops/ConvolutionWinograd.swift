@@ -106,16 +106,10 @@ extension ConvKernels {
         if cacheFilter {
             let cached = WinogradFilterCache.transformed(w, cin: cin, cout: cout, kd: kd)
             withExtendedLifetime(cached) { run(cached.u) }
-        } else if 36 * k * cout * MemoryLayout<Float>.stride < TransientMemory.hugePageBytes {
-            // Below a huge page, pooled: a fresh mapping took a page fault per 4 KB on every call, as long as the products
-            // of a small map's convolution (64->64 at 8x8: 147 faults). The filter transform writes every value.
-            let n = 36 * k * cout, u = BufferPool.take(n)
-            defer { BufferPool.give(u, n) }
-            winogradFilter(w, u, cin: cin, cout: cout, kd: kd, flipped: flippedWeights)
-            run(u)
         } else {
-            // Mapped, not pooled (`TransientMemory`): one transformed filter per layer shape would stay resident in the pool.
-            TransientMemory.with(36 * k * cout) { u in
+            // Pooled at every size (`WinogradScratch`): a fresh mapping was zeroed page by page on every call (64->64 at
+            // 8x8: 147 faults; 256->256 at 8x8: 9.4 MB of huge pages). The filter transform writes every value.
+            WinogradScratch.with(36 * k * cout, zeroed: false) { u in
                 winogradFilter(w, u, cin: cin, cout: cout, kd: kd, flipped: flippedWeights)
                 run(u)
             }
@@ -155,10 +149,12 @@ extension ConvKernels {
         let (rows, perBlock, blocks, vCount, mCount, rbCount) = winogradBlocks(batch: batch, k: k, cout: cout, g)
         let duCount = 36 * cout * k
         let workers = Parallel.workerCount(blocks), perWorker = vCount + mCount + rbCount + duCount
-        // Mapped, not pooled: the transform-domain sums differ in size per layer and would stay resident as idle pool buffers.
-        TransientMemory.with(workers * perWorker) { scratch in
+        // Pooled (`WinogradScratch`); each worker zeroes its own part (the sums accumulate, and unwritten tile columns
+        // of V meet zeroed gradient columns: zero, never a stale NaN).
+        WinogradScratch.with(workers * perWorker, zeroed: false) { scratch in
             _ = Parallel.forEachWorker(blocks) { worker, range in
                 let v = scratch + worker * perWorker, m = v + vCount, rb = m + mCount, du = rb + rbCount
+                v.initialize(repeating: 0, count: perWorker)
                 for b in range {
                     let r0 = b * perBlock, r1 = Swift.min(rows, r0 + perBlock)
                     ssk_wino_wgrad_rows(x, gy, du, v, m, rb, Int32(cin), Int32(cout), Int32(d), Int32(h), Int32(wd), Int32(kd), r0, r1)

@@ -101,7 +101,7 @@ extension ConvKernels {
         let r = winogradPackedRows(wd), rows = batch * d * ((h + 3) / 4), ldt = 16 * ((rows + r - 1) / r)
         let vCount = 36 * k * ldt, mCount = 36 * cout * ldt, duCount = 36 * cout * k
         _ = blasSingleThreaded
-        TransientMemory.with(vCount + mCount + duCount) { buffer in
+        WinogradScratch.with(vCount + mCount + duCount, zeroed: true) { buffer in  // zeroed: the padding tiles count as 0
             let v = buffer, m = buffer + vCount, du = m + mCount
             Parallel.forEachChunk(k + cout) { range in  // rows [0, k) of V, then channels [0, cout) of M
                 let lo = range.lowerBound, hi = range.upperBound
