@@ -9,8 +9,7 @@ import Testing
 @Suite("ConvolutionWinogradScratch")
 struct ConvolutionWinogradScratchTests {
     static func values(_ n: Int, seed: UInt64, bound: Float) -> [Float] {
-        var rng = RNG(seed: seed)
-        return (0..<n).map { _ in rng.uniform(-bound, bound) }
+        ConvolutionWinogradTrainingTests.values(n, seed: seed, bound: bound)
     }
 
     /// Row-wise (64x64 and 32x32 planes) and packed small-plane (16x16) weight gradients, each run three times with
