@@ -23,26 +23,48 @@ extension ConvKernels {
 
 extension Tensor {
     /// `[N, C, H, W]` -> `[r·r·N, C, H/r, W/r]`, batch index `(ph·r + pw)·N + n` holding `x[n, :, r·h' + ph, r·w' + pw]`
-    /// (H and W multiples of r). Differentiable (reshape and permute).
+    /// (H and W multiples of r). Differentiable (its backward is `batchToSpace`).
     func spaceToBatch(_ r: Int) -> Tensor {
-        let n = shape[0], c = shape[1], h = shape[2] / r, w = shape[3] / r
-        return reshaped([n, c, h, r, w, r]).permuted([3, 5, 0, 1, 2, 4]).reshaped([r * r * n, c, h, w])
+        let n = shape[0]
+        return Tensor.record("space_to_batch", spaceToBatchNoGrad(r), inputs: [self]) { g in [g.batchToSpaceNoGrad(r, batch: n)] }
     }
 
     /// The inverse of `spaceToBatch(r)` for an original batch of `batch`: `[r·r·N, C, h, w]` -> `[N, C, r·h, r·w]`.
     func batchToSpace(_ r: Int, batch n: Int) -> Tensor {
-        let c = shape[1], h = shape[2], w = shape[3]
-        return reshaped([r, r, n, c, h, w]).permuted([2, 3, 4, 0, 5, 1]).reshaped([n, c, h * r, w * r])
+        Tensor.record("batch_to_space", batchToSpaceNoGrad(r, batch: n), inputs: [self]) { g in [g.spaceToBatchNoGrad(r)] }
     }
 
-    /// No-grad `spaceToBatch` / `batchToSpace` for the inference op (which records nothing).
     func spaceToBatchNoGrad(_ r: Int) -> Tensor {
-        let n = shape[0], c = shape[1], h = shape[2] / r, w = shape[3] / r
-        return reshapedNoGrad([n, c, h, r, w, r]).permuteNoGrad([3, 5, 0, 1, 2, 4]).reshapedNoGrad([r * r * n, c, h, w])
+        let out = Tensor.empty([r * r * shape[0], shape[1], shape[2] / r, shape[3] / r])
+        Tensor.polyphaseCopy(full: storage.pointer, phases: out.storage.pointer, batch: shape[0], channels: shape[1],
+                             height: shape[2], width: shape[3], rate: r, toPhases: true)
+        return out
     }
 
     func batchToSpaceNoGrad(_ r: Int, batch n: Int) -> Tensor {
-        let c = shape[1], h = shape[2], w = shape[3]
-        return reshapedNoGrad([r, r, n, c, h, w]).permuteNoGrad([2, 3, 4, 0, 5, 1]).reshapedNoGrad([n, c, h * r, w * r])
+        let out = Tensor.empty([n, shape[1], shape[2] * r, shape[3] * r])
+        Tensor.polyphaseCopy(full: out.storage.pointer, phases: storage.pointer, batch: n, channels: shape[1],
+                             height: shape[2] * r, width: shape[3] * r, rate: r, toPhases: false)
+        return out
+    }
+
+    /// Copies between the full layout `[N, C, H, W]` and the phase layout `[r·r·N, C, H/r, W/r]` (either direction).
+    static func polyphaseCopy(full: UnsafeMutablePointer<Float>, phases: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
+                              height: Int, width: Int, rate r: Int, toPhases: Bool) {
+        let hp = height / r, wp = width / r, phasePlane = batch * channels * hp * wp
+        for plane in 0..<(batch * channels) {
+            for h in 0..<height {
+                let fullRow = full + (plane * height + h) * width
+                let phaseBase = phases + (h % r) * r * phasePlane + (plane * hp + h / r) * wp
+                for pw in 0..<r {
+                    let phaseRow = phaseBase + pw * phasePlane, f = fullRow + pw
+                    if toPhases {
+                        for j in 0..<wp { phaseRow[j] = f[j * r] }
+                    } else {
+                        for j in 0..<wp { f[j * r] = phaseRow[j] }
+                    }
+                }
+            }
+        }
     }
 }
