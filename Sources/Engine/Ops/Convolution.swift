@@ -14,6 +14,10 @@ extension Tensor {
     ///   `self` is `[N, Cin, H, W]` or `[N, Cin, D, H, W]` and must be finite.
     public func conv(_ weight: Tensor, bias: Tensor?, stride: [Int]? = nil, padding: [Int]? = nil, dilation: [Int]? = nil) -> Tensor {
         let (batch, cin, cout, g) = convArguments("conv", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+        if let r = ConvKernels.spaceToBatchRate(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation) {
+            // dilated 3x3 as an undilated one on polyphase sub-planes (ConvolutionSpaceToBatch.swift)
+            return spaceToBatch(r).conv(weight, bias: bias, padding: [1, 1]).batchToSpace(r, batch: batch)
+        }
         let out = Tensor.empty([batch, cout] + g.outputSpatial)
         let flops = 2.0 * Double(batch * cout * g.outputVolume) * Double(cin * g.kernelVolume)
         // Winograd F(4x4, 3x3) per pass as `ConvKernels.trainsWithWinograd` says (`.automatic`: the backward passes, and
