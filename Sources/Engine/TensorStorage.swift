@@ -20,11 +20,7 @@ public final class TensorStorage: @unchecked Sendable {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         pointer = BufferPool.take(max(count, 1))
-        if zeroed {
-            // Large fills on all workers (a serial fill of a 32 MB gradient kept one core idle for milliseconds).
-            let p = pointer
-            Parallel.forEachChunk(count, minPerChunk: 1 << 18) { r in (p + r.lowerBound).initialize(repeating: 0, count: r.count) }
-        }
+        if zeroed { BufferPool.zeroFill(pointer, count) }
     }
 
     deinit { BufferPool.give(pointer, max(count, 1)) }
@@ -40,6 +36,12 @@ public final class TensorStorage: @unchecked Sendable {
 /// Without it every large activation is a fresh mmap whose pages fault in (zeroed by the kernel) on first touch,
 /// which cost about a third of a benchmark step in system time. At most `capacityBytes` are kept idle.
 enum BufferPool {
+    /// p[0 ..< count] = 0, split over the workers from 256 K floats on (a serial fill of a 32 MB gradient kept one core
+    /// idle for milliseconds). Pooled buffers come back dirty; tensors and Winograd scratch that need zeros call this.
+    static func zeroFill(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        Parallel.forEachChunk(count, minPerChunk: 1 << 18) { r in (p + r.lowerBound).initialize(repeating: 0, count: r.count) }
+    }
+
     /// Buffers smaller than this many floats go straight to malloc.
     static let minCount = 1 << 16
     /// False when the environment sets `SEMISEG_BUFFER_POOL=0`: every buffer is then a real allocation and free,
