@@ -76,7 +76,7 @@ struct ConvolutionWinogradTrainingForwardTests {
     @Test func rowWiseWeightGradientMatchesReference() {
         let (batch, cin, cout, sp) = (4, 16, 24, [64, 64])
         let g = WindowGeometry(op: "test", inputSpatial: sp, kernel: [3, 3], stride: nil, padding: [1, 1], dilation: nil)
-        #expect(ConvKernels.winogradWeightGradPays(batch: batch, g) && !ConvKernels.winogradWeightGradSmallPays(g))
+        #expect(ConvKernels.winogradWeightGradPays(batch: batch, g) && !ConvKernels.winogradWeightGradSmallPays(g, batch: batch))
         let x = Self.values(batch * cin * 4096, seed: 1, bound: 1), gy = Self.values(batch * cout * 4096, seed: 4, bound: 1)
         var dw = [Float](repeating: .nan, count: cout * cin * 9), ref = dw
         ConvKernels.winogradWeightGrad(x: x, gy: gy, dw: &dw, batch: batch, cin: cin, cout: cout, g)

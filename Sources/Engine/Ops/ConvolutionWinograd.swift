@@ -128,10 +128,10 @@ extension ConvKernels {
     static let winogradWeightGradMinimumTiles = 1024
 
     /// Whether the weight gradient of a Winograd-sized shape pays as Winograd (`winogradWeightGradMinimumTiles`).
-    /// 2D planes 4, 8, 16 or 32 wide take `winogradWeightGradSmall` at any tile count (ConvolutionWinogradSmall.swift).
+    /// 2D planes 16 wide (and 8 wide in batches of 32) take `winogradWeightGradSmall` at any tile count (ConvolutionWinogradSmall.swift).
     static func winogradWeightGradPays(batch: Int, _ g: WindowGeometry) -> Bool {
         batch * g.input[0] * ((g.input[1] + 3) / 4) * ((g.input[2] + 3) / 4) >= winogradWeightGradMinimumTiles
-            || winogradWeightGradSmallPays(g)
+            || winogradWeightGradSmallPays(g, batch: batch)
     }
 
     /// dw `[cout, cin, KD, 3, 3]` = the weight gradient of a stride-1 "same" 3x3 (3x3x3) convolution of x
@@ -141,7 +141,7 @@ extension ConvKernels {
     /// 1e-4 of the gradient's magnitude; ConvolutionWinogradTrainingTests).
     static func winogradWeightGrad(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                    batch: Int, cin: Int, cout: Int, _ g: WindowGeometry) {
-        if winogradWeightGradSmallPays(g) {
+        if winogradWeightGradSmallPays(g, batch: batch) {
             winogradWeightGradSmall(x: x, gy: gy, dw: dw, batch: batch, cin: cin, cout: cout, g)
             return
         }

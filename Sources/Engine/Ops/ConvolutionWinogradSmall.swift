@@ -83,9 +83,19 @@ extension ConvKernels {
     /// 32x32 32->64 105 -> 87, 64->64 85 -> 88, 128->64 98 -> 95 (the direct kernel is fast on 32-wide rows); 8x8
     /// 128->256 66 -> 55, 256->256 59 -> 62 (16 tiles: the GEMMs along the tiles are too short and G^T dU G costs a
     /// third of the direct FLOPs). 3D keeps the row-wise path (`winogradWeightGrad`) and the direct kernels.
-    static func winogradWeightGradSmallPays(_ g: WindowGeometry) -> Bool {
-        g.input[0] == 1 && g.kernel[0] == 1 && g.input[2] == 16
+    /// Planes 8 wide take it from `winogradWeightGradSmall8MinimumBatch` samples (the sgemm calls are then long enough).
+    static func winogradWeightGradSmallPays(_ g: WindowGeometry, batch: Int) -> Bool {
+        guard g.input[0] == 1 && g.kernel[0] == 1 else { return false }
+        return g.input[2] == 16 || (g.input[2] == 8 && batch >= winogradWeightGradSmall8MinimumBatch)
     }
+
+    /// Fewest samples of 8x8 planes (4 tiles each) whose weight gradient takes `winogradWeightGradSmall`: DeepLab's
+    /// layer4 at 8,1,256,256 runs its dilated 128->128 3x3 as an undilated one on 32 8x8 polyphase sub-planes
+    /// (ConvolutionSpaceToBatch.swift), where the row-wise path ran at 70-72 % of the one-core sgemm rate per CPU second
+    /// and this one at 139-140 % (`bench --net deeplabv3 --dims 2 --base 16 --input 8,1,256,256 --layers`, alternating;
+    /// the train step 0.101-0.104 -> 0.090-0.091 s). At 16 samples (attention-unet at 16,1,128,128: 87-88 -> 104-116 %)
+    /// the whole step moved both ways between rounds, at 8 and 4 samples it lost (58-78 % against 68-84 %).
+    static let winogradWeightGradSmall8MinimumBatch = 32
 
     /// dw `[cout, cin, 3, 3]` = the weight gradient of a stride-1 "same" 3x3 convolution of x `[N, cin, H, W]` with output
     /// gradient gy `[N, cout, H, W]` on a plane 4, 8, 16 or 32 wide, as Winograd F(4x4, 3x3) over the whole batch's tiles
