@@ -3,7 +3,10 @@ import Dispatch
 /// Work splitting across the machine's cores.
 public enum Parallel {
     /// Number of worker chunks (the cores this process may use). Set from the CLI's `--threads`.
-    nonisolated(unsafe) public static var threads: Int = max(1, min(ProcessInfoCores.count, 64))
+    /// Setting it also puts OpenBLAS on the calling thread (`ConvKernels.blasSingleThreaded`).
+    nonisolated(unsafe) public static var threads: Int = max(1, min(ProcessInfoCores.count, 64)) {
+        didSet { _ = ConvKernels.blasSingleThreaded }
+    }
 
     /// Runs `body(range)` over `0..<n` split into contiguous chunks, in parallel when `n` is large enough.
     ///

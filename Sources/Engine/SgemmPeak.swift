@@ -4,13 +4,14 @@ extension Profiler {
     /// GFLOP/s of OpenBLAS `sgemm` on `n x n` matrices with `threads` threads (best of `reps` after a warm-up): the
     /// machine's practical peak that `semiseg bench --layers` measures every convolution against.
     ///
-    /// Leaves OpenBLAS single-threaded afterwards (the setting the convolution kernels need; see `ConvKernels`).
+    /// Leaves OpenBLAS single-threaded, its server threads stopped, afterwards (what the convolution kernels need; see
+    /// `ConvKernels.blasSingleThreaded`).
     /// Returns GFLOP per wall second and per CPU second of the process (all threads): the second is the per-core rate,
     /// which other processes loading the machine barely change.
     public static func sgemmPeakGFLOPS(threads: Int, n: Int = 2048, reps: Int = 3) -> (wall: Double, perCPUSecond: Double) {
         _ = ConvKernels.blasSingleThreaded
         openblas_set_num_threads(Int32(Swift.max(1, threads)))
-        defer { openblas_set_num_threads(1) }
+        defer { openblas_set_num_threads(1); ConvKernels.stopIdleBLASThreads() }  // no 0.1 s of polling threads after
         let count = n * n
         let a = BufferPool.allocate(count), b = BufferPool.allocate(count), c = BufferPool.allocate(count)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }

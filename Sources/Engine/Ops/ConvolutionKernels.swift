@@ -6,6 +6,9 @@
 /// of output positions p0..<p1 is `[K, p1-p0]`; it never spans the whole volume.
 
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // MARK: - Tiling
 
@@ -42,11 +45,28 @@ public enum ConvKernels {
     }
 
     /// The spatial kernels split work across cores themselves (`Parallel`); OpenBLAS threads inside each worker's
-    /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use.
+    /// small GEMMs oversubscribe the cores (measured 4x slower on 2 cores). Set once, process-wide, on first use (and
+    /// when a command sets `Parallel.threads`).
+    ///
+    /// OpenBLAS's pthread build also starts its server threads when the library loads, and each idle one polls for work
+    /// (sched_yield in a loop) for 2^28 cycles, about 0.1 s, before it sleeps: on 2 cores that took one core from the
+    /// first training steps of every process (`bench --net deeplabv3 --dims 2 --base 16 --input 4,1,128,128`: the
+    /// warm-up and first two timed steps at 0.025-0.027 s wall and 0.049-0.053 CPU s, then 0.021 s and 0.030 CPU s;
+    /// with OPENBLAS_NUM_THREADS=1 every step at the steady rate). So the idle server threads are stopped here, through
+    /// OpenBLAS's own fork-time shutdown (`blas_thread_shutdown_`, looked up at run time: a build without it keeps
+    /// them); a later multi-threaded call (`Profiler.sgemmPeakGFLOPS`) starts them again.
     static let blasSingleThreaded: Bool = {
         openblas_set_num_threads(1)
+        stopIdleBLASThreads()
         return true
     }()
+
+    /// Stops OpenBLAS's server threads (they start again on the next multi-threaded call); see `blasSingleThreaded`.
+    static func stopIdleBLASThreads() {
+        if let shutdown = dlsym(nil, "blas_thread_shutdown_") {
+            _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+        }
+    }
 
     /// Floats per worker for one im2col tile (2 MB).
     static let tileBudget = 1 << 19
