@@ -26,6 +26,14 @@ struct ConvolutionSpaceToBatchTests {
         #expect(rate([4, 8, 16, 16], [8, 8, 5, 5], padding: [2, 2], dilation: [2, 2]) == nil)
         #expect(rate([4, 8, 16, 16, 16], [8, 8, 3, 3, 3], padding: [2, 2, 2], dilation: [2, 2, 2]) == nil)
         ConvKernels.$scopedAlgorithm.withValue(.gemm) { #expect(rate([8, 8, 16, 16], padding: [2, 2], dilation: [2, 2]) == nil) }
+        // Inference takes 4x4 sub-planes too (DeepLab's layer4 at 128x128 inputs), not smaller ones.
+        func inferenceRate(_ input: [Int], _ r: Int) -> Int? {
+            ConvKernels.spaceToBatchRate(input: input, weight: [8, 8, 3, 3], stride: nil, padding: [r, r], dilation: [r, r],
+                                         minimumSide: ConvKernels.spaceToBatchInferenceMinimumSide)
+        }
+        #expect(inferenceRate([4, 8, 8, 8], 2) == 2)
+        #expect(inferenceRate([1, 8, 24, 32], 4) == 4)
+        #expect(inferenceRate([4, 8, 6, 6], 2) == nil)  // 3x3 sub-planes
     }
 
     /// spaceToBatch puts `x[n, c, r·h' + ph, r·w' + pw]` at batch `(ph·r + pw)·N + n`; batchToSpace inverts it exactly.
@@ -68,9 +76,14 @@ struct ConvolutionSpaceToBatchTests {
         }
     }
 
-    @Test(arguments: 0..<cases.count)
+    /// The training cases, and two whose 4x4 sub-planes only inference puts in the polyphase form.
+    static let inferenceCases = cases + [(4, 32, 16, 8, 8, 2), (1, 8, 8, 12, 15, 3)]
+
+    @Test(arguments: 0..<inferenceCases.count)
     func inferenceMatchesGemm(_ index: Int) {
-        let (batch, cin, cout, h, w, r) = Self.cases[index]
+        let (batch, cin, cout, h, w, r) = Self.inferenceCases[index]
+        #expect(ConvKernels.spaceToBatchRate(input: [batch, cin, h, w], weight: [cout, cin, 3, 3], stride: nil, padding: [r, r], dilation: [r, r],
+                                             minimumSide: ConvKernels.spaceToBatchInferenceMinimumSide) == r)
         var rng = RNG(seed: UInt64(60 + index))
         let x = Tensor.uniform([batch, cin, h, w], -1, 1, rng: &rng), wt = Tensor.uniform([cout, cin, 3, 3], -0.3, 0.3, rng: &rng)
         let b = Tensor.uniform([cout], -0.5, 0.5, rng: &rng)

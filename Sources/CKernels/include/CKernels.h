@@ -110,4 +110,5 @@ void ssk_wino_wgrad_filter_range(const float *du, float *dw, int cin, int cout, 
 #include "conv_dilated8.h"
 #include "conv_stem.h"
 #include "softmax_ce.h"
+#include "thread_pool.h"
 #endif

@@ -23,7 +23,8 @@ extension Tensor {
         precondition(!GradMode.isEnabled || !(requiresGrad || weight.requiresGrad || bias?.requiresGrad == true),
                      "convInference: inference only (no backward rule); call it under withNoGrad, input \(shape)")
         let (batch, cin, cout, g) = convArguments("convInference", weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
-        if let r = ConvKernels.spaceToBatchRate(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation) {
+        if let r = ConvKernels.spaceToBatchRate(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation,
+                                                minimumSide: ConvKernels.spaceToBatchInferenceMinimumSide) {
             // dilated 3x3 as an undilated one on polyphase sub-planes (ConvolutionSpaceToBatch.swift)
             return spaceToBatchNoGrad(r).convInference(weight, bias: bias, scale: scale, shift: shift, relu: relu, padding: [1, 1])
                 .batchToSpaceNoGrad(r, batch: batch)

@@ -90,7 +90,7 @@ extension Parallel {
     static func forEachWorker(_ n: Int, minPerChunk: Int = 1, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) -> Int {
         let chunks = Swift.min(threads, Swift.max(1, n / Swift.max(minPerChunk, 1)))
         if chunks <= 1 || n <= 1 { if n > 0 { body(0, 0..<n) }; return 1 }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        run(chunks: chunks) { c in
             let lo = n * c / chunks, hi = n * (c + 1) / chunks
             if lo < hi { body(c, lo..<hi) }
         }
