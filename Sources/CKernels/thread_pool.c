@@ -84,8 +84,6 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-int ssk_pool_in_job(void) { return in_job; }
-
 int ssk_pool_run(long chunks, ssk_pool_fn fn, void *ctx, int workers, long spin_ns) {
     if (in_job || chunks <= 0 || workers < 1) return 0;
     if (pthread_mutex_trylock(&submit_lock) != 0) return 0;

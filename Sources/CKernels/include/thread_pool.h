@@ -14,7 +14,4 @@ typedef void (*ssk_pool_fn)(void *ctx, long chunk);
 /// number of workers, or its threads could not be created.
 int ssk_pool_run(long chunks, ssk_pool_fn fn, void *ctx, int workers, long spin_ns);
 
-/// Whether the calling thread is running a chunk of a pool job (nested loops should then run serially).
-int ssk_pool_in_job(void);
-
 #endif

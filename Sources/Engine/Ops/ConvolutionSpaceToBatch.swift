@@ -6,7 +6,8 @@
 
 extension ConvKernels {
     /// Smallest sub-plane side that takes the polyphase form: measured on DeepLab's layer4 (128->128 rate 2), 8x8
-    /// sub-planes of 16x16 maps beat the dilated kernels; 4x4 sub-planes of 8x8 maps do not (the dilated kernels stay).
+    /// sub-planes of 16x16 maps beat the dilated kernels; in training, 4x4 sub-planes of 8x8 maps do not (the dilated kernels
+    /// stay; inference: `spaceToBatchInferenceMinimumSide`).
     static let spaceToBatchMinimumSide = 8
 
     /// The same for `convInference` (no backward passes; the Winograd filter is cached): DeepLab's layer4 at
