@@ -38,10 +38,7 @@ public enum Parallel {
     /// oversubscribed machine take turns from the threads doing the work (`--threads 4` on 2 cores: deeplabv3 2D's
     /// train step 0.0225-0.0253 s on libdispatch, 0.0271-0.0287 s with 3 workers); with fewer workers than chunks the
     /// chunks are simply taken in turn.
-    static var poolWorkers: Int { Swift.min(threads, cores) - 1 }
-
-    /// The machine's online cores, read once (`sysconf` reads /sys on every call).
-    static let cores = ProcessInfoCores.count
+    static var poolWorkers: Int { Swift.min(threads, ProcessInfoCores.count) - 1 }
 
     /// Runs `body(c)` for c in 0..<chunks, in parallel: on the engine's pool (`ssk_pool_run`, CKernels/thread_pool.c:
     /// `poolWorkers` workers that poll for work, the calling thread runs chunks too), or through libdispatch when the
@@ -64,13 +61,14 @@ private struct PoolJob {
 }
 
 enum ProcessInfoCores {
-    static var count: Int {
+    /// The machine's online cores, read once (`sysconf` reads /sys on every call; `Parallel.run` asks on every loop).
+    static let count: Int = {
         #if canImport(Glibc)
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #else
         return 2
         #endif
-    }
+    }()
 }
 #if canImport(Glibc)
 import Glibc
